@@ -21,11 +21,12 @@ import java.util.function.Consumer;
  *                      ignored) and those given are set, in their order
  * </pre>
  * The kinds: a session's lease check, the forgetting of a dead session, the end of the grace
- * period, a grant's lease (the grant policy's), and the check of a session's answer deadline.
+ * period, a grant's lease (the grant policy's), the check of a session's answer deadline, and
+ * the asking back of idle futexes while requests wait for a futex record.
  */
 final class CoreTimers {
     /** What a timer does when due. */
-    sealed interface Timer permits LeaseCheck, ForgetDead, GraceEnd, GrantLeaseEnd, AnswerCheck {}
+    sealed interface Timer permits LeaseCheck, ForgetDead, GraceEnd, GrantLeaseEnd, AnswerCheck, AskBack {}
 
     /** The session's lease is checked ({@link SessionLeases}). */
     record LeaseCheck(KernelSession session) implements Timer {}
@@ -41,6 +42,9 @@ final class CoreTimers {
 
     /** The deadline of the answers the session owes is checked ({@link AnswerDeadlines}). */
     record AnswerCheck(KernelSession session) implements Timer {}
+
+    /** Idle futexes are asked back again for requests parked at the bound on futex records ({@link FutexParking}). */
+    record AskBack() implements Timer {}
 
     /** A pending timer: when it is due, on the core's clock. */
     record Pending(long due, Timer timer) {}

@@ -13,7 +13,8 @@ import java.util.List;
  * <h2>Overview</h2>
  * <pre>
  *  object terminated (of it),       -> it leaves every queue: the holder is asked again at the
- *    stream broken, session forgotten  priority left ({@link RelinquishAsks}); an order to
+ *    stream broken, session forgotten  priority left ({@link RelinquishAsks}); its requests
+ *                                      parked for a record are dropped ({@link FutexParking}); an order to
  *                                      forward a futex to it is withdrawn (not for a stream that
  *                                      broke: it may resume); a lock_futex kept after its early
  *                                      release of a forward ends ({@link PagerForwards#dropRelock})
@@ -36,20 +37,23 @@ final class FutexDepartures {
     private final PagerForwards forwards;
     private final PagerGrants grants;
     private final RelinquishAsks asks;
+    private final FutexParking parking;
 
     FutexDepartures(CoreContext core, FutexRecords records, FutexTries tries, PagerForwards forwards,
-            PagerGrants grants, RelinquishAsks asks) {
+            PagerGrants grants, RelinquishAsks asks, FutexParking parking) {
         this.core = core;
         this.records = records;
         this.tries = tries;
         this.forwards = forwards;
         this.grants = grants;
         this.asks = asks;
+        this.parking = parking;
     }
 
     /** The kernel stops waiting for every futex of {@code object} (null: of every object). */
     void leaveQueues(KernelSession s, String object) {
         forwards.dropRelock(s, object); // a lock kept after its early release waits no more either
+        parking.leave(s, object); // nor one parked for a futex record
         if (s.gone || object != null) {
             forwards.targetLeft(s, object);
         }

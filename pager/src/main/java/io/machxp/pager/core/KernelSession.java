@@ -47,6 +47,8 @@ public final class KernelSession {
 
     public final Set<FutexKey> held = new LinkedHashSet<>();
     public final Set<FutexKey> queued = new LinkedHashSet<>();
+    /** Its lock_futex requests parked at the pager's bound on futex records (FutexParking): they count as queued. */
+    public int parked;
     /**
      * Dirty returns of this session the pager did not take (stale or out of range, XP spec 7.3),
      * by object name and page offset, with the sentence saying why: the next synchronize of a range

@@ -84,7 +84,8 @@ public final class PagerCore {
         FutexJournal journal = new FutexJournal(core, options.graceNanos() > 0, options.reclaims(),
                 options.grantPolicy().directHandoff());
         this.futexes = new PagerFutexes(core, pages, options.tokenEpoch(), options.firstToken(), options.maxFutexesPerSession(),
-                this::end, journal, new GrantLeases(core, options.grantPolicy()));
+                this::end, journal, new GrantLeases(core, options.grantPolicy()),
+                options.leaseNanos() > 0 ? options.leaseNanos() : java.util.concurrent.TimeUnit.SECONDS.toNanos(1));
         this.leaseNanos = options.leaseNanos();
         this.sessions = new PagerSessions(core, pages, futexes, options.leaseNanos(), options.tokenEpoch(),
                 options.graceNanos());
@@ -115,6 +116,14 @@ public final class PagerCore {
 
     /** One of the core's timers is due ({@link CoreTimers}): the part that set it acts. */
     private void timerDue(CoreTimers.Timer t) {
+        try {
+            timerAction(t);
+        } finally {
+            futexes.retryParked(); // a death may free a record a parked request waits for
+        }
+    }
+
+    private void timerAction(CoreTimers.Timer t) {
         if (t instanceof CoreTimers.LeaseCheck l) {
             sessions.leases.leaseDue(l.session());
         } else if (t instanceof CoreTimers.ForgetDead d) {
@@ -125,6 +134,8 @@ public final class PagerCore {
             futexes.asks.grantLeaseEnded(g.futex(), g.token());
         } else if (t instanceof CoreTimers.AnswerCheck a) {
             core.answers.due(a.session());
+        } else if (t instanceof CoreTimers.AskBack) {
+            futexes.parking.timerDue();
         }
     }
 
@@ -201,6 +212,7 @@ public final class PagerCore {
      */
     public void sessionClosed(long sessionId) {
         sessions.closed(sessionId);
+        futexes.retryParked(); // the futexes it held may free records parked requests wait for
     }
 
     /**
@@ -266,6 +278,7 @@ public final class PagerCore {
 
     public void onXp(long sessionId, KernelToPager m) {
         dispatch.onXp(sessionId, m);
+        futexes.retryParked(); // a futex given back, or a kernel gone, may free a record a parked request waits for
     }
 
     /** A message the grace period held, at its end (the grace period is built before the dispatch). */

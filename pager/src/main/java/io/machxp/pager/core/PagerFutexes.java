@@ -44,9 +44,11 @@ import io.machxp.proto.xp.PageData;
  * first, arrival order among equals, so plain FIFO when every kernel sends 0 (--no-pi); an update
  * keeps the kernel's arrival place. Priority inheritance across kernels: relinquish_futex carries
  * the top queued priority ({@link RelinquishAsks}).
- * A kernel may hold or wait for at most {@code maxFutexesPerSession} futexes, and all kernels
- * together at most {@link #SESSIONS_AT_THE_BOUND} times that; a kernel that asks for more, or for
- * a new futex when the pager keeps that many, is ended with EAGAIN.
+ * A kernel may hold or wait for at most {@code maxFutexesPerSession} futexes (its requests parked
+ * below count too); a kernel that asks for more is ended with EAGAIN, over its own quota. All
+ * kernels together have at most {@link #SESSIONS_AT_THE_BOUND} times that many records: a
+ * lock_futex that needs a new one then waits, parked, while idle cached futexes are asked back
+ * from the kernels holding the most, and a trylock is answered futex_busy ({@link FutexParking}).
  *
  * <p>Records ({@link FutexRecords}): a futex has a record only while a kernel holds it or waits
  * for it, or while it carries something to its next grant; the others are pruned. A kernel
@@ -79,7 +81,7 @@ final class PagerFutexes {
      * default bound, about 700 MB).
      */
     static final int SESSIONS_AT_THE_BOUND = 4;
-    /** Futex records the pager keeps at most, for all kernels; a kernel asking for a new one then is ended. */
+    /** Futex records the pager keeps at most, for all kernels; a request for a new one then waits ({@link FutexParking}). */
     private final int maxFutexes;
     /** Run when the pager keeps as many futex records as it may, before it refuses one more. */
     private Runnable recordsFull = () -> { };
@@ -87,6 +89,8 @@ final class PagerFutexes {
     private final FutexRecords records = new FutexRecords();
     /** Trylocks while another kernel holds the futex. */
     private final FutexTries tries;
+    /** Requests waiting for a record at the bound, and the idle futexes asked back for them. */
+    final FutexParking parking;
     /** The kernels' TID prefixes, and the dead ones futex words may still carry (PagerSessions asks). */
     final TidPrefixes prefixes;
     /** Direct handoffs under way (a grant policy's). */
@@ -108,7 +112,7 @@ final class PagerFutexes {
      * start of a pager; the low half starts where Options says.
      */
     PagerFutexes(CoreContext core, PageCoherence pages, long tokenEpoch, long firstToken, int maxFutexesPerSession,
-            SessionEnd sessionEnd, FutexJournal journal, GrantLeases leases) {
+            SessionEnd sessionEnd, FutexJournal journal, GrantLeases leases, long askAgainNanos) {
         this.core = core;
         this.pages = pages;
         long first = tokenEpoch << 32 | firstToken;
@@ -116,11 +120,12 @@ final class PagerFutexes {
         this.maxFutexes = (int) Math.min(Integer.MAX_VALUE, (long) maxFutexesPerSession * SESSIONS_AT_THE_BOUND);
         this.sessionEnd = sessionEnd;
         this.tries = new FutexTries(core);
+        this.parking = new FutexParking(core, records, maxFutexes, askAgainNanos);
         this.forwards = new PagerForwards(core, pages, this, tries, leases, first);
         this.grants = new PagerGrants(core, pages, records, tries, forwards, journal, leases, first);
         this.asks = new RelinquishAsks(core, forwards, leases);
         this.probes = new FutexProbes(core, records);
-        this.departures = new FutexDepartures(core, records, tries, forwards, grants, asks);
+        this.departures = new FutexDepartures(core, records, tries, forwards, grants, asks, parking);
         this.reclaims = new FutexReclaims(core, records, journal, tokenEpoch);
         this.prefixes = new TidPrefixes(core, this);
     }
@@ -150,6 +155,19 @@ final class PagerFutexes {
             } // else: a trylock has no priority to update
             return;
         }
+        FutexParking.Parked parked = parking.get(s, key);
+        if (parked != null) {
+            if (!m.getUpdate()) {
+                core.refuse(s, "a second memory_object_lock_futex for " + describe(key) + ", which it already asked "
+                        + "for; set update to change the priority it waits with");
+            } else { // it waits for a record: the new priority (and wait) replace the old, its place kept
+                parked.priority = m.getPriority();
+                if (m.getRequeued() || m.hasWaitedNanos()) {
+                    parked.since = since(m.hasWaitedNanos(), m.getWaitedNanos());
+                }
+            }
+            return;
+        }
         if (forwards.relock(s, f, m)) {
             return; // a direct handoff's target that gave the futex back early asks for it anew
         }
@@ -176,32 +194,77 @@ final class PagerFutexes {
             core.refuse(s, "a memory_object_lock_futex update for " + describe(key) + ", which it has not asked for");
             return;
         }
-        if (s.held.size() + s.queued.size() >= maxFutexesPerSession) {
+        if (s.held.size() + s.queued.size() + s.parked >= maxFutexesPerSession) {
             sessionEnd.end(s, Errno.EAGAIN, s + " holds or waits for " + maxFutexesPerSession + " futexes, the most a "
-                    + "session may; it must release futexes it no longer uses (a kernel caches a futex until asked)");
+                    + "session may (its own quota; the pager's bound for all kernels is " + maxFutexes + "), and asks "
+                    + "for another (" + describe(key) + "); it must give back futexes no thread of it owns or waits "
+                    + "for (xp-spec 8.2: a kernel caches a futex until asked)");
             return;
         }
-        if (f.holder == null && records.get(key) == null && records.count() >= maxFutexes) {
+        if (parking.mustWait(key) && parking.full()) {
             recordsFull.run(); // dead kernels' futexes whose pages came back are recorded, and their records pruned
         }
-        if (f.holder == null && records.get(key) == null && records.count() >= maxFutexes) {
-            sessionEnd.end(s, Errno.EAGAIN, "pager " + core.name + " keeps " + maxFutexes + " futexes for all its "
-                    + "kernels, the most it may, and " + s + " asks for another (" + describe(key) + "); kernels must "
-                    + "release futexes they no longer use (a kernel caches a futex until asked); connect again later");
+        if (parking.mustWait(key)) {
+            // Not the asker's fault (it is under its own bound): a trylock is answered busy, a lock
+            // waits while idle cached futexes are asked back from the kernels holding the most.
+            if (m.getTry()) {
+                tries.busy(s, key);
+                parking.askBack();
+                return;
+            }
+            if (parking.size() >= parking.maxParked() && !parkingRoom(s)) {
+                return;
+            }
+            parking.park(s, key, m.getPriority(), since(m.hasWaitedNanos(), m.getWaitedNanos()));
             return;
         }
+        lockAfterChecks(f, s, m.getTry(), m.getPriority(), since(m.hasWaitedNanos(), m.getWaitedNanos()));
+    }
+
+    /**
+     * The requests parked for all kernels are at their bound: the kernel parking the most is over
+     * its share and is ended (EAGAIN), which drops its parked requests. Returns whether {@code s}
+     * may park (false: it was that kernel).
+     */
+    private boolean parkingRoom(KernelSession s) {
+        KernelSession most = parking.biggestParker();
+        if (most == null || most == s || most.parked <= s.parked) {
+            most = s;
+        }
+        sessionEnd.end(most, Errno.EAGAIN, most + " has " + most.parked + " memory_object_lock_futex requests waiting "
+                + "for a futex record, the most of any kernel, while the pager keeps " + maxFutexes + " futexes for all "
+                + "its kernels and as many requests wait; it must give back futexes no thread of it owns or waits for");
+        return most != s;
+    }
+
+    /** A lock_futex past its checks, or a parked one going on: granted if free, else queued or tried. */
+    private void lockAfterChecks(FutexRecord f, KernelSession s, boolean tryLock, int priority, long since) {
         if (f.holder == null) {
             records.keep(f);
             grants.grant(f, s, false, 0, null);
             return;
         }
-        if (m.getTry()) {
+        if (tryLock) {
             tries.tryLock(f, s);
             return;
         }
-        f.queue.add(s, m.getPriority(), since(m.hasWaitedNanos(), m.getWaitedNanos()));
-        s.queued.add(key);
+        f.queue.add(s, priority, since);
+        s.queued.add(f.key);
         asks.askToRelinquish(f);
+    }
+
+    /** After each input: lock_futex requests parked for a record go on if records are free ({@link FutexParking}). */
+    void retryParked() {
+        parking.retry((s, key, priority, since) -> {
+            FutexRecord f = records.get(key);
+            if (f == null) {
+                f = records.fresh(key);
+            }
+            if (f.holder == s || f.queue.contains(s) || f.tries.contains(s) || s.gone || s.broken) {
+                return; // it got the futex meanwhile by other means (a reclaim, a forward), or left
+            }
+            lockAfterChecks(f, s, false, priority, since);
+        });
     }
 
     /**
@@ -234,7 +297,13 @@ final class PagerFutexes {
     void futexHeld(KernelSession s, MemoryObjectFutexHeld m) {
         FutexKey key = futexKey(s, m.getObjectId(), m.getOffset(), "memory_object_futex_held");
         if (key != null) {
-            tries.held(s, records.get(key), m.getFencingToken());
+            FutexRecord f = records.get(key);
+            boolean askedBack = f != null && f.askedBack && f.holder == s && f.tryAsked
+                    && m.getFencingToken() == f.token;
+            tries.held(s, f, m.getFencingToken());
+            if (askedBack) {
+                parking.kept(f); // a thread there owns it or waits for it: asked again only after a while
+            }
         }
     }
 

@@ -83,6 +83,8 @@ final class PagerGrants {
         }
         f.relinquishSent = false;
         f.tryAsked = false;
+        f.askedBack = false; // an ask of FutexParking is answered by the release
+        f.keptWhenAsked = false; // the next holding is a new one
         PagerForwards.Settled forward = forwards.settle(f, copied); // a direct handoff reserved this grant
         boolean handoff = f.handoff && (!f.queue.isEmpty() || forward != null && forward.to() != null);
         f.handoff = false;

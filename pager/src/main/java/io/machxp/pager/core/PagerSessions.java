@@ -78,6 +78,7 @@ final class PagerSessions {
         // grace period's length all the same (xp-spec 2.5): its grace would have been its lease.
         this.deaths = new DeathRecorder(core, futexes.records(), pages);
         futexes.onRecordsFull(deaths::recordAll);
+        futexes.parking.sessions(this::all);
         this.ids = new KernelIds(core, futexes, deaths, leaseNanos + Math.max(graceNanos, leaseNanos));
         this.prefixes = futexes.prefixes;
         this.leases = new SessionLeases(core, pages, futexes, this, leaseNanos);

@@ -14,6 +14,10 @@ public final class PagerStats {
     private final EnumMap<KernelToPager.RoutineCase, LongAdder> received = new EnumMap<>(KernelToPager.RoutineCase.class);
     private final EnumMap<PagerToKernel.RoutineCase, LongAdder> sent = new EnumMap<>(PagerToKernel.RoutineCase.class);
     final LongAdder grants = new LongAdder();
+    /** lock_futex requests that waited for a futex record (the records at their bound, FutexParking). */
+    final LongAdder futexRequestsParked = new LongAdder();
+    /** Idle cached futexes the pager asked back (relinquish_futex with try) to free records. */
+    final LongAdder futexesAskedBack = new LongAdder();
     final LongAdder handoffs = new LongAdder();
     /** Direct handoff: forwards ordered, and reserved grants skipped (their target had left). */
     final LongAdder forwardsOrdered = new LongAdder();

@@ -93,6 +93,14 @@ final class SnapshotReader {
             timers.add(new CoreTimers.Pending(t.getDueNanos(), timer(t)));
         }
         core.timers.restore(timers);
+        for (io.machxp.proto.snapshot.ParkedLock l : snap.getParkedList()) {
+            KernelSession s = session(l.getSession());
+            FutexKey key = key(l.getKey());
+            object(key.object());
+            futexes.parking.restore(s, key, l.getPriority(), l.hasSince() ? l.getSince() : FutexQueue.UNKNOWN);
+        }
+        futexes.parking.restored(records.futexes.values(), timers.stream()
+                .anyMatch(p -> p.timer() instanceof CoreTimers.AskBack));
         // A snapshot written before the deadline was kept has requests owed but no check of them.
         // In the order of their ids, so that every replica installing it sets the same timers.
         sessions.sessions.values().stream().sorted(java.util.Comparator.comparingLong(s -> s.id))
@@ -202,6 +210,9 @@ final class SnapshotReader {
         f.handoff = image.getHandoff();
         f.diedKernelIds.addAll(image.getDiedKernelIdsList());
         f.zeroWordClean = image.getZeroWordClean();
+        f.askedBack = image.getAskedBack();
+        f.keptWhenAsked = image.hasKeptWhenAskedNanos();
+        f.keptWhenAskedNanos = image.getKeptWhenAskedNanos();
         return f;
     }
 
@@ -215,6 +226,8 @@ final class SnapshotReader {
                 return new CoreTimers.GraceEnd();
             case ANSWER_CHECK:
                 return new CoreTimers.AnswerCheck(session(t.getAnswerCheck()));
+            case ASK_BACK:
+                return new CoreTimers.AskBack();
             case GRANT_LEASE_END:
                 FutexRecord f = futexes.records().get(key(t.getGrantLeaseEnd().getKey()));
                 if (f == null) {

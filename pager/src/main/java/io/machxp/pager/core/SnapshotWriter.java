@@ -79,6 +79,14 @@ final class SnapshotWriter {
         journal.told.stream().sorted(Comparator.comparing(FutexKey::object).thenComparingLong(FutexKey::offset))
                 .forEach(key -> j.addTold(ref(key)));
         b.setJournal(j);
+        for (FutexParking.Parked p : futexes.parking.parked()) {
+            io.machxp.proto.snapshot.ParkedLock.Builder l = io.machxp.proto.snapshot.ParkedLock.newBuilder()
+                    .setSession(id(p.session)).setKey(ref(p.key)).setPriority(p.priority);
+            if (p.since != FutexQueue.UNKNOWN) {
+                l.setSince(p.since);
+            }
+            b.addParked(l);
+        }
         for (CoreTimers.Pending p : core.timers.pending()) {
             TimerImage t = timer(p);
             if (t != null) {
@@ -151,7 +159,10 @@ final class SnapshotWriter {
                 .setLastHolder(f.lastHolder).addAllReleasedPages(f.releasedPages).setToken(f.token)
                 .setGrantedNanos(f.grantedNanos).setOwnerDied(f.ownerDied).setGrantOwnerDied(f.grantOwnerDied)
                 .setTryAsked(f.tryAsked).setHandoff(f.handoff).addAllDiedKernelIds(f.diedKernelIds)
-                .setZeroWordClean(f.zeroWordClean);
+                .setZeroWordClean(f.zeroWordClean).setAskedBack(f.askedBack);
+        if (f.keptWhenAsked) {
+            b.setKeptWhenAskedNanos(f.keptWhenAskedNanos);
+        }
         if (f.holder != null) {
             b.setHolder(id(f.holder));
         }
@@ -204,6 +215,8 @@ final class SnapshotWriter {
             return b.setGraceEnd(true).build();
         } else if (t instanceof CoreTimers.AnswerCheck a) {
             return current(a.session()) ? b.setAnswerCheck(a.session().id).build() : null;
+        } else if (t instanceof CoreTimers.AskBack) {
+            return b.setAskBack(true).build();
         }
         CoreTimers.GrantLeaseEnd g = (CoreTimers.GrantLeaseEnd) t;
         FutexRecord f = g.futex();

@@ -54,6 +54,15 @@ public final class FutexRecord {
     public boolean tryAsked;
     /** When the holder was sent that relinquish_futex(try), on the pager's clock (its answer's deadline). */
     public long tryAskedNanos;
+    /**
+     * The relinquish_futex(try) of {@link #tryAsked} is the pager's own: at its bound on futex
+     * records it asks an idle cached futex back, with no trylock behind it (core's FutexParking).
+     */
+    public boolean askedBack;
+    /** Its holder answered such an ask with futex_held (a thread there owns or waits for it). */
+    public boolean keptWhenAsked;
+    /** When it answered so, on the pager's clock: it is not asked again before a while has passed. */
+    public long keptWhenAskedNanos;
     /** The release in progress hands the futex from an owner to a waiting kernel (grant's handoff). */
     public boolean handoff;
     /** Direct handoff: the holder was ordered to forward the futex, not confirmed yet (null: none). */

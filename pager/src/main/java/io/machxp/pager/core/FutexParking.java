@@ -1,0 +1,283 @@
+package io.machxp.pager.core;
+
+import io.machxp.pager.futex.FutexKey;
+import io.machxp.pager.futex.FutexRecord;
+import io.machxp.proto.xp.MemoryObjectRelinquishFutex;
+import io.machxp.proto.xp.PagerToKernel;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Supplier;
+
+/**
+ * The pager's bound on futex records for all kernels together ({@link PagerFutexes}), kept
+ * without ending the kernel that happens to ask next (XP review, finding 2). Part of the core's
+ * state, so in its snapshots ({@link SnapshotWriter}): every replica parks, asks and goes on
+ * alike. Pager core thread only.
+ *
+ * <h2>Overview</h2>
+ * A kernel keeps a futex no thread of it owns "until asked" (xp-spec 8.2), so the records fill
+ * mostly with futexes cached idle. When a lock_futex needs a new record and the pager keeps as
+ * many as it may, the request is not refused: it waits here (parked, in arrival order, with the
+ * futex it names resolved and the priority it waits with), and the pager asks the kernels holding
+ * the most futexes to give idle ones back with relinquish_futex(try) (xp-spec 8.3: the holder gives
+ * back a futex no thread there owns or waits for, else answers futex_held). Each futex given back
+ * frees its record, and the parked requests go on, in order, as if they had just arrived.
+ * <pre>
+ *  lock_futex, new record, records full -> parked (counts in its session's own bound, as a queued
+ *                                          one); relinquish_futex(try) to the biggest holders,
+ *                                          for futexes nobody queues or tries for
+ *  lock_futex update of a parked one    -> its priority (and wait) replaced, its place kept
+ *  trylock, new record, records full    -> futex_busy at once (not parked); idle futexes asked back
+ *  after every input                    -> parked requests go on while records are free
+ *  futex_held to such an ask            -> kept: asked again only after a while ({@link #askAgainNanos})
+ *  ask-back timer (every askAgainNanos  -> idle futexes asked back again, those kept once included
+ *    while requests are parked)
+ *  its kernel leaves (stream broken,    -> its parked requests (of the object) are dropped, as it
+ *    forgotten, object terminated)         leaves every queue
+ * </pre>
+ * A kernel whose request is parked waits as for a held futex: its lease, keepalives and other
+ * requests go on. Parked requests are bounded in all too ({@link #maxParked}, as many as the
+ * records); past that, the kernel parking the most is the one over its share ({@link PagerFutexes}).
+ */
+final class FutexParking {
+    /** How many idle futexes an ask round asks for beyond the requests parked (fewer round trips). */
+    static final int ASK_AHEAD = 32;
+
+    /** A parked lock_futex. */
+    static final class Parked {
+        final KernelSession session;
+        final FutexKey key;
+        int priority;
+        /** When its top waiter began waiting (pager clock; FutexQueue.UNKNOWN: not known). */
+        long since;
+
+        Parked(KernelSession session, FutexKey key, int priority, long since) {
+            this.session = session;
+            this.key = key;
+            this.priority = priority;
+            this.since = since;
+        }
+    }
+
+    /** Who takes a parked request when it goes on: lock_futex's path past its checks ({@link PagerFutexes}). */
+    @FunctionalInterface
+    interface Lock {
+        void lock(KernelSession s, FutexKey key, int priority, long since);
+    }
+
+    private record Spot(KernelSession session, FutexKey key) {
+    }
+
+    private final CoreContext core;
+    private final FutexRecords records;
+    private final int maxFutexes;
+    /** How long a futex its holder kept when asked is not asked for again. */
+    final long askAgainNanos;
+    /** The parked requests, in the order they go on. */
+    private final LinkedHashMap<Spot, Parked> parked = new LinkedHashMap<>();
+    /** Futexes asked back, maybe answered since (pruned before counted: {@link #asksOut}). */
+    private final Set<FutexKey> asked = new HashSet<>();
+    /** The kernels open (PagerSessions, built after the futexes). */
+    private Supplier<Collection<KernelSession>> sessions = List::of;
+    /** An ask-back timer is pending. */
+    boolean timerSet;
+    private boolean retrying;
+
+    FutexParking(CoreContext core, FutexRecords records, int maxFutexes, long askAgainNanos) {
+        this.core = core;
+        this.records = records;
+        this.maxFutexes = maxFutexes;
+        this.askAgainNanos = askAgainNanos;
+    }
+
+    void sessions(Supplier<Collection<KernelSession>> all) {
+        this.sessions = all;
+    }
+
+    /** Parked requests the pager keeps at most, for all kernels (as many as futex records). */
+    int maxParked() {
+        return maxFutexes;
+    }
+
+    /** Whether a lock_futex of {@code key} must be parked: it needs a new record, and none is free for it now. */
+    boolean mustWait(FutexKey key) {
+        return records.get(key) == null && (records.count() >= maxFutexes || !retrying && !parked.isEmpty());
+    }
+
+    /** Whether the records are at their bound. */
+    boolean full() {
+        return records.count() >= maxFutexes;
+    }
+
+    /** The kernel's parked request for the futex, or null. */
+    Parked get(KernelSession s, FutexKey key) {
+        return s.parked == 0 ? null : parked.get(new Spot(s, key));
+    }
+
+    int size() {
+        return parked.size();
+    }
+
+    /** The open kernel with the most requests parked (the first by stream id among equals), or null. */
+    KernelSession biggestParker() {
+        return sessions.get().stream().filter(k -> k.parked > 0)
+                .max(Comparator.comparingInt((KernelSession k) -> k.parked).thenComparing(k -> -k.id)).orElse(null);
+    }
+
+    /** A lock_futex that needs a new record while none is free: it waits; idle futexes are asked back. */
+    void park(KernelSession s, FutexKey key, int priority, long since) {
+        parked.put(new Spot(s, key), new Parked(s, key, priority, since));
+        s.parked++;
+        core.stats.futexRequestsParked.increment();
+        if (parked.size() == 1) {
+            CoreContext.log.info("pager {}: {} waits for a futex record (the pager keeps {}, the most it may); idle "
+                    + "cached futexes are asked back", core.name, s, records.count());
+        }
+        askBack();
+        if (!timerSet) {
+            timerSet = true;
+            core.timers.set(askAgainNanos, new CoreTimers.AskBack());
+        }
+    }
+
+    /** The kernel leaves: its parked requests for futexes of {@code object} (null: of all) are dropped. */
+    void leave(KernelSession s, String object) {
+        if (s.parked == 0) {
+            return;
+        }
+        for (Iterator<Parked> it = parked.values().iterator(); it.hasNext(); ) {
+            Parked p = it.next();
+            if (p.session == s && (object == null || p.key.object().equals(object))) {
+                it.remove();
+                s.parked--;
+            }
+        }
+    }
+
+    /**
+     * After every input: the parked requests go on, in order, while the first needs no new record
+     * or a record is free ({@code lock} takes each as if it had just arrived).
+     */
+    void retry(Lock lock) {
+        if (parked.isEmpty() || retrying) {
+            return;
+        }
+        retrying = true;
+        try {
+            for (Iterator<Parked> it = parked.values().iterator(); it.hasNext(); ) {
+                Parked p = it.next();
+                if (records.get(p.key) == null && full()) {
+                    return;
+                }
+                it.remove();
+                p.session.parked--;
+                lock.lock(p.session, p.key, p.priority, p.since);
+                it = parked.values().iterator(); // lock may have changed what is parked (a session ended)
+            }
+        } finally {
+            retrying = false;
+        }
+    }
+
+    /**
+     * Asks the kernels holding the most futexes to give idle ones back (relinquish_futex with try),
+     * enough for the requests parked and {@link #ASK_AHEAD} more, less the asks still out. Idle as
+     * far as the pager sees: nobody queues or tries for it, nothing asked of its holder, whose
+     * stream is not broken; one kept when asked only after {@link #askAgainNanos}.
+     */
+    void askBack() {
+        int wanted = parked.size() + ASK_AHEAD - asksOut();
+        if (wanted <= 0) {
+            return;
+        }
+        long now = core.env.nanoTime();
+        List<KernelSession> biggest = new ArrayList<>(sessions.get());
+        biggest.removeIf(k -> k.broken || k.gone || k.held.isEmpty());
+        biggest.sort(Comparator.comparingInt((KernelSession k) -> k.held.size()).reversed()
+                .thenComparingLong(k -> k.id));
+        for (KernelSession h : biggest) {
+            for (FutexKey key : h.held) {
+                FutexRecord f = records.get(key);
+                if (f == null || f.holder != h || !f.queue.isEmpty() || !f.tries.isEmpty() || f.tryAsked
+                        || f.forward != null || f.keptWhenAsked && now - f.keptWhenAskedNanos < askAgainNanos) {
+                    continue;
+                }
+                ask(f, now);
+                if (--wanted == 0) {
+                    return;
+                }
+            }
+        }
+    }
+
+    private void ask(FutexRecord f, long now) {
+        f.tryAsked = true;
+        f.tryAskedNanos = now;
+        f.askedBack = true;
+        asked.add(f.key);
+        core.answers.asked(f.holder);
+        core.stats.futexesAskedBack.increment();
+        core.send(f.holder, PagerToKernel.newBuilder().setMemoryObjectRelinquishFutex(MemoryObjectRelinquishFutex
+                .newBuilder().setObjectId(f.holder.objectIdOf(f.key.object())).setOffset(f.key.offset())
+                .setPriority(f.relinquishSent ? f.relinquishPriority : 0).setTry(true)).build());
+    }
+
+    /** How many asks are out: those asked whose holder has answered neither way yet. */
+    private int asksOut() {
+        asked.removeIf(key -> {
+            FutexRecord f = records.get(key);
+            return f == null || !f.askedBack;
+        });
+        return asked.size();
+    }
+
+    /** The holder answered an ask of ours with futex_held: a thread there owns or waits for it. */
+    void kept(FutexRecord f) {
+        f.askedBack = false;
+        f.keptWhenAsked = true;
+        f.keptWhenAskedNanos = core.env.nanoTime();
+        if (!parked.isEmpty()) {
+            askBack(); // another instead
+        }
+    }
+
+    /** The ask-back timer: while requests are parked, idle futexes are asked again (those kept a while ago too). */
+    void timerDue() {
+        timerSet = false;
+        if (parked.isEmpty()) {
+            return;
+        }
+        askBack();
+        timerSet = true;
+        core.timers.set(askAgainNanos, new CoreTimers.AskBack());
+    }
+
+    // ---- snapshots ----------------------------------------------------------------------------
+
+    /** The parked requests, in order (SnapshotWriter). */
+    Collection<Parked> parked() {
+        return parked.values();
+    }
+
+    /** Restores a parked request, in order, and what is derived from the records (SnapshotReader). */
+    void restore(KernelSession s, FutexKey key, int priority, long since) {
+        parked.put(new Spot(s, key), new Parked(s, key, priority, since));
+        s.parked++;
+    }
+
+    /** After a restore: the asks out are those the records say. */
+    void restored(Collection<FutexRecord> all, boolean timerPending) {
+        for (FutexRecord f : all) {
+            if (f.askedBack) {
+                asked.add(f.key);
+            }
+        }
+        timerSet = timerPending;
+    }
+}
