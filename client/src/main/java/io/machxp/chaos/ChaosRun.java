@@ -102,7 +102,7 @@ public final class ChaosRun {
         // with SplittableRandom's own gamma, made seed k+1's stream seed k's shifted by one draw).
         this.random = new SplittableRandom(seed).split();
         SimCluster.Options simOptions = new SimCluster.Options(seed, options.latencyNanos(), options.jitterNanos(),
-                PAGE, options.leaseNanos());
+                PAGE, options.leaseNanos()).withFutexRecords(futexRecords(seed, options));
         long size = (long) options.futexes() * PAGE;
         if (replicas > 0 && pagers != 1) {
             throw new IllegalArgumentException("chaos runs one replicated pager, not " + pagers);
@@ -126,6 +126,18 @@ public final class ChaosRun {
         this.workload = Workload.of(this);
         this.calls = new KernelCalls(this);
         this.loop = new WorkerLoop(this, calls, workload);
+    }
+
+    /**
+     * The pagers' bound on futex records for all kernels in the run of {@code seed}: one seed in
+     * four has fewer records than futexes (one less), so that kernels meet the bound all the time:
+     * lock_futex requests for new futexes wait (parked) while the pager asks idle cached futexes
+     * back with relinquish_futex(try), trylocks are answered busy, across crashes and failovers
+     * (xp-spec 8.2); the others the pager's default (0). Drawn from the seed alone, not from the
+     * run's random stream, so that the other seeds' runs stay as they were.
+     */
+    static int futexRecords(long seed, ChaosOptions options) {
+        return Math.floorMod(seed, 4) == 3 && options.futexes() > 1 ? options.futexes() - 1 : 0;
     }
 
     ChaosFaults faults() {
@@ -238,9 +250,13 @@ public final class ChaosRun {
         if (cluster.replicas() != null) {
             countHints();
         }
-        long recorded = deathsRecordedByPager();
+        long recorded = pagerCount(io.machxp.pager.core.PagerStats::deathsRecordedByPager);
         if (recorded > 0) {
             counts.merge(DEATHS_RECORDED_BY_PAGER, recorded, Long::sum);
+        }
+        long parked = pagerCount(io.machxp.pager.core.PagerStats::futexRequestsParked);
+        if (parked > 0) {
+            counts.merge(FUTEX_REQUESTS_PARKED, parked, Long::sum);
         }
         HistoryChecker.Verdict v = HistoryChecker.check(history);
         return new Result(seed, v.violations(), v.stuck(), history, counts);
@@ -252,16 +268,22 @@ public final class ChaosRun {
      */
     static final String DEATHS_RECORDED_BY_PAGER = "deaths recorded by the pager";
 
-    /** What the pagers (or the replicated one) counted of {@link #DEATHS_RECORDED_BY_PAGER}. */
-    private long deathsRecordedByPager() {
+    /**
+     * lock_futex requests that waited for a futex record at a pager's bound for all kernels (one
+     * seed in four runs with fewer records than futexes: {@link #futexRecords}).
+     */
+    static final String FUTEX_REQUESTS_PARKED = "futex requests parked at the records' bound";
+
+    /** What the pagers (or the replicated one: its replica 0's core) counted. */
+    private long pagerCount(java.util.function.ToLongFunction<io.machxp.pager.core.PagerStats> count) {
         if (cluster.replicas() != null) {
-            return cluster.replicas().stats().deathsRecordedByPager();
+            return count.applyAsLong(cluster.replicas().stats());
         }
-        long recorded = 0;
+        long sum = 0;
         for (int p = 0; p < cluster.pagerCount(); p++) {
-            recorded += cluster.pagerStats(p).deathsRecordedByPager();
+            sum += count.applyAsLong(cluster.pagerStats(p));
         }
-        return recorded;
+        return sum;
     }
 
     /** The sessions the pagers (or the replicated one) ended for an answer overdue. */

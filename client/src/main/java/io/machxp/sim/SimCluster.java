@@ -53,11 +53,25 @@ public final class SimCluster {
      * @param jitterNanos up to this much extra delay, drawn per message from the seed
      * @param pageSize the pager's page size
      */
-    public record Options(long seed, long latencyNanos, long jitterNanos, int pageSize, long leaseNanos) {
+    public record Options(long seed, long latencyNanos, long jitterNanos, int pageSize, long leaseNanos,
+            int futexRecords) {
         public Options {
-            if (latencyNanos < 0 || jitterNanos < 0 || leaseNanos < 0) {
-                throw new IllegalArgumentException("latency, jitter and lease must be 0 or more");
+            if (latencyNanos < 0 || jitterNanos < 0 || leaseNanos < 0 || futexRecords < 0) {
+                throw new IllegalArgumentException("latency, jitter, lease and futex records must be 0 or more");
             }
+        }
+
+        /** With the pagers' default bound on futex records. */
+        public Options(long seed, long latencyNanos, long jitterNanos, int pageSize, long leaseNanos) {
+            this(seed, latencyNanos, jitterNanos, pageSize, leaseNanos, 0);
+        }
+
+        /**
+         * The same with the pagers' bound on futex records for all kernels (0: the default), low
+         * enough for a few futexes to meet it: requests then wait while idle futexes are asked back.
+         */
+        public Options withFutexRecords(int value) {
+            return new Options(seed, latencyNanos, jitterNanos, pageSize, leaseNanos, value);
         }
 
         /**

@@ -65,7 +65,8 @@ final class SimPager {
                 new ObjectCatalog(objects, size, store), env(instance), stats,
                 new PagerOptions(cluster.options().leaseNanos(), instance).withGrace(graceNanos)
                         .withPlants(plants).withGrantPolicy(grantPolicy)
-                        .withAnswerDeadline(cluster.options().answerDeadlineNanos()));
+                        .withAnswerDeadline(cluster.options().answerDeadlineNanos())
+                        .withFutexRecords(cluster.options().futexRecords()));
     }
 
     /**

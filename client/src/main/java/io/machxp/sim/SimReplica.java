@@ -45,7 +45,7 @@ final class SimReplica implements SimRaft.Member, ReplicaXpService.Group {
         this.id = id;
         this.clock = new GroupClock(() -> group.monotonic(id));
         this.core = new ReplicaCore(SimReplicaGroup.name(id), pageSize, objects, leaseNanos, streams, stats)
-                .answerDeadline(group.answerDeadlineNanos()).groupClock(clock);
+                .answerDeadline(group.answerDeadlineNanos()).futexRecords(group.futexRecords()).groupClock(clock);
         this.earlyAsks = new EarlyAsks(core.holders(), streams);
         this.xp = new ReplicaXpService(this, streams, earlyAsks);
         this.ticker = new LeaderTicker(core);

@@ -97,6 +97,11 @@ public final class SimReplicaGroup {
         return replicas[0].stats;
     }
 
+    /** The replicas' bound on futex records for all kernels: the simulator's ({@link SimCluster.Options#futexRecords}). */
+    int futexRecords() {
+        return cluster.options().futexRecords();
+    }
+
     /** The replicas' answer deadline: the simulator's ({@link SimCluster.Options#answerDeadlineNanos}). */
     long answerDeadlineNanos() {
         return cluster.options().answerDeadlineNanos();

@@ -27,7 +27,9 @@ import java.util.function.Supplier;
  * futex it names resolved and the priority it waits with), and the pager asks the kernels holding
  * the most futexes to give idle ones back with relinquish_futex(try) (xp-spec 8.3: the holder gives
  * back a futex no thread there owns or waits for, else answers futex_held). Each futex given back
- * frees its record, and the parked requests go on, in order, as if they had just arrived.
+ * frees its record, and the parked requests go on, in order, as if they had just arrived. Records
+ * of free futexes kept only for the pages given back with them are pruned first, their pages left
+ * for the next holder to page in ({@link FutexRecords#shedCarried}).
  * <pre>
  *  lock_futex, new record, records full -> parked (counts in its session's own bound, as a queued
  *                                          one); relinquish_futex(try) to the biggest holders,
@@ -172,7 +174,7 @@ final class FutexParking {
         try {
             for (Iterator<Parked> it = parked.values().iterator(); it.hasNext(); ) {
                 Parked p = it.next();
-                if (records.get(p.key) == null && full()) {
+                if (records.get(p.key) == null && full() && (records.shedCarried() == 0 || full())) {
                     return;
                 }
                 it.remove();

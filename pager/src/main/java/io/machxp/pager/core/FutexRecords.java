@@ -43,6 +43,11 @@ final class FutexRecords {
      * and in this order on every replica and restored core alike (a hash map's order is not).
      */
     final java.util.NavigableSet<FutexKey> withDeaths = new java.util.TreeSet<>(KEY_ORDER);
+    /**
+     * Keys of records that were, when last pruned, kept only for the pages given back with their
+     * futex (checked again when used: {@link #shedCarried}); at most one per record.
+     */
+    private final java.util.NavigableSet<FutexKey> carrying = new java.util.TreeSet<>(KEY_ORDER);
     /** Futex keys by object, then offset. */
     static final java.util.Comparator<FutexKey> KEY_ORDER =
             java.util.Comparator.comparing(FutexKey::object).thenComparingLong(FutexKey::offset);
@@ -77,13 +82,50 @@ final class FutexRecords {
      * grant (no owner_died, no pages): its token is kept as the object's high-water mark.
      */
     void pruneIfIdle(FutexRecord f) {
+        if (carriesOnlyPages(f)) {
+            carrying.add(f.key); // sheddable at the bound ({@link #shedCarried})
+        }
         if (f.holder != null || !f.queue.isEmpty() || !f.tries.isEmpty() || f.ownerDied || !f.releasedPages.isEmpty()
                 || !f.diedKernelIds.isEmpty()) {
             return;
         }
         if (futexes.remove(f.key, f)) {
+            carrying.remove(f.key);
             prunedTokens.merge(f.key.object(), f.token, Math::max);
         }
+    }
+
+    /** Nobody holds, waits for or tries the futex, and all its record carries is pages given back with it. */
+    private static boolean carriesOnlyPages(FutexRecord f) {
+        return f.holder == null && f.queue.isEmpty() && f.tries.isEmpty() && !f.ownerDied && f.diedKernelIds.isEmpty()
+                && !f.releasedPages.isEmpty() && f.forward == null;
+    }
+
+    /**
+     * At the bound on records: every record of a free futex that is kept only for the pages given
+     * back with it is pruned, its pages left for the next holder to page in (xp-spec 8.8: in the
+     * grant or by page-in; nobody else holds them, their data is the pager's). All of them, so
+     * that the result does not depend on what the set keeps beyond them.
+     *
+     * @return how many records were pruned
+     */
+    int shedCarried() {
+        int shed = 0;
+        for (FutexKey key; (key = carrying.pollFirst()) != null; ) {
+            FutexRecord f = futexes.get(key);
+            if (f != null && carriesOnlyPages(f)) {
+                f.releasedPages.clear();
+                pruneIfIdle(f);
+                shed++;
+            }
+        }
+        return shed;
+    }
+
+    /** After a restore: the records kept only for their pages. */
+    void rebuildCarrying() {
+        carrying.clear();
+        futexes.values().stream().filter(FutexRecords::carriesOnlyPages).forEach(f -> carrying.add(f.key));
     }
 
     /** The kernel with this id was declared dead holding {@code f}: its TIDs may be in the word. */

@@ -85,7 +85,8 @@ public final class PagerCore {
                 options.grantPolicy().directHandoff());
         this.futexes = new PagerFutexes(core, pages, options.tokenEpoch(), options.firstToken(), options.maxFutexesPerSession(),
                 this::end, journal, new GrantLeases(core, options.grantPolicy()),
-                options.leaseNanos() > 0 ? options.leaseNanos() : java.util.concurrent.TimeUnit.SECONDS.toNanos(1));
+                options.leaseNanos() > 0 ? options.leaseNanos() : java.util.concurrent.TimeUnit.SECONDS.toNanos(1),
+                options.futexRecords());
         this.leaseNanos = options.leaseNanos();
         this.sessions = new PagerSessions(core, pages, futexes, options.leaseNanos(), options.tokenEpoch(),
                 options.graceNanos());

@@ -112,12 +112,12 @@ final class PagerFutexes {
      * start of a pager; the low half starts where Options says.
      */
     PagerFutexes(CoreContext core, PageCoherence pages, long tokenEpoch, long firstToken, int maxFutexesPerSession,
-            SessionEnd sessionEnd, FutexJournal journal, GrantLeases leases, long askAgainNanos) {
+            SessionEnd sessionEnd, FutexJournal journal, GrantLeases leases, long askAgainNanos, int maxFutexes) {
         this.core = core;
         this.pages = pages;
         long first = tokenEpoch << 32 | firstToken;
         this.maxFutexesPerSession = maxFutexesPerSession;
-        this.maxFutexes = (int) Math.min(Integer.MAX_VALUE, (long) maxFutexesPerSession * SESSIONS_AT_THE_BOUND);
+        this.maxFutexes = maxFutexes;
         this.sessionEnd = sessionEnd;
         this.tries = new FutexTries(core);
         this.parking = new FutexParking(core, records, maxFutexes, askAgainNanos);
@@ -203,6 +203,7 @@ final class PagerFutexes {
         }
         if (parking.mustWait(key) && parking.full()) {
             recordsFull.run(); // dead kernels' futexes whose pages came back are recorded, and their records pruned
+            records.shedCarried(); // free futexes kept only for the pages given back with them
         }
         if (parking.mustWait(key)) {
             // Not the asker's fault (it is under its own bound): a trylock is answered busy, a lock

@@ -25,10 +25,13 @@ package io.machxp.pager.core;
  *     with reply, or to a relinquish_futex(try), without any answer from it, before it ends that
  *     kernel's session as overdue ({@link AnswerDeadlines}); 0: as long as the session lives.
  *     Off without a lease, whatever it says
+ * @param maxFutexRecords futex records the pager keeps at most for all kernels together; 0: four
+ *     times {@code maxFutexesPerSession} (PagerFutexes.SESSIONS_AT_THE_BOUND). A lock_futex
+ *     that needs one more waits while idle futexes are asked back (FutexParking)
  */
 public record PagerOptions(long leaseNanos, long tokenEpoch, int maxFutexesPerSession, long graceNanos,
         boolean reclaims, PagerPlants plants, io.machxp.pager.policy.GrantPolicy grantPolicy, long firstToken,
-        long answerDeadlineNanos) {
+        long answerDeadlineNanos, int maxFutexRecords) {
     /**
      * 262,144: 2.6 times the 100k cached futexes of the scale benchmark. A held futex costs the
      * pager about 660 bytes (measured), and all sessions together may hold four times this
@@ -40,7 +43,7 @@ public record PagerOptions(long leaseNanos, long tokenEpoch, int maxFutexesPerSe
 
     public PagerOptions(long leaseNanos, long tokenEpoch, int maxFutexesPerSession, long graceNanos, boolean reclaims) {
         this(leaseNanos, tokenEpoch, maxFutexesPerSession, graceNanos, reclaims, PagerPlants.NONE,
-                io.machxp.pager.policy.GrantPolicy.IMMEDIATE, 1, defaultAnswerDeadlineNanos(leaseNanos));
+                io.machxp.pager.policy.GrantPolicy.IMMEDIATE, 1, defaultAnswerDeadlineNanos(leaseNanos), 0);
     }
 
     /**
@@ -94,6 +97,9 @@ public record PagerOptions(long leaseNanos, long tokenEpoch, int maxFutexesPerSe
             throw new IllegalArgumentException("lease must be 0 or more, the token epoch in 1..2^31-1 and the "
                     + "futexes per session 1 or more");
         }
+        if (maxFutexRecords < 0) {
+            throw new IllegalArgumentException("the futex records for all kernels must be 0 (the default) or more");
+        }
         if (answerDeadlineNanos < 0) {
             throw new IllegalArgumentException("the answer deadline must be 0 (none) or more, not "
                     + answerDeadlineNanos + " ns");
@@ -123,19 +129,19 @@ public record PagerOptions(long leaseNanos, long tokenEpoch, int maxFutexesPerSe
     /** The same with a grace period of {@code graceNanos}, in which reclaims are taken or refused. */
     public PagerOptions withGrace(long graceNanos, boolean reclaims) {
         return new PagerOptions(leaseNanos, tokenEpoch, maxFutexesPerSession, graceNanos, reclaims, plants, grantPolicy,
-                firstToken, answerDeadlineNanos);
+                firstToken, answerDeadlineNanos, maxFutexRecords);
     }
 
     /** The same with bugs planted in the core's logic: for tests of the chaos checker only. */
     public PagerOptions withPlants(PagerPlants value) {
         return new PagerOptions(leaseNanos, tokenEpoch, maxFutexesPerSession, graceNanos, reclaims, value, grantPolicy,
-                firstToken, answerDeadlineNanos);
+                firstToken, answerDeadlineNanos, maxFutexRecords);
     }
 
     /** The same with this start's first token at {@code tokenEpoch << 32 | value}. */
     public PagerOptions withFirstToken(long value) {
         return new PagerOptions(leaseNanos, tokenEpoch, maxFutexesPerSession, graceNanos, reclaims, plants, grantPolicy,
-                value, answerDeadlineNanos);
+                value, answerDeadlineNanos, maxFutexRecords);
     }
 
     /**
@@ -154,12 +160,28 @@ public record PagerOptions(long leaseNanos, long tokenEpoch, int maxFutexesPerSe
     /** The same with another answer deadline (0: none; off without a lease anyway). */
     public PagerOptions withAnswerDeadline(long nanos) {
         return new PagerOptions(leaseNanos, tokenEpoch, maxFutexesPerSession, graceNanos, reclaims, plants, grantPolicy,
-                firstToken, nanos);
+                firstToken, nanos, maxFutexRecords);
     }
 
     /** The same with the pager's side of a protocol variant. */
     public PagerOptions withGrantPolicy(io.machxp.pager.policy.GrantPolicy value) {
         return new PagerOptions(leaseNanos, tokenEpoch, maxFutexesPerSession, graceNanos, reclaims, plants, value,
-                firstToken, answerDeadlineNanos);
+                firstToken, answerDeadlineNanos, maxFutexRecords);
+    }
+
+    /**
+     * The same with another bound on futex records for all kernels together (0: the default, four
+     * sessions at their bound); below it, requests for new futexes wait while idle ones are asked
+     * back (simulations that make the bound come into play with a few futexes).
+     */
+    public PagerOptions withFutexRecords(int value) {
+        return new PagerOptions(leaseNanos, tokenEpoch, maxFutexesPerSession, graceNanos, reclaims, plants, grantPolicy,
+                firstToken, answerDeadlineNanos, value);
+    }
+
+    /** Futex records the pager keeps at most for all kernels together. */
+    public int futexRecords() {
+        return maxFutexRecords > 0 ? maxFutexRecords
+                : (int) Math.min(Integer.MAX_VALUE, (long) maxFutexesPerSession * PagerFutexes.SESSIONS_AT_THE_BOUND);
     }
 }

@@ -208,6 +208,16 @@ public final class PagerStats {
         return refused.sum();
     }
 
+    /** lock_futex requests that waited for a futex record at the pager's bound for all kernels. */
+    public long futexRequestsParked() {
+        return futexRequestsParked.sum();
+    }
+
+    /** Idle cached futexes asked back with relinquish_futex(try) at that bound. */
+    public long futexesAskedBack() {
+        return futexesAskedBack.sum();
+    }
+
     /** Futexes whose dead holders' owner_died the pager recorded in their words itself. */
     public long deathsRecordedByPager() {
         return deathsRecordedByPager.sum();

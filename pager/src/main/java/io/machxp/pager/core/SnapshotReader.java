@@ -69,6 +69,7 @@ final class SnapshotReader {
             }
         }
         snap.getTokenMarksList().forEach(m -> records.prunedTokens.put(m.getObject(), m.getToken()));
+        records.rebuildCarrying();
         pages.restore(snap.getPagesList(), core.catalog, this::session);
         PageStore store = core.catalog.store();
         for (StoredPage p : snap.getStoredPagesList()) {

@@ -109,6 +109,8 @@ public final class ReplicaCore {
     private final Outlet outlet;
     private final PagerStats stats;
     private final GrantPolicy grantPolicy;
+    /** The core's bound on futex records for all kernels (0: the default). */
+    private int futexRecords;
     /**
      * The core's answer deadline ({@code PagerOptions#answerDeadlineNanos}): like the lease,
      * every replica of a group must be given the same (the pager's config), so that each ends the
@@ -174,6 +176,19 @@ public final class ReplicaCore {
         this.stats = stats;
         this.grantPolicy = grantPolicy;
         this.answerDeadlineNanos = PagerOptions.defaultAnswerDeadlineNanos(leaseNanos);
+    }
+
+    /**
+     * The bound on futex records for all kernels of the core this replica builds at its genesis
+     * (0: the default; PagerOptions#withFutexRecords); before the genesis. Every replica of a group
+     * must be given the same (simulations only: it is not in the genesis).
+     */
+    public ReplicaCore futexRecords(int value) {
+        if (core != null) {
+            throw new IllegalStateException("the futex records' bound is set before the core is built");
+        }
+        futexRecords = value;
+        return this;
     }
 
     /** The answer deadline of the core this replica builds at its genesis (0: none); before the genesis. */
@@ -419,7 +434,7 @@ public final class ReplicaCore {
         if (g.getGraceNanos() > 0) {
             options = options.withGrace(Math.max(g.getGraceNanos(), lease), false);
         }
-        options = options.withGrantPolicy(grantPolicy).withAnswerDeadline(deadline);
+        options = options.withGrantPolicy(grantPolicy).withAnswerDeadline(deadline).withFutexRecords(futexRecords);
         core = new PagerCore(name, pageSize, new ObjectCatalog(objects, pageSize, new MemoryPageStore()), new Env(),
                 stats, options);
         core.publishHolders(holders); // again whole when a snapshot is restored into it
