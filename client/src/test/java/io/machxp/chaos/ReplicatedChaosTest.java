@@ -32,6 +32,9 @@ class ReplicatedChaosTest {
                 .containsKeys("replica leader crashes", "replica follower crashes", "replica partitions, leader cut off",
                         "replica partitions, followers cut off", "sessions resumed");
         assertThat(totals).as("no kernel had to reclaim: the group forgot nothing").doesNotContainKey("kernels reclaimed");
+        assertThat(totals).as("seeds 3, 7 and 11 run with fewer futex records than futexes: requests waited parked "
+                + "in the replicated core's state across failovers, and went on").containsKey(
+                ChaosRun.FUTEX_REQUESTS_PARKED);
     }
 
     @Test

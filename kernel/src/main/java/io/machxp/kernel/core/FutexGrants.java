@@ -101,6 +101,9 @@ final class FutexGrants {
                     error -> pageRefused(e, error)));
         }
         installed.forEach(pages::resume);
+        if (!isAbsent(e.state())) {
+            toPager.cache.granted(e); // kept here: past the cache's bound, idle futexes go back
+        }
     }
 
     /**

@@ -47,6 +47,9 @@ final class FutexToPager {
     private final FutexForwards forwards;
     private final boolean pi;
 
+    /** The futexes held from the pager, and the bound on those kept idle (FutexGrants tells it of each grant). */
+    final FutexCacheBound cache;
+
     FutexToPager(KernelCore core, KernelFutexes futexes, PageCache pages, FutexHolds holds, FutexForwards forwards,
             FutexPolicy policy, boolean pi) {
         this.core = core;
@@ -55,6 +58,7 @@ final class FutexToPager {
         this.releasePages = new ReleasePages(core, pages, policy);
         this.forwards = forwards;
         this.pi = pi;
+        this.cache = new FutexCacheBound(this, policy.maxCachedFutexes());
     }
 
     /**
@@ -96,6 +100,7 @@ final class FutexToPager {
     }
     /** futex_released; with {@code again}, asking for the futex again at e.requestedPriority. */
     private void sendReleased(FutexEntry e, boolean again) {
+        cache.released(e);
         e.grantAwaitsPage = false;
         e.relinquishPending = false;
         e.pageLeftUnwaited = false; // it means only "since the last intoBytes of this holding"

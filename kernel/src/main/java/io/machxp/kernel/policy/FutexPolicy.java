@@ -39,6 +39,16 @@ public interface FutexPolicy {
     }
 
     /**
+     * How many futexes the kernel keeps from the pager at most before it gives idle ones back
+     * (no thread here owns or waits for them), oldest grant first: the cache is kept "until
+     * asked" (xp-spec 8.2) and also bounded, well below the pager's bound for one session (2^18
+     * by default), so that an application with many mutexes never meets the pager's bounds.
+     */
+    default int maxCachedFutexes() {
+        return 1 << 16;
+    }
+
+    /**
      * How long after its grant the kernel keeps the futex although the pager asked for it back.
      *
      * @param h what the kernel knows when the relinquish arrives
