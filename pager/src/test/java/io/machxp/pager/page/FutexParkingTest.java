@@ -175,4 +175,31 @@ class FutexParkingTest {
         x.futexReleased(3, 8 * 4);
         assertThat(x.take(late)).as("dropped as it left").noneMatch(PagerToKernel::hasMemoryObjectFutexGranted);
     }
+
+    /**
+     * Found by chaos at the bound: records of free futexes kept only for the pages given back with
+     * them (for the next grant, 8.8) filled the bound for good. At the bound they are pruned, and
+     * the next holder pages the data in.
+     */
+    @Test
+    void recordsKeptOnlyForPagesGivenBackArePrunedAtTheBound() {
+        XpKernels k = new XpKernels(new MemoryPageStore(), new PagerOptions(LEASE, 1, 1)); // 4 records in all
+        long a = k.kernel(1, "A");
+        for (int page = 0; page < 4; page++) {
+            long offset = (long) page * XpKernels.PAGE;
+            k.write(a, offset);
+            k.take(a);
+            k.lockFutex(a, offset);
+            k.take(a);
+            k.futexReleased(a, offset, XpKernels.dirtyPage(offset, XpKernels.page(page + 1)));
+        }
+        assertThat(k.pager.recordCounts().get("futexes")).as("free, each carrying its page").isEqualTo(4);
+        long b = k.kernel(2, "B");
+        k.lockFutex(b, 4);
+        assertThat(k.ended).isEmpty();
+        assertThat(k.one(b).getMemoryObjectFutexGranted().getOffset()).isEqualTo(4);
+        long c = k.kernel(3, "C");
+        k.read(c, 0);
+        XpKernels.assertReadCopy(k.one(c), 0, XpKernels.page(1)); // the data given back with the futex
+    }
 }
