@@ -102,7 +102,7 @@ public final class ChaosRun {
         // with SplittableRandom's own gamma, made seed k+1's stream seed k's shifted by one draw).
         this.random = new SplittableRandom(seed).split();
         SimCluster.Options simOptions = new SimCluster.Options(seed, options.latencyNanos(), options.jitterNanos(),
-                PAGE, options.leaseNanos()).withFutexRecords(futexRecords(seed, options));
+                PAGE, options.leaseNanos()).withFutexRecords(options.futexRecords());
         long size = (long) options.futexes() * PAGE;
         if (replicas > 0 && pagers != 1) {
             throw new IllegalArgumentException("chaos runs one replicated pager, not " + pagers);
@@ -126,18 +126,6 @@ public final class ChaosRun {
         this.workload = Workload.of(this);
         this.calls = new KernelCalls(this);
         this.loop = new WorkerLoop(this, calls, workload);
-    }
-
-    /**
-     * The pagers' bound on futex records for all kernels in the run of {@code seed}: one seed in
-     * four has fewer records than futexes (one less), so that kernels meet the bound all the time:
-     * lock_futex requests for new futexes wait (parked) while the pager asks idle cached futexes
-     * back with relinquish_futex(try), trylocks are answered busy, across crashes and failovers
-     * (xp-spec 8.2); the others the pager's default (0). Drawn from the seed alone, not from the
-     * run's random stream, so that the other seeds' runs stay as they were.
-     */
-    static int futexRecords(long seed, ChaosOptions options) {
-        return Math.floorMod(seed, 4) == 3 && options.futexes() > 1 ? options.futexes() - 1 : 0;
     }
 
     ChaosFaults faults() {
@@ -269,8 +257,8 @@ public final class ChaosRun {
     static final String DEATHS_RECORDED_BY_PAGER = "deaths recorded by the pager";
 
     /**
-     * lock_futex requests that waited for a futex record at a pager's bound for all kernels (one
-     * seed in four runs with fewer records than futexes: {@link #futexRecords}).
+     * lock_futex requests that waited for a futex record at a pager's bound for all kernels (a run
+     * with fewer records than futexes: {@link ChaosOptions#futexRecords}).
      */
     static final String FUTEX_REQUESTS_PARKED = "futex requests parked at the records' bound";
 

@@ -87,6 +87,11 @@ final class ChaosCommand implements Callable<Integer> {
     @Option(names = "--futexes", defaultValue = "4", description = "futexes shared by all (default ${DEFAULT-VALUE})")
     int futexes;
 
+    @Option(names = "--futex-records", defaultValue = "0", paramLabel = "N", description = "the pagers' bound on "
+            + "futex records for all kernels; below --futexes kernels meet it all the time: requests for a new futex "
+            + "wait while idle ones are asked back (default: the pager's own, 0)")
+    int futexRecords;
+
     @Option(names = "--duration-ms", defaultValue = "1000", description = "virtual time of the workload (default ${DEFAULT-VALUE})")
     long durationMillis;
 
@@ -156,7 +161,7 @@ final class ChaosCommand implements Callable<Integer> {
         }
         ChaosOptions options = new ChaosOptions(kernels, threads, futexes, durationMillis * 1_000_000,
                 leaseMillis * 1_000_000, ChaosOptions.DEFAULT.latencyNanos(), ChaosOptions.DEFAULT.jitterNanos(),
-                faultGapMillis * 1_000_000, mix);
+                faultGapMillis * 1_000_000, mix, futexRecords);
         PrintWriter out = spec.commandLine().getOut();
         if (ipc) {
             if (json) {
@@ -275,10 +280,11 @@ final class ChaosCommand implements Callable<Integer> {
     private String replay(long seed, boolean ipcRun) {
         String v = variantName == null || variantName.equals("cache") ? "" : " --variant " + variantName;
         return String.format(Locale.ROOT, "./machxp chaos%s --seed %d%s --kernels %d --threads %d --futexes %d --duration-ms %d "
-                + "--lease-ms %d --fault-gap-ms %d%s%s%s --history", ipcRun ? " --ipc" : "", seed, v, kernels, threads,
+                + "--lease-ms %d --fault-gap-ms %d%s%s%s%s --history", ipcRun ? " --ipc" : "", seed, v, kernels, threads,
                 futexes, durationMillis, leaseMillis, faultGapMillis, pagers == 1 ? "" : " --pagers " + pagers,
                 replicas == 0 ? "" : " --replicas " + replicas
-                        + (replicaClockStep == null ? "" : " --replica-clock-step " + replicaClockStep), mixName.equals("standard") ? "" : " --mix " + mixName);
+                        + (replicaClockStep == null ? "" : " --replica-clock-step " + replicaClockStep), mixName.equals("standard") ? "" : " --mix " + mixName,
+                futexRecords == 0 ? "" : " --futex-records " + futexRecords);
     }
 
     private void report(PrintWriter out, ChaosRun.Result r) {
