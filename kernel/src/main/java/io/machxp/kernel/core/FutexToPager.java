@@ -34,7 +34,8 @@ import io.machxp.proto.xp.MemoryObjectLockFutex;
  *                                        again (request LOCK) if local threads still wait; the
  *                                        queued trylocks are busy
  *  futex_released    clears what was pending towards the pager: a grant awaiting its page, a
- *                    relinquish, the priority waiting elsewhere; carries owner_died if the grant
+ *                    relinquish, the priority waiting elsewhere (the thread it still boosted is
+ *                    deboosted); carries owner_died if the grant
  *                    said so and the word never got it, handoff, request_again
  *  futex_held        the answer to relinquish_futex(try) when the futex stays here
  * </pre>
@@ -45,18 +46,20 @@ final class FutexToPager {
     private final FutexHolds holds;
     private final ReleasePages releasePages;
     private final FutexForwards forwards;
+    private final FutexInheritance inheritance;
     private final boolean pi;
 
     /** The futexes held from the pager, and the bound on those kept idle (FutexGrants tells it of each grant). */
     final FutexCacheBound cache;
 
     FutexToPager(KernelCore core, KernelFutexes futexes, PageCache pages, FutexHolds holds, FutexForwards forwards,
-            FutexPolicy policy, boolean pi) {
+            FutexInheritance inheritance, FutexPolicy policy, boolean pi) {
         this.core = core;
         this.futexes = futexes;
         this.holds = holds;
         this.releasePages = new ReleasePages(core, pages, policy);
         this.forwards = forwards;
+        this.inheritance = inheritance;
         this.pi = pi;
         this.cache = new FutexCacheBound(this, policy.maxCachedFutexes());
     }
@@ -122,6 +125,12 @@ final class FutexToPager {
         releasePages.leave(e, released);
         forwards.forward(e, released); // direct handoff: a copy to the kernel the pager named, if it did
         core.sessions.send(KernelToPager.newBuilder().setMemoryObjectFutexReleased(released).build());
+        if (e.boosting != null) {
+            // The futex is gone from here (ABSENT), and with it the priority kept for a waiter
+            // elsewhere: the thread it still boosted (a boost kept over a broken stream outlives
+            // the owner's fast-path unlock) runs at its own priority again.
+            inheritance.refresh(e);
+        }
     }
 
     /** memory_object_futex_held: the futex a trylock elsewhere asked for stays here. */

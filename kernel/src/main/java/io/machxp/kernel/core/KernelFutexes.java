@@ -99,7 +99,7 @@ final class KernelFutexes {
         this.waits = new FutexWaits(core, this, env, stats, pages, scheduler, inheritance, cacheFutexes, pi);
         FutexHolds holds = new FutexHolds(core, env, policy, inheritance);
         this.forwards = new FutexForwards(core, this);
-        this.toPager = new FutexToPager(core, this, pages, holds, forwards, policy, pi);
+        this.toPager = new FutexToPager(core, this, pages, holds, forwards, inheritance, policy, pi);
         this.grants = new FutexGrants(core, this, inheritance, pages, holds, forwards, toPager, cacheFutexes);
         this.relinquish = new FutexRelinquish(core, this, inheritance, pages, holds, toPager, pi);
         this.sessionEnds = new FutexSessionEnds(core, this, inheritance, forwards, toPager);
