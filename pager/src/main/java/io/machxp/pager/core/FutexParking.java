@@ -38,14 +38,17 @@ import java.util.function.Supplier;
  *  trylock, new record, records full    -> futex_busy at once (not parked); idle futexes asked back
  *  after every input                    -> parked requests go on while records are free
  *  futex_held to such an ask            -> kept: asked again only after a while ({@link #askAgainNanos})
- *  ask-back timer (every askAgainNanos  -> idle futexes asked back again, those kept once included
- *    while requests are parked)
+ *  ask-back timer (every askAgainNanos  -> unrecorded deaths forced (their pages taken from their
+ *    while requests are parked)            writers), idle futexes asked back again, those kept
+ *                                          once included
  *  its kernel leaves (stream broken,    -> its parked requests (of the object) are dropped, as it
  *    forgotten, object terminated)         leaves every queue
  * </pre>
  * A kernel whose request is parked waits as for a held futex: its lease, keepalives and other
- * requests go on. Parked requests are bounded in all too ({@link #maxParked}, as many as the
- * records); past that, the kernel parking the most is the one over its share ({@link PagerFutexes}).
+ * requests go on. What is parked is bounded by each session's own quota, in which a parked request
+ * counts as a queued one (held + queued + parked, {@link PagerFutexes}), as the queued requests
+ * are: no total cap, so no kernel under its own quota is ended because others park (a Parked is a
+ * key and two ints, as small as a queue entry).
  */
 final class FutexParking {
     /** How many idle futexes an ask round asks for beyond the requests parked (fewer round trips). */
@@ -87,6 +90,8 @@ final class FutexParking {
     private final Set<FutexKey> asked = new HashSet<>();
     /** The kernels open (PagerSessions, built after the futexes). */
     private Supplier<Collection<KernelSession>> sessions = List::of;
+    /** Records the deaths still waiting to be, forcing their pages from their writers (DeathRecorder.recordAll). */
+    private Runnable recordsFull = () -> { };
     /** An ask-back timer is pending. */
     boolean timerSet;
     private boolean retrying;
@@ -102,9 +107,8 @@ final class FutexParking {
         this.sessions = all;
     }
 
-    /** Parked requests the pager keeps at most, for all kernels (as many as futex records). */
-    int maxParked() {
-        return maxFutexes;
+    void onRecordsFull(Runnable r) {
+        this.recordsFull = r;
     }
 
     /** Whether a lock_futex of {@code key} must be parked: it needs a new record, and none is free for it now. */
@@ -124,12 +128,6 @@ final class FutexParking {
 
     int size() {
         return parked.size();
-    }
-
-    /** The open kernel with the most requests parked (the first by stream id among equals), or null. */
-    KernelSession biggestParker() {
-        return sessions.get().stream().filter(k -> k.parked > 0)
-                .max(Comparator.comparingInt((KernelSession k) -> k.parked).thenComparing(k -> -k.id)).orElse(null);
     }
 
     /** A lock_futex that needs a new record while none is free: it waits; idle futexes are asked back. */
@@ -254,6 +252,12 @@ final class FutexParking {
         timerSet = false;
         if (parked.isEmpty()) {
             return;
+        }
+        if (full()) {
+            // Deaths of kernels that died since the requests parked free records too, though no
+            // new lock_futex comes to the bound to force them (and their pages' writers may keep
+            // the pages): forced here, once a round, so that the parked requests cannot stall.
+            recordsFull.run();
         }
         askBack();
         timerSet = true;

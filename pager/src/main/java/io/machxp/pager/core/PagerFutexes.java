@@ -213,29 +213,10 @@ final class PagerFutexes {
                 parking.askBack();
                 return;
             }
-            if (parking.size() >= parking.maxParked() && !parkingRoom(s)) {
-                return;
-            }
             parking.park(s, key, m.getPriority(), since(m.hasWaitedNanos(), m.getWaitedNanos()));
             return;
         }
         lockAfterChecks(f, s, m.getTry(), m.getPriority(), since(m.hasWaitedNanos(), m.getWaitedNanos()));
-    }
-
-    /**
-     * The requests parked for all kernels are at their bound: the kernel parking the most is over
-     * its share and is ended (EAGAIN), which drops its parked requests. Returns whether {@code s}
-     * may park (false: it was that kernel).
-     */
-    private boolean parkingRoom(KernelSession s) {
-        KernelSession most = parking.biggestParker();
-        if (most == null || most == s || most.parked <= s.parked) {
-            most = s;
-        }
-        sessionEnd.end(most, Errno.EAGAIN, most + " has " + most.parked + " memory_object_lock_futex requests waiting "
-                + "for a futex record, the most of any kernel, while the pager keeps " + maxFutexes + " futexes for all "
-                + "its kernels and as many requests wait; it must give back futexes no thread of it owns or waits for");
-        return most != s;
     }
 
     /** A lock_futex past its checks, or a parked one going on: granted if free, else queued or tried. */
@@ -399,6 +380,7 @@ final class PagerFutexes {
     /** Who records dead kernels' deaths when the records are full ({@code DeathRecorder#recordAll}). */
     void onRecordsFull(Runnable r) {
         this.recordsFull = r;
+        parking.onRecordsFull(r);
     }
 
     /** The records, for status and for tests of their bounds. */

@@ -177,6 +177,31 @@ class FutexParkingTest {
     }
 
     /**
+     * Review of xpbounds, finding 2: more requests parked than the pager keeps records ends no
+     * kernel (each is under its own quota; before, past as many parked as records, the kernel
+     * parking the most was ended with EAGAIN). They go on in order as records come free.
+     */
+    @Test
+    void moreRequestsParkedThanRecordsEndNoKernel() {
+        long[] parkers = {x.kernel(6, "P6"), x.kernel(7, "P7"), x.kernel(8, "P8"), x.kernel(9, "P9")};
+        long offset = free;
+        for (int i = 0; i < 4; i++) { // 5 kernels parking 4 each (their own quota): 20 > 16 records
+            x.lockFutex(late, offset += 4);
+            for (long p : parkers) {
+                x.lockFutex(p, offset += 4);
+            }
+        }
+        assertThat(x.ended).as("no kernel under its own quota is ended").isEmpty();
+        for (long p : parkers) {
+            assertThat(x.take(p)).isEmpty();
+        }
+        x.futexReleased(3, 8 * 4);
+        assertThat(x.take(late)).extracting(m -> m.getMemoryObjectFutexGranted().getOffset())
+                .as("the first parked goes on").containsExactly(free + 4);
+        assertThat(x.ended).isEmpty();
+    }
+
+    /**
      * Found by chaos at the bound: records of free futexes kept only for the pages given back with
      * them (for the next grant, 8.8) filled the bound for good. At the bound they are pruned, and
      * the next holder pages the data in.
