@@ -302,6 +302,53 @@ class DeathRecordingTest {
     }
 
     /**
+     * Review of xpbounds, finding 3: a kernel dies holding idle futexes after a request parked at
+     * the records' bound, while another kernel keeps their page writable, and no new lock_futex
+     * comes. The ask-back timer forces the deaths (a flush to the writer, as at a new request),
+     * so the parked request goes on once the writer gave the page back. Before, only a new
+     * lock_futex at the bound forced them: the request waited for the writer to let the page go.
+     */
+    @Test
+    void theAskBackTimerForcesDeathsThatCameAfterARequestParked() {
+        XpKernels k = new XpKernels(new MemoryPageStore(), new io.machxp.pager.core.PagerOptions(LEASE, 3, 2));
+        long w = k.kernel(1, "W");
+        k.write(w, 0);
+        k.take(w);
+        long d = k.kernel(2, "D");
+        long h3 = k.kernel(3, "H3");
+        long h4 = k.kernel(4, "H4");
+        long[][] futexes = {{w, PAGE}, {w, PAGE + 4}, {d, 0x10}, {d, 0x14}, {h3, 2 * PAGE}, {h3, 2 * PAGE + 4},
+            {h4, 3 * PAGE}, {h4, 3 * PAGE + 4}};
+        for (long[] f : futexes) {
+            k.lockFutex(f[0], f[1]);
+            assertThat(k.one(f[0]).hasMemoryObjectFutexGranted()).isTrue();
+        }
+        assertThat(k.pager.recordCounts()).containsEntry("futexes", 8);
+        k.pager.sessionClosed(d); // D's stream breaks: it still holds its futexes until declared dead
+        long n = k.kernel(10, "N");
+        k.lockFutex(n, 3 * PAGE + 0x100);
+        assertThat(k.take(n)).as("parked").isEmpty();
+        k.take(w);
+        k.take(h3);
+        k.take(h4);
+
+        k.advanceHeard(LEASE, LEASE / 2, w, h3, h4, n);
+        assertThat(k.declaredDead).containsKey("D");
+        k.advanceHeard(LEASE + LEASE / 2, LEASE / 2, w, h3, h4, n); // an ask-back round since
+        assertThat(k.take(w)).as("the timer takes the page of D's futexes back from its writer")
+                .filteredOn(PagerToKernel::hasMemoryObjectLockRequest).singleElement()
+                .satisfies(m -> XpKernels.assertFlush(m, 0));
+        assertThat(k.take(n)).as("still waiting: W holds the page").isEmpty();
+
+        k.returnDirty(w, 0, new byte[PAGE], false);
+        k.lockCompleted(w, 0);
+        assertThat(k.one(n).getMemoryObjectFutexGranted().getOffset()).as("N's request went on")
+                .isEqualTo(3 * PAGE + 0x100);
+        assertThat(k.ended).doesNotContainKeys(w, h3, h4, n);
+        assertThat(k.stats.deathsRecordedByPager()).isEqualTo(2);
+    }
+
+    /**
      * Review R4: a dead kernel's futexes on two pages that a reader holds: the pager flushes the
      * reader page by page in the order of object and offset (not in the order the futexes were
      * taken, nor a hash map's), and a core restored from a snapshot sends the very same messages.
