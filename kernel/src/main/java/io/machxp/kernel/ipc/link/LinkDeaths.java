@@ -15,7 +15,8 @@ import org.slf4j.LoggerFactory;
  *          ({@code diedIn}: only if it is that kernel's current session, admitted in this
  *          kernel's current session)--> dead
  *  alive --its dialled link closes, is not reached within the first contact, or leaves more
- *          than the limit unread (silent) ({@code diedOut}: only the current peer)--> dead
+ *          than the limit unread (silent) ({@code diedOut}: only the current peer, and not one
+ *          its kernel died on already: that death closed it)--> dead
  *  alive --a new process claims its id, or this kernel renews--> dead
  *  dead:   once per session of that kernel: both its connections close, what waited for it is
  *          dropped, its probe chain starts ({@link LinkProbes}; not while renewing), and the core
@@ -102,7 +103,12 @@ final class LinkDeaths {
         }
     }
 
-    /** The link dialled to {@code p} broke: dead, unless a rejoin replaced that peer meanwhile. */
+    /**
+     * The link dialled to {@code p} broke: dead, unless a rejoin replaced that peer meanwhile or its
+     * kernel was declared dead while it was the link ({@link LinkPeer#ended}: that death closed it;
+     * review late4 B1: its close, seen after the kernel's hello with a later session, declared the
+     * rejoining kernel dead again, closed its new link and skipped its revival).
+     */
     void diedOut(LinkPeer p, String why) {
         synchronized (links) {
             diedOut(p, why, false);
@@ -112,7 +118,7 @@ final class LinkDeaths {
     /** As {@link #diedOut(LinkPeer, String)}; {@code silent}: it was the quiet one (see "refused"). */
     void diedOut(LinkPeer p, String why, boolean silent) {
         synchronized (links) {
-            if (links.peers.get(p.id) == p) {
+            if (links.peers.get(p.id) == p && !p.ended) {
                 died(p.id, why, silent);
             }
         }
@@ -147,6 +153,7 @@ final class LinkDeaths {
             LinkPeer p = links.peers.get(kernel);
             if (p != null) {
                 synchronized (p) {
+                    p.ended = true; // its close, seen later, is this death's (diedOut)
                     p.waiting.clear();
                     if (p.channel != null) {
                         p.channel.close();

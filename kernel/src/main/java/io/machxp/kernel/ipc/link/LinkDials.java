@@ -90,8 +90,8 @@ final class LinkDials {
 
     void opened(LinkPeer p, Channel ch) {
         synchronized (p) {
-            if (links.peers.get(p.id) != p || links.left || links.closing) {
-                ch.close(); // dialled for a session that is over
+            if (links.peers.get(p.id) != p || p.ended || links.left || links.closing) {
+                ch.close(); // dialled for a session that is over, or its kernel died meanwhile
                 return;
             }
             ch.write(LinkFrame.newBuilder().setHello(LinkHello.newBuilder().setKernel(links.self)

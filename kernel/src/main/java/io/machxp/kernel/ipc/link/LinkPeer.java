@@ -18,6 +18,13 @@ final class LinkPeer {
     boolean drainScheduled;
     long seq;
     long firstAttempt;
+    /**
+     * Its kernel was declared dead while this was its link ({@link LinkDeaths#died}): what this
+     * link reports afterwards (its close, a dial that fails) is no new death - the close that death
+     * caused may be seen only after a rejoin of the kernel (review late4 B1). A revival replaces it.
+     * Set under the links' lock and this one's.
+     */
+    boolean ended;
     /** A probe of a kernel declared dead (IpcLinks, "renew"): a hello only, never in {@code peers}. */
     final boolean probe;
     /** A probe's: the IPC session of this kernel it was sent in (a refusal about an earlier one is stale). */

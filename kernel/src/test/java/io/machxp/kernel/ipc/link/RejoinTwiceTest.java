@@ -23,6 +23,11 @@ import org.junit.jupiter.api.Test;
  * the core "alive in session 2"; session 1's death, queued after it, then left the core with the
  * kernel dead while its links had it alive. Each revival now carries the session that rejoined
  * and is skipped if that session died first. The core thread is a queue run by hand here.
+ *
+ * <p>Review late4 B1: a live kernel that rejoins is declared dead at the rejoin, which closes its
+ * old dialled link; that close (LinkOut.channelInactive -> diedOut of the old peer, still in
+ * {@code peers} until the revival) seen before the core ran the revival declared the kernel dead
+ * once more, closed its new link and skipped the revival. A peer its kernel died on is ended now.
  */
 class RejoinTwiceTest {
     private static final long INCARNATION = 42;
@@ -65,5 +70,25 @@ class RejoinTwiceTest {
         }
         assertThat(heard).containsExactly("died 1", "died 1", "revived 1 in session 2");
         assertThat(links.dead(1)).isFalse();
+    }
+
+    @Test
+    void theCloseOfTheOldDialledLinkSeenBeforeTheRevivalIsNoNewDeath() throws Exception {
+        InetSocketAddress self = links.listen(new InetSocketAddress("127.0.0.1", 0));
+        links.connect(new KernelDirectory(Map.of(1, new InetSocketAddress("127.0.0.1", 1), 3, self)));
+        assertThat(links.admissions.admit(1, INCARNATION, 0, new EmbeddedChannel())).isEqualTo(0);
+        LinkPeer old = links.peers.get(1);
+        assertThat(old).isNotNull();
+        EmbeddedChannel rejoined = new EmbeddedChannel();
+        assertThat(links.admissions.admit(1, INCARNATION, 1, rejoined)).as("alive, rejoins as session 1")
+                .isNotEqualTo(LinkAdmissions.REFUSED);
+        links.deaths.diedOut(old, "its link closed"); // LinkOut.channelInactive of the link the rejoin's death closed
+        for (Runnable r = core.poll(); r != null; r = core.poll()) {
+            r.run();
+        }
+        assertThat(heard).containsExactly("died 1", "revived 1 in session 1");
+        assertThat(links.dead(1)).isFalse();
+        assertThat(links.admissions.inbound(1)).as("its new link is still its link here").isSameAs(rejoined);
+        assertThat(rejoined.isOpen()).isTrue();
     }
 }
