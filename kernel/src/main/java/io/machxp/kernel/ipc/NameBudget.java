@@ -13,9 +13,14 @@ package io.machxp.kernel.ipc;
  * <p>Two pools. Tasks created for a client of the kernel's gRPC server (an owner: one connection,
  * of one {@link NameOwner#peer}, its host and TLS certificate) together hold at most the remote
  * pool, {@link #pool}: all but a {@link #RESERVE_SHARES}th of the budget. The rest is a reserve
- * no remote client can take: tasks without an owner (in-process tasks, the simulator's, and so
- * rights arriving in messages for their receivers) make names while any of the budget is free,
- * so they can always hold the reserve together whatever remote clients do.
+ * that names in remote clients' own tasks never take: tasks without an owner (in-process tasks,
+ * the simulator's) make names while any of the budget is free. A name counts to the owner of the
+ * task it is made in, so the names made in an owner-less task for rights that others send it
+ * (remote clients' tasks, other kernels over the IPC links) count to nobody: an in-process
+ * receiver that keeps what it receives (say the reply rights of requests it has not answered)
+ * lets its senders fill the reserve and then the pool, up to {@link IpcSpace#MAX_NAMES} per such
+ * task (review late4 B2). So in-process tasks can hold the reserve together as long as they do
+ * not keep what remote senders send them.
  *
  * <p>Within the remote pool, the connections of one peer together may make a name only while
  * they hold fewer than {@link #peerMax} (a {@link #PEER_SHARES}th of the pool) and fewer than
