@@ -62,14 +62,17 @@ class LinkWireTest {
     @Test
     void aKeepaliveIsAskedForOnlyWhenNothingWasFlushedForAPeriod() throws Exception {
         List<IdleStateEvent> events = new ArrayList<>();
-        EmbeddedChannel ch = new EmbeddedChannel(new LinkWriteIdle(100), LinkFrameEncoder.INSTANCE,
+        // time frozen before the idle handler schedules its first check: under load, real time
+        // between the channel's construction and the freeze made that check come due early
+        EmbeddedChannel ch = new EmbeddedChannel();
+        ch.freezeTime();
+        ch.pipeline().addLast(new LinkWriteIdle(100), LinkFrameEncoder.INSTANCE,
                 new ChannelInboundHandlerAdapter() {
                     @Override
                     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
                         events.add((IdleStateEvent) evt);
                     }
                 });
-        ch.freezeTime();
 
         ch.advanceTimeBy(100, TimeUnit.MILLISECONDS);
         ch.runScheduledPendingTasks();
@@ -95,13 +98,14 @@ class LinkWireTest {
     @Test
     void aLoopThatStoodStillForManyPeriodsLooksOnceNotOncePerPeriodMissed() {
         List<IdleStateEvent> events = new ArrayList<>();
-        EmbeddedChannel ch = new EmbeddedChannel(new LinkWriteIdle(100), new ChannelInboundHandlerAdapter() {
+        EmbeddedChannel ch = new EmbeddedChannel();
+        ch.freezeTime(); // before the idle handler's first check is scheduled, as above
+        ch.pipeline().addLast(new LinkWriteIdle(100), new ChannelInboundHandlerAdapter() {
             @Override
             public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
                 events.add((IdleStateEvent) evt);
             }
         });
-        ch.freezeTime();
         ch.advanceTimeBy(1_000, TimeUnit.MILLISECONDS); // ten periods without the loop running
         ch.runScheduledPendingTasks();
         assertThat(events).as("one keepalive asked for, not ten").hasSize(1);
