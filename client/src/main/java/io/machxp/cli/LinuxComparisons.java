@@ -1,12 +1,12 @@
 package io.machxp.cli;
 
 import io.machxp.scenario.Comparison;
+import io.machxp.scenario.LinuxCompare;
 import io.machxp.scenario.LinuxRunStuck;
 import io.machxp.scenario.NotSupportedHere;
 import io.machxp.scenario.Scenario;
 import io.machxp.scenario.ScenarioException;
 import io.machxp.scenario.ScenarioParser;
-import io.machxp.scenario.ScenarioResult;
 import io.machxp.scenario.ScenarioRun;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -19,13 +19,16 @@ import java.util.List;
  * <pre>
  *  agreed   FILE            both runs agree on what Linux defines
  *  DIFFERED FILE            they do not; the side-by-side table follows, indented
+ *                           (either may end "(agreed on run 2 of 3: run 1 disturbed: H started 85
+ *                           ms late)": a disturbed Linux run is run again, LinuxCompare)
+ *  FAILED   FILE: why       every Linux run of the file was disturbed; the late thread of each named
  *  skipped  FILE: why       Mach IPC steps (no Linux counterpart); or, with --skip-unfit, more CPUs
  *                           than this machine has
  *  NOT RUN  FILE: why       more CPUs than this machine has (without --skip-unfit)
  *  ERROR    FILE: why       a bad file, a word layout linux mode cannot place, or a run its
  *                           watchdog had to stop (LinuxRunStuck)
  * </pre>
- * Exit 0 when no file differed and every file not skipped ran; 2 otherwise; 4 (and nothing more is
+ * Exit 0 when no file differed or failed and every file not skipped ran; 2 otherwise; 4 (and nothing more is
  * run) if the first file to reach linux mode finds this machine unable to run it at all. A file
  * that fails in another way (an exception) is an ERROR line; the next one runs.
  */
@@ -37,6 +40,7 @@ final class LinuxComparisons {
     private int differed;
     private int skipped;
     private int failed;
+    private int disturbed;
 
     LinuxComparisons(PrintWriter out, PrintWriter err, boolean skipUnfit) {
         this.out = out;
@@ -56,12 +60,15 @@ final class LinuxComparisons {
         if (skipped > 0) {
             summary += ", " + skipped + " skipped (each listed above with why)";
         }
+        if (disturbed > 0) {
+            summary += ", " + disturbed + " failed (disturbed in every run)";
+        }
         if (failed > 0) {
             summary += ", " + failed + " could not run";
         }
         out.println(summary);
         out.flush();
-        return differed == 0 && failed == 0 ? ExitCodes.OK : ExitCodes.CHECK_FAILED;
+        return differed == 0 && failed == 0 && disturbed == 0 ? ExitCodes.OK : ExitCodes.CHECK_FAILED;
     }
 
     /**
@@ -88,9 +95,9 @@ final class LinuxComparisons {
             return true;
         }
         scenario.warnings().forEach(err::println);
-        ScenarioResult linux;
+        LinuxCompare runs;
         try {
-            linux = ScenarioRun.linux(scenario);
+            runs = LinuxCompare.run(scenario, ScenarioRun.sim(scenario, seed != null ? seed : scenario.seed(), true));
         } catch (NotSupportedHere e) {
             switch (e.reason()) {
                 case IPC -> {
@@ -111,7 +118,7 @@ final class LinuxComparisons {
                     out.println("ERROR    " + f + ": " + e.getMessage());
                 }
                 case MACHINE -> {
-                    if (agreed + differed + skipped + failed == 0) {
+                    if (agreed + differed + skipped + failed + disturbed == 0) {
                         err.println("machxp run: " + e.getMessage());
                         return false; // the first file: this machine cannot run linux mode
                     }
@@ -125,13 +132,19 @@ final class LinuxComparisons {
             out.println("ERROR    " + f + ": " + e.getMessage());
             return true;
         }
-        Comparison c = Comparison.of(ScenarioRun.sim(scenario, seed != null ? seed : scenario.seed(), true), linux);
+        if (runs.failed()) {
+            disturbed++;
+            out.println("FAILED   " + f + ": " + runs.failure());
+            return true;
+        }
+        Comparison c = runs.comparison();
+        String note = runs.note().isEmpty() ? "" : " (" + runs.note() + ")";
         if (c.agreed()) {
             agreed++;
-            out.println("agreed   " + f);
+            out.println("agreed   " + f + note);
         } else {
             differed++;
-            out.println("DIFFERED " + f);
+            out.println("DIFFERED " + f + note);
             c.text().lines().forEach(l -> out.println("    " + l));
         }
         return true;

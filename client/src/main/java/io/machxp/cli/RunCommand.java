@@ -1,6 +1,7 @@
 package io.machxp.cli;
 
 import io.machxp.scenario.Comparison;
+import io.machxp.scenario.LinuxCompare;
 import io.machxp.scenario.NotSupportedHere;
 import io.machxp.scenario.Scenario;
 import io.machxp.scenario.ScenarioException;
@@ -166,17 +167,24 @@ final class RunCommand implements Callable<Integer> {
         if (!mode.equals("sim") || noPi || variantName != null) {
             return compareRefused();
         }
-        ScenarioResult linux;
+        ScenarioResult sim = ScenarioRun.sim(scenario, seed != null ? seed : scenario.seed(), true);
+        LinuxCompare runs;
         try {
-            linux = ScenarioRun.linux(scenario);
+            runs = LinuxCompare.run(scenario, sim);
         } catch (NotSupportedHere e) {
             spec.commandLine().getErr().println("machxp run: " + e.getMessage());
             return ExitCodes.NOT_SUPPORTED;
         }
-        ScenarioResult sim = ScenarioRun.sim(scenario, seed != null ? seed : scenario.seed(), true);
-        Comparison c = Comparison.of(sim, linux);
+        if (runs.failed()) {
+            spec.commandLine().getErr().println("machxp run: FAILED: " + runs.failure());
+            return ExitCodes.CHECK_FAILED;
+        }
+        Comparison c = runs.comparison();
         spec.commandLine().getOut().print(json ? c.json() + "\n" : c.text());
         spec.commandLine().getOut().flush();
+        if (!runs.note().isEmpty()) {
+            (json ? spec.commandLine().getErr() : spec.commandLine().getOut()).println(runs.note());
+        }
         return ExitCodes.check(c.agreed());
     }
 }

@@ -312,6 +312,19 @@ final class LinuxPlatform implements Platform {
         }
     }
 
+    /** Each thread's steps, when they began and (its first, each after a sleep) were due: {@link LinuxLateness}. */
+    List<LinuxLateness.Start> starts() {
+        List<LinuxLateness.Start> out = new ArrayList<>();
+        for (LinuxWorker w : workers.values()) {
+            int n = w.performed; // volatile read first: the times below are written before it
+            for (int k = 0; k < n; k++) {
+                out.add(new LinuxLateness.Start(w.spec.name(), k + 1, w.stepDue[k] < 0 ? -1 : w.stepDue[k] - origin,
+                        w.stepBegan[k] - origin));
+            }
+        }
+        return out;
+    }
+
     @Override
     public int tid(String thread) {
         return workers.get(thread).tid;

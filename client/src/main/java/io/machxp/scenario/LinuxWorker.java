@@ -58,6 +58,16 @@ final class LinuxWorker extends Thread {
     volatile boolean released;
     /** The Linux thread is ending: it left its loop, or its setup threw. */
     volatile boolean finished;
+    /**
+     * When its next step is due (System.nanoTime, i.e. CLOCK_MONOTONIC), set by its start and by
+     * each sleep, -1 when the next step follows another at once; see {@link LinuxLateness}.
+     */
+    private long pendingDue = -1;
+    /** Per step performed (index = step number - 1): when it was due (-1: not timed) and began. */
+    final long[] stepDue;
+    final long[] stepBegan;
+    /** Steps performed; written after their times (a volatile write), so a reader sees them. */
+    volatile int performed;
 
     LinuxWorker(LinuxPlatform run, ThreadSpec spec, int[] cpus, CountDownLatch ready) {
         super("linux-" + spec.name());
@@ -69,6 +79,8 @@ final class LinuxWorker extends Thread {
         this.ready = ready;
         this.seen = new AtomicInteger(spec.priority());
         this.taskKey = spec.kernel() + "/" + spec.task();
+        this.stepDue = new long[spec.program().size() + 1]; // + the implicit exit
+        this.stepBegan = new long[spec.program().size() + 1];
         scratch.clear();
     }
 
@@ -93,6 +105,7 @@ final class LinuxWorker extends Thread {
             setupWhat = "sched_setaffinity";
         }
         warmUp();
+        pendingDue = -1; // the warm-up's sleeps
         scratch.setInt(32, spec.priority());
         if (setupErrno == 0 && LinuxNative.sched_setscheduler(0, LinuxNative.SCHED_FIFO, Pointer.nativeValue(scratch) + 32) != 0) {
             setupErrno = LinuxNative.errno();
@@ -203,7 +216,12 @@ final class LinuxWorker extends Thread {
                 yield Outcome.ok("");
             }
             case COMPUTE -> compute(step.nanos()) ? Outcome.ok("") : cutShort();
-            case SLEEP -> sleepUntil(System.nanoTime() + step.nanos()) ? Outcome.ok("") : cutShort();
+            case SLEEP -> {
+                long due = System.nanoTime() + step.nanos();
+                boolean slept = sleepUntil(due);
+                pendingDue = due;
+                yield slept ? Outcome.ok("") : cutShort();
+            }
             case PRIORITY -> {
                 scratch.setInt(32, (int) step.value());
                 int of = step.word() == null ? 0 : run.tid(step.word()); // sched_setparam of another thread
@@ -281,6 +299,17 @@ final class LinuxWorker extends Thread {
         return false;
     }
 
+    /** A step begins: its due time (if any) and now, for {@link LinuxLateness}; allocation-free. */
+    private void began(long now) {
+        int k = performed;
+        if (k < stepBegan.length) {
+            stepDue[k] = pendingDue;
+            stepBegan[k] = now;
+            performed = k + 1;
+        }
+        pendingDue = -1;
+    }
+
     static final class Release implements Runnable {
         private final LinuxWorker w;
         private final long time;
@@ -295,6 +324,7 @@ final class LinuxWorker extends Thread {
         @Override
         public void run() {
             w.sleepUntil(w.run.origin + time);
+            w.pendingDue = w.run.origin + time;
             w.released = true;
             if (!w.run.stopped) {
                 action.run();
@@ -316,6 +346,7 @@ final class LinuxWorker extends Thread {
 
         @Override
         public void run() {
+            w.began(System.nanoTime());
             Outcome o = w.perform(step);
             w.observe();
             done.accept(o);

@@ -77,12 +77,21 @@ public final class ScenarioRun {
      * @throws NotSupportedHere when this machine cannot (no SCHED_FIFO, too few CPUs, ...)
      */
     public static ScenarioResult linux(Scenario scenario) {
+        return linuxTimed(scenario).result();
+    }
+
+    /** A linux-mode run and its threads' timed steps, to judge whether it was disturbed ({@link LinuxLateness}). */
+    public record LinuxRun(ScenarioResult result, List<LinuxLateness.Start> starts) {}
+
+    /** {@link #linux}, with the threads' timed steps. */
+    public static LinuxRun linuxTimed(Scenario scenario) {
         // The interpreter's own code (logging, formatting) runs on the scenario's SCHED_FIFO
         // threads: a sim run first loads and compiles it, so that its first steps do not take
         // milliseconds of the scenario's time.
         sim(scenario, scenario.seed(), true);
         try (LinuxPlatform p = new LinuxPlatform()) {
-            return run(scenario, p, true, -1);
+            ScenarioResult r = run(scenario, p, true, -1);
+            return new LinuxRun(r, p.starts());
         }
     }
 
