@@ -179,9 +179,11 @@ public final class ShmLayout {
 
     /**
      * Whether a task process's fast path may act now: the lease the kernel publishes at
-     * {@link #LEASE_END} of its file runs, by this process's {@link System#nanoTime} (the kernel
+     * {@link #LEASE_END} of its file runs, by this process's {@code CLOCK_MONOTONIC} (the kernel
      * lets only a client on its own clock attach: same time namespace and a clock sample that
-     * agrees). Loaded opaque: the kernel only moves it later (a keepalive answered) or closes it,
+     * agrees), read as {@link TaskClock#before(long)} reads it: the coarse clock with an allowance
+     * for its lag where this JVM can call it, else (and within the allowance of the end)
+     * {@link System#nanoTime}. Loaded opaque: the kernel only moves it later (a keepalive answered) or closes it,
      * so an end loaded before the clock is read errs the way a check made a moment earlier would.
      * The caller orders it against its access: a read checks after its load, a write before its
      * CAS.
@@ -196,7 +198,7 @@ public final class ShmLayout {
      */
     public static boolean leaseRuns(ByteBuffer kernelFile) {
         long end = (long) LONG.getOpaque(kernelFile, LEASE_END);
-        return end != Long.MAX_VALUE && System.nanoTime() < end;
+        return end != Long.MAX_VALUE && TaskClock.before(end);
     }
 
     /**
