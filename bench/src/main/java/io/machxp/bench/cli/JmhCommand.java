@@ -36,9 +36,9 @@ final class JmhCommand implements Callable<Integer> {
      * How many lock benchmarks run: LockBenchmarks's, each counted once (two parameters: twice),
      * and the {@link #PROCESS_LOCKS} of ProcessBenchmarks.
      */
-    private static final int LOCK_BENCHMARKS = 11 + 4;
+    private static final int LOCK_BENCHMARKS = 11 + 5;
     /** The task in another process than its kernel (shared memory), beside what bounds it. */
-    private static final String PROCESS_LOCKS = ".(sharedLockUnlock|sharedCasPair|clockRead|reentrantLock)$";
+    private static final String PROCESS_LOCKS = ".(sharedLockUnlock|sharedCasPair|clockRead|leaseCheck|reentrantLock)$";
     /** How many IpcBenchmarks holds (a group counts once). */
     private static final int IPC_BENCHMARKS = 7;
 
@@ -137,8 +137,10 @@ final class JmhCommand implements Callable<Integer> {
                     "Process.sharedLockUnlock", "Process.reentrantLock", 1, "at most 3x"),
             ratio(score, unit, "its two atomics alone (no lease check) vs ReentrantLock",
                     "Process.sharedCasPair", "Process.reentrantLock", 1, "(the floor without the clock)"),
-            ratio(score, unit, "the lease check's clock read (System.nanoTime) vs ReentrantLock",
-                    "Process.clockRead", "Process.reentrantLock", 1, "(the clock's share)"),
+            ratio(score, unit, "the lease check (coarse clock + allowance) vs ReentrantLock",
+                    "Process.leaseCheck", "Process.reentrantLock", 1, "(the clock's share)"),
+            ratio(score, unit, "System.nanoTime (the check before, or without the module) vs ReentrantLock",
+                    "Process.clockRead", "Process.reentrantLock", 1, "(the precise clock)"),
             ratio(score, unit, "cached lock+unlock, in process, vs getpid through JNA (a system call)",
                     "InProcess.futexLockUnlock", "SystemCall.getpidThroughJna", 1, "at most 1x (seed mail)"),
             ratio(score, unit, "getpid through JNA vs abs through JNA (no system call)",

@@ -13,6 +13,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
@@ -34,6 +35,8 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Warmup(iterations = 5, time = 2)
 @Measurement(iterations = 5, time = 2)
+// The fork reads the coarse clock as a task process under ./machxp does (proto shm/TaskClock).
+@Fork(jvmArgsAppend = {"--add-modules", "jdk.incubator.foreign", "--enable-native-access=ALL-UNNAMED"})
 public class ProcessBenchmarks {
     private static final String OBJECT = "bench";
 
@@ -49,9 +52,12 @@ public class ProcessBenchmarks {
     private long plainCounter;
     /** A word of a file in /dev/shm this process maps, for {@link #sharedCasPair}. */
     private java.nio.ByteBuffer word;
+    /** A kernel file's header whose lease ends an hour after the setup, for {@link #leaseCheck}. */
+    private final java.nio.ByteBuffer leaseFile = java.nio.ByteBuffer.allocateDirect(64).order(java.nio.ByteOrder.nativeOrder());
 
     @Setup(Level.Trial)
     public void setUp() throws IOException {
+        ShmLayout.LONG.setVolatile(leaseFile, ShmLayout.LEASE_END, System.nanoTime() + TimeUnit.HOURS.toNanos(1));
         host = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m",
                 "-cp", System.getProperty("java.class.path"), KernelHost.class.getName(), OBJECT, "8192")
                 .redirectError(ProcessBuilder.Redirect.INHERIT).start();
@@ -113,10 +119,23 @@ public class ProcessBenchmarks {
         return ShmLayout.LONG.compareAndSet(word, 8, 0L, 1234L) & ShmLayout.LONG.compareAndSet(word, 8, 1234L, 0L);
     }
 
-    /** The clock read the lock's lease check makes (System.nanoTime: CLOCK_MONOTONIC), alone. */
+    /**
+     * The precise clock read (System.nanoTime: CLOCK_MONOTONIC), alone: what the lease check read
+     * before it used the coarse clock, and what it reads without the incubator module.
+     */
     @Benchmark
     public long clockRead() {
         return System.nanoTime();
+    }
+
+    /**
+     * The lock's lease check alone (ShmLayout.leaseRuns on a file whose lease ends in an hour):
+     * the coarse clock's read through a downcall where this JVM has the module (TaskClock), else
+     * System.nanoTime().
+     */
+    @Benchmark
+    public boolean leaseCheck() {
+        return ShmLayout.leaseRuns(leaseFile);
     }
 
     @Benchmark

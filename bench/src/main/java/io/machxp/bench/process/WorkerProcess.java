@@ -46,6 +46,7 @@ final class WorkerProcess {
         command.add(ProcessHandle.current().info().command().orElse(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString()));
         command.add("-Xmx512m");
+        command.addAll(io.machxp.proto.shm.TaskClock.JVM_ARGS); // a task process: the coarse clock's lease check
         String extra = System.getProperty(JVM_OPTIONS, "").replace("{node}", Integer.toString(node)).trim();
         if (!extra.isEmpty()) {
             command.addAll(List.of(extra.split("\\s+")));
