@@ -14,8 +14,8 @@ import java.util.function.LongSupplier;
  * as the kernel last updated it, read without the clock source; through a Panama downcall
  * ({@link CoarseMonotonic}) it costs about 10 ns. It lags {@code CLOCK_MONOTONIC} by up to two of
  * its ticks ({@code clock_getres}): Linux advances it only by whole ticks of the clock source,
- * counted from a point that need not be the tick interrupt's, and only at a tick - measured 2-6.5
- * ms with a 4 ms tick - and longer if the CPU keeping time stalls (a vCPU the host does not run),
+ * counted from a point that need not be the tick interrupt's, and only at a tick - measured up to
+ * 6.5 ms with a 4 ms tick - and longer if the CPU keeping time stalls (a vCPU the host does not run),
  * until another CPU's tick forces the update after five stalled ticks. So the check is:
  * <ol>
  *   <li>{@code coarse + allowance < end}, with an allowance of {@link #ALLOWANCE_TICKS} ticks (two
