@@ -14,7 +14,7 @@ import jdk.incubator.foreign.ResourceScope;
 /**
  * Linux's {@code CLOCK_MONOTONIC_COARSE} through Java 17's incubating foreign linker: libc's
  * {@code clock_gettime} into a {@code struct timespec} of the calling thread's (two 64-bit words
- * on a 64-bit Linux), about 10 ns a read. Loaded only by {@link TaskClock}, by reflection, when
+ * on a 64-bit Linux, held by the thread's {@link TaskClock.Lane}), about 10 ns a read. Loaded only by {@link TaskClock}, by reflection, when
  * the JVM has the module: its constructor throws if native access is refused
  * ({@code IllegalCallerException} without {@code --enable-native-access}) or libc lacks the symbol.
  */
@@ -24,12 +24,14 @@ final class CoarseMonotonic extends TaskClock.Coarse {
     private static final VarHandle WORD = MemoryHandles.varHandle(long.class, ByteOrder.nativeOrder());
     private static final MethodHandle GETTIME = bind("clock_gettime");
     private static final MethodHandle GETRES = bind("clock_getres");
-    /** Each thread's own timespec: two threads sharing one could mix the seconds of one read with the ns of another. */
-    private static final ThreadLocal<MemorySegment> TIMESPEC = ThreadLocal.withInitial(
-            () -> MemorySegment.allocateNative(16, 8, ResourceScope.newImplicitScope()));
+
+    /** A thread's lane with its own timespec: two threads sharing one could mix the seconds of one read with the ns of another. */
+    private static final class Timespec extends TaskClock.Lane {
+        final MemorySegment timespec = MemorySegment.allocateNative(16, 8, ResourceScope.newImplicitScope());
+    }
 
     CoarseMonotonic() {
-        if (nanos() == TaskClock.FAILED) {
+        if (nanos(newLane()) == TaskClock.FAILED) {
             throw new IllegalStateException("clock_gettime(CLOCK_MONOTONIC_COARSE) failed");
         }
     }
@@ -41,18 +43,22 @@ final class CoarseMonotonic extends TaskClock.Coarse {
     }
 
     @Override
-    long nanos() {
-        return read(GETTIME);
+    TaskClock.Lane newLane() {
+        return new Timespec();
     }
 
     @Override
-    long resolution() {
-        long r = read(GETRES);
+    long nanos(TaskClock.Lane lane) {
+        return read(GETTIME, ((Timespec) lane).timespec);
+    }
+
+    @Override
+    long resolution(TaskClock.Lane lane) {
+        long r = read(GETRES, ((Timespec) lane).timespec);
         return r == TaskClock.FAILED ? -1 : r;
     }
 
-    private static long read(MethodHandle call) {
-        MemorySegment timespec = TIMESPEC.get();
+    private static long read(MethodHandle call, MemorySegment timespec) {
         int rc;
         try {
             rc = (int) call.invokeExact(CLOCK_MONOTONIC_COARSE, timespec.address());

@@ -26,9 +26,18 @@ import java.util.function.LongSupplier;
  *       alive its task processes never come that close.
  * </ol>
  * Either step alone is a sufficient condition for the old check ({@code nanoTime() < end}) under the
- * stated bound on the lag, so nothing passes that it refused except through a lag longer than the
- * allowance - a stall of the time-keeping CPU the check cannot see, of the kind a pause between the
- * check and the CAS already is (LeaseGate: a narrowing, not a proof).
+ * stated bound on the lag. That bound is the kernel's, not this code's: the forced update after
+ * five stalled ticks exists only from Linux 5.18 (backported to 5.15.127 and 5.10.192), and only
+ * on a CPU that still ticks (not one of {@code nohz_full}). Elsewhere a stalled time-keeping CPU
+ * freezes the coarse clock for as long as it stalls, and a thread would pass check after check
+ * on it - unlike a pause between the check and the CAS (LeaseGate: a narrowing), where the thread
+ * does not run. So each thread also compares the two clocks itself (its {@link Lane}): every
+ * {@link #CROSS_CHECK_EVERY}th check that the coarse clock alone would pass reads
+ * {@code System.nanoTime()} too, and so does every check step 2 makes anyway; if the coarse clock
+ * lags it by more than the allowance, that check answers by the precise clock and the thread
+ * reads only the precise clock for at least {@link #DISTRUST_NANOS} and until the two agree again.
+ * So on any kernel, after the coarse clock falls behind by more than the allowance, each thread
+ * passes at most {@code CROSS_CHECK_EVERY - 1} checks that {@code System.nanoTime()} would refuse.
  *
  * <p>Without the incubator module ({@code --add-modules jdk.incubator.foreign}, with
  * {@code --enable-native-access=ALL-UNNAMED}: Java 17 refuses the downcall without it), on
@@ -40,9 +49,19 @@ import java.util.function.LongSupplier;
 public final class TaskClock {
     /** The allowance in ticks of the coarse clock: 2 for its lag, 5 for a stalled update, 1 spare. */
     public static final int ALLOWANCE_TICKS = 8;
-    /** What a JVM needs for the coarse clock (Java 17). The first prints a warning on stderr at start. */
-    public static final List<String> JVM_ARGS = List.of("--add-modules", "jdk.incubator.foreign",
-            "--enable-native-access=ALL-UNNAMED");
+    /** Every this many checks a thread passes on the coarse clock alone, it reads the precise clock too (a power of 2). */
+    public static final int CROSS_CHECK_EVERY = 64;
+    /** How long a thread that caught the coarse clock lagging reads only the precise clock, at least. */
+    public static final long DISTRUST_NANOS = 1_000_000_000L;
+    /** The module the coarse clock needs: Java 17 and 18 have it (incubating), 19 and later not. */
+    static final String MODULE = "jdk.incubator.foreign";
+    /** What a JVM needs for the coarse clock (Java 17, 18). The first prints a warning on stderr at start. */
+    private static final List<String> FLAGS = List.of("--add-modules", MODULE, "--enable-native-access=ALL-UNNAMED");
+    /**
+     * What to pass a task process this JVM starts (a bench worker, a JMH fork): {@link #FLAGS} if this
+     * JVM has the module (./machxp passed it: a JDK that has it, no MACHXP_PRECISE_CLOCK), else none.
+     */
+    public static final List<String> JVM_ARGS = ModuleLayer.boot().findModule(MODULE).isPresent() ? FLAGS : List.of();
     /** What {@link Coarse#nanos} answers when the read failed. */
     static final long FAILED = Long.MIN_VALUE;
     private static final long MAX_RESOLUTION = 100_000_000L;
@@ -51,16 +70,28 @@ public final class TaskClock {
     private static final Coarse COARSE;
     /** {@link #ALLOWANCE_TICKS} of the coarse clock's resolution, in ns. */
     private static final long ALLOWANCE;
+    /** Why there is no coarse clock, or null. */
+    private static final String WHY_NOT;
+    /** Each thread's lane of {@link #COARSE} (unused without it). */
+    private static final ThreadLocal<Lane> LANES;
 
     static {
-        Coarse coarse = load();
-        long resolution = coarse == null ? -1 : coarse.resolution();
+        String[] why = new String[1];
+        Coarse coarse = load(why);
+        long resolution = coarse == null ? -1 : coarse.resolution(coarse.newLane());
         long allowance = ALLOWANCE_TICKS * resolution;
-        if (coarse != null && !(resolution > 0 && resolution <= MAX_RESOLUTION && sameClock(coarse, allowance, NANO_TIME))) {
+        if (coarse != null && !(resolution > 0 && resolution <= MAX_RESOLUTION)) {
             coarse = null;
+            why[0] = "clock_getres(CLOCK_MONOTONIC_COARSE) = " + resolution + " ns";
+        } else if (coarse != null && !sameClock(coarse, coarse.newLane(), allowance, NANO_TIME)) {
+            coarse = null;
+            why[0] = "CLOCK_MONOTONIC_COARSE disagreed with System.nanoTime() at start";
         }
         COARSE = coarse;
         ALLOWANCE = coarse == null ? 0 : allowance;
+        WHY_NOT = why[0];
+        Coarse lanes = coarse;
+        LANES = coarse == null ? null : ThreadLocal.withInitial(() -> lanes.newLane());
     }
 
     private TaskClock() {}
@@ -70,11 +101,30 @@ public final class TaskClock {
      * One implementation per JVM outside tests, so the call inlines.
      */
     abstract static class Coarse {
-        /** Now, in ns of {@code CLOCK_MONOTONIC}'s base, or {@link #FAILED}. */
-        abstract long nanos();
+        /** Now, in ns of {@code CLOCK_MONOTONIC}'s base, or {@link #FAILED}; read with the caller's lane. */
+        abstract long nanos(Lane lane);
 
         /** The tick, in ns, or -1 if unknown. */
-        abstract long resolution();
+        abstract long resolution(Lane lane);
+
+        /** A new thread's lane (CoarseMonotonic's also holds its timespec). */
+        Lane newLane() {
+            return new Lane();
+        }
+    }
+
+    /**
+     * One thread's state of the check, touched by that thread only (no allocation, no shared
+     * write): how many checks passed on the coarse clock alone since the last cross-check, and
+     * until when the thread reads only the precise clock.
+     */
+    static class Lane {
+        /** Checks passed on the coarse clock alone; every {@link #CROSS_CHECK_EVERY}th reads the precise clock too. */
+        int passes;
+        /** Whether the thread reads only the precise clock (it caught the coarse one lagging). */
+        boolean distrust;
+        /** With {@link #distrust}: the precise time from which the coarse clock is compared again. */
+        long retryAt;
     }
 
     /**
@@ -82,18 +132,40 @@ public final class TaskClock {
      * host; {@link Long#MIN_VALUE}: closed) runs now.
      */
     public static boolean before(long end) {
-        return before(end, COARSE, ALLOWANCE, NANO_TIME);
+        Coarse coarse = COARSE;
+        return coarse == null ? System.nanoTime() < end : before(end, coarse, LANES.get(), ALLOWANCE, NANO_TIME);
     }
 
-    /** The check of {@link #before(long)}, on the given clocks. */
-    static boolean before(long end, Coarse coarse, long allowance, LongSupplier fine) {
-        if (coarse != null) {
-            long now = coarse.nanos();
-            if (now != FAILED && now + allowance < end) {
-                return true;
+    /** The check of {@link #before(long)}, on the given clocks and the calling thread's lane. */
+    static boolean before(long end, Coarse coarse, Lane lane, long allowance, LongSupplier fine) {
+        if (lane.distrust) {
+            long f = fine.getAsLong();
+            if (f - lane.retryAt >= 0) {
+                long now = coarse.nanos(lane);
+                if (agree(now, f, allowance)) {
+                    lane.distrust = false;
+                    lane.passes = 0;
+                } else {
+                    lane.retryAt = f + DISTRUST_NANOS;
+                }
             }
+            return f < end;
         }
-        return fine.getAsLong() < end;
+        long now = coarse.nanos(lane);
+        if (now != FAILED && now + allowance < end && (++lane.passes & (CROSS_CHECK_EVERY - 1)) != 0) {
+            return true; // step 1
+        }
+        long f = fine.getAsLong(); // step 2, or the cross-check
+        if (!agree(now, f, allowance)) {
+            lane.distrust = true;
+            lane.retryAt = f + DISTRUST_NANOS;
+        }
+        return f < end;
+    }
+
+    /** Whether a coarse read {@code now} lags the precise read {@code fine} by at most the allowance (ahead: agrees). */
+    private static boolean agree(long now, long fine, long allowance) {
+        return now != FAILED && fine - now <= allowance;
     }
 
     /** Whether the coarse clock is in use here (else every check reads {@code System.nanoTime()}). */
@@ -106,15 +178,23 @@ public final class TaskClock {
         return ALLOWANCE;
     }
 
+    /** Which clock the lease check reads in this JVM, and why, in one line (JMH, demo --verbose). */
+    public static String describe() {
+        return COARSE != null
+                ? String.format(java.util.Locale.ROOT, "lease check: CLOCK_MONOTONIC_COARSE, allowance %.1f ms,"
+                        + " System.nanoTime() every %dth check and near the end", ALLOWANCE / 1e6, CROSS_CHECK_EVERY)
+                : "lease check: System.nanoTime() (" + WHY_NOT + ")";
+    }
+
     /**
      * Whether {@code coarse} reads the clock {@code fine} reads, lagging by at most
      * {@code allowance}: a coarse read between two fine ones, at most the later one and within the
      * allowance of the earlier one. A few tries, for a thread preempted between the reads.
      */
-    static boolean sameClock(Coarse coarse, long allowance, LongSupplier fine) {
+    static boolean sameClock(Coarse coarse, Lane lane, long allowance, LongSupplier fine) {
         for (int i = 0; i < 5; i++) {
             long before = fine.getAsLong();
-            long c = coarse.nanos();
+            long c = coarse.nanos(lane);
             long after = fine.getAsLong();
             if (c != FAILED && c <= after && before - c <= allowance) {
                 return true;
@@ -123,17 +203,24 @@ public final class TaskClock {
         return false;
     }
 
-    /** {@link CoarseMonotonic} if this JVM can call it, else null; never throws. */
-    private static Coarse load() {
-        if (!System.getProperty("os.name", "").startsWith("Linux") || !"64".equals(System.getProperty("sun.arch.data.model"))
-                || Boolean.getBoolean("machxp.shm.preciseClock") || ModuleLayer.boot().findModule("jdk.incubator.foreign").isEmpty()) {
-            return null;
+    /** {@link CoarseMonotonic} if this JVM can call it, else null with the reason in {@code why[0]}; never throws. */
+    private static Coarse load(String[] why) {
+        if (!System.getProperty("os.name", "").startsWith("Linux") || !"64".equals(System.getProperty("sun.arch.data.model"))) {
+            why[0] = "not a 64-bit Linux";
+        } else if (Boolean.getBoolean("machxp.shm.preciseClock")) {
+            why[0] = "-Dmachxp.shm.preciseClock=true";
+        } else if (ModuleLayer.boot().findModule(MODULE).isEmpty()) {
+            why[0] = "no module " + MODULE + (Runtime.version().feature() >= 19 ? ": Java " + Runtime.version().feature()
+                    + " has none" : ": run without --add-modules " + MODULE);
+        } else {
+            try {
+                return (Coarse) Class.forName(TaskClock.class.getPackageName() + ".CoarseMonotonic")
+                        .getDeclaredConstructor().newInstance();
+            } catch (ReflectiveOperationException | LinkageError | RuntimeException e) {
+                Throwable cause = e instanceof java.lang.reflect.InvocationTargetException && e.getCause() != null ? e.getCause() : e;
+                why[0] = "the downcall failed: " + cause; // no native access (--enable-native-access), no libc symbol
+            }
         }
-        try {
-            return (Coarse) Class.forName(TaskClock.class.getPackageName() + ".CoarseMonotonic")
-                    .getDeclaredConstructor().newInstance();
-        } catch (ReflectiveOperationException | LinkageError | RuntimeException e) {
-            return null; // no native access (--enable-native-access), no libc symbol: step 2 only
-        }
+        return null;
     }
 }
