@@ -81,6 +81,11 @@ final class JmhCommand implements Callable<Integer> {
             // iterations and their length from each benchmark's @Warmup and @Measurement (options
             // set here would override them: the IPC throughput benchmark warms up longer)
             options.forks(1);
+            // The forks read the coarse clock as a task process under ./machxp does (proto
+            // shm/TaskClock) when this JVM does: its flags on Java 17 and 18, none on 19+.
+            if (!io.machxp.proto.shm.TaskClock.JVM_ARGS.isEmpty()) {
+                options.jvmArgsAppend(io.machxp.proto.shm.TaskClock.JVM_ARGS.toArray(String[]::new));
+            }
         }
         Collection<RunResult> results = new Runner(options.build()).run();
         int expected = (locks ? LOCK_BENCHMARKS : 0) + (ipc ? IPC_BENCHMARKS : 0);
@@ -119,6 +124,9 @@ final class JmhCommand implements Callable<Integer> {
         if (ipc) {
             out.printf(Locale.ROOT, "%-66s %14s%n", "one-way throughput between 2 kernels, 3 sending threads",
                     IpcRatios.throughput(score));
+        }
+        if (locks) {
+            out.println(io.machxp.proto.shm.TaskClock.describe() + (quick ? "" : " (in the forks too)"));
         }
         if (quick) {
             out.println("(--quick: one short iteration, no fork; for the real numbers run without it)");

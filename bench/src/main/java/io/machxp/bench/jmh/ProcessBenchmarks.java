@@ -13,7 +13,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
@@ -35,8 +34,6 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Warmup(iterations = 5, time = 2)
 @Measurement(iterations = 5, time = 2)
-// The fork reads the coarse clock as a task process under ./machxp does (proto shm/TaskClock).
-@Fork(jvmArgsAppend = {"--add-modules", "jdk.incubator.foreign", "--enable-native-access=ALL-UNNAMED"})
 public class ProcessBenchmarks {
     private static final String OBJECT = "bench";
 
@@ -57,6 +54,7 @@ public class ProcessBenchmarks {
 
     @Setup(Level.Trial)
     public void setUp() throws IOException {
+        System.out.println(io.machxp.proto.shm.TaskClock.describe()); // which clock this fork's check reads
         ShmLayout.LONG.setVolatile(leaseFile, ShmLayout.LEASE_END, System.nanoTime() + TimeUnit.HOURS.toNanos(1));
         host = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m",
                 "-cp", System.getProperty("java.class.path"), KernelHost.class.getName(), OBJECT, "8192")
