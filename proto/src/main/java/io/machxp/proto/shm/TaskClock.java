@@ -44,7 +44,9 @@ import java.util.function.LongSupplier;
  * another OS or a 32-bit JVM, or if the coarse clock fails its check at start (a resolution above
  * 100 ms, a value after {@code System.nanoTime()} or further behind it than the allowance: not the
  * same clock), only step 2 runs: a task library used by programs started without the flags works
- * as before. {@code ./machxp} and the JMH forks pass {@link #JVM_ARGS}.
+ * as before. {@code ./machxp demo}, {@code bench}, {@code jmh} pass the flags on Java 17 and 18
+ * (Java 19+ has no such module), and the JMH forks and bench workers they start take
+ * {@link #JVM_ARGS} from their parent; {@link #describe()} says which clock is in use and why.
  */
 public final class TaskClock {
     /** The allowance in ticks of the coarse clock: 2 for its lag, 5 for a stalled update, 1 spare. */
