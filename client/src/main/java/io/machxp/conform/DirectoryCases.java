@@ -17,8 +17,9 @@ import java.util.List;
  * view disputed an init: one misconfigured kernel ended every correct one). The pager may also
  * have sessions of other tenants or of earlier cases; by 2.8 only sessions that stated a view
  * count, so they change nothing here. In hello-refused, a (single) uses the object here and b's
- * hello (elsewhere) is refused. The init rule of 2.8 counts only a kernel that holds an object at
- * the pager; the kit knows one object, so it cannot provoke it (xp-spec Appendix C).
+ * hello (elsewhere) is refused. The init rule of 2.8 (b's init refused because a's view sends the
+ * object elsewhere) is what others-kept provokes, but a SHOULD: the case requires only that a's
+ * session goes on, whatever b is answered (xp-spec Appendix C).
  */
 final class DirectoryCases {
     private DirectoryCases() {}
@@ -42,9 +43,8 @@ final class DirectoryCases {
                 should("2.8-directory-hello-refused", "a hello whose directory sends elsewhere an object a "
                         + "connected kernel of another name uses here is refused with INVALID_ARGUMENT; the user "
                         + "goes on", p -> {
-                    // the init rule (a connected kernel that holds an object here and sends this one
-                    // elsewhere) needs a second object served by the target: the kit knows one, so it
-                    // checks the hello rule, which one object provokes
+                    // the hello rule: a uses the object here first, then b's view disputes it (the
+                    // init rule is what others-kept provokes)
                     FakeKernel a = p.open("a");
                     a.hello(hello(a, single()));
                     a.send(Messages.init(PagerProbe.OBJECT_ID, p.object(), a.welcome().getPageSize()));

@@ -28,8 +28,8 @@ import java.util.zip.CRC32;
  *                                                   dispute here stated
  *  memory_object_init of X by K, K's view sends  -> the init is refused: memory_object_destroy,
  *    X here, while an open session of another       its reason naming both directories (EINVAL
- *    name that holds an object here states a view   at K's vm_map); K's session and every other
- *    that sends X elsewhere ({@link #initRefusal})  go on, and K may use every other object
+ *    name (holding anything here or not) states a   at K's vm_map); K's session and every other
+ *    view that sends X elsewhere ({@link #initRefusal}) go on, and K may use every other object
  * </pre>
  * Limit (xpdir-review H1): the first kernel to use an object here decides. A kernel with a wrong
  * directory that initializes an object first makes this pager refuse the hello of every kernel
@@ -79,10 +79,11 @@ final class DirectoryViews {
      * directories, for the reason of the memory_object_destroy that refuses the init), or null if
      * it may: its view sends the object here while the view of an open session of another kernel
      * name, which holds at least one object here, sends it to another pager, where that kernel
-     * would use its own copy. A session that holds nothing here does not count: otherwise a kernel
-     * that states a wrong view and uses nothing would block every object not in use while it is
-     * connected, and a correct kernel would lose an object it unmapped (xpdir-review M1); the
-     * price is that a split is not seen while the disputing kernel uses nothing here. Null if
+     * would use its own copy. A session that holds nothing here counts too: it may use the object
+     * at the pager its view names, and two pagers that each saw only kernels holding nothing there
+     * would serve two copies unseen (late5-review C1). The price (xpdir-review M1): while a kernel
+     * with a wrong view is connected, the objects it sends elsewhere are refused here to everyone
+     * who does not already use them, each refusal naming it. Null if
      * {@code user} stated no view (an older kernel) or its view sends the object elsewhere (it
      * asked this pager against its own directory, which is no dispute with the others). Nobody
      * else's session changes: the kernel that would start a second copy is the one refused.
@@ -92,10 +93,9 @@ final class DirectoryViews {
             return null;
         }
         for (KernelSession other : open.stream().sorted(java.util.Comparator.comparingLong(o -> o.id)).toList()) {
-            // only a kernel that uses this pager counts (it holds an object here): a view stated by a
-            // kernel that holds nothing here blocks nobody's init (xpdir-review M1)
+            // a kernel that holds nothing here counts too: it may use the object at its other pager
+            // (late5-review C1: counting only holders let two copies run unseen)
             if (other != user && other.directory != null && !other.gone && other.kernelName != null
-                    && !other.objects.isEmpty()
                     && !other.kernelName.equals(user.kernelName) && !sendsHere(other.directory, object)) {
                 return "pager " + pager + " refuses object '" + object + "' to kernel '" + user.kernelName
                         + "': kernel '" + other.kernelName + "', connected to this pager, was given another pager "
