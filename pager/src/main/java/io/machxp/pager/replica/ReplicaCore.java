@@ -117,11 +117,6 @@ public final class ReplicaCore {
      * same sessions at the same entry. Derived from the lease unless set.
      */
     private long answerDeadlineNanos;
-    /**
-     * How many records of streams the core no longer has ({@link #expected}) may wait to be pruned;
-     * pruned whenever there are more of them than this and twice the core's sessions.
-     */
-    static final int STALE_STREAM_RECORDS = 256;
     private final PriorityQueue<Timer> timers = new PriorityQueue<>((a, b) -> a.due != b.due
             ? Long.compare(a.due, b.due) : Long.compare(a.seq, b.seq));
     private long timerSeq;
@@ -133,12 +128,10 @@ public final class ReplicaCore {
     private Genesis genesis;
     private byte[] tokenSeed;
     private long tokensDrawn;
-    /**
-     * By session id (one per stream): the index its next kernel message must have; -1: the run
-     * broke. Only for streams whose session the core has: the others are pruned
-     * ({@link #pruneStreamRecords}).
-     */
-    private final Map<Long, Long> expected = new java.util.HashMap<>();
+    /** How many records of streams the core no longer has may wait to be pruned ({@link StreamSequence#STALE_RECORDS}). */
+    static final int STALE_STREAM_RECORDS = StreamSequence.STALE_RECORDS;
+    /** Each stream's next kernel message, on every replica alike ({@link StreamSequence}). */
+    private final StreamSequence streams = new StreamSequence();
     /** When the first timer is due (Long.MAX_VALUE: none); read by the leader's ticker thread. */
     private volatile long nextDue = Long.MAX_VALUE;
     /** The term of the last leader_started applied; read by the XP side's and the ticker's threads. */
@@ -258,14 +251,14 @@ public final class ReplicaCore {
             }
             case KERNEL_MESSAGE -> {
                 KernelMessage m = e.getKernelMessage();
-                if (core != null && inSequence(m)) {
+                if (core != null && streams.inSequence(core, m)) {
                     guarded(m.getSessionId(), routine(m), () -> core.onXp(m.getSessionId(), m.getMessage()));
                 }
             }
             case SESSION_CLOSED -> {
                 long id = e.getSessionClosed().getSessionId();
                 if (core != null) {
-                    expected.remove(id);
+                    streams.forget(id);
                     try {
                         core.sessionClosed(id);
                     } catch (RuntimeException x) {
@@ -294,7 +287,7 @@ public final class ReplicaCore {
             }
         }
         runDueTimers();
-        pruneStreamRecords();
+        streams.prune(core);
     }
 
     private static String routine(KernelMessage m) {
@@ -322,7 +315,7 @@ public final class ReplicaCore {
      * kept to send again; the message the core failed on is never sent again.
      */
     private void endFailed(long sessionId, String routine, RuntimeException x) {
-        expected.put(sessionId, -1L);
+        streams.broken(sessionId);
         try {
             core.sessionClosed(sessionId);
         } catch (RuntimeException again) {
@@ -348,7 +341,7 @@ public final class ReplicaCore {
         log.error("pager {} replica {}: session_opened at log index {} names session {}, which is open already; the "
                 + "open session is kept, nothing more of the id's stream is applied, and its stream ends", name,
                 replicaId, applying, id);
-        expected.put(id, -1L);
+        streams.broken(id);
         try {
             outlet.endSessionFailed(id, "pager " + name + " was given a session id already in use (" + id + "); the "
                     + "stream ends, the open session of that id is kept for a resume");
@@ -380,33 +373,6 @@ public final class ReplicaCore {
     /** Whether the log applied here holds a genesis, whether or not it built a core: a leader appends no other. */
     public boolean genesisSeen() {
         return genesisSeen;
-    }
-
-    /**
-     * Whether a kernel message is the next of its stream. One whose predecessor on the stream was
-     * not taken (its append failed, while a later one went through: a leader deposed and elected
-     * again, or a client replaced after a failure) would leave a hole that the session's count of
-     * messages received does not show; a resume trusts that count, so the kernel would not send
-     * the missing one again. Such a message and every later one of its stream are dropped, on
-     * every replica alike; the kernel resumes and sends them again from the exact count.
-     */
-    private boolean inSequence(KernelMessage m) {
-        if (m.getIndex() == 0) {
-            return true; // a log written before messages were numbered
-        }
-        if (!core.hasSession(m.getSessionId())) {
-            // The core dropped this stream's session (ended it, or its lease ran out), or moved it to
-            // a resume's stream: it drops what still arrives on it, and nothing of it is kept here.
-            expected.remove(m.getSessionId());
-            return true;
-        }
-        long next = expected.getOrDefault(m.getSessionId(), 1L);
-        if (m.getIndex() != next) {
-            expected.put(m.getSessionId(), -1L); // broken: nothing more of this stream
-            return false;
-        }
-        expected.put(m.getSessionId(), next + 1);
-        return true;
     }
 
     private void genesis(Genesis g) {
@@ -452,7 +418,7 @@ public final class ReplicaCore {
                     + "no pager core (" + genesisFailed + ")");
         }
         ReplicaSnapshot.Builder b = ReplicaSnapshot.newBuilder().setClockNanos(clock).setTokensDrawn(tokensDrawn)
-                .putAllStreamNext(new java.util.TreeMap<>(expected)).setLeaderStartedTerm(leaderStartedTerm);
+                .putAllStreamNext(streams.snapshot()).setLeaderStartedTerm(leaderStartedTerm);
         if (core != null) {
             b.setGenesis(genesis).setCore(core.snapshot());
         }
@@ -483,23 +449,9 @@ public final class ReplicaCore {
         }
         tokensDrawn = s.getTokensDrawn();
         leaderStartedTerm = s.getLeaderStartedTerm();
-        expected.clear();
-        expected.putAll(s.getStreamNextMap());
+        streams.restore(s.getStreamNextMap());
         ready = core != null;
         nextDue = timers.isEmpty() ? Long.MAX_VALUE : timers.peek().due;
-    }
-
-    /**
-     * Forgets the records of streams the core no longer has ({@link #inSequence} keeps none of
-     * them): a stream the core ended, or whose lease ran out, appends no session_closed. Run after
-     * every entry once there are more records than {@link #STALE_STREAM_RECORDS} and twice the
-     * core's sessions, so its cost is spread over the entries that made them; it depends on the
-     * state alone, so every replica prunes at the same entry and their snapshots stay equal.
-     */
-    private void pruneStreamRecords() {
-        if (core != null && expected.size() > STALE_STREAM_RECORDS + 2L * core.sessionCount()) {
-            expected.keySet().removeIf(id -> !core.hasSession(id));
-        }
     }
 
     private void runDueTimers() {
