@@ -182,7 +182,7 @@ final class PagerHello {
         Integer id = ids.of(kernelName);
         boolean fresh = id == null;
         if (fresh) {
-            id = ids.free();
+            id = h.hasTidPrefix() ? ids.free() : freeUsableAsPrefix(kernelName);
             if (id == 0) {
                 int heldBack = ids.heldBackByDeaths();
                 sessions.end(s, Errno.EAGAIN, "pager " + core.name + " has " + MAX_KERNEL_ID + " kernel ids in use or resting "
@@ -209,5 +209,25 @@ final class PagerHello {
         }
         sessions.welcome(s, kernelName, id, prefix);
         CoreContext.log.info("pager {}: kernel {} connected (id {})", core.name, kernelName, id);
+    }
+
+    /**
+     * A free id for a new name whose hello states no TID prefix (this pager is its primary, so the
+     * id is its prefix), passing over the ids other kernels' TIDs use here: a session that states
+     * such a prefix, or a dead kernel's words (xp-spec 2.5, 2.9). The ids passed over stay free, in
+     * their order, for the next name. 0 if no usable id is left.
+     */
+    private int freeUsableAsPrefix(String kernelName) {
+        java.util.Set<Integer> unusable = sessions.unusablePrefixes(kernelName);
+        java.util.ArrayDeque<Integer> passed = new java.util.ArrayDeque<>();
+        int id = ids.free();
+        while (id != 0 && unusable.contains(id)) {
+            passed.push(id);
+            id = ids.free();
+        }
+        while (!passed.isEmpty()) {
+            ids.unfree(passed.pop()); // the last passed over first: the first ends up first again
+        }
+        return id;
     }
 }

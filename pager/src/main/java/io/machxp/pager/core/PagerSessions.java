@@ -225,6 +225,11 @@ final class PagerSessions {
         return true;
     }
 
+    /** The TID prefixes kernel {@code kernelName} could not use here ({@link TidPrefixes#unusable}). */
+    java.util.Set<Integer> unusablePrefixes(String kernelName) {
+        return prefixes.unusable(sessions.values(), kernelName);
+    }
+
     /** pager_welcome: the session is now the kernel's of that name and id, its TIDs have that prefix. */
     void welcome(KernelSession s, String kernelName, int id, int tidPrefix) {
         s.kernelName = kernelName;

@@ -77,6 +77,29 @@ final class TidPrefixes {
     }
 
     /**
+     * The prefixes kernel {@code kernelName} could not use here, as {@link #refusal} judges them:
+     * those of welcomed sessions of other names, and those futex words may still carry for dead
+     * kernels of other names. A pager picking the kernel id of a new name whose hello states no
+     * prefix (the id is its prefix) passes over these ids (xp-spec 2.5): a kernel that states a
+     * prefix this pager has not given yet then costs the pager that one id, and never locks out the
+     * new kernels whose primary it is (outside probe xpprobe P2).
+     */
+    java.util.Set<Integer> unusable(Iterable<KernelSession> sessions, String kernelName) {
+        java.util.Set<Integer> out = new java.util.HashSet<>();
+        for (KernelSession other : sessions) {
+            if (other.welcomed() && other.tidPrefix != 0 && !kernelName.equals(other.kernelName)) {
+                out.add(other.tidPrefix);
+            }
+        }
+        died.forEach((prefix, dead) -> {
+            if (!dead.equals(kernelName) && futexes.diedPending(prefix)) {
+                out.add(prefix);
+            }
+        });
+        return out;
+    }
+
+    /**
      * Kernel session {@code s} was declared dead holding futexes, or gave one back with owner_died:
      * words may carry its TIDs.
      */
