@@ -51,6 +51,26 @@ final class SessionCases {
                             + id + ", the id this pager gave a live kernel (their TIDs would be the same)");
                     Check.that(!a.ended(), "the live session must go on when a kernel with its TID prefix is refused");
                 }),
+                should("2.5-prefix-passed-over", "a kernel stating as its tid_prefix the id the pager would give "
+                        + "next does not get a new kernel of this primary refused: the pager passes over that id",
+                        p -> {
+                    FakeKernel a = p.open("a");
+                    int id = a.hello().getKernelId();
+                    int squatted = id + 2; // a pager giving ids in order gives the squatter id + 1, then id + 2
+                    if (squatted > 1023) {
+                        throw new Skipped("the pager gave kernel id " + id + ": no id two above it to state");
+                    }
+                    FakeKernel squatter = p.open("squat");
+                    squatter.hello(KernelHello.newBuilder().setKernelName(squatter.name()).setProtocolVersion(1)
+                            .setTidPrefix(squatted).build());
+                    for (String name : new String[] {"v1", "v2"}) {
+                        FakeKernel v = p.open(name);
+                        int given = v.hello().getKernelId();
+                        Check.that(given != squatted, "kernel " + name + ", whose primary this pager is, was given "
+                                + "kernel id " + given + ", the TID prefix a live kernel stated");
+                    }
+                    Check.that(!squatter.ended(), "the kernel stating the prefix must keep its session");
+                }),
                 should("2.2-bad-name", "an empty kernel name ends the stream: INVALID_ARGUMENT / EINVAL", p -> {
                     FakeKernel k = p.open("a");
                     k.send(KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setProtocolVersion(1)));
