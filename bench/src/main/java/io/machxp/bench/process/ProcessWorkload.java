@@ -91,14 +91,17 @@ public final class ProcessWorkload extends Run {
             }
             long messagesAtBegin = service.messages();
             long serverCpuAtBegin = CPU.getProcessCpuTime();
+            long jitAtBegin = CompilerCpu.nanos();
             long wait = TimeUnit.NANOSECONDS.toSeconds(options.duration().toNanos()) + 120;
             WorkerStats[] perNode = new WorkerStats[options.nodes()];
             for (int node = 0; node < perNode.length; node++) {
                 perNode[node] = workers.get(node).result(wait);
             }
             long serverCpu = CPU.getProcessCpuTime() - serverCpuAtBegin; // the window and the results' wait
+            long jitAtEnd = CompilerCpu.nanos();
+            long jit = jitAtBegin < 0 || jitAtEnd < 0 ? -1 : jitAtEnd - jitAtBegin;
             long messages = messagesAtBegin < 0 ? -1 : service.messages() - messagesAtBegin;
-            costs(service.name(), perNode, serverCpu);
+            costs(service.name(), perNode, serverCpu, jit);
             return Tally.of(service, options, perNode, messages,
                     Tally.counterSum(reader, options.locks()) - counterBefore);
         }
@@ -106,11 +109,14 @@ public final class ProcessWorkload extends Run {
 
     /**
      * Per operation of the window, on stderr: the worker processes' calls to the servers and CPU
-     * time, and the CPU time of this JVM (the servers: pager and kernels, ZooKeeper, the CP members).
+     * time, and the CPU time of this JVM (the servers: pager and kernels, ZooKeeper, the CP members),
+     * with the part of it its JIT compilers used ({@link CompilerCpu}; -1: not known) and the rest.
      * Less sensitive to a loaded machine than throughput: what an operation costs, not how long
-     * it waited for a core.
+     * it waited for a core; but on a loaded machine the JIT still compiles in the window, and
+     * the servers' fixed costs per second (timers, heartbeats) are shared by fewer operations, so
+     * the figure without the compilers is the one to compare.
      */
-    private static void costs(String system, WorkerStats[] perNode, long serverCpuNanos) {
+    private static void costs(String system, WorkerStats[] perNode, long serverCpuNanos, long jitNanos) {
         long ops = 0;
         long calls = 0;
         long cpu = 0;
@@ -123,9 +129,11 @@ public final class ProcessWorkload extends Run {
             return;
         }
         System.err.printf(java.util.Locale.ROOT, "%s: per operation %s, worker processes' CPU %.1f us, servers' JVM "
-                + "CPU %.1f us%n", system, calls < 0 ? "(calls not counted)"
+                + "CPU %.1f us%s%n", system, calls < 0 ? "(calls not counted)"
                 : String.format(java.util.Locale.ROOT, "%.3f calls to the servers", (double) calls / ops),
-                cpu / 1e3 / ops, serverCpuNanos / 1e3 / ops);
+                cpu / 1e3 / ops, serverCpuNanos / 1e3 / ops, jitNanos < 0 ? ""
+                : String.format(java.util.Locale.ROOT, " (JIT compilers %.1f us, the rest %.1f us)", jitNanos / 1e3 / ops,
+                        (serverCpuNanos - jitNanos) / 1e3 / ops));
     }
 
     /**
