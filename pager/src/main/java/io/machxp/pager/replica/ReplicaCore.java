@@ -222,12 +222,6 @@ public final class ReplicaCore {
      * throws: see "When the core fails on an entry".
      */
     public void apply(long index, PagerLogEntry e) {
-        if (e.hasBatch()) { // several entries in one Raft entry (LeaderAppender): each as if on its own
-            for (PagerLogEntry inner : e.getBatch().getEntriesList()) {
-                apply(index, inner);
-            }
-            return;
-        }
         applying = index;
         if (e.hasGenesis() && genesisSeen) {
             return; // a later genesis (a leader that had not yet applied the first): ignored, its clock too
@@ -289,7 +283,7 @@ public final class ReplicaCore {
                     }
                 }
             }
-            case TICK, BATCH, INPUT_NOT_SET -> { // BATCH: taken above
+            case TICK, INPUT_NOT_SET -> {
             }
         }
         runDueTimers();
