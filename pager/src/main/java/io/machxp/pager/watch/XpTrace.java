@@ -30,8 +30,12 @@ public final class XpTrace {
     public record Batch(List<XpMessageTrace> messages, long missed, List<XpMessageTrace> handoffs, long next,
             long nextHandoff) {}
 
+    /**
+     * Watches open; recording is on while there is one. One count, no separate flag: a flag written
+     * after the count (close: decrement, then "off") could overwrite a watch opened in between, which
+     * then recorded nothing (late4 review A3).
+     */
     private final AtomicInteger watchers = new AtomicInteger();
-    private volatile boolean on;
     private final XpMessageTrace[] ring = new XpMessageTrace[CAPACITY];
     private final XpMessageTrace[] handoffRing = new XpMessageTrace[HANDOFFS];
     private long written;
@@ -42,19 +46,17 @@ public final class XpTrace {
     /** A watch starts: from now on messages are recorded. Returns the cursor to read from. */
     public synchronized long[] open() {
         watchers.incrementAndGet();
-        on = true;
         return new long[] {written, handoffsWritten};
     }
 
     /** A watch ended; with none left, recording stops. */
     public void close() {
-        if (watchers.decrementAndGet() == 0) {
-            on = false;
-        }
+        watchers.decrementAndGet();
     }
 
+    /** Whether a watch is open: one volatile read (the core asks it for every message). */
     public boolean on() {
-        return on;
+        return watchers.get() > 0;
     }
 
     /**
@@ -84,7 +86,7 @@ public final class XpTrace {
      * granted message follows.
      */
     public void handoff(long toSession, String object, long offset, String from) {
-        if (on) {
+        if (on()) {
             if (pendingHandoffs.size() > 10_000) {
                 pendingHandoffs.clear(); // grants to broken sessions never go out; bounded all the same
             }
