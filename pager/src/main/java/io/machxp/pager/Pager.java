@@ -25,8 +25,6 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -75,6 +73,9 @@ public final class Pager implements AutoCloseable {
     private final PagerStats stats = new PagerStats();
     private final PageStore store;
     private final PagerCore core;
+    /** Questions to the core thread from other threads, each waited for a bounded time. */
+    private final CoreQueries queries;
+    private final RecordGauges recordGauges;
     /**
      * With a store whose I/O may block (on disk, or a library backend): the thread that writes it
      * (each write forced to the disk), so that the core's thread never waits for a disk; in
@@ -185,6 +186,8 @@ public final class Pager implements AutoCloseable {
                 }, stats, new PagerOptions(config.lease().toNanos(), epoch).withFirstToken(firstToken)
                         .withGrace(grace, reclaims(store)).withGrantPolicy(policy)
                         .withAnswerDeadline(config.answerDeadlineNanos()));
+        this.queries = new CoreQueries(config.name(), loop);
+        this.recordGauges = new RecordGauges(config.name(), queries, core::recordCounts);
         xp.attach(core, loop);
         xp.timeHandling(PagerMetrics.bind(meters, config.name(), stats, this, loop, store));
         RequestReadBudget reads = new RequestReadBudget(loop, RequestReadBudget.DEFAULT_MAX_READING,
@@ -363,12 +366,17 @@ public final class Pager implements AutoCloseable {
         return stats;
     }
 
-    /** What machxp status shows (asks the core thread). */
+    /** What machxp status shows (asks the core thread, waits at most {@link #ADMIN_ANSWER}). */
     public io.machxp.proto.admin.PagerStatusReply status() {
-        return onCore(core::status);
+        return status(ADMIN_ANSWER);
     }
 
-    /** How long an admin call (status, a live view's tick) waits for the core before it answers UNAVAILABLE. */
+    /**
+     * How long a question to the core from another thread waits for its answer: an admin call
+     * (status, a live view's tick, answered UNAVAILABLE after it), {@link #kernels}, {@link #holderOf},
+     * {@link #supplyPrecious} and each of {@link #close}'s questions (they throw
+     * {@link CoreNotAnswering}; close goes on without the answer).
+     */
     public static final java.time.Duration ADMIN_ANSWER = java.time.Duration.ofSeconds(5);
 
     /**
@@ -377,12 +385,12 @@ public final class Pager implements AutoCloseable {
      * this one: a thread that waits for the core without a bound waits for good when the core is stuck.
      */
     public io.machxp.proto.admin.PagerStatusReply status(java.time.Duration within) {
-        return onCore(core::status, within);
+        return queries.ask(core::status, within);
     }
 
-    /** Kernels connected now (asks the core thread). */
+    /** Kernels connected now (asks the core thread; CoreNotAnswering after {@link #ADMIN_ANSWER}). */
     public List<String> kernels() {
-        return onCore(() -> core.kernels());
+        return queries.ask(() -> core.kernels(), ADMIN_ANSWER);
     }
 
     /** Publishes this pager's meters (see {@link PagerMetrics}) to {@code registry}, e.g. Prometheus's. */
@@ -390,30 +398,30 @@ public final class Pager implements AutoCloseable {
         meters.add(registry);
     }
 
-    /** One of the core's record counts (PagerCore.recordCounts), asked of the core thread; NaN once closed. */
+    /**
+     * One of the core's record counts (PagerCore.recordCounts), asked of the core thread; NaN once
+     * closed, or when the core does not answer within {@link RecordGauges#WAIT} (see RecordGauges).
+     */
     double recordCount(String kind) {
-        if (loop.isShuttingDown()) {
-            return Double.NaN;
-        }
-        Integer n = onCore(() -> core.recordCounts().get(kind));
-        return n == null ? Double.NaN : n;
+        return recordGauges.count(kind);
     }
 
     /**
      * Supply pages precious, with reply, to kernels whose hello names "precious" (XP spec 6.10;
-     * {@link PagerCore#supplyPrecious}); returns once the core thread has it.
+     * {@link PagerCore#supplyPrecious}); returns once the core thread has it (CoreNotAnswering
+     * after {@link #ADMIN_ANSWER}: it is queued and takes effect when the core gets to it).
      */
     public Pager supplyPrecious(boolean on) {
-        onCore(() -> {
+        queries.ask(() -> {
             core.supplyPrecious(on);
             return null;
-        });
+        }, ADMIN_ANSWER);
         return this;
     }
 
-    /** The kernel holding a futex now, or null (asks the core thread). */
+    /** The kernel holding a futex now, or null (asks the core thread; CoreNotAnswering after {@link #ADMIN_ANSWER}). */
     public String holderOf(String object, long offset) {
-        return onCore(() -> core.holderOf(object, offset));
+        return queries.ask(() -> core.holderOf(object, offset), ADMIN_ANSWER);
     }
 
     /**
@@ -474,50 +482,34 @@ public final class Pager implements AutoCloseable {
         }
     }
 
-    private <T> T onCore(java.util.concurrent.Callable<T> query) {
-        return onCore(query, null);
-    }
-
-    /** Runs {@code query} on the core thread and waits for it: for good when {@code within} is null. */
-    private <T> T onCore(java.util.concurrent.Callable<T> query, java.time.Duration within) {
-        if (loop.inEventLoop()) {
-            try {
-                return query.call();
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        }
-        CompletableFuture<T> result = new CompletableFuture<>();
-        loop.execute(() -> {
-            try {
-                result.complete(query.call());
-            } catch (Exception e) {
-                result.completeExceptionally(e);
-            }
-        });
-        try {
-            return within == null ? result.get() : result.get(within.toNanos(), TimeUnit.NANOSECONDS);
-        } catch (java.util.concurrent.TimeoutException e) {
-            throw new CoreNotAnswering(config.name(), within);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        } catch (ExecutionException e) {
-            throw new IllegalStateException(e.getCause());
-        }
-    }
-
     @Override
     public void close() {
         health.enterTerminalState();
-        server.shutdownNow();
+        stopServer();
+        closeStore();
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    }
+
+    /**
+     * Stops the gRPC server, waiting at most 5 s for its shutdown and 5 s for its calls to end.
+     * grpc's shutdown waits for the core's event loop to close the connections: on a stuck core it
+     * would wait for good, so it runs on a thread of its own, left behind if the core never answers.
+     */
+    private void stopServer() {
+        Thread stopping = new Thread(server::shutdownNow, "pager-" + config.name() + "-stop");
+        stopping.setDaemon(true);
+        stopping.start();
         try {
+            stopping.join(5_000);
+            if (stopping.isAlive()) {
+                log.error("pager {}: its server did not close its connections in 5 s (the core thread does not "
+                        + "answer); closing the rest without them", config.name());
+                return;
+            }
             server.awaitTermination(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        closeStore();
-        group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
     }
 
     /** Drains the store's writes, then closes it on the core thread. */
@@ -532,9 +524,10 @@ public final class Pager implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
-        if (!loop.isShuttingDown()) {
-            onCore(core::retryFailedStoreWrites); // a write that failed is tried once more before the store closes
-        }
+        boolean answering = !loop.isShuttingDown() && closeAsk(() -> {
+            core.retryFailedStoreWrites(); // a write that failed is tried once more before the store closes
+            return true;
+        }, "retrying the page store's failed writes") != null;
         if (storeThread != null) {
             storeThread.shutdown(); // the writes submitted so far are done first
             try {
@@ -546,22 +539,42 @@ public final class Pager implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
-        if (!loop.isShuttingDown()) {
-            int lost = onCore(core::unwrittenPages);
-            if (lost > 0) {
-                log.error("pager {}: {} pages the page store failed to write are lost with this pager (the kernels "
-                        + "that returned them were never told they were stored); free space on the store's disk "
-                        + "before the next start", config.name(), lost);
-            }
+        Integer lost = answering ? closeAsk(core::unwrittenPages, "counting the pages not written") : null;
+        if (lost != null && lost > 0) {
+            log.error("pager {}: {} pages the page store failed to write are lost with this pager (the kernels "
+                    + "that returned them were never told they were stored); free space on the store's disk "
+                    + "before the next start", config.name(), lost);
         }
         if (loop.inEventLoop() || loop.isShuttingDown()) {
             store.close();
+            return;
+        }
+        if (!answering) {
+            try {
+                loop.execute(store::close); // when the core gets to it, if it does before the loop ends
+            } catch (java.util.concurrent.RejectedExecutionException ended) {
+                // the loop ended meanwhile
+            }
             return;
         }
         try {
             loop.submit(store::close).await(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * One of close's questions to the core, waited for at most {@link #ADMIN_ANSWER}; null, with an
+     * ERROR saying what close goes on without, when the core does not answer (it is stuck: close
+     * must not hang with it; before, it waited for good), the query failed, or the loop has ended.
+     */
+    private <T> T closeAsk(java.util.concurrent.Callable<T> query, String what) {
+        try {
+            return queries.ask(query, ADMIN_ANSWER);
+        } catch (RuntimeException e) {
+            log.error("pager {}: closing without {}: {}", config.name(), what, e.getMessage());
+            return null;
         }
     }
 }
