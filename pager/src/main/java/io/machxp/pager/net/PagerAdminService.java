@@ -11,6 +11,12 @@ import io.machxp.proto.admin.PagerStatisticsRequest;
  * is a snapshot the core thread takes, so it is asked for off the core's event loop, and waited for
  * a bounded time ({@link io.machxp.pager.Pager#ADMIN_ANSWER}): a stuck core is answered UNAVAILABLE
  * with a sentence saying so, not left hanging.
+ *
+ * <p>Status requests wait for that one thread in a queue of at most {@link #MAX_STATUS_WAITING};
+ * one more is refused at once, RESOURCE_EXHAUSTED with EAGAIN. A request whose call ended while it
+ * waited (its caller's deadline passed, or it went away) is skipped, not asked of the core. Before,
+ * the queue had no bound and each request waited its 5 s for a stuck core even after its caller
+ * had gone: {@code watch -n1 machxp status} on a stuck core grew a backlog for good (late4 review A2).
  */
 public final class PagerAdminService extends PagerAdminGrpc.PagerAdminImplBase {
     private final PagerStats stats;
@@ -20,11 +26,14 @@ public final class PagerAdminService extends PagerAdminGrpc.PagerAdminImplBase {
      * itself: the snapshot is asked for from this thread, which exists only while it is used.
      */
     private final java.util.concurrent.Executor offCore = new java.util.concurrent.ThreadPoolExecutor(0, 1, 10,
-            java.util.concurrent.TimeUnit.SECONDS, new java.util.concurrent.LinkedBlockingQueue<>(), r -> {
+            java.util.concurrent.TimeUnit.SECONDS, new java.util.concurrent.LinkedBlockingQueue<>(MAX_STATUS_WAITING), r -> {
                 Thread t = new Thread(r, "pager-admin-status");
                 t.setDaemon(true);
                 return t;
             });
+
+    /** Status requests that may wait for the status thread; one more is refused RESOURCE_EXHAUSTED (EAGAIN). */
+    static final int MAX_STATUS_WAITING = 8;
 
     private final PagerWatches watches;
 
@@ -43,17 +52,28 @@ public final class PagerAdminService extends PagerAdminGrpc.PagerAdminImplBase {
     @Override
     public void pagerStatus(io.machxp.proto.admin.PagerStatusRequest request,
             StreamObserver<io.machxp.proto.admin.PagerStatusReply> out) {
-        offCore.execute(() -> {
-            try {
-                out.onNext(status.get());
-                out.onCompleted();
-            } catch (io.machxp.pager.CoreNotAnswering e) {
-                out.onError(coreNotAnswering(e));
-            } catch (RuntimeException e) {
-                out.onError(io.grpc.Status.UNAVAILABLE.withDescription("the pager is closing").withCause(e)
-                        .asRuntimeException());
-            }
-        });
+        io.grpc.stub.ServerCallStreamObserver<io.machxp.proto.admin.PagerStatusReply> call =
+                (io.grpc.stub.ServerCallStreamObserver<io.machxp.proto.admin.PagerStatusReply>) out;
+        try {
+            offCore.execute(() -> {
+                if (call.isCancelled()) {
+                    return; // its caller gave up while it waited: nobody to answer, nothing to ask the core
+                }
+                try {
+                    out.onNext(status.get());
+                    out.onCompleted();
+                } catch (io.machxp.pager.CoreNotAnswering e) {
+                    out.onError(coreNotAnswering(e));
+                } catch (RuntimeException e) {
+                    out.onError(io.grpc.Status.UNAVAILABLE.withDescription("the pager is closing").withCause(e)
+                            .asRuntimeException());
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException full) {
+            out.onError(XpService.error(io.grpc.Status.Code.RESOURCE_EXHAUSTED, io.machxp.proto.task.Errno.EAGAIN.name(),
+                    MAX_STATUS_WAITING + " status requests already wait for the pager's status thread (its core "
+                            + "thread is slow or stuck, see its log); ask again later", java.util.Map.of()));
+        }
     }
 
     /** UNAVAILABLE with the sentence, and ETIMEDOUT in an ErrorInfo: the server is there, its core did not answer. */
