@@ -8,7 +8,6 @@ import io.machxp.proto.task.VmLockFutexReply;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -21,7 +20,8 @@ import picocli.CommandLine.Spec;
  * key. A task on the kernel with one thread locks the futex word at OBJECT:OFFSET; the command
  * runs with the grant's fencing token in MACHXP_FENCING_TOKEN (a resource that remembers the
  * highest token it saw refuses an older one: examples/fenced-append.sh); when it exits, or machxp is
- * stopped by a signal, the command is stopped and the futex unlocked. The task is watched
+ * stopped by a signal, the command is stopped and the futex unlocked (a signal waits for the
+ * release under way: {@link LockSignalGuard}). The task is watched
  * (TaskWatch): if machxp itself dies, the kernel terminates the task and the futex goes to its
  * next waiter with OWNER_DIED. A grant with owner_died is the command's to repair: marked
  * consistent when it exits 0, passed on with OWNER_DIED again when it does not ({@link #release}).
@@ -96,15 +96,17 @@ final class LockCommand implements Callable<Integer> {
                     throw e;
                 }
                 boolean repaired = false;
+                LockSignalGuard guard = new LockSignalGuard(LockSignalGuard.RUNTIME);
                 try {
-                    int exit = run(grant);
+                    guard.held();
+                    int exit = run(grant, guard);
                     repaired = exit == 0;
                     return exit;
                 } finally {
                     try {
                         release(thread, task, address, grant.getOwnerDied(), repaired);
                     } finally {
-                        released.countDown();
+                        guard.released();
                     }
                 }
             }
@@ -137,14 +139,11 @@ final class LockCommand implements Callable<Integer> {
         }
     }
 
-    /** Counted down once the futex is unlocked: a signal's shutdown hook waits for it. */
-    private final java.util.concurrent.CountDownLatch released = new java.util.concurrent.CountDownLatch(1);
-
     /**
      * Runs the command with the grant in its environment. A signal to machxp stops the command
-     * (SIGTERM) and waits, within 10 s, until the futex is unlocked before the JVM exits.
+     * (SIGTERM) and waits, within 10 s, until the futex is released before the JVM exits ({@code guard}).
      */
-    private int run(VmLockFutexReply grant) throws Exception {
+    private int run(VmLockFutexReply grant, LockSignalGuard guard) throws Exception {
         ProcessBuilder pb = new ProcessBuilder(command).inheritIO();
         pb.environment().put("MACHXP_FENCING_TOKEN", Long.toUnsignedString(grant.getFencingToken()));
         pb.environment().put("MACHXP_OWNER_DIED", Boolean.toString(grant.getOwnerDied()));
@@ -155,27 +154,9 @@ final class LockCommand implements Callable<Integer> {
         } catch (java.io.IOException e) {
             throw new IllegalArgumentException("cannot run " + command.get(0) + ": " + e.getMessage(), e);
         }
-        AtomicReference<Process> running = new AtomicReference<>(child);
-        Thread stop = new Thread(() -> {
-            Process p = running.get();
-            if (p != null) {
-                p.destroy(); // SIGTERM: the command may clean up; the futex is unlocked after it ends
-                try {
-                    p.waitFor();
-                    released.await(10, java.util.concurrent.TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-        }, "machxp-lock-stop");
-        Runtime.getRuntime().addShutdownHook(stop);
+        guard.running(child);
         int exit = child.waitFor();
-        running.set(null);
-        try {
-            Runtime.getRuntime().removeShutdownHook(stop);
-        } catch (IllegalStateException shuttingDown) {
-            // a signal came as the command ended: the hook has nothing left to stop
-        }
+        guard.running(null); // a signal from now on waits for the release that follows
         return exit;
     }
 }
