@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
                 "  machxp bench | scale | jmh | compare | pager-efficiency"},
         subcommands = {PagerCommand.class, KernelCommand.class, DemoCommand.class, RunCommand.class, TraceCommand.class, ChaosCommand.class,
                 CertsCommand.class, ConformCommand.class, CompletionCommand.class, LockCommand.class, ClusterCommand.class,
-                StatusCommand.class, ViewCommand.class,
+                StatusCommand.class, ViewCommand.class, LinuxFuzzCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Machxp implements Runnable {
     @CommandLine.Spec

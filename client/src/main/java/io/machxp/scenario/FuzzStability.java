@@ -1,0 +1,55 @@
+package io.machxp.scenario;
+
+import java.util.Random;
+
+/**
+ * Whether a drawn scenario ({@link FuzzScenario}) is fit to compare with Linux: its simulated
+ * outcome must not hang on a few milliseconds. Linux runs a file with real latencies (a step takes
+ * tens of microseconds, a start may come a few milliseconds late, a first lock there does not wait
+ * for a pager), so a file whose outcome two events a millisecond apart decide would differ by
+ * chance, not by semantics. The file is run in sim as drawn and in variants: each start, compute,
+ * sleep and positive timeout moved by up to {@link #JITTER_MS} ms either way (independently, from a
+ * seed), and the XP latency made 1 us and 1 ms. It is stable when every variant agrees with the
+ * file on what {@code --compare linux} compares ({@link Comparison}: outcomes, highest priorities,
+ * orders of acquisition) and no run reaches its limit.
+ */
+public final class FuzzStability {
+    static final int JITTER_MS = 3;
+    private static final int MOVED = 4;
+
+    private FuzzStability() {}
+
+    /** Null when stable, else why not (for the draw's log). */
+    public static String unstable(FuzzScenario s, long seed) {
+        ScenarioResult base = sim(s.yaml());
+        if (base == null) {
+            return "does not run in sim";
+        }
+        Random r = new Random(seed ^ 0x5DEECE66DL);
+        for (int v = 0; v < MOVED + 2; v++) {
+            String yaml;
+            if (v < MOVED) {
+                Random moves = new Random(r.nextLong());
+                yaml = s.yaml(n -> n + (moves.nextInt(2 * JITTER_MS + 1) - JITTER_MS) * 1_000_000L, -1);
+            } else {
+                yaml = s.yaml(n -> n, v == MOVED ? 1_000 : 1_000_000);
+            }
+            ScenarioResult other = sim(yaml);
+            if (other == null || !Comparison.of(base, other).agreed()) {
+                return "variant " + (v + 1) + " differs in sim";
+            }
+        }
+        return null;
+    }
+
+    private static ScenarioResult sim(String yaml) {
+        Scenario sc;
+        try {
+            sc = ScenarioParser.parse(yaml, "linux-fuzz.yaml");
+        } catch (ScenarioException e) {
+            throw new IllegalStateException("linux-fuzz drew a file the parser refuses: " + e.getMessage() + "\n" + yaml, e);
+        }
+        ScenarioResult res = ScenarioRun.sim(sc, sc.seed(), true);
+        return res.completed() ? res : null;
+    }
+}
