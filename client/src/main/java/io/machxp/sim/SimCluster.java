@@ -528,6 +528,11 @@ public final class SimCluster {
         return events.schedule(time, action);
     }
 
+    /** Runs {@code action} at the end of this instant (SimEvents#scheduleLast). */
+    void scheduleLast(Runnable action) {
+        events.scheduleLast(action);
+    }
+
     /** Runs the next event; false if there is none. */
     public boolean step() {
         return events.step();

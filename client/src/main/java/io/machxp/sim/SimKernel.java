@@ -136,6 +136,11 @@ public final class SimKernel {
             }
 
             @Override
+            public void scheduleAtEndOfInstant(Runnable action) {
+                cluster.scheduleLast(() -> run(action));
+            }
+
+            @Override
             public long nanoTime() {
                 return clock.local(cluster.now());
             }

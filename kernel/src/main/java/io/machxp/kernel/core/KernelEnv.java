@@ -121,6 +121,15 @@ public interface KernelEnv {
     /** Runs {@code action} on the core thread after {@code delayNanos}. */
     Timer schedule(long delayNanos, Runnable action);
 
+    /**
+     * Runs {@code action} on the core thread at the end of this instant: in virtual time, after
+     * every event due now, also those that events due now schedule for now (a call's answer, the
+     * caller's next call); in real time, as {@code schedule(0, action)}.
+     */
+    default void scheduleAtEndOfInstant(Runnable action) {
+        schedule(0, action);
+    }
+
     /** The current time in nanoseconds, from an arbitrary origin; never goes back. */
     long nanoTime();
 

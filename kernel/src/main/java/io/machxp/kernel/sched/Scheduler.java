@@ -179,7 +179,10 @@ public final class Scheduler {
             return;
         }
         releaseArmed = true;
-        env.schedule(0, () -> {
+        // at the end of the instant, not one event later: a thread whose call answers at once (an
+        // unlock, a lock of a free futex) makes its next call in this instant and keeps its CPU
+        // meanwhile, as a SCHED_FIFO thread does; an equal that is ready does not get in between
+        env.scheduleAtEndOfInstant(() -> {
             releaseArmed = false;
             account();
             boolean freed = running.removeIf(t -> {
