@@ -180,8 +180,10 @@ final class SimPlatform implements Platform {
         });
     }
 
-    private void perform(String thread, Step step, Consumer<Outcome> done) {
+    private void perform(String thread, Step step, Consumer<Outcome> answered) {
         Ref t = threads.get(thread);
+        Consumer<Outcome> done = step.kind() == Step.Kind.EXIT || step.kind() == Step.Kind.DIE ? answered
+                : o -> endsAtEsrch(t, o, answered);
         KernelCore k = t.core();
         Long address = step.word() == null || step.kind() == Step.Kind.PRIORITY ? null : t.addresses().get(step.word());
         switch (step.kind()) {
@@ -202,6 +204,30 @@ final class SimPlatform implements Platform {
             case PORT_ALLOCATE, SEND, RECEIVE, RPC -> ipcSteps.perform(new SimIpcSteps.TaskRef(k, t.task()), t.tid(),
                     step, o -> cluster.at(cluster.now(), () -> done.accept(o)));
         }
+    }
+
+    /**
+     * The interpreter ends a thread's program at ESRCH (ScenarioRun), and linux mode's thread then
+     * ends (LinuxWorker); so here the kernel thread ends too, before the answer, when it is still
+     * there (a priority step of a thread that had ended, a lock of a word with the TID of no thread):
+     * its futexes pass on as at any exit, and a later priority step of it is ESRCH, as on Linux.
+     */
+    private void endsAtEsrch(Ref t, Outcome o, Consumer<Outcome> done) {
+        if (!o.code().equals("ESRCH")) {
+            done.accept(o);
+            return;
+        }
+        t.core().threadTerminate(t.task(), t.tid(), new Reply<Void>() {
+            @Override
+            public void complete(Void value) {
+                cluster.at(cluster.now(), () -> done.accept(o));
+            }
+
+            @Override
+            public void fail(KernelError error) {
+                cluster.at(cluster.now(), () -> done.accept(o)); // gone already (its task died)
+            }
+        });
     }
 
     /** Answers arrive as events at the current time: never inside the call, always in order. */
