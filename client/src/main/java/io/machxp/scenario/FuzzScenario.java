@@ -36,6 +36,8 @@ import java.util.function.LongUnaryOperator;
  * <li>trylocks of robust words across kernels (a trylock elsewhere does not take a dead owner's
  *     futex from its woken heir, a known difference) and deaths holding more than one word
  *     (the rarer heir orders of the same section);
+ * <li>on more than one CPU, a step right after a critical section's unlocks (a sleep comes
+ *     first): the woken waiter runs at once on the other CPU, and which acts first is timing;
  * <li>Mach IPC steps, and priority 1 (the sampler's).
  * </ul>
  */
@@ -212,6 +214,10 @@ public final class FuzzScenario {
                 hold(p, r);
             }
             p.add(Op.of(r.nextBoolean() ? "die" : "exit", null));
+        } else if (totalCpus() > 1) {
+            // the waiter an unlock woke runs at once on another CPU, microseconds from this
+            // thread's next step: which comes first is Linux's timing, not semantics
+            p.add(new Op("sleep", null, ms(10 + r.nextInt(11)), -1, null));
         }
         return ends;
     }
