@@ -38,6 +38,8 @@ import java.util.function.LongUnaryOperator;
  *     (the rarer heir orders of the same section);
  * <li>on more than one CPU, a step right after a critical section's unlocks (a sleep comes
  *     first): the woken waiter runs at once on the other CPU, and which acts first is timing;
+ * <li>a priority step of a thread that starts later than the stepping thread (set before its
+ *     start, linux mode's lateness judge would take its start as late);
  * <li>Mach IPC steps, and priority 1 (the sampler's).
  * </ul>
  */
@@ -147,7 +149,10 @@ public final class FuzzScenario {
                 p.add(r.nextBoolean() ? new Op("compute", null, ms(2 + r.nextInt(19)), -1, null)
                         : new Op("sleep", null, ms(5 + r.nextInt(36)), -1, null));
             } else if (kind < 35) {
-                Thread other = threads.get(r.nextInt(threads.size())); // the warm-up threads come later
+                // of a thread started no later (the warm-up threads come later): set before its
+                // start, linux mode would judge its start late by the scenario's priority
+                List<Thread> started = threads.stream().filter(x -> x.start() <= t.start()).toList();
+                Thread other = started.get(r.nextInt(started.size()));
                 int prio = 10 * (1 + r.nextInt(9));
                 p.add(new Op("priority", Integer.toString(prio), -1, -1, other == t ? null : other.name()));
             } else if (kind < 40) {

@@ -22,6 +22,9 @@ import java.util.Random;
  */
 public final class FuzzStability {
     static final int JITTER_MS = 3;
+    /** The events that answer a step (ScenarioRun): the thread ran. */
+    private static final java.util.Set<String> ANSWERS = java.util.Set.of("acquired", "busy", "unlocked", "consistent",
+            "computed", "woke", "read", "wrote", "priority-set", "exited", "died");
     private static final int MOVED = 4;
 
     private FuzzStability() {}
@@ -55,8 +58,9 @@ public final class FuzzStability {
 
     /**
      * A lock or trylock of a word by another thread while the word's last taker got it by a
-     * handover ("acquired w (handed over)") and has not run since: its first event after the
-     * handover is its next step's request, made before it has a CPU; its second shows it ran.
+     * handover ("acquired w (handed over)") and has not run since: its next step's request is
+     * logged before it has a CPU, and kernel events (run, preempt, boost) do not show it ran; the
+     * first answer to a step of it does.
      * Null if there is none, else what it found.
      */
     static String stealWindow(ScenarioResult r) {
@@ -67,11 +71,12 @@ public final class FuzzStability {
                 continue;
             }
             String word = h.detail().split(" ")[0];
-            int seen = 0;
-            for (int j = i + 1; j < events.size() && seen < 2; j++) {
+            for (int j = i + 1; j < events.size(); j++) {
                 Event e = events.get(j);
                 if (e.thread().equals(h.thread())) {
-                    seen++;
+                    if (ANSWERS.contains(e.event()) || e.event().endsWith("-failed")) {
+                        break;
+                    }
                 } else if ((e.event().equals("lock") || e.event().equals("trylock"))
                         && e.detail().split(" ")[0].equals(word)) {
                     return e.thread() + " locks " + word + " handed to " + h.thread() + " before it ran (Linux may steal)";
