@@ -38,8 +38,10 @@ import java.util.function.LongUnaryOperator;
  *     (the rarer heir orders of the same section);
  * <li>on more than one CPU, a step right after a critical section's unlocks (a sleep comes
  *     first): the woken waiter runs at once on the other CPU, and which acts first is timing;
- * <li>a priority step of a thread that starts later than the stepping thread (set before its
- *     start, linux mode's lateness judge would take its start as late);
+ * <li>a priority step of a thread that starts later than the stepping thread, or one below the
+ *     thread's priority in the file (linux mode's lateness judge goes by that priority, and took
+ *     a lowered thread that was held back for a disturbed run); a priority step is followed by a
+ *     sleep, since linux mode's sampler misses a priority held for microseconds;
  * <li>Mach IPC steps, and priority 1 (the sampler's).
  * </ul>
  */
@@ -153,8 +155,12 @@ public final class FuzzScenario {
                 // start, linux mode would judge its start late by the scenario's priority
                 List<Thread> started = threads.stream().filter(x -> x.start() <= t.start()).toList();
                 Thread other = started.get(r.nextInt(started.size()));
-                int prio = 10 * (1 + r.nextInt(9));
+                // never below the thread's priority in the file: linux mode judges a late step by
+                // that priority (LinuxLateness), so a lowered thread held back looked disturbed
+                int prio = Math.max(other.priority(), 10 * (1 + r.nextInt(9)));
                 p.add(new Op("priority", Integer.toString(prio), -1, -1, other == t ? null : other.name()));
+                // a priority held for less than the sampler's 250 us (two changes in a row) is missed
+                p.add(new Op("sleep", null, ms(10 + r.nextInt(11)), -1, null));
             } else if (kind < 40) {
                 int w = r.nextInt(words);
                 p.add(Op.of("unlock", word(w))); // not held here: EPERM

@@ -22,9 +22,10 @@ import java.util.Random;
  */
 public final class FuzzStability {
     static final int JITTER_MS = 3;
-    /** The events that answer a step (ScenarioRun): the thread ran. */
-    private static final java.util.Set<String> ANSWERS = java.util.Set.of("acquired", "busy", "unlocked", "consistent",
-            "computed", "woke", "read", "wrote", "priority-set", "exited", "died");
+    /** The events that ask or answer a step (ScenarioRun); any other is a kernel event. */
+    private static final java.util.Set<String> STEP_EVENTS = java.util.Set.of("acquired", "busy", "unlocked", "consistent",
+            "computed", "woke", "read", "wrote", "priority-set", "exited", "died",
+            "lock", "trylock", "unlock", "compute", "sleep", "write", "priority", "exit", "die");
     private static final int MOVED = 4;
 
     private FuzzStability() {}
@@ -58,9 +59,10 @@ public final class FuzzStability {
 
     /**
      * A lock or trylock of a word by another thread while the word's last taker got it by a
-     * handover ("acquired w (handed over)") and has not run since: its next step's request is
-     * logged before it has a CPU, and kernel events (run, preempt, boost) do not show it ran; the
-     * first answer to a step of it does.
+     * handover ("acquired w (handed over)") and has not run since, or a boost of it meanwhile (a
+     * higher lock, asked before the handover, acting when it gets its CPU): its next step's
+     * request is logged at once (a consistent or read request has its answer's name), and kernel
+     * events (run, preempt) do not show it ran; the answer to that step does.
      * Null if there is none, else what it found.
      */
     static String stealWindow(ScenarioResult r) {
@@ -71,12 +73,20 @@ public final class FuzzStability {
                 continue;
             }
             String word = h.detail().split(" ")[0];
+            boolean asked = false;
             for (int j = i + 1; j < events.size(); j++) {
                 Event e = events.get(j);
                 if (e.thread().equals(h.thread())) {
-                    if (ANSWERS.contains(e.event()) || e.event().endsWith("-failed")) {
-                        break;
+                    if (e.event().equals("boost")) {
+                        return "a thread above " + h.thread() + " waits for " + word + " handed to it before it ran (Linux may steal)";
                     }
+                    if (!STEP_EVENTS.contains(e.event()) && !e.event().endsWith("-failed")) {
+                        continue; // a kernel event: it has not run
+                    }
+                    if (asked) {
+                        break; // its next step's answer: it ran
+                    }
+                    asked = true; // its next step's request (some are named as their answer)
                 } else if ((e.event().equals("lock") || e.event().equals("trylock"))
                         && e.detail().split(" ")[0].equals(word)) {
                     return e.thread() + " locks " + word + " handed to " + h.thread() + " before it ran (Linux may steal)";
