@@ -52,6 +52,9 @@ final class LinuxFuzzCommand implements Callable<Integer> {
     @Option(names = "--no-compare", description = "only write the files")
     boolean noCompare;
 
+    @picocli.CommandLine.Mixin
+    VerboseOption verboseOption;
+
     @Override
     public Integer call() throws IOException {
         Logs.warningsOnly();
