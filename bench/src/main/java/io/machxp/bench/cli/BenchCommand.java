@@ -31,13 +31,22 @@ import picocli.CommandLine.Spec;
  * machxp bench: one workload, run on machxp (one pager, or three Raft replicas) and on the lock
  * services a user would otherwise pick (Curator on ZooKeeper with and without fsync, Hazelcast's
  * FencedLock with CP on and off), one after the other in this JVM, each with a warm-up and then
- * measured for the same time ({@link BenchSystems}). Every row says what the system guarantees
- * (replicas, fsync). Prints a table (or JSON, or CSV) and draws a chart. A benchmark, not a test: it reports numbers and fails only
+ * measured for the same time ({@link BenchSystems}), every system with the same warm-up after a
+ * shared one that runs no system's code ({@link JvmWarmup}). Every row says what the system
+ * guarantees (replicas, durability, what each operation reaches) and what its data step did ({@code --data}). Prints a table (or JSON, or CSV) and draws a chart. A benchmark, not a test: it reports numbers and fails only
  * when a system broke mutual exclusion or lost an update.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Compare machxp with Curator and Hazelcast on one lock workload, measured in the same run.",
-                "Exit 0 when every system kept mutual exclusion and every update, 2 when one did not."})
+                "Exit 0 when every system kept mutual exclusion and every update, 2 when one did not."},
+        footer = {"", "Every system gets the same warm-up (--warmup), after one shared, unmeasured warm-up of the bench's own",
+                "code on plain ReentrantLocks (--jvm-warmup); the order of the systems is printed (--shuffle draws it from --seed).",
+                "Each row says what the system guarantees and what its critical section's data step did (--data).",
+                "Latency: per operation, lock called to unlock returned, in a closed loop (a worker issues its next operation",
+                "only when the last returned; no intended start times, so coordinated omission applies: a stall hides the",
+                "operations a worker would have issued meanwhile). Percentiles are over operations: when most operations are",
+                "a cached lock (a CAS in the kernel), p50 is that CAS and says nothing of the handoffs; see 'p99 wait' and",
+                "docs/performance.md (\"What the latency columns mean\")."})
 final class BenchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -59,8 +68,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--writes", description = "fraction of critical sections that increment the lock's counter (the rest read it); default ${DEFAULT-VALUE}")
     double writes = 0.5;
     @Option(names = "--warmup", converter = DurationConverter.class, paramLabel = "TIME",
-            description = "warm-up per system, not measured (the JIT needs it: the cross-kernel path runs 1 op in 10); default 10s")
-    Duration warmup = Duration.ofSeconds(10);
+            description = {"warm-up per system, not measured, the same for every system (the JIT needs it: the cross-kernel",
+                    "path runs 1 op in 10); default 15s"})
+    Duration warmup = Duration.ofSeconds(15);
     @Mixin
     JvmWarmup jvmWarmup = new JvmWarmup();
     @Option(names = "--duration", converter = DurationConverter.class, paramLabel = "TIME",
@@ -73,8 +83,20 @@ final class BenchCommand implements Callable<Integer> {
             "machxp's KernelClient tasks with the shared-memory fast path, the peers' client libraries); default ${DEFAULT-VALUE}"})
     BenchOptions.Api api = BenchOptions.Api.LOCAL;
     @Option(names = "--workload", description = {"how a worker picks its next lock: locality (--locality) or alternation",
-            "(the lock most recently acquired by another node's worker: every operation a handoff); default ${DEFAULT-VALUE}"})
+            "(the lock most recently acquired by another node, one worker per node on its way to a lock, waiting when",
+            "none is eligible: every measured operation a handoff between nodes, counted in the 'handoffs' column);",
+            "default ${DEFAULT-VALUE}"})
     BenchOptions.Pattern workload = BenchOptions.Pattern.LOCALITY;
+    @Option(names = "--data", description = {"what the critical section reads and increments: shared (a word in the bench's",
+            "own memory, a load and a store, the same for every system: lock against lock) or system (where a user would",
+            "keep it: machxp's lock page; with --api process an IMap entry for Hazelcast and a znode for ZooKeeper,",
+            "extra calls to their servers; in-JVM the peers' in this heap); default ${DEFAULT-VALUE}"})
+    BenchOptions.Data data = BenchOptions.Data.SHARED;
+    @Option(names = "--ops", paramLabel = "N", description = {"each worker runs N operations after the warm-up and stops,",
+            "all measured, instead of --duration (throughput over the time the last worker took); default 0: timed"})
+    long ops;
+    @Option(names = "--shuffle", description = "run the systems in an order drawn from --seed (printed) instead of as given")
+    boolean shuffle;
     @Option(names = "--systems", split = ",", paramLabel = "NAME", description = {"which systems, in order: machxp"
             + " (1 pager, in memory), machxp-r3 (3 Ratis replicas, log fsynced), machxp-r3-nosync (the same, log in the",
             "page cache, not fsynced), hazelcast-cp (3 CP members, Raft, in memory),",
@@ -106,14 +128,29 @@ final class BenchCommand implements Callable<Integer> {
             duration = Duration.ofMillis(processes ? 1000 : 500);
         }
         BenchOptions options = new BenchOptions(kernels, threads, locks, locality, critical, think, writes, warmup,
-                duration, seed, api, workload);
-        List<BenchSystems> chosen = BenchSystems.parse(systems);
+                duration, seed, api, workload, data, ops);
+        List<BenchSystems> chosen = new ArrayList<>(BenchSystems.parse(systems));
+        if (shuffle) {
+            java.util.Collections.shuffle(chosen, new java.util.Random(seed));
+        }
+        Duration shared = jvmWarmup.shared(options);
+        java.util.Map<String, Integer> leftovers = new java.util.LinkedHashMap<>();
         boolean showProgress = !noProgress && System.console() != null; // a bar only on a terminal
         List<SystemResult> results = new ArrayList<>();
         List<BenchReport.Failure> failures = new ArrayList<>();
         Exception firstFailure = null;
-        try (Progress progress = Progress.start(showProgress, chosen.size(), options, jvmWarmup.extra)) {
+        try (Progress progress = Progress.start(showProgress, chosen.size(), options, shared)) {
+            jvmWarmup.run(options);
+            int baseline = Settle.threads();
             for (BenchSystems system : chosen) {
+                if (!results.isEmpty() || !failures.isEmpty()) {
+                    int left = Settle.after(baseline); // the earlier system's threads and garbage gone first
+                    if (left > 0) {
+                        leftovers.put(system.label, left);
+                        spec.commandLine().getErr().println("machxp bench: " + left + " thread(s) of earlier systems"
+                                + " still alive as " + system.label + " starts");
+                    }
+                }
                 progress.system(system.label);
                 // registered before the system starts: a SIGTERM while it starts waits for the start
                 // (not interrupted: see Demo.closeAtExit), then closes what it made
@@ -136,7 +173,9 @@ final class BenchCommand implements Callable<Integer> {
                 }
             }
         }
-        BenchReport report = BenchReport.of(options, results, failures);
+        BenchReport report = BenchReport.of(options, results, failures,
+                new BenchReport.Order(chosen.stream().map(s -> s.label).toList(), shuffle, shared.toMillis() / 1e3,
+                        leftovers));
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(report));

@@ -21,7 +21,7 @@ final class Progress implements AutoCloseable {
     private final ProgressBar bar;
     private final ScheduledExecutorService ticker;
     private final long perSystemMillis;
-    /** The first system's extra warm-up ({@link JvmWarmup}). */
+    /** The shared warm-up before the first system ({@link JvmWarmup}). */
     private final long firstExtraMillis;
     private int index = -1;
     private long offsetMillis;
@@ -59,7 +59,7 @@ final class Progress implements AutoCloseable {
     /** The next system is starting (its servers are not up yet). */
     synchronized void system(String name) {
         index++;
-        offsetMillis = index == 0 ? 0 : firstExtraMillis + index * perSystemMillis;
+        offsetMillis = firstExtraMillis + index * perSystemMillis;
         label = name;
         workload = null;
         if (bar != null) {
@@ -82,8 +82,7 @@ final class Progress implements AutoCloseable {
             return;
         }
         long now = System.nanoTime();
-        long elapsed = Math.min(TimeUnit.NANOSECONDS.toMillis(now - runningSince),
-                perSystemMillis + (index == 0 ? firstExtraMillis : 0));
+        long elapsed = Math.min(TimeUnit.NANOSECONDS.toMillis(now - runningSince), perSystemMillis);
         long ops = w.completed();
         double rate = (ops - lastOps) / Math.max((now - lastNanos) / 1e9, 1e-9);
         lastOps = ops;

@@ -101,6 +101,9 @@ final class ScaleCommand implements Callable<Integer> {
             }
         }
         PrintWriter err = spec.commandLine().getErr();
+        if (!kernels.isEmpty()) { // the shared warm-up: the bench's own code, before the first point only
+            jvmWarmup.run(workload(kernels.get(0), 1, 2 * kernels.get(0), locality).withWarmup(warmup));
+        }
         List<KernelSweep> sweep = new ArrayList<>();
         for (int k : kernels) {
             err.printf(Locale.ROOT, "scale: %d kernels...%n", k);

@@ -36,6 +36,11 @@ final class MeteredService implements LockService {
     }
 
     @Override
+    public String data(io.machxp.bench.workload.BenchOptions.Api api) {
+        return machxp.data(api);
+    }
+
+    @Override
     public io.machxp.bench.workload.Guarantees guarantees() {
         return machxp.guarantees();
     }

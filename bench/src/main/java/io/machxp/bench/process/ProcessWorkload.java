@@ -29,6 +29,8 @@ import java.util.concurrent.locks.LockSupport;
 public final class ProcessWorkload extends Run {
     /** How long the worker processes may take to start and connect. */
     private static final long START_SECONDS = 180;
+    /** A run bounded by operations: how long its worker processes may take for them (a bound on a hang, not a measure). */
+    private static final long RESULT_SECONDS_BOUNDED = 600;
     private static final com.sun.management.OperatingSystemMXBean CPU =
             (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
 
@@ -69,9 +71,9 @@ public final class ProcessWorkload extends Run {
     private SystemResult measure(LockService service, List<String> connection, Path dir, WorkerGroup workers)
             throws Exception {
         try (LockService reader = Clients.open(connection)) {
-            long counterBefore = Tally.counterSum(reader, options.locks());
             Path file = dir.resolve("board");
             Board b = use(Board.mapped(file, options.locks()));
+            long counterBefore = Tally.counterSum(reader, b, options);
             for (int node = 0; node < options.nodes(); node++) {
                 workers.add(WorkerProcess.start(node, options, file, connection, dir));
             }
@@ -90,20 +92,23 @@ public final class ProcessWorkload extends Run {
                 LockSupport.parkNanos(begin - System.nanoTime());
             }
             long messagesAtBegin = service.messages();
+            begun();
             long serverCpuAtBegin = CPU.getProcessCpuTime();
             long jitAtBegin = CompilerCpu.nanos();
-            long wait = TimeUnit.NANOSECONDS.toSeconds(options.duration().toNanos()) + 120;
+            long wait = options.bounded() ? RESULT_SECONDS_BOUNDED
+                    : TimeUnit.NANOSECONDS.toSeconds(options.duration().toNanos()) + 120;
             WorkerStats[] perNode = new WorkerStats[options.nodes()];
             for (int node = 0; node < perNode.length; node++) {
                 perNode[node] = workers.get(node).result(wait);
             }
+            long ended = System.nanoTime();
             long serverCpu = CPU.getProcessCpuTime() - serverCpuAtBegin; // the window and the results' wait
             long jitAtEnd = CompilerCpu.nanos();
             long jit = jitAtBegin < 0 || jitAtEnd < 0 ? -1 : jitAtEnd - jitAtBegin;
             long messages = messagesAtBegin < 0 ? -1 : service.messages() - messagesAtBegin;
             costs(service.name(), perNode, serverCpu, jit);
-            return Tally.of(service, options, perNode, messages,
-                    Tally.counterSum(reader, options.locks()) - counterBefore);
+            return Tally.of(service, options, perNode, messages, Tally.counterSum(reader, b, options) - counterBefore,
+                    options.bounded() ? Math.max(ended - begin, 1) / 1e9 : options.duration().toNanos() / 1e9);
         }
     }
 

@@ -22,10 +22,11 @@ import java.util.concurrent.locks.LockSupport;
  * node's {@link WorkerStats}, or "failed " and why. It ends when its stdin closes (the bench is gone).
  *
  * <p>Arguments (from {@link WorkerProcess}): board file, node, nodes, threads, locks, locality,
- * critical ns, think ns, writes, duration ms, seed, pattern, then the system's connection.
+ * critical ns, think ns, writes, duration ms, seed, pattern, data, operations per worker (0: timed),
+ * then the system's connection.
  */
 public final class WorkerMain {
-    static final int FIXED_ARGS = 12;
+    static final int FIXED_ARGS = 14;
     private static final com.sun.management.OperatingSystemMXBean CPU =
             (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
 
@@ -43,7 +44,8 @@ public final class WorkerMain {
                     Integer.parseInt(args[4]), Double.parseDouble(args[5]), Duration.ofNanos(Long.parseLong(args[6])),
                     Duration.ofNanos(Long.parseLong(args[7])), Double.parseDouble(args[8]),
                     Duration.ZERO, Duration.ofMillis(Long.parseLong(args[9])), Long.parseLong(args[10]),
-                    BenchOptions.Api.PROCESS, BenchOptions.Pattern.valueOf(args[11]));
+                    BenchOptions.Api.PROCESS, BenchOptions.Pattern.valueOf(args[11]), BenchOptions.Data.valueOf(args[12]),
+                    Long.parseLong(args[13]));
             List<String> connection = Arrays.asList(args).subList(FIXED_ARGS, args.length);
             Board board = Board.mapped(boardFile, o.locks());
             WorkerStats stats = new WorkerStats();
@@ -61,9 +63,16 @@ public final class WorkerMain {
                     threads.add(worker);
                     worker.start();
                 }
-                long[] window = windowCost(board, service);
+                long[] atBegin = windowBegin(board, service);
+                if (!o.bounded()) {
+                    sleepUntil(board.end());
+                }
+                long[] window = cost(service, atBegin); // the window, or bounded: until the last worker's end
                 for (Thread t : threads) {
                     t.join();
+                }
+                if (o.bounded()) {
+                    window = cost(service, atBegin);
                 }
                 stats.process(window[0], window[1]);
                 System.out.println("result " + stats.encode());
@@ -78,17 +87,18 @@ public final class WorkerMain {
     /**
      * What the window costs this process, measured on this thread while the workers run: the
      * service's calls to its servers (-1 when its client does not count them) and the process's
-     * CPU time, from the window's begin to its end.
+     * CPU time at the window's begin ({@link #cost} takes the difference at its end).
      */
-    private static long[] windowCost(Board board, LockService service) {
+    private static long[] windowBegin(Board board, LockService service) {
         while (!board.opened()) {
             LockSupport.parkNanos(1_000_000);
         }
         sleepUntil(board.begin());
-        long calls = service.calls();
-        long cpu = CPU.getProcessCpuTime();
-        sleepUntil(board.end());
-        return new long[] {calls < 0 ? -1 : service.calls() - calls, CPU.getProcessCpuTime() - cpu};
+        return new long[] {service.calls(), CPU.getProcessCpuTime()};
+    }
+
+    private static long[] cost(LockService service, long[] atBegin) {
+        return new long[] {atBegin[0] < 0 ? -1 : service.calls() - atBegin[0], CPU.getProcessCpuTime() - atBegin[1]};
     }
 
     private static void sleepUntil(long nanoTime) {

@@ -55,7 +55,8 @@ final class WorkerProcess {
                 board.toString(), Integer.toString(node), Integer.toString(o.nodes()),
                 Integer.toString(o.threadsPerNode()), Integer.toString(o.locks()), Double.toString(o.locality()),
                 Long.toString(o.critical().toNanos()), Long.toString(o.think().toNanos()), Double.toString(o.writes()),
-                Long.toString(o.duration().toMillis()), Long.toString(o.seed()), o.pattern().name()));
+                Long.toString(o.duration().toMillis()), Long.toString(o.seed()), o.pattern().name(), o.data().name(),
+                Long.toString(o.opsPerWorker())));
         command.addAll(connection);
         Path log = logs.resolve("worker-" + node + ".log");
         Process p = new ProcessBuilder(command).redirectError(log.toFile()).start();

@@ -10,8 +10,9 @@ import java.util.Locale;
  * that could not be run has its name, empty measurements and the reason in {@code error}.
  */
 public final class BenchCsv {
-    public static final String HEADER = "system,replicas,consensus,fsync,guarantees,workload,api,ops,ops_per_s,"
-            + "p50_us,p99_us,p999_us,max_us,xp_msgs_per_op,max_wait_us,worst_p99_wait_us,jain,correct,error";
+    public static final String HEADER = "system,replicas,consensus,fsync,durability,every_op_replicated,guarantees,"
+            + "workload,api,data,warmup_s,ops,ops_per_s,p50_us,p99_us,p999_us,max_us,xp_msgs_per_op,handoff_share,"
+            + "max_wait_us,worst_p99_wait_us,jain,correct,data_step,error";
 
     private BenchCsv() {}
 
@@ -23,17 +24,23 @@ public final class BenchCsv {
             Guarantees g = r.guarantees();
             b.append(String.join(",", List.of(cell(r.system()), g == null ? "" : Integer.toString(g.replicas()),
                     g == null ? "" : cell(g.consensus()), g == null ? "" : Boolean.toString(g.fsync()),
-                    g == null ? "" : cell(g.summary()), cell(workload), report.workload().api(), Long.toString(r.ops()),
+                    g == null ? "" : g.durability().name().toLowerCase(Locale.ROOT),
+                    g == null ? "" : Boolean.toString(g.everyOperation()),
+                    g == null ? "" : cell(g.summary()), cell(workload), report.workload().api(), report.workload().data(),
+                    num(r.warmupSeconds()), Long.toString(r.ops()),
                     num(r.opsPerSecond()), num(r.latencyMicros().p50()), num(r.latencyMicros().p99()),
                     num(r.latencyMicros().p999()), num(r.latencyMicros().max()),
-                    r.messagesPerOp() == null ? "" : num(r.messagesPerOp()), num(r.fairness().maxWaitMicros()),
-                    num(r.fairness().worstP99WaitMicros()), num(r.fairness().jain()), Boolean.toString(r.correct()), "")))
+                    r.messagesPerOp() == null ? "" : num(r.messagesPerOp()),
+                    r.handoffShare() == null ? "" : num(r.handoffShare()), num(r.fairness().maxWaitMicros()),
+                    num(r.fairness().worstP99WaitMicros()), num(r.fairness().jain()), Boolean.toString(r.correct()),
+                    cell(r.data() == null ? "" : r.data()), "")))
                     .append('\n');
         }
         for (BenchReport.Failure f : report.failures()) {
-            // system, 4 empty guarantee cells, workload, api, 11 empty measurements, error
-            b.append(cell(f.system())).append(",".repeat(5)).append(cell(workload)).append(',')
-                    .append(report.workload().api()).append(",".repeat(12)).append(cell(f.error())).append('\n');
+            // system, 6 empty guarantee cells, workload, api, data, 14 empty measurements, error
+            b.append(cell(f.system())).append(",".repeat(7)).append(cell(workload)).append(',')
+                    .append(report.workload().api()).append(',').append(report.workload().data())
+                    .append(",".repeat(15)).append(cell(f.error())).append('\n');
         }
         return b.toString();
     }

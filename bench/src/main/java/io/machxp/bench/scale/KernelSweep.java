@@ -12,7 +12,8 @@ import io.machxp.bench.workload.Workload;
  * @param kernels kernels connected to the one pager
  * @param result the workload's result (throughput, latency, messages per operation, checks)
  * @param pagerMessagesPerSecond XP messages the pager received and sent per second while measured
- * @param pagerCoreCpu share of one CPU the pager's core thread used over the whole run (warm-up included)
+ * @param pagerCoreCpu share of one CPU used by this JVM's threads named "pager-..." (the pager's core
+ *     and its other threads), from the measurement's begin to the workers' end (no warm-up)
  */
 public record KernelSweep(String label, int kernels, SystemResult result, double pagerMessagesPerSecond,
         double pagerCoreCpu) {
@@ -25,11 +26,13 @@ public record KernelSweep(String label, int kernels, SystemResult result, double
     public static KernelSweep run(String label, MachxpService.Mode mode, BenchOptions options, int pagers)
             throws Exception {
         try (MachxpService service = new MachxpService(mode, options, pagers)) {
-            long cpu0 = PagerCpu.coreThreadCpuNanos();
-            long t0 = System.nanoTime();
-            SystemResult r = new Workload(options).run(service);
-            double wall = System.nanoTime() - t0;
-            double cpu = (PagerCpu.coreThreadCpuNanos() - cpu0) / wall;
+            long[] atBegin = new long[2]; // the pager threads' CPU and the time when the measurement begins
+            SystemResult r = new Workload(options).atBegin(() -> {
+                atBegin[0] = PagerCpu.coreThreadCpuNanos();
+                atBegin[1] = System.nanoTime();
+            }).run(service);
+            double wall = System.nanoTime() - atBegin[1];
+            double cpu = (PagerCpu.coreThreadCpuNanos() - atBegin[0]) / wall;
             double perSecond = r.messagesPerOp() == null ? 0 : r.messagesPerOp() * r.opsPerSecond();
             return new KernelSweep(label, options.nodes(), r, Math.round(perSecond), Math.round(cpu * 1000) / 1000.0);
         }

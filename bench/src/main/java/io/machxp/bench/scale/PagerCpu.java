@@ -8,7 +8,7 @@ import java.lang.management.ThreadMXBean;
 final class PagerCpu {
     private PagerCpu() {}
 
-    /** CPU nanoseconds used so far by this JVM's pager core threads (named "pager-..."). */
+    /** CPU nanoseconds used so far by this JVM's pager threads (every thread named "pager-...", the core among them). */
     static long coreThreadCpuNanos() {
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
         long sum = 0;

@@ -25,9 +25,11 @@ import org.apache.curator.test.TestingServer;
  */
 public final class CuratorService extends PeerService implements Hosted {
     /** One server, its log synced before each answer (ZooKeeper's default). */
-    static final Guarantees FSYNC = new Guarantees(1, "none", true, "1 server, log fsynced");
+    static final Guarantees FSYNC = new Guarantees(1, "none", true, Guarantees.Durability.DISK, true,
+            "1 server, log fsynced: every lock and unlock");
     /** One server, forceSync=no. */
-    static final Guarantees NO_FSYNC = new Guarantees(1, "none", false, "1 server, forceSync=no");
+    static final Guarantees NO_FSYNC = new Guarantees(1, "none", false, Guarantees.Durability.WRITTEN, true,
+            "1 server, forceSync=no: log written, not fsynced");
     private static final String FORCE_SYNC = "zookeeper.forceSync";
 
     private final TestingServer server;
@@ -82,6 +84,14 @@ public final class CuratorService extends PeerService implements Hosted {
     public String name() {
         String label = forceSync ? "Curator InterProcessMutex" : "Curator InterProcessMutex, forceSync=no";
         return processes ? label + " (client processes)" : label;
+    }
+
+    @Override
+    public String data(io.machxp.bench.workload.BenchOptions.Api api) {
+        return api == io.machxp.bench.workload.BenchOptions.Api.PROCESS
+                ? "a znode: getData, and setData (a write of ZooKeeper's log, " + (forceSync ? "fsynced" : "not fsynced")
+                        + "), each a call to the server"
+                : super.data(api);
     }
 
     @Override

@@ -35,14 +35,14 @@ public final class HazelcastService extends PeerService implements Hosted {
     static final int MEMBERS = 3;
 
     /** The CP group of three with Raft. */
-    static final Guarantees CP = new Guarantees(MEMBERS, "Raft (Hazelcast CP)", false,
-            MEMBERS + " CP members (Raft), in memory");
+    static final Guarantees CP = new Guarantees(MEMBERS, "Raft (Hazelcast CP)", false, Guarantees.Durability.MEMORY,
+            true, MEMBERS + " CP members (Raft), in memory, 1 host: every lock and unlock committed");
     /**
      * CP off, unsafe mode: the lock in its partition's owner, copied to a backup lazily; a lock
      * acknowledged just before its owner crashes can be lost (Hazelcast's documentation says so).
      */
-    static final Guarantees UNSAFE = new Guarantees(1, "none", false,
-            "CP off: no Raft (unsafe mode), in memory");
+    static final Guarantees UNSAFE = new Guarantees(1, "none", false, Guarantees.Durability.ASYNC_BACKUP, true,
+            "CP off: no Raft (unsafe mode), in memory, async backup on another member");
 
     private final boolean cp;
     private final boolean processes;
@@ -188,6 +188,13 @@ public final class HazelcastService extends PeerService implements Hosted {
     public String name() {
         String label = cp ? "Hazelcast FencedLock" : "Hazelcast FencedLock, CP off";
         return processes ? label + " (client processes)" : label;
+    }
+
+    @Override
+    public String data(io.machxp.bench.workload.BenchOptions.Api api) {
+        return api == io.machxp.bench.workload.BenchOptions.Api.PROCESS
+                ? "an IMap entry: get, and set (1 sync backup), each a call to the members; AP, outside the CP group"
+                : super.data(api);
     }
 
     @Override

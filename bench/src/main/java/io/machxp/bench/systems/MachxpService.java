@@ -36,15 +36,23 @@ public final class MachxpService implements Hosted {
      */
     private static final java.time.Duration LEASE = PagerReplicas.LEASE;
     private static final int COUNTER_OFFSET = MachxpTasks.COUNTER_OFFSET;
-    /** The replicated pager's promise: three copies agreeing through Raft, each syncing its log. */
+    /**
+     * The replicated pager's promise: three copies agreeing through Raft, each syncing its log, for
+     * what reaches the pager (a futex's ownership changing kernels, the pages handed off with it). A
+     * cached lock or unlock and the page writes under it stay in the kernel: no replica, no disk.
+     * The three replicas share this JVM, this host and its disk.
+     */
     static final Guarantees REPLICATED = new Guarantees(PagerReplicas.COUNT, "Raft (Apache Ratis)", true,
-            PagerReplicas.COUNT + " pager replicas (Raft), log fsynced");
+            Guarantees.Durability.DISK, false, PagerReplicas.COUNT + " pager replicas (Raft), log fsynced, 1 host and disk:"
+                    + " handoffs committed, cached ops stay in the kernel");
     /**
      * With {@code --raft-sync none}: three copies agreeing through Raft, an entry counting once in a
-     * majority's page cache (its sync in the background), as Hazelcast CP's Raft log in memory.
+     * majority's page cache (its sync in the background): it survives the crash of every replica
+     * process, which Hazelcast CP's log in memory does not; cached operations as above.
      */
     static final Guarantees REPLICATED_NOSYNC = new Guarantees(PagerReplicas.COUNT, "Raft (Apache Ratis)", false,
-            PagerReplicas.COUNT + " pager replicas (Raft), log not fsynced");
+            Guarantees.Durability.WRITTEN, false, PagerReplicas.COUNT + " pager replicas (Raft), log not fsynced, 1 host:"
+                    + " handoffs committed, cached ops stay in the kernel");
 
     /** The three ways of running the kernels that bench compares. */
     public enum Mode {
@@ -179,6 +187,13 @@ public final class MachxpService implements Hosted {
             case GRPC -> label + " (gRPC tasks)";
             case PROCESS -> label + " (task processes)";
         };
+    }
+
+    @Override
+    public String data(BenchOptions.Api api) {
+        return "the lock's page: a load and a store in the kernel's copy, cached with the futex (no call while"
+                + " cached); the page goes to the pager" + (replicas == null ? "" : " (committed by its replicas)")
+                + " when the futex leaves the kernel";
     }
 
     @Override

@@ -24,6 +24,12 @@ abstract class PeerService implements LockService {
         return counters.get(lock);
     }
 
+    /** In this JVM the counters are in its heap: the peer is a lock service only, and holds no data. */
+    @Override
+    public String data(io.machxp.bench.workload.BenchOptions.Api api) {
+        return "the bench's heap (an AtomicLongArray): the peer holds no data, no call";
+    }
+
     int locks() {
         return counters.length();
     }

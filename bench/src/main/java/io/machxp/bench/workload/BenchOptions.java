@@ -18,9 +18,14 @@ import java.time.Duration;
  * @param api how machxp workers reach their kernel: the in-process task handle, a client in this JVM, or
  *     clients in worker processes of their own (the peers' workers too)
  * @param pattern how a worker picks its next lock: with {@code locality}, or strict alternation
+ * @param data what the critical section reads and writes: a word of the bench's shared memory for
+ *     every system (lock against lock), or each system's own store ({@link Data})
+ * @param opsPerWorker 0: each worker runs the timed window; N: each worker runs N operations and
+ *     stops, all of them measured (no clock decides when a run ends: tests and smoke runs)
  */
 public record BenchOptions(int nodes, int threadsPerNode, int locks, double locality, Duration critical,
-        Duration think, double writes, Duration warmup, Duration duration, long seed, Api api, Pattern pattern) {
+        Duration think, double writes, Duration warmup, Duration duration, long seed, Api api, Pattern pattern,
+        Data data, long opsPerWorker) {
 
     /** How a machxp worker calls its kernel. */
     public enum Api {
@@ -43,6 +48,30 @@ public record BenchOptions(int nodes, int threadsPerNode, int locks, double loca
         ALTERNATION
     }
 
+    /** What the critical section reads and writes (the counter that shows a lost update). */
+    public enum Data {
+        /**
+         * A word per lock in the bench's own memory (the {@link Board}: the heap, or a file every worker
+         * process maps), a plain load and store for every system: the rows compare lock against lock,
+         * and the data step guarantees nothing beyond the host's memory for any of them.
+         */
+        SHARED,
+        /**
+         * Where a user of the system would keep it, each system's own guarantee: machxp's in the lock's
+         * page, with {@code --api process} Hazelcast's in an IMap (get and set, a sync backup) and
+         * ZooKeeper's in a znode (getData and setData, a write of its log); in-JVM the peers' in this
+         * JVM's heap (they hold no data). The rows then compare different work ({@link LockService#data}).
+         */
+        SYSTEM
+    }
+
+    /** Each system's own data, timed: as before --data existed (scale, pager-efficiency, older callers). */
+    public BenchOptions(int nodes, int threadsPerNode, int locks, double locality, Duration critical,
+            Duration think, double writes, Duration warmup, Duration duration, long seed, Api api, Pattern pattern) {
+        this(nodes, threadsPerNode, locks, locality, critical, think, writes, warmup, duration, seed, api, pattern,
+                Data.SYSTEM, 0);
+    }
+
     /** The locality pattern. */
     public BenchOptions(int nodes, int threadsPerNode, int locks, double locality, Duration critical,
             Duration think, double writes, Duration warmup, Duration duration, long seed, Api api) {
@@ -59,12 +88,32 @@ public record BenchOptions(int nodes, int threadsPerNode, int locks, double loca
         require(!critical.isNegative() && !think.isNegative(), "--critical and --think cannot be negative");
         require(!warmup.isNegative(), "--warmup cannot be negative");
         require(duration.compareTo(Duration.ofMillis(100)) >= 0, "--duration must be at least 100ms");
+        require(pattern != Pattern.ALTERNATION || nodes >= 2, "strict alternation needs at least 2 --kernels");
+        require(opsPerWorker >= 0, "--ops cannot be negative");
+        java.util.Objects.requireNonNull(data, "data");
     }
 
     /** The same workload with another warm-up. */
     public BenchOptions withWarmup(Duration value) {
         return new BenchOptions(nodes, threadsPerNode, locks, locality, critical, think, writes, value, duration, seed, api,
-                pattern);
+                pattern, data, opsPerWorker);
+    }
+
+    /** The same workload with another data step. */
+    public BenchOptions withData(Data value) {
+        return new BenchOptions(nodes, threadsPerNode, locks, locality, critical, think, writes, warmup, duration, seed, api,
+                pattern, value, opsPerWorker);
+    }
+
+    /** The same workload bounded by operations: each worker runs {@code ops} and stops, all measured. */
+    public BenchOptions withOpsPerWorker(long ops) {
+        return new BenchOptions(nodes, threadsPerNode, locks, locality, critical, think, writes, warmup, duration, seed, api,
+                pattern, data, ops);
+    }
+
+    /** Whether the run ends after a number of operations rather than a time. */
+    public boolean bounded() {
+        return opsPerWorker > 0;
     }
 
     public int workers() {

@@ -19,6 +19,14 @@ public interface LockService extends AutoCloseable {
         return null;
     }
 
+    /**
+     * What the critical section's read and write of the counter do with {@code --data system} on
+     * this service's side for {@code api}, and what they guarantee, in a few words; null when not stated.
+     */
+    default String data(BenchOptions.Api api) {
+        return null;
+    }
+
     /** A client for one worker thread on node {@code node}; called from that worker's thread. */
     Client client(int node, int worker) throws Exception;
 

@@ -7,6 +7,7 @@ package io.machxp.bench.workload;
 public abstract class Run {
     protected final BenchOptions options;
     private volatile Board board;
+    private Runnable atBegin = () -> {};
 
     protected Run(BenchOptions options) {
         this.options = options;
@@ -19,6 +20,17 @@ public abstract class Run {
     public final long completed() {
         Board b = board;
         return b == null ? 0 : b.completedCount();
+    }
+
+    /** {@code action} runs (on the run's thread) when the measurement begins, after the warm-up. */
+    public final Run atBegin(Runnable action) {
+        atBegin = action;
+        return this;
+    }
+
+    /** The measurement begins now. */
+    protected final void begun() {
+        atBegin.run();
     }
 
     /** The board of the run starting now. */

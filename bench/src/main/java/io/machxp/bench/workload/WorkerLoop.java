@@ -1,17 +1,18 @@
 package io.machxp.bench.workload;
 
 import io.machxp.demo.LockChooser;
-import io.machxp.workbench.Alternation;
 import java.util.SplittableRandom;
 import java.util.concurrent.locks.LockSupport;
 
 /**
  * One worker of the bench's workload, closed loop, the same whether it is a thread of the bench's
  * JVM or of a worker process: it says it is ready on the {@link Board}, waits for the run to open,
- * then picks a lock (with locality, or by strict alternation), locks it, reads the lock's counter,
+ * then picks a lock (with locality, or by strict alternation: {@link StrictAlternation}), locks it,
+ * reads the lock's counter (on the board with {@code --data shared}, else through the system),
  * spins for the critical section, with probability {@code writes} writes the counter back plus one,
- * unlocks and thinks, until the measurement ends. Only operations that end inside the window are
- * measured. Its choices come from a generator seeded with (seed, node, thread), so every system
+ * unlocks and thinks, until the measurement ends (or, bounded, after its number of operations).
+ * Only operations that end inside the window are measured; with alternation it counts those whose
+ * previous acquirer was another node (handoffs). Its choices come from a generator seeded with (seed, node, thread), so every system
  * sees the same sequence of requests per worker (with alternation, the same rule over the same
  * record of acquisitions; the interleaving is the machine's).
  */
@@ -19,15 +20,26 @@ public final class WorkerLoop {
     private WorkerLoop() {}
 
     /** Runs one worker to the end of the measurement and returns what it measured. */
-    public static WorkerStats run(LockService.Client client, Board board, BenchOptions o, int node, int thread)
+    public static WorkerStats run(LockService.Client system, Board board, BenchOptions o, int node, int thread)
+            throws Exception {
+        try {
+            return loop(system, board, o, node, thread);
+        } finally {
+            board.finished(node);
+        }
+    }
+
+    private static WorkerStats loop(LockService.Client system, Board board, BenchOptions o, int node, int thread)
             throws Exception {
         SplittableRandom random = new SplittableRandom(o.seed() * 1_000_003L + node * 1_009L + thread);
         LockChooser chooser = new LockChooser(node, o.nodes(), o.locks(), o.locality());
         boolean alternation = o.pattern() == BenchOptions.Pattern.ALTERNATION;
+        boolean shared = o.data() == BenchOptions.Data.SHARED;
         long criticalNanos = o.critical().toNanos();
         long thinkNanos = o.think().toNanos();
         WorkerStats mine = new WorkerStats();
         long uncounted = 0; // operations not yet added to the board's count (added in batches: one shared word)
+        long done = 0;
         board.ready();
         while (!board.opened()) {
             LockSupport.parkNanos(1_000_000); // the warm-up follows: a millisecond of skew is not measured
@@ -35,37 +47,55 @@ public final class WorkerLoop {
         long begin = board.begin();
         long end = board.end();
         while (true) {
-            int lock = alternation ? Alternation.next(node, o.locks(), board::lastNode, board::lastStamp, random)
-                    : chooser.next(random);
+            int lock;
+            if (alternation) {
+                lock = StrictAlternation.next(board, o, node, random, () -> !o.bounded() && System.nanoTime() - end >= 0);
+                if (lock < 0) { // no node will hand this one a lock any more
+                    board.completed(uncounted);
+                    return mine;
+                }
+            } else {
+                lock = chooser.next(random);
+            }
             boolean write = random.nextDouble() < o.writes();
             long t0 = System.nanoTime();
-            client.lock(lock);
+            system.lock(lock);
             long waited = System.nanoTime() - t0;
+            int before = -1;
             if (alternation) {
-                board.acquired(lock, node);
+                before = board.acquired(lock, node);
+                board.unclaim(lock, node); // after the record: a sibling's next claim sees this node
             }
             if (!board.enter(lock)) {
                 mine.violations++;
             }
-            long value = client.read(lock);
+            long value = shared ? board.counter(lock) : system.read(lock);
             spin(criticalNanos);
             if (write) {
-                client.write(lock, value + 1);
+                if (shared) {
+                    board.counter(lock, value + 1);
+                } else {
+                    system.write(lock, value + 1);
+                }
                 mine.writes++; // all of them, warm-up too: the counters' sum is checked over the whole run
             }
             board.leave(lock);
-            client.unlock(lock);
+            system.unlock(lock);
             long t1 = System.nanoTime();
+            done++;
             if (++uncounted == 64) {
                 board.completed(uncounted);
                 uncounted = 0;
             }
-            if (t1 - begin >= 0 && t1 - end < 0) {
+            if (t1 - begin >= 0 && (o.bounded() || t1 - end < 0)) {
                 mine.latency.recordValue(t1 - t0);
                 mine.waits.recordValue(waited);
                 mine.ops++;
+                if (before >= 0 && before != node) {
+                    mine.handoffs++;
+                }
             }
-            if (t1 - end >= 0) {
+            if (o.bounded() ? done >= o.opsPerWorker() : t1 - end >= 0) {
                 board.completed(uncounted);
                 return mine;
             }

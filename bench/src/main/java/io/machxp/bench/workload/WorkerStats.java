@@ -16,6 +16,8 @@ public final class WorkerStats {
     long ops;
     long writes;
     long violations;
+    /** With strict alternation, measured operations whose lock was last acquired by another node. */
+    long handoffs;
     /** Calls to the system's servers during the measurement (a worker process's clients), or -1: not counted. */
     long calls = -1;
     /** CPU time the worker process used during the measurement, or -1: not measured. */
@@ -39,6 +41,7 @@ public final class WorkerStats {
         ops += other.ops;
         writes += other.writes;
         violations += other.violations;
+        handoffs += other.handoffs;
         latency.add(other.latency);
         waits.add(other.waits);
         calls = sum(calls, other.calls);
@@ -67,21 +70,26 @@ public final class WorkerStats {
         return ops;
     }
 
-    /** One line: the counts, then both histograms compressed in Base64. */
+    public synchronized long handoffs() {
+        return handoffs;
+    }
+
+    /** One line: the counts, both histograms compressed in Base64, the calls, CPU and handoffs. */
     public synchronized String encode() {
         return ops + " " + writes + " " + violations + " " + encode(latency) + " " + encode(waits) + " " + calls + " "
-                + cpuNanos;
+                + cpuNanos + " " + handoffs;
     }
 
     public static WorkerStats decode(String line) {
         String[] f = line.trim().split(" ");
-        if (f.length != 7) {
+        if (f.length != 8) {
             throw new IllegalArgumentException("not a worker's result: " + line);
         }
         try {
             WorkerStats s = new WorkerStats(Long.parseLong(f[0]), Long.parseLong(f[1]), Long.parseLong(f[2]),
                     histogram(f[3]), histogram(f[4]));
             s.process(Long.parseLong(f[5]), Long.parseLong(f[6]));
+            s.handoffs = Long.parseLong(f[7]);
             return s;
         } catch (DataFormatException e) {
             throw new IllegalArgumentException("a worker's histogram does not decode: " + e.getMessage(), e);

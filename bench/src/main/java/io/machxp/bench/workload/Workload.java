@@ -7,7 +7,8 @@ import java.util.concurrent.locks.LockSupport;
 
 /**
  * Runs the bench's workload on one {@link LockService} with its workers as threads of this JVM:
- * nodes x threads {@link WorkerLoop}s, closed loop. A warm-up runs first and is not measured.
+ * nodes x threads {@link WorkerLoop}s, closed loop. A warm-up runs first and is not measured; then
+ * the timed window, or with {@link BenchOptions#bounded} each worker's number of operations.
  *
  * <p>Every system is checked while it runs, not trusted: an occupancy count per lock on the
  * {@link Board} catches two workers inside one critical section at once, and the sum of the
@@ -21,7 +22,7 @@ public final class Workload extends Run {
     @Override
     public SystemResult run(LockService service) throws Exception {
         Board b = use(Board.inMemory(options.locks()));
-        long counterBefore = Tally.counterSum(service, options.locks());
+        long counterBefore = Tally.counterSum(service, b, options);
         WorkerStats[] perNode = new WorkerStats[options.nodes()];
         AtomicReference<Throwable> failure = new AtomicReference<>();
         List<Thread> threads = new ArrayList<>();
@@ -56,15 +57,17 @@ public final class Workload extends Run {
             LockSupport.parkNanos(begin - System.nanoTime());
         }
         long messagesAtBegin = service.messages();
+        begun();
         for (Thread t : threads) {
             t.join();
         }
+        long ended = System.nanoTime();
         if (failure.get() != null) {
             throw failed(service, failure.get());
         }
         long messages = messagesAtBegin < 0 ? -1 : service.messages() - messagesAtBegin;
-        return Tally.of(service, options, perNode, messages,
-                Tally.counterSum(service, options.locks()) - counterBefore);
+        return Tally.of(service, options, perNode, messages, Tally.counterSum(service, b, options) - counterBefore,
+                options.bounded() ? Math.max(ended - begin, 1) / 1e9 : options.duration().toNanos() / 1e9);
     }
 
     private static IllegalStateException failed(LockService service, Throwable cause) {

@@ -59,12 +59,14 @@ class BoardTest {
         s.ops = 3;
         s.writes = 2;
         s.violations = 1;
+        s.handoffs = 2;
         s.latency.recordValue(1_500);
         s.waits.recordValue(700_000);
         WorkerStats back = WorkerStats.decode(s.encode());
         assertThat(back.ops()).isEqualTo(3);
         assertThat(back.writes).isEqualTo(2);
         assertThat(back.violations).isEqualTo(1);
+        assertThat(back.handoffs()).isEqualTo(2);
         Histogram expected = s.latency;
         assertThat(back.latency).isEqualTo(expected);
         assertThat(back.waits.getMaxValue()).isEqualTo(s.waits.getMaxValue());
