@@ -8,11 +8,14 @@ import java.util.concurrent.locks.LockSupport;
  * Between two systems of one bench run: the earlier system's garbage collected and its threads
  * (Ratis, Hazelcast, ZooKeeper, gRPC) given time to end, so that what it leaves behind does not run
  * during the next system's warm-up and measurement. Waits until the JVM's live threads are back to
- * what they were before the earlier system started, at most {@link #BOUND_NANOS}; what is left is
- * reported (a bench does not fail for it).
+ * what they were before the earlier system started, or until their number has not fallen for
+ * {@link #STEADY_NANOS} (what is left then are pooled threads that idle out on their own, such as
+ * the common fork-join pool's), at most {@link #BOUND_NANOS}; what is left is reported (a bench
+ * does not fail for it).
  */
 final class Settle {
     private static final long BOUND_NANOS = 10_000_000_000L;
+    private static final long STEADY_NANOS = 1_000_000_000L;
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
     private Settle() {}
@@ -26,8 +29,15 @@ final class Settle {
     static int after(int baseline) {
         long deadline = System.nanoTime() + BOUND_NANOS;
         System.gc();
-        while (threads() > baseline && System.nanoTime() - deadline < 0) {
+        int last = threads();
+        long fellAt = System.nanoTime();
+        while (last > baseline && System.nanoTime() - deadline < 0 && System.nanoTime() - fellAt < STEADY_NANOS) {
             LockSupport.parkNanos(50_000_000);
+            int now = threads();
+            if (now < last) {
+                fellAt = System.nanoTime();
+            }
+            last = now;
         }
         System.gc();
         return Math.max(0, threads() - baseline);

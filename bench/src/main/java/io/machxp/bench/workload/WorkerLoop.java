@@ -39,7 +39,6 @@ public final class WorkerLoop {
         long thinkNanos = o.think().toNanos();
         WorkerStats mine = new WorkerStats();
         long uncounted = 0; // operations not yet added to the board's count (added in batches: one shared word)
-        long done = 0;
         board.ready();
         while (!board.opened()) {
             LockSupport.parkNanos(1_000_000); // the warm-up follows: a millisecond of skew is not measured
@@ -82,7 +81,6 @@ public final class WorkerLoop {
             board.leave(lock);
             system.unlock(lock);
             long t1 = System.nanoTime();
-            done++;
             if (++uncounted == 64) {
                 board.completed(uncounted);
                 uncounted = 0;
@@ -95,7 +93,7 @@ public final class WorkerLoop {
                     mine.handoffs++;
                 }
             }
-            if (o.bounded() ? done >= o.opsPerWorker() : t1 - end >= 0) {
+            if (o.bounded() ? mine.ops >= o.opsPerWorker() : t1 - end >= 0) { // bounded: N measured, after the warm-up
                 board.completed(uncounted);
                 return mine;
             }
