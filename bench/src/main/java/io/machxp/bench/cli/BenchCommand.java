@@ -98,8 +98,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--shuffle", description = "run the systems in an order drawn from --seed (printed) instead of as given")
     boolean shuffle;
     @Option(names = "--systems", split = ",", paramLabel = "NAME", description = {"which systems, in order: machxp"
-            + " (1 pager, in memory), machxp-r3 (3 Ratis replicas, log fsynced), machxp-r3-nosync (the same, log in the",
-            "page cache, not fsynced), hazelcast-cp (3 CP members, Raft, in memory),",
+            + " (1 pager, in memory), machxp-r3 (3 Ratis replicas, log fsynced: handoffs; cached ops stay in the kernel),",
+            "machxp-r3-nosync (the same, log in the page cache, not fsynced), hazelcast-cp (3 CP members, Raft, in memory,",
+            "every op committed),",
             "hazelcast-unsafe (CP off: no Raft), zookeeper (Curator, log fsynced), zookeeper-nosync (forceSync=no),",
             "no-cache, piggyback (machxp's other modes); default machxp,machxp-r3,machxp-r3-nosync,hazelcast-cp,hazelcast-unsafe,zookeeper,"
             + "zookeeper-nosync"})

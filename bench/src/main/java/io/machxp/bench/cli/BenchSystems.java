@@ -12,9 +12,10 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * The systems machxp bench can run, by the names {@code --systems} takes, in pairs of like
- * guarantees: machxp with one pager (in memory) beside Hazelcast with CP off and ZooKeeper without
- * fsync; machxp with a pager of three Raft replicas (log fsynced, and not: machxp-r3-nosync) beside
+ * The systems machxp bench can run, by the names {@code --systems} takes, in pairs of closer
+ * guarantees (none the same: the report says how each pair compares, {@code Guarantees.compare}):
+ * machxp with one pager (in memory) beside Hazelcast with CP off and ZooKeeper without fsync;
+ * machxp with a pager of three Raft replicas (log fsynced, and not: machxp-r3-nosync) beside
  * Hazelcast's three-member CP group (in memory); ZooKeeper as it ships (fsync). The older names stay as aliases.
  */
 enum BenchSystems {
@@ -37,7 +38,7 @@ enum BenchSystems {
     /** The same with forceSync=no. */
     ZOOKEEPER_NOSYNC("zookeeper-nosync");
 
-    /** What machxp bench runs without --systems: the pairs of like guarantees. */
+    /** What machxp bench runs without --systems: the pairs of closer guarantees. */
     static final List<String> DEFAULT = List.of("machxp", "machxp-r3", "machxp-r3-nosync", "hazelcast-cp", "hazelcast-unsafe",
             "zookeeper", "zookeeper-nosync");
 
