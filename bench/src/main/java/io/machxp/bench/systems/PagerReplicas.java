@@ -81,9 +81,12 @@ final class PagerReplicas implements AutoCloseable {
     }
 
     /**
-     * XP messages the group received and sent. Every replica applies the same log and counts the
-     * same, but when it applies it: the one furthest ahead. (Replica 0's count alone read 0 for a
-     * whole quick run in one CI, on a loaded machine where it lagged as a follower.)
+     * XP messages the group received and sent: the count of the replica furthest ahead now. Every
+     * replica applies the same log and counts the same messages for the same entries, so the count
+     * is a function of the log applied so far, and the difference of two samples is the messages of
+     * the entries applied in between, whichever replica was furthest ahead at each (entries not yet
+     * applied by any replica at the second sample are not counted). (Replica 0's count alone read 0
+     * for a whole quick run in one CI, on a loaded machine where it lagged as a follower.)
      */
     long messages() {
         return replicas.stream().mapToLong(r -> r.stats().messages()).max().orElse(0);
