@@ -61,8 +61,16 @@ final class SessionCases {
                         throw new Skipped("the pager gave kernel id " + id + ": no id two above it to state");
                     }
                     FakeKernel squatter = p.open("squat");
-                    squatter.hello(KernelHello.newBuilder().setKernelName(squatter.name()).setProtocolVersion(1)
-                            .setTidPrefix(squatted).build());
+                    try {
+                        squatter.hello(KernelHello.newBuilder().setKernelName(squatter.name()).setProtocolVersion(1)
+                                .setTidPrefix(squatted).build());
+                    } catch (Violation refused) {
+                        if (squatter.ended()) { // the pager gave id + 2 already (ids out of order): 2.9 refuses
+                            throw new Skipped("the pager refused a kernel stating TID prefix " + squatted + " (it gave "
+                                    + "that id already?): no id known to be given next to state");
+                        }
+                        throw refused;
+                    }
                     for (String name : new String[] {"v1", "v2"}) {
                         FakeKernel v = p.open(name);
                         int given = v.hello().getKernelId();

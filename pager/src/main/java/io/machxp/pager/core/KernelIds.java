@@ -33,7 +33,10 @@ final class KernelIds {
     final Map<String, Integer> kernelIds = new HashMap<>();
     /** The name each id is given to (or quarantined for), null for a free id; index 0 unused. */
     final String[] idOwners = new String[MAX_KERNEL_ID + 1];
-    /** The lowest id that may never have been given out (ids below it have been, or are reclaimed). */
+    /**
+     * The lowest id that may never have been given out: ids below it have been given, reclaimed, or
+     * passed over as another kernel's TID prefix (those wait in {@link #freeIds}).
+     */
     int neverUsed = 1;
     /** Ids whose names have no session, in the order they were released: id -> when it may go. */
     final LinkedHashMap<Integer, Long> quarantine = new LinkedHashMap<>();
@@ -90,7 +93,10 @@ final class KernelIds {
         return id == null ? 0 : id;
     }
 
-    /** An id {@link #free} returned was not given after all: the next {@code free} returns it again. */
+    /**
+     * An id {@link #free} returned was not given after all: the next {@code free} returns it again
+     * (the last one {@code free} returned; an earlier one, passed over, goes first among the free ids).
+     */
     void unfree(int id) {
         if (id == neverUsed - 1) {
             neverUsed--;

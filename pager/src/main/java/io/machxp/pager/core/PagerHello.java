@@ -67,6 +67,8 @@ final class PagerHello {
     private final PagerSessions sessions;
     /** The kernel ids the names have, and their quarantine (the sessions'). */
     private final KernelIds ids;
+    /** How many free ids the last {@link #freeUsableAsPrefix} passed over (for its refusal's sentence). */
+    private int passedOver;
 
     PagerHello(CoreContext core, PagerSessions sessions) {
         this.core = core;
@@ -181,8 +183,19 @@ final class PagerHello {
         }
         Integer id = ids.of(kernelName);
         boolean fresh = id == null;
+        if (!fresh && !h.hasTidPrefix() && sessions.unusablePrefixes(kernelName).contains(id)) {
+            fresh = true; // its resting id is another kernel's TID prefix here: a new id ({@code take} rests the old on)
+        }
         if (fresh) {
+            passedOver = 0;
             id = h.hasTidPrefix() ? ids.free() : freeUsableAsPrefix(kernelName);
+            if (id == 0 && passedOver > 0) {
+                sessions.end(s, Errno.EAGAIN, "pager " + core.name + " has no kernel id left for kernel '" + kernelName
+                        + "' but " + passedOver + " that other kernels' TIDs use here as their prefix (kernels whose "
+                        + "primary is another pager, or dead kernels' TIDs still in futex words); give every kernel "
+                        + "the same --pager list in the same order, or connect again later");
+                return;
+            }
             if (id == 0) {
                 int heldBack = ids.heldBackByDeaths();
                 sessions.end(s, Errno.EAGAIN, "pager " + core.name + " has " + MAX_KERNEL_ID + " kernel ids in use or resting "
@@ -225,6 +238,7 @@ final class PagerHello {
             passed.push(id);
             id = ids.free();
         }
+        passedOver = passed.size();
         while (!passed.isEmpty()) {
             ids.unfree(passed.pop()); // the last passed over first: the first ends up first again
         }

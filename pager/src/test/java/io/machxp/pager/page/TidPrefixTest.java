@@ -95,6 +95,24 @@ class TidPrefixTest {
         assertThat(k.stats.refused()).isZero();
     }
 
+    /**
+     * Outside review late6 A2: a kernel coming back under its name while its id rests, that id now
+     * another kernel's stated TID prefix, was refused at every try for as long as that kernel lived.
+     * It gets a new id; the old one rests on.
+     */
+    @Test
+    void aReturningKernelWhoseRestingIdIsAnotherKernelsPrefixGetsANewId() {
+        XpKernels k = new XpKernels(new MemoryPageStore(), LEASE);
+        assertThat(welcomed(k, 1, "a", 0)).isEqualTo(1);
+        k.pager.sessionClosed(1); // a leaves holding nothing: id 1 rests, still a's
+        assertThat(welcomed(k, 2, "s", 1)).as("s's primary, another pager, gave it id 1").isEqualTo(2);
+        assertThat(welcomed(k, 3, "a", 0)).as("a's resting id 1 is s's TID prefix: a new id").isEqualTo(3);
+        assertThat(k.ended).as("nobody refused").isEmpty();
+        k.pager.sessionClosed(3);
+        k.pager.sessionClosed(2); // s leaves: a keeps its new id when it comes back
+        assertThat(welcomed(k, 4, "a", 0)).isEqualTo(3);
+    }
+
     /** A dead kernel's prefix that futex words may still carry is passed over too, not refused. */
     @Test
     void aPrimaryPassesOverADeadKernelsPrefixWhileWordsMayCarryIt() {
