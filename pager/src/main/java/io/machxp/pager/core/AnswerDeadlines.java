@@ -64,15 +64,13 @@ import io.machxp.proto.task.Errno;
  */
 final class AnswerDeadlines {
     private final CoreContext core;
-    private final PageCoherence pages;
     private final PagerFutexes futexes;
     private final PagerSessions sessions;
     private final long deadlineNanos;
 
-    AnswerDeadlines(CoreContext core, PageCoherence pages, PagerFutexes futexes, PagerSessions sessions,
+    AnswerDeadlines(CoreContext core, PagerFutexes futexes, PagerSessions sessions,
             long deadlineNanos) {
         this.core = core;
-        this.pages = pages;
         this.futexes = futexes;
         this.sessions = sessions;
         this.deadlineNanos = sessions.leaseNanos() == 0 ? 0 : deadlineNanos;
@@ -178,22 +176,47 @@ final class AnswerDeadlines {
         return askedNanos;
     }
 
-    /** The oldest request {@code s} owes an answer to, or null. */
+    /**
+     * A relinquish_futex(try) is owed by {@code f}'s holder, if it has one and a try is asked: kept in
+     * the holder's {@link OwedAnswers}. Called where a try is asked and where a futex moves to a
+     * holder while one may be asked (a grant, a forward, a reclaim, a resume's settle, a restore).
+     */
+    void tryOwed(FutexRecord f) {
+        KernelSession s = f.holder;
+        if (deadlineNanos == 0 || s == null || !f.tryAsked) {
+            return;
+        }
+        FutexKey key = f.key;
+        long asked = f.tryAskedNanos;
+        s.owed.tryAsked(asked, () -> {
+            FutexRecord now = futexes.record(key.object(), key.offset());
+            return now != null && now.holder == s && now.tryAsked && now.tryAskedNanos == asked && s.held.contains(key);
+        }, () -> "a memory_object_relinquish_futex (try) for " + PagerFutexes.describe(key));
+    }
+
+    /** A page operation's lock_request with reply is owed by {@code s} (see {@link CoreContext#owed}). */
+    void pageOwed(KernelSession s, long askedNanos, long order, java.util.function.BooleanSupplier stillOwed,
+            java.util.function.Supplier<String> what) {
+        if (deadlineNanos != 0) {
+            s.owed.pageAsked(askedNanos, order, stillOwed, what);
+        }
+    }
+
+    /**
+     * The oldest request {@code s} owes an answer to, or null: the oldest page lock_request, unless
+     * a relinquish_futex(try) went out strictly before it. O(log n) amortized ({@link OwedAnswers}).
+     */
     private Owed oldestOwed(KernelSession s) {
         Owed oldest = null;
-        PageCoherence.Awaited page = pages.oldestAwaited(s);
-        if (page != null && sentAt(s, page.sinceNanos()) != Long.MAX_VALUE) {
-            oldest = new Owed(sentAt(s, page.sinceNanos()), page.sinceNanos(), "a memory_object_lock_request for "
-                    + page.page());
+        OwedAnswers.Request page = s.owed.oldestPage(core.stats.owedExamined);
+        if (page != null && sentAt(s, page.askedNanos()) != Long.MAX_VALUE) {
+            oldest = new Owed(sentAt(s, page.askedNanos()), page.askedNanos(), page.what().get());
         }
-        for (FutexKey key : s.held) {
-            FutexRecord f = futexes.record(key.object(), key.offset());
-            if (f != null && f.holder == s && f.tryAsked) {
-                long sent = sentAt(s, f.tryAskedNanos);
-                if (sent != Long.MAX_VALUE && (oldest == null || sent < oldest.since)) {
-                    oldest = new Owed(sent, f.tryAskedNanos, "a memory_object_relinquish_futex (try) for "
-                            + PagerFutexes.describe(key));
-                }
+        OwedAnswers.Request tried = s.owed.oldestTry(core.stats.owedExamined);
+        if (tried != null) {
+            long sent = sentAt(s, tried.askedNanos());
+            if (sent != Long.MAX_VALUE && (oldest == null || sent < oldest.since)) {
+                oldest = new Owed(sent, tried.askedNanos(), tried.what().get());
             }
         }
         return oldest;

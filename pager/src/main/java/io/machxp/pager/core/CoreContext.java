@@ -221,6 +221,12 @@ final class CoreContext implements PageOutput {
     }
 
     @Override
+    public void owed(KernelSession to, long askedNanos, long order, java.util.function.BooleanSupplier stillOwed,
+            java.util.function.Supplier<String> what) {
+        answers.pageOwed(to, askedNanos, order, stillOwed, what);
+    }
+
+    @Override
     public void answered(KernelSession from, long askedNanos) {
         answers.answered(from, askedNanos);
     }

@@ -221,6 +221,7 @@ final class FutexParking {
         f.tryAskedNanos = now;
         f.askedBack = true;
         asked.add(f.key);
+        core.answers.tryOwed(f);
         core.answers.asked(f.holder);
         core.stats.futexesAskedBack.increment();
         core.send(f.holder, PagerToKernel.newBuilder().setMemoryObjectRelinquishFutex(MemoryObjectRelinquishFutex

@@ -70,6 +70,7 @@ final class FutexReclaims {
         f.lastHolderName = s.kernelName;
         core.holders.held(f);
         s.held.add(key);
+        core.answers.tryOwed(f);
         journal.reclaimed(s, key);
         core.stats.futexesReclaimed.increment();
         return null;

@@ -50,6 +50,7 @@ final class FutexTries {
         if (!f.tryAsked) {
             f.tryAsked = true;
             f.tryAskedNanos = core.env.nanoTime();
+            core.answers.tryOwed(f);
             core.answers.asked(f.holder);
             core.send(f.holder, PagerToKernel.newBuilder().setMemoryObjectRelinquishFutex(MemoryObjectRelinquishFutex
                     .newBuilder().setObjectId(f.holder.objectIdOf(f.key.object())).setOffset(f.key.offset())

@@ -103,6 +103,8 @@ public final class KernelSession {
      * Replicated state: in the snapshot.
      */
     public boolean answerWatched;
+    /** The requests it owes an answer to, oldest first ({@link AnswerDeadlines}); not in the snapshot (rebuilt). */
+    final OwedAnswers owed = new OwedAnswers();
     /**
      * It has answered something the pager asked of it (an awaited request, {@link AnswerDeadlines}):
      * then {@link #lastAnswered} and {@link #lastAnsweredAsked} say when. In the snapshot.

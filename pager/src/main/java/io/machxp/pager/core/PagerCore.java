@@ -90,7 +90,7 @@ public final class PagerCore {
         this.leaseNanos = options.leaseNanos();
         this.sessions = new PagerSessions(core, pages, futexes, options.leaseNanos(), options.tokenEpoch(),
                 options.graceNanos());
-        core.answers = new AnswerDeadlines(core, pages, futexes, sessions, options.answerDeadlineNanos());
+        core.answers = new AnswerDeadlines(core, futexes, sessions, options.answerDeadlineNanos());
         PagerObjects objects = new PagerObjects(core, pages, futexes, this::end);
         objects.sessions(sessions::all);
         this.grace = new PagerGrace(core, pages, futexes, sessions, this::handle, options, journal);

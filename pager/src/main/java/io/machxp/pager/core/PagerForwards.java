@@ -337,6 +337,7 @@ final class PagerForwards {
         }
         f.holder = to;
         to.held.add(f.key);
+        core.answers.tryOwed(f);
         f.token = forward.token();
         core.holders.held(f);
         f.grantOwnerDied = false;

@@ -114,6 +114,7 @@ final class PagerGrants {
     void grant(FutexRecord f, KernelSession s, boolean handoff, long token, PageData forwarded) {
         f.holder = s;
         s.held.add(f.key);
+        core.answers.tryOwed(f); // none is asked of a futex just granted; kept with every move to a holder
         core.stats.grants.increment();
         if (f.lastHolder != 0 && f.lastHolder != s.id) {
             core.stats.handoff(s, f.key, f.lastHolderName);

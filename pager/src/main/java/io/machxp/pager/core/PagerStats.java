@@ -32,6 +32,11 @@ public final class PagerStats {
     final LongAdder deathsRecordedByPager = new LongAdder();
     /** Sessions ended because an awaited answer was overdue ({@link AnswerDeadlines}). */
     final LongAdder answersOverdue = new LongAdder();
+    /**
+     * Entries {@link AnswerDeadlines} looked at to find the oldest answer a kernel owes: a few per
+     * check, whatever the kernel holds ({@link OwedAnswers}); a test's measure of the work.
+     */
+    final LongAdder owedExamined = new LongAdder();
     final LongAdder fenced = new LongAdder();
     final LongAdder keepalives = new LongAdder();
     final LongAdder kernelsReclaimed = new LongAdder();
@@ -154,6 +159,11 @@ public final class PagerStats {
      */
     public long answersOverdue() {
         return answersOverdue.sum();
+    }
+
+    /** Entries looked at to find the oldest answer a kernel owes (the work of the answer deadlines' checks). */
+    public long owedExamined() {
+        return owedExamined.sum();
     }
 
     /** Messages dropped because they came from a session the pager had declared dead. */

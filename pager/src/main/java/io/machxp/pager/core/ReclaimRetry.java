@@ -173,6 +173,7 @@ final class ReclaimRetry {
             }
             f.holder = s;
             s.held.add(key);
+            core.answers.tryOwed(f); // a try asked of the old session is owed by the new one
             core.holders.held(f);
             if (!named.contains(key)) {
                 futexes.grants.release(f, null, 0, 0, -1);

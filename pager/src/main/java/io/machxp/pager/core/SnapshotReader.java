@@ -208,6 +208,7 @@ final class SnapshotReader {
         f.tryAsked = image.getTryAsked();
         // a snapshot written before it was kept: the deadline of the holder's answer starts again
         f.tryAskedNanos = image.hasTryAskedNanos() ? image.getTryAskedNanos() : core.env.nanoTime();
+        core.answers.tryOwed(f);
         f.handoff = image.getHandoff();
         f.diedKernelIds.addAll(image.getDiedKernelIdsList());
         f.zeroWordClean = image.getZeroWordClean();

@@ -37,8 +37,9 @@ import java.util.List;
  * operation it asked for finishes without an answer once the kernels it waits for have replied.
  *
  * <p>An operation keeps when its lock_requests went out; the core's answer deadline
- * ({@code AnswerDeadlines}) asks for the oldest a kernel owes ({@link #oldestAwaited}) and hears
- * of each answer (a lock_completed awaited, a data_return of a page waiting for that kernel)
+ * ({@code AnswerDeadlines}) is told of each lock_request with reply as it goes out, with a test of
+ * whether it is still owed ({@link PageOutput#owed}: the deadline finds the oldest a kernel owes
+ * without walking the page records), and hears of each answer (a lock_completed awaited, a data_return of a page waiting for that kernel)
  * through {@link PageOutput#answered}. A kernel ended for an answer overdue is broken, then
  * forgotten when its lease ends, as above: only then does the operation go on without it.
  *
@@ -411,17 +412,6 @@ public final class PageCoherence {
         futexPages.forwardGranted(o, offset);
     }
 
-    /** A lock_request a kernel has not answered: since when, and for which page. */
-    public record Awaited(long sinceNanos, PageKey page) {}
-
-    /**
-     * The oldest lock_request with reply that {@code s} has not answered, or null (for the answer
-     * deadline; walks every page record, which only a deadline's check does).
-     */
-    public Awaited oldestAwaited(KernelSession s) {
-        return operations.oldestAwaited(s);
-    }
-
     /** Whether {@code s} holds the page writable (its copy is the page). */
     public boolean writes(KernelSession s, String object, long pageOffset) {
         PageRecord p = pages.get(object, pageOffset);
@@ -469,6 +459,11 @@ public final class PageCoherence {
     public void restore(List<io.machxp.proto.snapshot.PageImage> images, io.machxp.pager.object.ObjectCatalog catalog,
             java.util.function.LongFunction<KernelSession> sessions) {
         PageImages.read(pages, images, catalog, sessions, out.nanoTime());
+        for (var it = pages.iterator(); it.hasNext(); ) { // the answers owed, for the answer deadline
+            PageRecord p = it.next();
+            java.util.stream.Stream.concat(java.util.stream.Stream.ofNullable(p.current), p.queue.stream())
+                    .forEach(op -> op.awaited.keySet().forEach(h -> PageOperations.owed(out, pages, h, p, op)));
+        }
     }
 
     /** A page some kernel holds. */

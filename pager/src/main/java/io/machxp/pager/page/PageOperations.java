@@ -280,6 +280,7 @@ final class PageOperations {
         op.askedNanos = out.nanoTime();
         for (KernelSession h : p.holdersExcept(null)) {
             op.awaited.put(h, PageOperation.Change.FLUSH);
+            owed(out, pages, h, p, op);
             send(h, PageMessages.flush(h.objectIdOf(p.key.object()), p.offset(), pageSize));
             out.awaiting(h);
         }
@@ -332,11 +333,13 @@ final class PageOperations {
         if (op.write) {
             for (KernelSession h : p.holdersExcept(r)) {
                 op.awaited.put(h, PageOperation.Change.FLUSH);
+                owed(out, pages, h, p, op);
                 send(h, PageMessages.flush(h.objectIdOf(p.key.object()), p.offset(), pageSize));
                 out.awaiting(h);
             }
         } else if (p.writer != null && p.writer != r) {
             op.awaited.put(p.writer, PageOperation.Change.DOWNGRADE);
+            owed(out, pages, p.writer, p, op);
             send(p.writer, PageMessages.downgrade(p.writer.objectIdOf(p.key.object()), p.offset(), pageSize));
             out.awaiting(p.writer);
         }
@@ -371,18 +374,13 @@ final class PageOperations {
     }
 
     /**
-     * The oldest lock_request with reply that {@code s} has not answered, or null (for the answer
-     * deadline; walks every page record, which only a deadline's check does).
+     * {@code h} owes the answer to {@code op}'s lock_request on {@code p}, as long as {@code op} is
+     * the page's operation in progress, asked at the same time, and waits for {@code h}: indexed for
+     * the answer deadline ({@link PageOutput#owed}), which then needs no walk of the page records.
      */
-    PageCoherence.Awaited oldestAwaited(KernelSession s) {
-        PageCoherence.Awaited oldest = null;
-        for (var it = pages.iterator(); it.hasNext(); ) {
-            PageRecord p = it.next();
-            if (p.current != null && p.current.awaited.containsKey(s)
-                    && (oldest == null || p.current.askedNanos < oldest.sinceNanos())) {
-                oldest = new PageCoherence.Awaited(p.current.askedNanos, p.key);
-            }
-        }
-        return oldest;
+    static void owed(PageOutput out, PageTable pages, KernelSession h, PageRecord p, PageOperation op) {
+        long asked = op.askedNanos;
+        out.owed(h, asked, p.made, () -> p.current == op && op.askedNanos == asked && op.awaited.containsKey(h)
+                && pages.current(p), () -> "a memory_object_lock_request for " + p.key);
     }
 }

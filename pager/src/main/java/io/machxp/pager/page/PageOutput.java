@@ -47,6 +47,14 @@ public interface PageOutput {
     void awaiting(KernelSession to);
 
     /**
+     * {@code to} owes the answer to a lock_request with reply asked at {@code askedNanos} while
+     * {@code stillOwed} holds ({@code order}: the page record's, for equal times; {@code what}
+     * names it): indexed for the answer deadline, so that its check need not walk the page records.
+     */
+    void owed(KernelSession to, long askedNanos, long order, java.util.function.BooleanSupplier stillOwed,
+            java.util.function.Supplier<String> what);
+
+    /**
      * {@code from} answered something awaited of it (a lock_completed, the data_return before it)
      * of the request sent at {@code askedNanos}.
      */

@@ -48,9 +48,13 @@ final class PageRecord {
      */
     boolean gateSettling;
 
-    PageRecord(MemoryObject object, long offset) {
+    /** Its place in the order the table made records (the table's iteration order). */
+    final long made;
+
+    PageRecord(MemoryObject object, long offset, long made) {
         this.object = object;
         this.key = new PageKey(object.name(), offset);
+        this.made = made;
     }
 
     long offset() {

@@ -22,9 +22,17 @@ final class PageTable {
         return pages.get(new PageKey(object, offset));
     }
 
+    /** Records made so far: each record's {@link PageRecord#made}, its place in the table's order. */
+    private long made;
+
     /** The record of the page, made if it has none. */
     PageRecord record(MemoryObject o, long offset) {
-        return pages.computeIfAbsent(new PageKey(o.name(), offset), k -> new PageRecord(o, offset));
+        return pages.computeIfAbsent(new PageKey(o.name(), offset), k -> new PageRecord(o, offset, made++));
+    }
+
+    /** Whether {@code p} is the page's record now (not one forgotten). */
+    boolean current(PageRecord p) {
+        return pages.get(p.key) == p;
     }
 
     /** Forgets the record of a page nobody holds, asks for or is asked about. */
