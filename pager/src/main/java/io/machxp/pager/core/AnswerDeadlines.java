@@ -61,6 +61,13 @@ import io.machxp.proto.task.Errno;
  * about 1.8 leases and sends its answer again). A restore sets a check for each session that owes
  * an answer and has none ({@link #watchIfOwed}): a snapshot written before the deadline was kept
  * has no check, and its requests count as sent at the restore.
+ *
+ * <p>Cost: the requests a session owes are indexed in its {@link OwedAnswers}, oldest first, as
+ * they are asked ({@link #tryOwed}, {@link #pageOwed}; rebuilt from the records at a restore, not
+ * in the snapshot), so a check and the watch after each drained outbox cost O(log n) amortized,
+ * not a walk of every futex the session holds and every page record (xpprobe XP-P1: that walk ran
+ * after every grant; a kernel caching 2^16 futexes stalled the core thread, the gRPC event loop,
+ * for minutes, and live kernels were declared dead).
  */
 final class AnswerDeadlines {
     private final CoreContext core;
