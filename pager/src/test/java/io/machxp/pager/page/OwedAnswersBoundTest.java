@@ -15,7 +15,9 @@ import org.junit.jupiter.api.Test;
  * after every grant the pager looked for the oldest answer the grantee owes by walking every
  * futex it held and every page record, so a kernel caching tens of thousands of futexes made each
  * grant cost that much on the core's thread, and the pager stalled for minutes. Counted in the
- * entries the deadline looks at ({@code PagerStats#owedExamined}), no timing.
+ * entries the deadline looks at ({@code PagerStats#owedExamined}), no timing. The index that
+ * replaced the walk must still find what is owed: among many held futexes, after an older answer,
+ * and after a snapshot's restore (the index is not in the snapshot: rebuilt from the records).
  */
 class OwedAnswersBoundTest {
     private static final long LEASE = 1_000_000_000L;
@@ -90,5 +92,22 @@ class OwedAnswersBoundTest {
         x.advanceHeard(LEASE / 2, LEASE / 4, w, r);
         assertThat(x.ended.get(w)).as("page 1's passed").startsWith("ETIMEDOUT")
                 .contains("memory_object_lock_request for page 0x1000 of 'obj'");
+    }
+
+    @Test
+    void aTryOwedWhenASnapshotWasTakenIsOwedAfterItsRestore() {
+        long h = x.kernel(1, "H");
+        long k = x.kernel(2, "K");
+        x.lockFutex(h, 0);
+        x.xp(k, KernelToPager.newBuilder().setMemoryObjectLockFutex(MemoryObjectLockFutex.newBuilder()
+                .setObjectId(XpKernels.OBJ).setOffset(0).setTry(true))); // H owes a relinquish(try)
+        XpKernels restored = new XpKernels(new MemoryPageStore(), new PagerOptions(LEASE, 3)
+                .withAnswerDeadline(DEADLINE), 0, Map.of("obj", (long) PAGES * XpKernels.PAGE));
+        restored.pager.restore(x.pager.snapshot());
+        restored.advanceHeard(DEADLINE - LEASE / 4, LEASE / 4, h, k);
+        assertThat(restored.ended).as("within the deadline").doesNotContainKey(h);
+        restored.advanceHeard(LEASE / 2, LEASE / 4, h, k);
+        assertThat(restored.ended.get(h)).as("the deadline passed after the restore").startsWith("ETIMEDOUT")
+                .contains("memory_object_relinquish_futex (try) for the futex at 0x0 of 'obj'");
     }
 }
