@@ -110,13 +110,19 @@ final class SessionLease {
     }
 
     /**
-     * The pager took a reclaim sent at {@code sentAt} with a lease of {@code lease} (0: none): a new
-     * pager may give a shorter lease than the last, and the old one's end must not outlast it.
+     * The pager took a reclaim sent at {@code sentAt} with a lease of {@code lease} (0: none): the
+     * welcome answers the reclaim as a pager_keepalive answers a keepalive, so the lease runs from
+     * the reclaim's send (the pager counts it from when it took the reclaim, later), whether that
+     * ends before the old lease's end (a new pager may give a shorter lease: the old end must not
+     * outlast it) or after it. Before, it ended at the earlier of the two: a welcome that came just
+     * before the old end left the lease to the keepalive sent after it, and if that answer came after
+     * the old end (a round trip on a loaded host), the kernel ended the session the pager had just
+     * taken, and what it held went on with OWNER_DIED a lease later, its dirty pages lost.
      */
     void reclaimed(long lease, long sentAt) {
         if (lease > 0) {
             leaseNanos = lease;
-            endsAt(Math.min(leaseEnds, sentAt + leaseNanos - margin()));
+            endsAt(sentAt + leaseNanos - margin());
             checkIn(leaseEnds - env.nanoTime());
         }
     }

@@ -232,6 +232,42 @@ class KernelCoreReclaimTest {
     }
 
     /**
+     * A reclaim the pager welcomes just before the kernel's old lease ends runs the lease from the
+     * reclaim's send, as a keepalive answered does. On the old code the lease kept the old end and
+     * waited for the keepalive sent after the welcome: its answer a round trip later (a loaded host)
+     * came after that end, and the kernel ended the session the pager had just taken (the waiter's
+     * EIO; what it held went on with OWNER_DIED at the pager a lease later, PagerProcessRestartTest's
+     * flake under load).
+     */
+    @Test
+    void aReclaimWelcomedJustBeforeTheOldLeaseEndsKeepsTheSession() {
+        MachThread t = holder();
+        Answer<AcquirePath> waiting = waiterAt8();
+        k.core.xp().onStreamBroken(0, "connection reset");
+        for (int i = 0; i < 14; i++) { // no pager listens for 0.7 of the lease
+            k.env.advance(LEASE / 20);
+            k.env.drain();
+            k.core.xp().onStreamBroken(0, "connection refused");
+        }
+        k.env.advance(LEASE / 20); // the restarted pager listens: the reclaim goes, 0.75 L after the start
+        assertThat(k.single().getKernelHello().hasReclaim()).isTrue();
+        k.env.advance(LEASE / 20 - 1_000_000); // its welcome comes 1 ms before the old lease's end (0.8 L)
+        welcome();
+        assertThat(k.env.drain()).extracting(KernelToPager::getRoutineCase).containsExactly(
+                KernelToPager.RoutineCase.KERNEL_KEEPALIVE, KernelToPager.RoutineCase.MEMORY_OBJECT_LOCK_FUTEX);
+
+        k.env.advance(LEASE / 50); // the keepalive's answer not here yet, 19 ms after the old end
+        assertThat(waiting.answered()).as("the waiter still waits for the pager's grant").isFalse();
+        assertThat(k.unlock(t, k.base).answered()).as("the owner still holds the futex").isTrue();
+        assertThat(k.lock(t, k.base).value()).isEqualTo(AcquirePath.FAST_PATH);
+        k.env.advance(LEASE * 7 / 10); // the new lease runs 0.8 L from the reclaim's send (0.75 L): to 1.55 L
+        assertThat(waiting.answered()).as("1.52 L after the start").isFalse();
+        k.env.advance(LEASE / 5);
+        assertThat(waiting.error().message()).as("its keepalives unanswered, the new lease ends")
+                .contains("lease ran out");
+    }
+
+    /**
      * Review indep-2 N2: a reclaim whose stream breaks before the welcome (it may have been sent and
      * lost), or that the pager ends with EAGAIN (it has not seen the earlier stream end yet), is
      * sent again on a new stream with the account as it is then; the welcome that answers it goes
