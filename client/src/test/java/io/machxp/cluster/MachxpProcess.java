@@ -14,7 +14,8 @@ import java.util.regex.Pattern;
 
 /**
  * A machxp command (pager or kernel) in a JVM process of its own, started from the test's class
- * path. Its output is collected; {@link #port} waits for the "listening on HOST:PORT" line.
+ * path (or, {@link #startWarm}, in a JVM warmed up beforehand that runs it on its go). Its output is
+ * collected; {@link #port} waits for the "listening on HOST:PORT" line.
  */
 public final class MachxpProcess implements AutoCloseable {
     private static final Pattern LISTENING = Pattern.compile("listening on [^ ]+:(\\d+)");
@@ -24,6 +25,7 @@ public final class MachxpProcess implements AutoCloseable {
     private final Process process;
     private final String name;
     private final CompletableFuture<Integer> port = new CompletableFuture<>();
+    private final CompletableFuture<Void> warm = new CompletableFuture<>();
     private final List<String> output = new ArrayList<>();
 
     private MachxpProcess(String name, Process process) {
@@ -48,7 +50,20 @@ public final class MachxpProcess implements AutoCloseable {
         return start(name, List.of("env", "--default-signal=INT"), args);
     }
 
+    /**
+     * Starts a JVM that warms up and waits ({@link WarmStart}); {@link #awaitWarm} waits until it
+     * has, and {@link #go} then runs {@code machxp ARGS...} in it.
+     */
+    public static MachxpProcess startWarm(String name, String... args) throws IOException {
+        return launch(name, List.of(), WarmStart.class.getName(), args);
+    }
+
     private static MachxpProcess start(String name, List<String> prefix, String... args) throws IOException {
+        return launch(name, prefix, "io.machxp.cli.Machxp", args);
+    }
+
+    private static MachxpProcess launch(String name, List<String> prefix, String main, String... args)
+            throws IOException {
         List<String> command = new ArrayList<>(prefix);
         command.addAll(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
@@ -58,7 +73,7 @@ public final class MachxpProcess implements AutoCloseable {
                 "-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
                 "-cp", System.getProperty("java.class.path"),
                 // the command's own logging (INFO), not the tests' quieter configuration
-                "-Dlogback.configurationFile=logback.xml", "io.machxp.cli.Machxp"));
+                "-Dlogback.configurationFile=logback.xml", main));
         command.addAll(List.of(args));
         if (args.length > 0 && args[0].equals("kernel") && !List.of(args).contains("--connect-timeout")) {
             // A deadline, not a figure: the kernel's own wait for the pager's welcome (10 s by
@@ -75,6 +90,9 @@ public final class MachxpProcess implements AutoCloseable {
                 synchronized (output) {
                     output.add(line);
                 }
+                if (line.equals(WarmStart.WARM)) {
+                    warm.complete(null);
+                }
                 Matcher m = LISTENING.matcher(line);
                 if (m.find()) {
                     port.complete(Integer.parseInt(m.group(1)));
@@ -84,6 +102,22 @@ public final class MachxpProcess implements AutoCloseable {
             // the process is gone
         }
         port.completeExceptionally(new IllegalStateException(name + " ended before it listened:\n" + output()));
+        warm.completeExceptionally(new IllegalStateException(name + " ended before it was warm:\n" + output()));
+    }
+
+    /** For {@link #startWarm}: waits until the JVM has warmed up and waits for its go. */
+    public void awaitWarm() {
+        try {
+            warm.get(START_SECONDS, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException(name + " was not warm within " + START_SECONDS + " s:\n" + output(), e);
+        }
+    }
+
+    /** For {@link #startWarm}: runs its command now. */
+    public void go() throws IOException {
+        process.getOutputStream().write('\n');
+        process.getOutputStream().flush();
     }
 
     /** The port it listens on, once it says so. */
