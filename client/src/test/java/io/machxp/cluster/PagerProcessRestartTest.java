@@ -38,7 +38,10 @@ class PagerProcessRestartTest {
      * restarted in 1-3 s when quiet but over 8, 16 and 78 s at loads of 30 to 47, past 0.675 of this
      * lease: so the next pager's JVM is started and warmed before the kill ({@link
      * MachxpProcess#startWarm}), as a supervisor's standby would be, and the restart is only that
-     * pager's start on the store (under 1 s when quiet, a few s at a load of 45).
+     * pager's start on the store (0.25 s at a load of 17, 3 s at a load of 50). The flake this
+     * class had at a load of 30 (B lost its session) was also the kernel's: a reclaim welcomed just
+     * before the kernel's old lease ended did not run the lease on, and the keepalive answer after
+     * it came too late (SessionLease.reclaimed; KernelCoreReclaimTest).
      */
     private static final long LEASE_MILLIS = 20_000;
     /**
