@@ -1,0 +1,1 @@
+"""An adversarial XP kernel client: opens Connect streams to a pager and sends what a test asks."""
