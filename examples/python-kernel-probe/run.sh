@@ -4,7 +4,7 @@
 # stops that pager (only the process it started).
 #   examples/python-kernel-probe/run.sh [--target HOST:PORT] [PROBE...]
 # Probes: see `run.sh --list`. Each prints "RESULT name: ok" or "RESULT name: SUSPECT why".
-# Environment: XPPROBE_N (cache_stall's futex count, default 32768; 65536 shows the stall).
+# Environment: XPPROBE_N (cache_stall's futex count, default 65536, machxp's kernel cache bound).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
