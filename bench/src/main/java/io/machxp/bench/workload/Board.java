@@ -22,7 +22,8 @@ import java.nio.file.StandardOpenOption;
  * <pre>
  *   words: header (8, then per node its finished workers: 64) | occupancy per lock | last acquisition per lock | claims per lock | counter per lock
  * </pre> Aligned 8-byte words through a byte-buffer VarHandle: atomic across
- * processes on a mapped file.
+ * processes on a mapped file. Direct memory in one JVM too: from JDK 22 on, a byte-buffer view
+ * allows atomic access only on direct buffers (a heap buffer's array is 1-aligned).
  */
 public final class Board {
     private static final VarHandle LONG = MethodHandles.byteBufferViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
@@ -45,9 +46,9 @@ public final class Board {
         this.locks = locks;
     }
 
-    /** For workers that are threads of this JVM. */
+    /** For workers that are threads of this JVM (direct: 8-aligned, atomic on every JDK). */
     public static Board inMemory(int locks) {
-        return new Board(ByteBuffer.allocate(bytes(locks)), locks);
+        return new Board(ByteBuffer.allocateDirect(bytes(locks)), locks);
     }
 
     /** For worker processes: {@code file} mapped read-write, created zeroed at the size when new. */

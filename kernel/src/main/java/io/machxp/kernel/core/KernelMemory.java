@@ -104,7 +104,7 @@ final class KernelMemory {
             }
             pages.unmap(p);
             int from = done;
-            withLiveWords(p, in, n, () -> System.arraycopy(data, from, p.data, in, n));
+            withLiveWords(p, in, n, () -> io.machxp.kernel.vm.PageContents.copyIn(data, from, p.data, in, n));
             pages.written(p);
             pages.map(p, shared);
             done += n;

@@ -209,7 +209,7 @@ final class PageCache {
 
     private void install(VmPage p, byte[] data, Access access, long version) {
         p.newerElsewhere |= version != 0 && version > p.version;
-        p.data = data;
+        p.data = io.machxp.kernel.vm.PageContents.of(data);
         p.access = access;
         p.dirty = false;
         p.precious = false;

@@ -99,7 +99,7 @@ final class PageReturns {
                     && p.requested == Access.NONE && (p == own || dirtied && p.lastWrite > e.grantedAt)
                     && !holdsOtherFutex(p, e)) {
                 cache.notWritable(p);
-                ByteString data = ByteString.copyFrom(p.data);
+                ByteString data = pageBytes(p);
                 if (p.dirty) {
                     p.version++;
                     returns.retain(p, data);
@@ -166,16 +166,21 @@ final class PageReturns {
         cache.unmap(p);
         ByteString data = ByteString.EMPTY;
         if (p.dirty) {
-            data = ByteString.copyFrom(p.data);
+            data = pageBytes(p);
             p.version++;
             returns.retain(p, data);
         } else if (p.precious) {
-            data = ByteString.copyFrom(p.data); // the pager may have kept no copy (spec 6.10)
+            data = pageBytes(p); // the pager may have kept no copy (spec 6.10)
             returns.preciousReturned(p);
         }
         link.send(KernelToPager.newBuilder().setMemoryObjectDataReturn(MemoryObjectDataReturn.newBuilder()
                 .setObjectId(p.objectId).setOffset(p.pageOffset).setData(data).setDirty(p.dirty)
                 .setKernelCopy(kernelCopy).setVersion(p.version)).build());
         p.dirty = false;
+    }
+
+    /** The page's contents for a pager: its words' bytes, in a fresh array the ByteString owns. */
+    private static ByteString pageBytes(VmPage p) {
+        return com.google.protobuf.UnsafeByteOperations.unsafeWrap(io.machxp.kernel.vm.PageContents.bytes(p.data));
     }
 }

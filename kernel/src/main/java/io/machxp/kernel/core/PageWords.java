@@ -160,7 +160,7 @@ final class PageWords {
 
     /** Copies bytes of a readable page, with the words of live futexes as they are now. */
     static void read(VmPage p, int from, byte[] out, int at, int length) {
-        System.arraycopy(p.data, from, out, at, length);
+        io.machxp.kernel.vm.PageContents.copyOut(p.data, from, out, at, length);
         p.forEachFutex(e -> {
             long s = e.state();
             int word = e.offsetInPage();

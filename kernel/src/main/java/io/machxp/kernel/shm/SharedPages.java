@@ -4,6 +4,7 @@ import static io.machxp.proto.shm.ShmLayout.INT;
 import static io.machxp.proto.shm.ShmLayout.LONG;
 import static io.machxp.proto.shm.ShmLayout.WORD64;
 
+import io.machxp.kernel.vm.PageContents;
 import io.machxp.kernel.vm.VmPage;
 import io.machxp.proto.shm.ShmLayout;
 import java.io.IOException;
@@ -78,8 +79,6 @@ import java.nio.file.Path;
  * a word in the slot as plain memory (a stale owner, writes dropped at the next take).
  */
 public final class SharedPages {
-    private static final java.lang.invoke.VarHandle BYTES64 = java.lang.invoke.MethodHandles.byteArrayViewVarHandle(
-            long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(SharedPages.class);
     private final Path file;
     private final ByteBuffer buffer;
@@ -192,7 +191,7 @@ public final class SharedPages {
             }
             slots.move(page, slot);
         }
-        buffer.put(data(slot), p.data, 0, pageSize);
+        PageContents.put(buffer.slice(data(slot), pageSize), p.data);
         int bits = write ? ShmLayout.MAPPED_READ | ShmLayout.MAPPED_WRITE : ShmLayout.MAPPED_READ;
         if (!INT.compareAndSet(buffer, ShmLayout.pageCtl(slot), 0, bits)) {
             return false; // an access started meanwhile (it finds the page unmapped and asks the kernel)
@@ -238,18 +237,17 @@ public final class SharedPages {
             return false;
         }
         int base = data(slot);
-        byte[] before = p.data.clone();
+        long[] before = p.data.clone();
         if ((s & ShmLayout.ACCESSES) == 0) {
-            buffer.get(base, p.data, 0, pageSize);
+            PageContents.get(buffer.slice(base, pageSize), p.data);
         } else {
             long mask = poison();
             for (int w = 0; w < pageSize; w += 8) {
-                long v = (long) WORD64.getAndBitwiseXor(buffer, base + w, mask);
-                BYTES64.set(p.data, w, v);
+                p.data[w >>> 3] = (long) WORD64.getAndBitwiseXor(buffer, base + w, mask);
             }
         }
         for (int word : keep) {
-            System.arraycopy(before, word, p.data, word, 4);
+            PageContents.putInt(p.data, word, PageContents.getInt(before, word));
         }
         return !java.util.Arrays.equals(before, p.data);
     }

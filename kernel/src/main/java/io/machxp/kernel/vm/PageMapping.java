@@ -2,7 +2,6 @@ package io.machxp.kernel.vm;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.nio.ByteOrder;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -18,7 +17,7 @@ import java.util.concurrent.ThreadLocalRandom;
  *   UNMAPPED --map (no access under way), core-------------------------------> MAPPED
  *   MAPPED   --enter / exit (an access under way, counted), any thread
  *   MAPPED   --take, core: mapped bits cleared in one atomic and------------> UNMAPPED
- *              no access under way: the bytes are the page's as they are
+ *              no access under way: the words are the page's as they are
  *              accesses under way:  every word flipped by an atomic xor; the
  *                                   old values are the page's (a fresh array)
  *   UNMAPPED --map while accesses from before the take are under way: refused (stays UNMAPPED)
@@ -42,8 +41,8 @@ public final class PageMapping {
     private static final int WRITE = 1 << 29;
     private static final int ACCESSES = WRITE - 1;
     private static final VarHandle STATE;
-    private static final VarHandle WORD =
-            MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    /** The page's words ({@link PageContents}): every atomic mode on every JDK, unlike a byte-array view since JDK 22. */
+    private static final VarHandle WORD = PageContents.WORDS;
 
     static {
         try {
@@ -55,17 +54,17 @@ public final class PageMapping {
 
     @SuppressWarnings("unused") // through STATE
     private volatile int state;
-    /** The bytes accesses use while mapped: the page's, set by {@link #map} only with no access under way. */
-    private volatile byte[] bytes;
+    /** The words accesses use while mapped: the page's, set by {@link #map} only with no access under way. */
+    private volatile long[] words;
     private volatile boolean written;
 
     /**
-     * Core only: lets accesses that need at most {@code access} to {@code data} (the page's bytes)
+     * Core only: lets accesses that need at most {@code access} to {@code data} (the page's words, {@link PageContents})
      * run without the core. False, and nothing mapped, while an access from before the last take
      * is under way: the page stays unmapped until the core maps it again after they ended. A
      * mapped page only gains access here; the core takes the mapping before it lowers the access.
      */
-    boolean map(VmPage.Access access, byte[] data) {
+    boolean map(VmPage.Access access, long[] data) {
         int bits = switch (access) {
             case NONE -> 0;
             case READ -> READ;
@@ -77,7 +76,7 @@ public final class PageMapping {
                 if (s != 0) {
                     return false; // accesses from before the last take are under way
                 }
-                bytes = data; // no access can see it before the CAS below publishes it
+                words = data; // no access can see it before the CAS below publishes it
             }
             if (STATE.compareAndSet(this, s, s | bits)) { // only adds access: lowering it is a take
                 return true;
@@ -87,18 +86,18 @@ public final class PageMapping {
 
     /**
      * Core only: takes the mapping back, without waiting. No access starts after this, and none
-     * under way can change the bytes it returns: {@code data} itself if no write access was under
-     * way, else a fresh array with every write that landed (the caller makes it the page's bytes).
+     * under way can change the words it returns: {@code data} itself if no write access was under
+     * way, else a fresh array with every write that landed (the caller makes it the page's words).
      */
-    byte[] take(byte[] data) {
+    long[] take(long[] data) {
         int s = (int) STATE.getAndBitwiseAnd(this, ACCESSES);
         if ((s & WRITE) == 0 || (s & ACCESSES) == 0 || data == null) {
             return data; // no write can land after this: readers check the state after they load
         }
         long mask = poison();
-        byte[] kept = new byte[data.length];
-        for (int w = 0; w + 8 <= data.length; w += 8) {
-            WORD.set(kept, w, (long) WORD.getAndBitwiseXor(data, w, mask));
+        long[] kept = new long[data.length];
+        for (int w = 0; w < data.length; w++) {
+            kept[w] = (long) WORD.getAndBitwiseXor(data, w, mask);
         }
         return kept;
     }
@@ -130,9 +129,9 @@ public final class PageMapping {
 
     /**
      * Any thread: starts an access if the page is mapped with {@code write} access, and gives the
-     * bytes to access until {@link #exit}; null if not mapped.
+     * words to access until {@link #exit}; null if not mapped.
      */
-    byte[] enter(boolean write) {
+    long[] enter(boolean write) {
         int need = write ? WRITE : READ;
         while (true) {
             int s = state;
@@ -140,7 +139,7 @@ public final class PageMapping {
                 return null;
             }
             if (STATE.compareAndSet(this, s, s + 1)) {
-                return bytes;
+                return words;
             }
         }
     }

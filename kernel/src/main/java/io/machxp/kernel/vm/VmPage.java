@@ -1,9 +1,7 @@
 package io.machxp.kernel.vm;
 
 import io.machxp.kernel.futex.FutexEntry;
-import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.nio.ByteOrder;
 import java.util.ArrayDeque;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
@@ -37,25 +35,17 @@ public final class VmPage {
         }
     }
 
-    private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
-    private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
-    /** Whether a byte[]'s index 0 is 8-aligned in memory (HotSpot on 64 bits), so word access can be atomic. */
-    private static final boolean WORDS_ALIGNED = wordsAligned();
-
-    private static boolean wordsAligned() {
-        try {
-            LONG.getOpaque(new byte[8], 0);
-            return true;
-        } catch (IllegalStateException misaligned) {
-            return false;
-        }
-    }
+    /** Its words ({@link PageContents}): every atomic access mode on every JDK. */
+    private static final VarHandle WORD = PageContents.WORDS;
 
     public final int objectId;
     public final long pageOffset;
     public final int size;
-    /** The contents while resident, else null. Futex words of live futexes are in their entries. */
-    public byte[] data;
+    /**
+     * The contents while resident, else null: little-endian 8-byte words ({@link PageContents}). Futex
+     * words of live futexes are in their entries.
+     */
+    public long[] data;
     public Access access = Access.NONE;
     /** Written since the pager last got the contents. */
     public boolean dirty;
@@ -182,20 +172,20 @@ public final class VmPage {
      * whole.
      */
     public boolean readMapped(int from, byte[] out, int at, int length, BooleanSupplier valid) {
-        byte[] bytes = mapping.enter(false);
-        if (bytes == null) {
+        long[] words = mapping.enter(false);
+        if (words == null) {
             return false;
         }
         try {
             if (holdsFutexWord(from, length)) {
                 return false;
             }
-            if (length == 8 && (from & 7) == 0 && WORDS_ALIGNED) {
-                LONG.set(out, at, (long) LONG.getOpaque(bytes, from));
-            } else if (length == 4 && (from & 3) == 0 && WORDS_ALIGNED) {
-                INT.set(out, at, (int) INT.getOpaque(bytes, from));
+            if (length == 8 && (from & 7) == 0) {
+                PageContents.putLong(out, at, (long) WORD.getOpaque(words, from >>> 3));
+            } else if (length == 4 && (from & 3) == 0) { // its half of the 8-byte word, loaded whole
+                PageContents.putInt(out, at, (int) ((long) WORD.getOpaque(words, from >>> 3) >>> ((from & 4) << 3)));
             } else {
-                System.arraycopy(bytes, from, out, at, length);
+                PageContents.copyOut(words, from, out, at, length);
             }
             return valid.getAsBoolean() && mapping.stillMapped(false); // loaded before the lease's end and any take, or refused
         } finally {
@@ -213,12 +203,12 @@ public final class VmPage {
      * those), or it is not inside one aligned 8-byte word (the core writes those).
      */
     public boolean writeMapped(int from, byte[] in, int at, int length, BooleanSupplier valid) {
-        int word = from & ~7;
-        if (length <= 0 || (from + length - 1) >>> 3 != from >>> 3 || !WORDS_ALIGNED) {
+        int word = from >>> 3;
+        if (length <= 0 || (from + length - 1) >>> 3 != word) {
             return false;
         }
-        byte[] bytes = mapping.enter(true);
-        if (bytes == null) {
+        long[] words = mapping.enter(true);
+        if (words == null) {
             return false;
         }
         try {
@@ -226,7 +216,7 @@ public final class VmPage {
                 return false;
             }
             while (true) {
-                long v = (long) LONG.getVolatile(bytes, word);
+                long v = (long) WORD.getVolatile(words, word);
                 if (!mapping.stillMapped(true)) {
                     return false; // taken back: v may be a flipped word; the core does the write
                 }
@@ -234,7 +224,7 @@ public final class VmPage {
                     return false; // the task ended or the lease ran out: the core decides
                 }
                 mapping.writing(); // before the CAS: a take that keeps the write sees it
-                if (LONG.compareAndSet(bytes, word, v, merge(v, in, at, from - word, length))) {
+                if (WORD.compareAndSet(words, word, v, merge(v, in, at, from & 7, length))) {
                     return true;
                 }
             }

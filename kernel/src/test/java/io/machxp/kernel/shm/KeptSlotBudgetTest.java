@@ -47,7 +47,7 @@ class KeptSlotBudgetTest {
     /** Page {@code i} of {@code pages}' object, resident writable. */
     private static VmPage page(SharedPages pages, int objectId, int i) {
         VmPage p = new VmPage(objectId, (long) i * ShmTestFiles.PAGE, ShmTestFiles.PAGE, null, pages);
-        p.data = new byte[ShmTestFiles.PAGE];
+        p.data = io.machxp.kernel.vm.PageContents.zeros(ShmTestFiles.PAGE);
         p.access = VmPage.Access.READ_WRITE;
         return p;
     }

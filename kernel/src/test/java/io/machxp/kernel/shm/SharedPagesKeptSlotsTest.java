@@ -67,8 +67,8 @@ class SharedPagesKeptSlotsTest {
         file = ShmTestFiles.taskView(pages.file());
         for (int i = 0; i < PAGES; i++) {
             page[i] = new VmPage(7, (long) i * PAGE, PAGE, null, pages);
-            page[i].data = new byte[PAGE];
-            page[i].data[8] = (byte) (i + 1);
+            page[i].data = io.machxp.kernel.vm.PageContents.zeros(PAGE);
+            io.machxp.kernel.vm.PageContents.putByte(page[i].data, 8, (byte) (i + 1));
             page[i].access = VmPage.Access.READ_WRITE;
         }
     }
@@ -104,7 +104,7 @@ class SharedPagesKeptSlotsTest {
             leaves(1, true);
             assertThat(allocated(1)).as("slot 1 while page 1 is away (round %d)", round).isTrue();
             assertThat(pages.allocatedSlots()).isEqualTo(1);
-            page[1].data[8] = (byte) (100 + round); // as the other kernel left it
+            io.machxp.kernel.vm.PageContents.putByte(page[1].data, 8, (byte) (100 + round)); // as the other kernel left it
             assertThat(pages.map(page[1])).as("page 1 back, mapped (round %d)", round).isTrue();
             assertThat(file.get((int) ShmLayout.pageData(ShmLayout.pageSlots(PAGES, PAGE), PAGE) + PAGE + 8))
                     .as("its bytes in slot 1").isEqualTo((byte) (100 + round));

@@ -23,7 +23,7 @@ class PageMappingTest {
 
     @Test
     void copiesNeedTheMappedAccess() {
-        page.data = new byte[64];
+        page.data = PageContents.zeros(64);
         byte[] one = {1};
         assertThat(page.readMapped(0, new byte[1], 0, 1, LIVE)).as("not mapped").isFalse();
         page.access = Access.READ;
@@ -33,7 +33,7 @@ class PageMappingTest {
         page.access = Access.READ_WRITE;
         assertThat(page.mapInProcess()).isTrue();
         assertThat(page.writeMapped(0, one, 0, 1, LIVE)).isTrue();
-        assertThat(page.data[0]).isEqualTo((byte) 1);
+        assertThat(PageContents.getByte(page.data, 0)).isEqualTo((byte) 1);
         page.takeMapping();
         assertThat(page.mapping.takeWritten()).isTrue();
         assertThat(page.mapping.takeWritten()).as("taken once").isFalse();
@@ -42,7 +42,7 @@ class PageMappingTest {
 
     @Test
     void theWordOfATrackedFutexIsNeverCopiedDirectly() {
-        page.data = new byte[64];
+        page.data = PageContents.zeros(64);
         page.access = Access.READ_WRITE;
         assertThat(page.mapInProcess()).isTrue();
         page.futex(8);
@@ -57,12 +57,12 @@ class PageMappingTest {
 
     @Test
     void aCopyTheCallerMayNoLongerMakeDeclines() {
-        page.data = new byte[64];
+        page.data = PageContents.zeros(64);
         page.access = Access.READ_WRITE;
         assertThat(page.mapInProcess()).isTrue();
         assertThat(page.readMapped(0, new byte[8], 0, 8, () -> false)).isFalse();
         assertThat(page.writeMapped(0, new byte[] {9}, 0, 1, () -> false)).isFalse();
-        assertThat(page.data[0]).isZero();
+        assertThat(PageContents.getByte(page.data, 0)).isZero();
         page.takeMapping();
         assertThat(page.mapping.takeWritten()).isFalse();
     }
@@ -70,7 +70,7 @@ class PageMappingTest {
     /** Aligned words take the whole-word path; every width lands in the page byte for byte. */
     @Test
     void wordsAndRangesLandByteForByte() {
-        page.data = new byte[64];
+        page.data = PageContents.zeros(64);
         page.access = Access.READ_WRITE;
         assertThat(page.mapInProcess()).isTrue();
         byte[] eight = {1, 2, 3, 4, 5, 6, 7, 8};
@@ -78,9 +78,9 @@ class PageMappingTest {
         assertThat(page.writeMapped(16, eight, 0, 8, LIVE)).isTrue();
         assertThat(page.writeMapped(28, four, 0, 4, LIVE)).isTrue();
         assertThat(page.writeMapped(41, eight, 2, 5, LIVE)).isTrue();
-        assertThat(java.util.Arrays.copyOfRange(page.data, 16, 24)).isEqualTo(eight);
-        assertThat(java.util.Arrays.copyOfRange(page.data, 28, 32)).isEqualTo(four);
-        assertThat(java.util.Arrays.copyOfRange(page.data, 41, 46)).containsExactly(3, 4, 5, 6, 7);
+        assertThat(bytes(16, 24)).isEqualTo(eight);
+        assertThat(bytes(28, 32)).isEqualTo(four);
+        assertThat(bytes(41, 46)).containsExactly(3, 4, 5, 6, 7);
         byte[] out = new byte[10];
         assertThat(page.readMapped(16, out, 1, 8, LIVE)).isTrue();
         assertThat(java.util.Arrays.copyOfRange(out, 1, 9)).isEqualTo(eight);
@@ -90,7 +90,7 @@ class PageMappingTest {
 
     @Test
     void aWriteSpanningTwoWordsIsTheCoresToMake() {
-        page.data = new byte[64];
+        page.data = PageContents.zeros(64);
         page.access = Access.READ_WRITE;
         assertThat(page.mapInProcess()).isTrue();
         assertThat(page.writeMapped(6, new byte[] {1, 2, 3}, 0, 3, LIVE)).as("bytes 6-8: two words").isFalse();
@@ -104,7 +104,7 @@ class PageMappingTest {
      */
     @Test
     void aTakeDoesNotWaitForAWriteUnderWayWhichIsRefused() throws Exception {
-        page.data = new byte[64];
+        page.data = PageContents.zeros(64);
         page.access = Access.READ_WRITE;
         assertThat(page.mapInProcess()).isTrue();
         CountDownLatch inside = new CountDownLatch(1);
@@ -121,7 +121,7 @@ class PageMappingTest {
             release.countDown();
         }
         assertThat(write.get(10, TimeUnit.SECONDS)).as("refused: the caller asks the core").isFalse();
-        assertThat(java.util.Arrays.copyOfRange(page.data, 8, 16)).as("never applied after the take").containsOnly(0);
+        assertThat(bytes(8, 16)).as("never applied after the take").containsOnly(0);
         assertThat(page.mapInProcess()).as("mapped again once it ended").isTrue();
         assertThat(page.readMapped(8, new byte[8], 0, 8, LIVE)).isTrue();
     }
@@ -133,7 +133,7 @@ class PageMappingTest {
      */
     @Test
     void aWriteThatLandedBeforeATakeIsKeptAndAReadTheTakeOvertookIsRefused() throws Exception {
-        page.data = new byte[64];
+        page.data = PageContents.zeros(64);
         page.access = Access.READ_WRITE;
         assertThat(page.mapInProcess()).isTrue();
         assertThat(page.mapping.takeWritten()).isFalse();
@@ -146,11 +146,11 @@ class PageMappingTest {
             inside.await();
             assertThat(page.writeMapped(16, le(7), 0, 8, LIVE)).isTrue();
             assertThat(page.writeMapped(25, new byte[] {5, 6}, 0, 2, LIVE)).isTrue();
-            byte[] mapped = page.data;
+            long[] mapped = page.data;
             CompletableFuture.runAsync(page::takeMapping, threads).get(10, TimeUnit.SECONDS);
             assertThat(page.data).as("a fresh array: the read under way still holds the old one").isNotSameAs(mapped);
-            assertThat(java.util.Arrays.copyOfRange(page.data, 16, 24)).isEqualTo(le(7));
-            assertThat(java.util.Arrays.copyOfRange(page.data, 24, 28)).containsExactly(0, 5, 6, 0);
+            assertThat(bytes(16, 24)).isEqualTo(le(7));
+            assertThat(bytes(24, 28)).containsExactly(0, 5, 6, 0);
             assertThat(page.mapping.takeWritten()).as("counted as the page's change").isTrue();
         } finally {
             release.countDown();
@@ -168,6 +168,11 @@ class PageMappingTest {
             }
             return true;
         };
+    }
+
+    /** Bytes {@code from..to} of the page's contents. */
+    private byte[] bytes(int from, int to) {
+        return java.util.Arrays.copyOfRange(PageContents.bytes(page.data), from, to);
     }
 
     private static byte[] le(long v) {
