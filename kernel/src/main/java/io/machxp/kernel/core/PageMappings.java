@@ -4,7 +4,7 @@ import io.machxp.kernel.vm.VmPage;
 
 /**
  * A resident page's two kinds of direct mapping: into in-process tasks
- * ({@link io.machxp.kernel.vm.PageMapping}, the page's {@code byte[]}) and into task processes on
+ * ({@link io.machxp.kernel.vm.PageMapping}, the page's words) and into task processes on
  * this host ({@link io.machxp.kernel.shm.SharedPages}, its slot in shared memory). One kind at a
  * time, since each has its own copy of the bytes while mapped. Core thread only; the page cache
  * counts a {@code true} answer (a task wrote the page) as the page's change.

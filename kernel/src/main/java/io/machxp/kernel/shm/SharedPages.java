@@ -15,7 +15,7 @@ import java.nio.file.Path;
  * One memory object's pages as task processes on this host see them: a file of slots, one per page
  * and some spares (layout and the access protocol: {@link ShmLayout}). While the core maps a
  * resident page here, the page's bytes are in a slot and task processes read and write aligned
- * words there; the core's {@code byte[]} is its copy only while the page is not mapped. Core
+ * words there; the core's words ({@code VmPage.data}) are its copy only while the page is not mapped. Core
  * thread only.
  *
  * <h2>Overview</h2>
