@@ -49,6 +49,10 @@ final class LinuxFuzzCommand implements Callable<Integer> {
             description = "draws tried per seed for one that timing does not decide (default ${DEFAULT-VALUE})")
     int draws;
 
+    @Option(names = "--except", split = ",", paramLabel = "SEED",
+            description = "seeds of the range to leave out (e.g. ones whose sim outcome a millisecond decides)")
+    java.util.Set<Long> except = java.util.Set.of();
+
     @Option(names = "--no-compare", description = "only write the files")
     boolean noCompare;
 
@@ -75,6 +79,9 @@ final class LinuxFuzzCommand implements Callable<Integer> {
         List<Path> files = new ArrayList<>();
         int rejected = 0;
         for (long s = seed; s < seed + count; s++) {
+            if (except.contains(s)) {
+                continue;
+            }
             Path f = null;
             for (int a = 0; a < draws && f == null; a++) {
                 FuzzScenario sc = FuzzScenario.draw(s, a, which);
