@@ -13,8 +13,9 @@ import java.util.concurrent.TimeUnit;
  * the core's event loop and waited for a bounded time, never for good. A core that is stuck or
  * overloaded then costs the asker {@link CoreNotAnswering} (a sentence saying so) instead of its
  * thread: before, an unbounded wait hung a Prometheus scrape or a closing thread for good (late4
- * review A4). The query stays queued and runs when the core gets to it. On the core thread itself
- * a query runs at once.
+ * review A4). The query stays queued and runs when the core gets to it; a question asked again
+ * and again (status) goes through {@link SharedQuestion} so that at most one of it waits there. On
+ * the core thread itself a query runs at once.
  */
 final class CoreQueries {
     private final String pager;
@@ -34,7 +35,16 @@ final class CoreQueries {
                 throw new IllegalStateException(e);
             }
         }
-        CompletableFuture<T> result = submit(query);
+        return await(submit(query), within);
+    }
+
+    /** Whether the caller is the core thread (a query there runs at once, not queued behind itself). */
+    boolean onCore() {
+        return loop.inEventLoop();
+    }
+
+    /** Waits at most {@code within} for a query already put on the core; throws CoreNotAnswering after that. */
+    <T> T await(CompletableFuture<T> result, Duration within) {
         try {
             return result.get(within.toNanos(), TimeUnit.NANOSECONDS);
         } catch (java.util.concurrent.TimeoutException e) {

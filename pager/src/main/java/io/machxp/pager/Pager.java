@@ -76,6 +76,8 @@ public final class Pager implements AutoCloseable {
     /** Questions to the core thread from other threads, each waited for a bounded time. */
     private final CoreQueries queries;
     private final RecordGauges recordGauges;
+    /** The status snapshot, one query in flight shared by all askers (late6 review A1). */
+    private final SharedQuestion<io.machxp.proto.admin.PagerStatusReply> statusQuestion;
     /**
      * With a store whose I/O may block (on disk, or a library backend): the thread that writes it
      * (each write forced to the disk), so that the core's thread never waits for a disk; in
@@ -188,6 +190,7 @@ public final class Pager implements AutoCloseable {
                         .withAnswerDeadline(config.answerDeadlineNanos()));
         this.queries = new CoreQueries(config.name(), loop);
         this.recordGauges = new RecordGauges(config.name(), queries, core::recordCounts);
+        this.statusQuestion = new SharedQuestion<>(queries, core::status);
         xp.attach(core, loop);
         xp.timeHandling(PagerMetrics.bind(meters, config.name(), stats, this, loop, store));
         RequestReadBudget reads = new RequestReadBudget(loop, RequestReadBudget.DEFAULT_MAX_READING,
@@ -383,9 +386,11 @@ public final class Pager implements AutoCloseable {
      * What machxp status shows, asked of the core thread and waited for at most {@code within};
      * throws {@link CoreNotAnswering} after that. The admin service and the live view's ticks use
      * this one: a thread that waits for the core without a bound waits for good when the core is stuck.
+     * All callers share the one snapshot still in flight ({@link SharedQuestion}): a stuck core holds
+     * at most one, however often it is asked.
      */
     public io.machxp.proto.admin.PagerStatusReply status(java.time.Duration within) {
-        return queries.ask(core::status, within);
+        return statusQuestion.ask(within);
     }
 
     /** Kernels connected now (asks the core thread; CoreNotAnswering after {@link #ADMIN_ANSWER}). */
