@@ -214,7 +214,7 @@ public final class Pager implements AutoCloseable {
                 .keepAliveTimeout(pingTimeoutNanos(config.lease()), java.util.concurrent.TimeUnit.NANOSECONDS)
                 .addService(io.grpc.ServerInterceptors.intercept(xp, new KernelsOnly()))
                 // The limit above is server-wide; the calls of the other services are bounded here too.
-                .addService(io.grpc.ServerInterceptors.intercept(new PagerAdminService(stats, () -> status(ADMIN_ANSWER)), reads))
+                .addService(io.grpc.ServerInterceptors.intercept(new PagerAdminService(stats, () -> status(answerWithin)), reads))
                 .addService(io.grpc.ServerInterceptors.intercept(health.getHealthService(), reads))
                 .build();
         health.setStatus("", io.grpc.health.v1.HealthCheckResponse.ServingStatus.NOT_SERVING);
@@ -371,7 +371,7 @@ public final class Pager implements AutoCloseable {
 
     /** What machxp status shows (asks the core thread, waits at most {@link #ADMIN_ANSWER}). */
     public io.machxp.proto.admin.PagerStatusReply status() {
-        return status(ADMIN_ANSWER);
+        return status(answerWithin);
     }
 
     /**
@@ -381,6 +381,21 @@ public final class Pager implements AutoCloseable {
      * {@link CoreNotAnswering}; close goes on without the answer).
      */
     public static final java.time.Duration ADMIN_ANSWER = java.time.Duration.ofSeconds(5);
+
+    /** {@link #ADMIN_ANSWER} here; shorter in tests ({@link #bounds}). */
+    private volatile java.time.Duration answerWithin = ADMIN_ANSWER;
+
+    /**
+     * Sets this pager's bounds on waiting for its core thread: {@code answer} for the questions
+     * {@link #ADMIN_ANSWER} bounds and for the server's shutdown at close, {@code gauges} for a
+     * scrape's record counts ({@link RecordGauges#WAIT}). For tests, which so need not wait out real
+     * seconds on a stuck core (late6 review A5).
+     */
+    Pager bounds(java.time.Duration answer, java.time.Duration gauges) {
+        this.answerWithin = answer;
+        recordGauges.waitAtMost(gauges);
+        return this;
+    }
 
     /**
      * What machxp status shows, asked of the core thread and waited for at most {@code within};
@@ -395,7 +410,7 @@ public final class Pager implements AutoCloseable {
 
     /** Kernels connected now (asks the core thread; CoreNotAnswering after {@link #ADMIN_ANSWER}). */
     public List<String> kernels() {
-        return queries.ask(() -> core.kernels(), ADMIN_ANSWER);
+        return queries.ask(() -> core.kernels(), answerWithin);
     }
 
     /** Publishes this pager's meters (see {@link PagerMetrics}) to {@code registry}, e.g. Prometheus's. */
@@ -420,13 +435,13 @@ public final class Pager implements AutoCloseable {
         queries.ask(() -> {
             core.supplyPrecious(on);
             return null;
-        }, ADMIN_ANSWER);
+        }, answerWithin);
         return this;
     }
 
     /** The kernel holding a futex now, or null (asks the core thread; CoreNotAnswering after {@link #ADMIN_ANSWER}). */
     public String holderOf(String object, long offset) {
-        return queries.ask(() -> core.holderOf(object, offset), ADMIN_ANSWER);
+        return queries.ask(() -> core.holderOf(object, offset), answerWithin);
     }
 
     /**
@@ -505,10 +520,10 @@ public final class Pager implements AutoCloseable {
         stopping.setDaemon(true);
         stopping.start();
         try {
-            stopping.join(5_000);
+            stopping.join(answerWithin.toMillis());
             if (stopping.isAlive()) {
-                log.error("pager {}: its server did not close its connections in 5 s (the core thread does not "
-                        + "answer); closing the rest without them", config.name());
+                log.error("pager {}: its server did not close its connections in {} ms (the core thread is "
+                        + "overloaded or stuck); closing the rest without them", config.name(), answerWithin.toMillis());
                 return;
             }
             server.awaitTermination(5, TimeUnit.SECONDS);
@@ -576,7 +591,7 @@ public final class Pager implements AutoCloseable {
      */
     private <T> T closeAsk(java.util.concurrent.Callable<T> query, String what) {
         try {
-            return queries.ask(query, ADMIN_ANSWER);
+            return queries.ask(query, answerWithin);
         } catch (RuntimeException e) {
             log.error("pager {}: closing without {}: {}", config.name(), what, e.getMessage());
             return null;

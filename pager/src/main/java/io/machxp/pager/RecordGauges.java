@@ -26,6 +26,8 @@ final class RecordGauges {
     private final String pager;
     private final CoreQueries core;
     private final Supplier<Map<String, Integer>> counts;
+    /** How long a scrape waits: {@link #WAIT}, shorter in tests ({@link Pager#bounds}). */
+    private volatile Duration wait = WAIT;
     /** The query last put on the core, answered or not; guarded by this. */
     private CompletableFuture<Map<String, Integer>> asking;
     /** Whether {@link #asking} already went unanswered for a whole wait (one WARN, no more waits); guarded by this. */
@@ -38,11 +40,17 @@ final class RecordGauges {
         this.counts = counts;
     }
 
+    /** Sets how long a scrape waits for the core (tests: short bounds instead of real seconds). */
+    void waitAtMost(Duration within) {
+        this.wait = within;
+    }
+
     /** The record count of {@code kind}; NaN when the pager is closed or its core did not answer within {@link #WAIT}. */
     double count(String kind) {
         if (core.closed()) {
             return Double.NaN;
         }
+        Duration within = wait;
         CompletableFuture<Map<String, Integer>> query;
         synchronized (this) {
             if (asking == null || asking.isDone()) {
@@ -54,14 +62,14 @@ final class RecordGauges {
             query = asking;
         }
         try {
-            Integer n = query.get(WAIT.toNanos(), TimeUnit.NANOSECONDS).get(kind);
+            Integer n = query.get(within.toNanos(), TimeUnit.NANOSECONDS).get(kind);
             return n == null ? Double.NaN : n;
         } catch (java.util.concurrent.TimeoutException e) {
             synchronized (this) {
                 if (query == asking && !stalled) {
                     stalled = true;
                     log.warn("{}; the gauges of its record counts (machxp.pages.resident, machxp.futex.records) "
-                            + "read NaN until it does", new CoreNotAnswering(pager, WAIT).getMessage());
+                            + "read NaN until it does", new CoreNotAnswering(pager, within).getMessage());
                 }
             }
             return Double.NaN;
