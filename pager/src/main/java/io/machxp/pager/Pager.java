@@ -382,17 +382,30 @@ public final class Pager implements AutoCloseable {
      */
     public static final java.time.Duration ADMIN_ANSWER = java.time.Duration.ofSeconds(5);
 
+    /**
+     * How long {@link #close} waits for the core thread to retry the page store's failed writes, count
+     * those still not written and close the store. Longer than {@link #ADMIN_ANSWER}: a core busy for
+     * more than 5 s is not stuck, and at shutdown losing writes the kernels were told are stored is
+     * worse than waiting (late6 review A7: before, 5 s, after which close skipped the retry and left
+     * the store's close queued).
+     */
+    public static final java.time.Duration STORE_CLOSE_ANSWER = java.time.Duration.ofSeconds(60);
+
     /** {@link #ADMIN_ANSWER} here; shorter in tests ({@link #bounds}). */
     private volatile java.time.Duration answerWithin = ADMIN_ANSWER;
+    /** {@link #STORE_CLOSE_ANSWER} here; shorter in tests ({@link #bounds}). */
+    private volatile java.time.Duration storeCloseWithin = STORE_CLOSE_ANSWER;
 
     /**
      * Sets this pager's bounds on waiting for its core thread: {@code answer} for the questions
      * {@link #ADMIN_ANSWER} bounds and for the server's shutdown at close, {@code gauges} for a
-     * scrape's record counts ({@link RecordGauges#WAIT}). For tests, which so need not wait out real
+     * scrape's record counts ({@link RecordGauges#WAIT}), {@code storeClose} for close's questions
+     * about the page store ({@link #STORE_CLOSE_ANSWER}). For tests, which so need not wait out real
      * seconds on a stuck core (late6 review A5).
      */
-    Pager bounds(java.time.Duration answer, java.time.Duration gauges) {
+    Pager bounds(java.time.Duration answer, java.time.Duration gauges, java.time.Duration storeClose) {
         this.answerWithin = answer;
+        this.storeCloseWithin = storeClose;
         recordGauges.waitAtMost(gauges);
         return this;
     }
@@ -532,69 +545,8 @@ public final class Pager implements AutoCloseable {
         }
     }
 
-    /** Drains the store's writes, then closes it on the core thread. */
+    /** Drains the store's writes, retries the failed ones, then closes the store on the core thread ({@link StoreClose}). */
     private void closeStore() {
-        if (pageEffects != null) {
-            try {
-                if (!pageEffects.drain(5)) {
-                    log.error("pager {}: the page store's reads did not finish in 5 s; closing it anyway",
-                            config.name());
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
-        boolean answering = !loop.isShuttingDown() && closeAsk(() -> {
-            core.retryFailedStoreWrites(); // a write that failed is tried once more before the store closes
-            return true;
-        }, "retrying the page store's failed writes") != null;
-        if (storeThread != null) {
-            storeThread.shutdown(); // the writes submitted so far are done first
-            try {
-                if (!storeThread.awaitTermination(30, TimeUnit.SECONDS)) {
-                    log.error("pager {}: the page store's writes did not finish in 30 s; closing it anyway",
-                            config.name());
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
-        Integer lost = answering ? closeAsk(core::unwrittenPages, "counting the pages not written") : null;
-        if (lost != null && lost > 0) {
-            log.error("pager {}: {} pages the page store failed to write are lost with this pager (the kernels "
-                    + "that returned them were never told they were stored); free space on the store's disk "
-                    + "before the next start", config.name(), lost);
-        }
-        if (loop.inEventLoop() || loop.isShuttingDown()) {
-            store.close();
-            return;
-        }
-        if (!answering) {
-            try {
-                loop.execute(store::close); // when the core gets to it, if it does before the loop ends
-            } catch (java.util.concurrent.RejectedExecutionException ended) {
-                // the loop ended meanwhile
-            }
-            return;
-        }
-        try {
-            loop.submit(store::close).await(5, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    /**
-     * One of close's questions to the core, waited for at most {@link #ADMIN_ANSWER}; null, with an
-     * ERROR saying what close goes on without, when the core does not answer (it is stuck: close
-     * must not hang with it; before, it waited for good), the query failed, or the loop has ended.
-     */
-    private <T> T closeAsk(java.util.concurrent.Callable<T> query, String what) {
-        try {
-            return queries.ask(query, answerWithin);
-        } catch (RuntimeException e) {
-            log.error("pager {}: closing without {}: {}", config.name(), what, e.getMessage());
-            return null;
-        }
+        new StoreClose(config.name(), loop, core, queries, store, storeThread, pageEffects).close(storeCloseWithin);
     }
 }

@@ -35,7 +35,7 @@ class StuckCoreQueriesTest {
         CountDownLatch unstick = new CountDownLatch(1);
         boolean closed = false;
         Pager pager = Pager.start(PagerConfig.loopback(Map.of("obj", 4096L)).withLease(Duration.ZERO))
-                .bounds(BOUND, BOUND);
+                .bounds(BOUND, BOUND, BOUND);
         try {
             SimpleMeterRegistry registry = new SimpleMeterRegistry();
             pager.publishMetricsTo(registry);
