@@ -17,7 +17,8 @@ import org.junit.jupiter.api.Timeout;
 /**
  * docs/multi-pager.md, "Kernel ids and TIDs", "OWNER_DIED ... per pager" and "Priority
  * inheritance and deadlock probes across pagers", over real gRPC: futex "z" in object "zero"
- * (pager 0) and futex "o" in object "one" (pager 1), used from several kernels.
+ * (pager 0) and futex "o" in object "one" (pager 1), used from several kernels. Calls that wait
+ * run on {@link OwnThreads} (several wait at once; the common pool may have one worker).
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class FutexesAcrossPagersOverGrpcTest {
@@ -72,7 +73,7 @@ class FutexesAcrossPagersOverGrpcTest {
             ThreadClient u = tb.threadCreate();
             t.lockFutex(z);
             u.lockFutex(oAtB);
-            CompletableFuture<Void> tWaits = CompletableFuture.runAsync(() -> t.lockFutex(o));
+            CompletableFuture<Void> tWaits = OwnThreads.run(() -> t.lockFutex(o));
             await().atMost(Duration.ofSeconds(20)).until(() -> waiters(cluster, 1, TwoPagers.ONE) == 1);
 
             MachxpException closing = org.assertj.core.api.Assertions.catchThrowableOfType(
@@ -112,14 +113,14 @@ class FutexesAcrossPagersOverGrpcTest {
             t3.lockFutex(z + second);
             t2.lockFutex(oAtB);
             t4.lockFutex(oAtB + second);
-            CompletableFuture<Void> w1 = CompletableFuture.runAsync(() -> t1.lockFutex(o));
+            CompletableFuture<Void> w1 = OwnThreads.run(() -> t1.lockFutex(o));
             await().atMost(Duration.ofSeconds(20)).until(() -> waiters(cluster, 1, TwoPagers.ONE) == 1);
-            CompletableFuture<Void> w2 = CompletableFuture.runAsync(() -> t2.lockFutex(zAtB + second));
+            CompletableFuture<Void> w2 = OwnThreads.run(() -> t2.lockFutex(zAtB + second));
             await().atMost(Duration.ofSeconds(20)).until(() -> waiters(cluster, 0, TwoPagers.ZERO, second) == 1);
-            CompletableFuture<Void> w3 = CompletableFuture.runAsync(() -> t3.lockFutex(o + second));
+            CompletableFuture<Void> w3 = OwnThreads.run(() -> t3.lockFutex(o + second));
             await().atMost(Duration.ofSeconds(20)).until(() -> waiters(cluster, 1, TwoPagers.ONE, second) == 1);
 
-            CompletableFuture<Throwable> closing = CompletableFuture.supplyAsync(() -> {
+            CompletableFuture<Throwable> closing = OwnThreads.supply(() -> {
                 try {
                     t4.lockFutex(zAtB);
                     return null;
@@ -163,9 +164,9 @@ class FutexesAcrossPagersOverGrpcTest {
             long oAtC = tc.vmMap(TwoPagers.ONE);
             low.lockFutex(zAtA);
             mid.lockFutex(oAtB);
-            CompletableFuture<?> midWaits = CompletableFuture.runAsync(() -> mid.lockFutex(zAtB));
+            CompletableFuture<?> midWaits = OwnThreads.run(() -> mid.lockFutex(zAtB));
             await().atMost(Duration.ofSeconds(20)).until(() -> waiters(cluster, 0, TwoPagers.ZERO) == 1);
-            CompletableFuture<?> highWaits = CompletableFuture.runAsync(() -> high.lockFutex(oAtC));
+            CompletableFuture<?> highWaits = OwnThreads.run(() -> high.lockFutex(oAtC));
 
             await().atMost(Duration.ofSeconds(20)).until(() -> priority(cluster.kernel(1), mid.tid()) == 90);
             await().atMost(Duration.ofSeconds(20)).until(() -> priority(cluster.kernel(0), low.tid()) == 90);
