@@ -10,7 +10,8 @@ import java.nio.ByteOrder;
  * {@code i} of the page being bits {@code 8*(i%8)..} of word {@code i/8}, as on the little-endian
  * machine the task interface describes (a 4- or 8-byte word at an aligned offset is what a task
  * reads there). The conversions to and from bytes (a pager's data, a task's {@code vm_read} /
- * {@code vm_write}, a shared-memory slot) and the core's plain word reads and writes are here.
+ * {@code vm_write}, a shared-memory slot) and the core's word reads and writes are here (plain,
+ * but for an aligned 4-byte store: a CAS of its 8-byte word, see {@link #putInt(long[], int, int)}).
  *
  * <h2>Why words, not bytes</h2>
  * In-process tasks read and write a mapped page atomically, a word at a time ({@link PageMapping},
@@ -91,11 +92,22 @@ public final class PageContents {
         return (int) getBytes(words, at, 4);
     }
 
-    /** Sets the little-endian 4-byte word at {@code at}. */
+    /**
+     * Sets the little-endian 4-byte word at {@code at}. An aligned one is a CAS of its 8-byte word:
+     * the core stores futex words (PageWords) while the page may be mapped writable to in-process
+     * tasks, whose writes to the other half are CASes of the whole word ({@link VmPage#writeMapped});
+     * a plain read-modify-write would put that half back as it was before such a write.
+     */
     public static void putInt(long[] words, int at, int value) {
         if ((at & 3) == 0) {
+            int i = at >>> 3;
             int shift = (at & 4) << 3;
-            words[at >>> 3] = (words[at >>> 3] & ~(0xFFFF_FFFFL << shift)) | ((value & 0xFFFF_FFFFL) << shift);
+            long keep = ~(0xFFFF_FFFFL << shift);
+            long bits = (value & 0xFFFF_FFFFL) << shift;
+            long v;
+            do {
+                v = (long) WORDS.getVolatile(words, i);
+            } while (!WORDS.compareAndSet(words, i, v, (v & keep) | bits));
         } else {
             putBytes(words, at, 4, value);
         }

@@ -89,4 +89,40 @@ class PageContentsTest {
     void aPageIsAWholeNumberOfWords() {
         assertThatThrownBy(() -> PageContents.of(new byte[12])).isInstanceOf(IllegalArgumentException.class);
     }
+
+    /**
+     * The core stores a futex's 4-byte word (PageWords: a waiter's WAITERS bit, OWNER_DIED) while
+     * the page may be mapped writable to in-process tasks, whose writes to the other half of the
+     * same 8-byte word are CASes of the whole word (VmPage#writeMapped). The store must not put
+     * back the other half as it was before such a write: each of the task's writes here finds its
+     * previous one still there.
+     */
+    @Test
+    void aFourByteStoreKeepsAMappedWriteToTheOtherHalfOfItsWord() throws Exception {
+        long[] w = new long[2];
+        int writes = 2_000_000;
+        java.util.concurrent.atomic.AtomicInteger lost = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread task = new Thread(() -> {
+            for (int i = 1; i <= writes; i++) {
+                while (true) { // as VmPage#writeMapped: the task's 4 bytes at offset 12, merged into word 1
+                    long v = (long) PageContents.WORDS.getVolatile(w, 1);
+                    if ((int) (v >>> 32) != i - 1) {
+                        lost.incrementAndGet();
+                    }
+                    if (PageContents.WORDS.compareAndSet(w, 1, v, (v & 0xFFFF_FFFFL) | ((long) i << 32))) {
+                        break;
+                    }
+                }
+            }
+            done.set(true);
+        });
+        task.start();
+        for (int word = 0; !done.get(); word++) {
+            PageContents.putInt(w, 8, word); // the core's futex word at offset 8
+        }
+        task.join();
+        assertThat(lost.get()).as("task writes the core's stores undid").isZero();
+        assertThat(PageContents.getInt(w, 12)).isEqualTo(writes);
+    }
 }
