@@ -7,8 +7,9 @@ import java.nio.ByteOrder;
 
 /**
  * Words in page contents: little-endian, as the task interface documents. A page's own contents
- * are words ({@link PageContents}); byte arrays are copies (a pager's data, a task's). Plain access
- * only (a byte-array view supports nothing else on JDK 22 and later). Core thread only.
+ * are words ({@link PageContents}); byte arrays are copies (a pager's data, a task's). The byte-array
+ * views here are plain access only (a byte-array view supports nothing else on JDK 22 and later);
+ * the atomic accesses to a page's words are {@link PageContents}'s. Core thread only.
  */
 final class PageBytes {
     private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);

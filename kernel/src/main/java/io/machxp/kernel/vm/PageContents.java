@@ -78,7 +78,12 @@ public final class PageContents {
         return (byte) (words[at >>> 3] >>> ((at & 7) << 3));
     }
 
-    /** Sets byte {@code at} of the page. */
+    /**
+     * Sets byte {@code at} of the page: a plain read-modify-write of its 8-byte word, so only for a
+     * page no task has mapped writable meanwhile (every caller unmaps first: KernelMemory), else a
+     * task's store to another byte of that word could be undone. An aligned 4-byte store that may
+     * race a mapped task goes through {@link #putInt}, a CAS of its word.
+     */
     public static void putByte(long[] words, int at, byte b) {
         int shift = (at & 7) << 3;
         words[at >>> 3] = (words[at >>> 3] & ~(0xFFL << shift)) | ((b & 0xFFL) << shift);
@@ -157,7 +162,11 @@ public final class PageContents {
         }
     }
 
-    /** Copies {@code length} bytes of {@code in} from {@code at} into the page at {@code from} (plain stores). */
+    /**
+     * Copies {@code length} bytes of {@code in} from {@code at} into the page at {@code from}: plain
+     * stores, whole words for the middle and {@link #putByte} at an unaligned head or tail, so for a
+     * page no task has mapped writable meanwhile (as {@link #putByte}).
+     */
     public static void copyIn(byte[] in, int at, long[] words, int from, int length) {
         int head = Math.min(length, (8 - (from & 7)) & 7);
         for (int i = 0; i < head; i++) {
