@@ -195,7 +195,7 @@ final class AnswerDeadlines {
         }
         FutexKey key = f.key;
         long asked = f.tryAskedNanos;
-        s.owed.tryAsked(asked, () -> {
+        s.owed.tryAsked(asked, key, () -> {
             FutexRecord now = futexes.record(key.object(), key.offset());
             return now != null && now.holder == s && now.tryAsked && now.tryAskedNanos == asked && s.held.contains(key);
         }, () -> "a memory_object_relinquish_futex (try) for " + PagerFutexes.describe(key));

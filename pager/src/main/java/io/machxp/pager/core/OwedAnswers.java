@@ -1,5 +1,6 @@
 package io.machxp.pager.core;
 
+import io.machxp.pager.futex.FutexKey;
 import java.util.Comparator;
 import java.util.PriorityQueue;
 import java.util.concurrent.atomic.LongAdder;
@@ -38,31 +39,33 @@ import java.util.function.Supplier;
  * any order, so each queue is a heap on (askedNanos, order). The oldest asked is also the oldest
  * sent ({@link AnswerDeadlines#sentAt} never decreases with the asking time). {@code order} for
  * pages is the record's creation number (the page table's order, which the walk this replaces
- * took among equal times); for futexes, the order of asking.
+ * took among equal times, which a restore remakes in the same order); for futexes, the futex's key
+ * (object, then offset), since a restore re-asks them in a hash map's order (tries asked at one
+ * instant: any order is as true, but every replica must name the same one).
  */
 final class OwedAnswers {
     /** Stale entries kept at most, past twice the entries left at the last sweep. */
     static final int SLACK = 64;
 
-    /** One request asked of the session. */
-    record Request(long askedNanos, long order, BooleanSupplier stillOwed, Supplier<String> what) {}
+    /** One request asked of the session; {@code futex} is null for a page's. */
+    record Request(long askedNanos, long order, FutexKey futex, BooleanSupplier stillOwed, Supplier<String> what) {}
 
+    private static final Comparator<FutexKey> BY_KEY = Comparator.comparing(FutexKey::object)
+            .thenComparingLong(FutexKey::offset);
     private static final Comparator<Request> OLDEST = Comparator.comparingLong(Request::askedNanos)
-            .thenComparingLong(Request::order);
+            .thenComparingLong(Request::order)
+            .thenComparing(Request::futex, Comparator.nullsFirst(BY_KEY));
 
     private final Queue pages = new Queue();
     private final Queue tries = new Queue();
-    /** The order of the tries asked, for equal asking times. */
-    private long triesAsked;
-
     /** A page operation's lock_request with reply, asked at {@code askedNanos}. */
     void pageAsked(long askedNanos, long order, BooleanSupplier stillOwed, Supplier<String> what) {
-        pages.add(new Request(askedNanos, order, stillOwed, what));
+        pages.add(new Request(askedNanos, order, null, stillOwed, what));
     }
 
-    /** A relinquish_futex(try) asked at {@code askedNanos}. */
-    void tryAsked(long askedNanos, BooleanSupplier stillOwed, Supplier<String> what) {
-        tries.add(new Request(askedNanos, triesAsked++, stillOwed, what));
+    /** A relinquish_futex(try) of {@code futex} asked at {@code askedNanos}; ties go by the key. */
+    void tryAsked(long askedNanos, FutexKey futex, BooleanSupplier stillOwed, Supplier<String> what) {
+        tries.add(new Request(askedNanos, 0, futex, stillOwed, what));
     }
 
     /** The oldest page lock_request still owed, or null; {@code examined} counts the entries looked at. */
