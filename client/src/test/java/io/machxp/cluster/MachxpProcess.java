@@ -27,6 +27,8 @@ public final class MachxpProcess implements AutoCloseable {
     private final CompletableFuture<Integer> port = new CompletableFuture<>();
     private final CompletableFuture<Void> warm = new CompletableFuture<>();
     private final List<String> output = new ArrayList<>();
+    /** Its output ended (guarded by {@link #output}). */
+    private boolean ended;
 
     private MachxpProcess(String name, Process process) {
         this.name = name;
@@ -89,6 +91,7 @@ public final class MachxpProcess implements AutoCloseable {
             for (String line; (line = in.readLine()) != null; ) {
                 synchronized (output) {
                     output.add(line);
+                    output.notifyAll();
                 }
                 if (line.equals(WarmStart.WARM)) {
                     warm.complete(null);
@@ -100,6 +103,10 @@ public final class MachxpProcess implements AutoCloseable {
             }
         } catch (IOException e) {
             // the process is gone
+        }
+        synchronized (output) {
+            ended = true;
+            output.notifyAll();
         }
         port.completeExceptionally(new IllegalStateException(name + " ended before it listened:\n" + output()));
         warm.completeExceptionally(new IllegalStateException(name + " ended before it was warm:\n" + output()));
@@ -137,6 +144,36 @@ public final class MachxpProcess implements AutoCloseable {
     public String output() {
         synchronized (output) {
             return String.join("\n", output);
+        }
+    }
+
+    /** The lines of output so far: a mark for {@link #outputFrom}. */
+    public int lines() {
+        synchronized (output) {
+            return output.size();
+        }
+    }
+
+    /** The output from line {@code mark} ({@link #lines}) on. */
+    public String outputFrom(int mark) {
+        synchronized (output) {
+            return String.join("\n", output.subList(mark, output.size()));
+        }
+    }
+
+    /**
+     * The output from line {@code mark} on, once {@code pattern} is found in it, or once the output
+     * ends or {@code seconds} have passed without it (a deadline, not a figure: the output is read
+     * by a thread of its own, so a line the process wrote may reach it a little later).
+     */
+    public String awaitOutputFrom(int mark, Pattern pattern, long seconds) throws InterruptedException {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        synchronized (output) {
+            for (long left = end - System.nanoTime(); !ended && left > 0
+                    && !pattern.matcher(outputFrom(mark)).find(); left = end - System.nanoTime()) {
+                TimeUnit.NANOSECONDS.timedWait(output, left);
+            }
+            return outputFrom(mark);
         }
     }
 
