@@ -20,7 +20,7 @@ import java.nio.file.StandardOpenOption;
  * re-takes a lock from its own node), and the counter of {@code --data shared}. This is the
  * checker's instrument, not part of any system under test.
  * <pre>
- *   words: header (8, then per node its finished workers: 64) | occupancy per lock | last acquisition per lock | claims per lock | counter per lock
+ *   words: header (8: ready, begin, end, completed, sequence, failed, 2 spare; then per node its finished workers: 64) | occupancy per lock | last acquisition per lock | claims per lock | counter per lock
  * </pre> Aligned 8-byte words through a byte-buffer VarHandle: atomic across
  * processes on a mapped file. Direct memory in one JVM too: from JDK 22 on, a byte-buffer view
  * allows atomic access only on direct buffers (a heap buffer's array is 1-aligned).
@@ -32,6 +32,8 @@ public final class Board {
     private static final int END = 2;
     private static final int COMPLETED = 3;
     private static final int SEQUENCE = 4;
+    /** Non-zero once a worker failed: strict alternation's waiters stop (no node may hand them a lock). */
+    private static final int FAILED = 5;
     /** Per node, its workers that have finished (words 8 to 71: nodes are below 64). */
     private static final int DONE = 8;
     private static final int HEADER = DONE + 64;
@@ -119,6 +121,16 @@ public final class Board {
     /** A worker of {@code node} has finished its run. */
     public void finished(int node) {
         add(DONE + node, 1);
+    }
+
+    /** A worker failed (its system threw): the run is lost, and workers waiting for a handoff stop. */
+    public void fail() {
+        LONG.setVolatile(words, 8 * FAILED, 1L);
+    }
+
+    /** Whether a worker has failed ({@link #fail}). */
+    public boolean failed() {
+        return get(FAILED) != 0;
     }
 
     /** Whether every worker of every node but {@code node} has finished ({@code threads} per node). */

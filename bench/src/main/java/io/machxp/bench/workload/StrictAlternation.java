@@ -31,8 +31,8 @@ final class StrictAlternation {
 
     /**
      * The next lock of a worker of {@code node}, claimed for the node, waiting while none is
-     * eligible; -1 when the run is over for it ({@code over} says so, or every other node's workers
-     * have finished, so that no lock will ever be handed to this node again).
+     * eligible; -1 when the run is over for it ({@code over} says so, a worker failed, or every other
+     * node's workers have finished, so that no lock will ever be handed to this node again).
      */
     static int next(Board board, BenchOptions o, int node, SplittableRandom random, java.util.function.BooleanSupplier over) {
         for (int idle = 0; ; idle++) {
@@ -40,7 +40,7 @@ final class StrictAlternation {
             if (lock >= 0) {
                 return lock;
             }
-            if (over.getAsBoolean() || board.othersFinished(node, o.nodes(), o.threadsPerNode())) {
+            if (over.getAsBoolean() || board.failed() || board.othersFinished(node, o.nodes(), o.threadsPerNode())) {
                 return -1;
             }
             if (idle < SPINS) {

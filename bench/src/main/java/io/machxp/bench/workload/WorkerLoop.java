@@ -14,7 +14,8 @@ import java.util.concurrent.locks.LockSupport;
  * Only operations that end inside the window are measured; with alternation it counts those whose
  * previous acquirer was another node (handoffs). Its choices come from a generator seeded with (seed, node, thread), so every system
  * sees the same sequence of requests per worker (with alternation, the same rule over the same
- * record of acquisitions; the interleaving is the machine's).
+ * record of acquisitions; the interleaving is the machine's). A worker whose system throws releases
+ * its claim and marks the board failed, so that no other worker waits for it; the run reports the failure.
  */
 public final class WorkerLoop {
     private WorkerLoop() {}
@@ -24,6 +25,9 @@ public final class WorkerLoop {
             throws Exception {
         try {
             return loop(system, board, o, node, thread);
+        } catch (Throwable e) {
+            board.fail(); // before finished: a waiter that sees this worker finished sees the failure too
+            throw e;
         } finally {
             board.finished(node);
         }
@@ -58,7 +62,14 @@ public final class WorkerLoop {
             }
             boolean write = random.nextDouble() < o.writes();
             long t0 = System.nanoTime();
-            system.lock(lock);
+            try {
+                system.lock(lock);
+            } catch (Throwable e) {
+                if (alternation) {
+                    board.unclaim(lock, node); // not acquired: the claim must not outlive this worker
+                }
+                throw e;
+            }
             long waited = System.nanoTime() - t0;
             int before = -1;
             if (alternation) {

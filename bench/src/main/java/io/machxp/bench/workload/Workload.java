@@ -37,6 +37,7 @@ public final class Workload extends Run {
                         nodeStats.add(WorkerLoop.run(client, b, options, n, index));
                     } catch (Throwable e) {
                         failure.compareAndSet(null, e);
+                        b.fail(); // also when the client could not be made: no worker waits for this one
                     }
                 }, "bench-" + service.name() + "-" + n + "-" + t);
                 worker.setDaemon(true);
