@@ -216,7 +216,24 @@ final class RealPlatform implements Platform {
             }
             return Outcome.ok("");
         } catch (MachxpException e) {
-            return new Outcome(e.errno().name(), e.getMessage());
+            Outcome o = new Outcome(e.errno().name(), e.getMessage());
+            if (o.code().equals("ESRCH") && step.kind() != Step.Kind.EXIT && step.kind() != Step.Kind.DIE) {
+                endAtEsrch(t);
+            }
+            return o;
+        }
+    }
+
+    /**
+     * The interpreter ends a thread's program at ESRCH (ScenarioRun); as in sim mode
+     * (SimPlatform.endsAtEsrch) and linux mode (LinuxWorker), the kernel thread ends too, before the
+     * answer: its futexes pass on as at any exit, and a later priority step of it is ESRCH.
+     */
+    private static void endAtEsrch(ThreadClient t) {
+        try {
+            t.terminate();
+        } catch (RuntimeException gone) {
+            // gone already (its task died) or the kernel refused: the program ends either way
         }
     }
 

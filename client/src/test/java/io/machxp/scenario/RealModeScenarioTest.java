@@ -42,6 +42,35 @@ class RealModeScenarioTest {
               - {name: X, kernel: A, start: 2000ms, program: [{lock: n, expect: ENOTRECOVERABLE}]}
             """;
 
+    /**
+     * X locks a word holding the TID of no thread and is answered ESRCH: its program ends there, and
+     * so does its kernel thread, as in sim and linux mode; Z's later priority step of X is ESRCH and
+     * X is never boosted. Z starts well after X's answer, so a slow machine does not change the story.
+     */
+    static final String ENDED_AT_ESRCH = """
+            name: a thread answered ESRCH ends, real mode
+            kernels: [{name: A}]
+            words: {d: {offset: 0}}
+            threads:
+              - {name: W, priority: 20, program: [{write: d, value: 536870912}]}
+              - {name: X, priority: 30, start: 300ms, program: [{lock: d, expect: ESRCH}]}
+              - {name: Z, priority: 50, start: 1500ms, program: [{priority: 60, of: X}]}
+            expect:
+              - {thread: X, neverBoosted: true}
+            """;
+
+    @Test
+    void aThreadAnsweredEsrchEndsInItsKernelAsInSim() {
+        Scenario s = ScenarioParser.parse(ENDED_AT_ESRCH, "ended-at-esrch.yaml");
+        ScenarioResult sim = ScenarioRun.sim(s, 1, true);
+        assertThat(sim.passed()).as(Timeline.text(sim, false)).isTrue();
+        ScenarioResult r = ScenarioRun.real(s, true);
+        assertThat(r.stepFailures()).as(Timeline.text(r, false)).isEmpty();
+        assertThat(r.passed()).as(Timeline.text(r, false)).isTrue();
+        assertThat(r.outcomes()).filteredOn(o -> o.thread().equals("Z") && o.kind() == Step.Kind.PRIORITY)
+                .as(Timeline.text(r, false)).singleElement().satisfies(o -> assertThat(o.code()).isEqualTo("ESRCH"));
+    }
+
     @Test
     void priorityInheritanceCrossesKernelsOverGrpc() {
         ScenarioResult r = ScenarioRun.real(ScenarioParser.parse(INVERSION, "inversion.yaml"), true);
