@@ -3,7 +3,6 @@ package io.machxp.pager.net;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.grpc.Status;
-import io.grpc.stub.ServerCallStreamObserver;
 import io.machxp.pager.core.PagerStats;
 import io.machxp.proto.admin.PagerStatusReply;
 import io.machxp.proto.admin.PagerStatusRequest;
@@ -85,7 +84,7 @@ class StatusBacklogTest {
     }
 
     /** The server side of a PagerStatus call; the test says when its caller has gone. */
-    private static final class Call extends ServerCallStreamObserver<PagerStatusReply> {
+    private static final class Call extends NoopServerCall<PagerStatusReply> {
         volatile boolean cancelled;
         final CountDownLatch answered = new CountDownLatch(1);
         final List<PagerStatusReply> replies = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -95,29 +94,6 @@ class StatusBacklogTest {
         public boolean isCancelled() {
             return cancelled;
         }
-
-        @Override
-        public void setOnCancelHandler(Runnable handler) {}
-
-        @Override
-        public void setCompression(String compression) {}
-
-        @Override
-        public boolean isReady() {
-            return true;
-        }
-
-        @Override
-        public void setOnReadyHandler(Runnable handler) {}
-
-        @Override
-        public void request(int count) {}
-
-        @Override
-        public void setMessageCompression(boolean enable) {}
-
-        @Override
-        public void disableAutoInboundFlowControl() {}
 
         @Override
         public void onNext(PagerStatusReply value) {

@@ -2,7 +2,6 @@ package io.machxp.pager.net;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.grpc.stub.ServerCallStreamObserver;
 import io.machxp.pager.watch.XpTrace;
 import io.machxp.proto.admin.PagerStatisticsReply;
 import io.machxp.proto.admin.PagerStatusReply;
@@ -96,7 +95,7 @@ class WatchCancelWhileAskingTest {
     }
 
     /** The server side of a PagerWatch call, always ready, whose cancel handler the test runs. */
-    private static final class FakeCall extends ServerCallStreamObserver<PagerWatchEvent> {
+    private static final class FakeCall extends NoopServerCall<PagerWatchEvent> {
         final AtomicReference<Runnable> onCancel = new AtomicReference<>();
         final CountDownLatch firstEvent = new CountDownLatch(1);
         final java.util.List<Throwable> errors = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -110,26 +109,6 @@ class WatchCancelWhileAskingTest {
         public void setOnCancelHandler(Runnable handler) {
             onCancel.set(handler);
         }
-
-        @Override
-        public void setCompression(String compression) {}
-
-        @Override
-        public boolean isReady() {
-            return true;
-        }
-
-        @Override
-        public void setOnReadyHandler(Runnable handler) {}
-
-        @Override
-        public void request(int count) {}
-
-        @Override
-        public void setMessageCompression(boolean enable) {}
-
-        @Override
-        public void disableAutoInboundFlowControl() {}
 
         @Override
         public void onNext(PagerWatchEvent value) {

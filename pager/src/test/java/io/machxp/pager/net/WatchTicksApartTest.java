@@ -2,7 +2,6 @@ package io.machxp.pager.net;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.grpc.stub.ServerCallStreamObserver;
 import io.machxp.pager.watch.XpTrace;
 import io.machxp.proto.admin.PagerStatisticsReply;
 import io.machxp.proto.admin.PagerStatusReply;
@@ -73,7 +72,7 @@ class WatchTicksApartTest {
     }
 
     /** The server side of a PagerWatch call, always ready; counts its ticks by the timer's isReady. */
-    private static final class Call extends ServerCallStreamObserver<PagerWatchEvent> {
+    private static final class Call extends NoopServerCall<PagerWatchEvent> {
         final AtomicReference<Runnable> onCancel = new AtomicReference<>();
         final AtomicInteger readyAsked = new AtomicInteger();
         final CountDownLatch ticked = new CountDownLatch(1);
@@ -92,27 +91,12 @@ class WatchTicksApartTest {
         }
 
         @Override
-        public void setCompression(String compression) {}
-
-        @Override
         public boolean isReady() {
             if (readyAsked.incrementAndGet() == 2) {
                 ticked.countDown();
             }
             return true;
         }
-
-        @Override
-        public void setOnReadyHandler(Runnable handler) {}
-
-        @Override
-        public void request(int count) {}
-
-        @Override
-        public void setMessageCompression(boolean enable) {}
-
-        @Override
-        public void disableAutoInboundFlowControl() {}
 
         @Override
         public void onNext(PagerWatchEvent value) {
