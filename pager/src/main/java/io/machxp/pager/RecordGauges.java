@@ -25,19 +25,18 @@ final class RecordGauges {
 
     private final String pager;
     private final CoreQueries core;
-    private final Supplier<Map<String, Integer>> counts;
+    /** The counts' query, one in flight at a time whoever scrapes. */
+    private final SharedQuestion<Map<String, Integer>> counts;
     /** How long a scrape waits: {@link #WAIT}, shorter in tests ({@link Pager#bounds}). */
     private volatile Duration wait = WAIT;
-    /** The query last put on the core, answered or not; guarded by this. */
-    private CompletableFuture<Map<String, Integer>> asking;
-    /** Whether {@link #asking} already went unanswered for a whole wait (one WARN, no more waits); guarded by this. */
-    private boolean stalled;
+    /** The query in flight that already went unanswered for a whole wait (one WARN, no more waits); guarded by this. */
+    private CompletableFuture<Map<String, Integer>> stalled;
 
     /** {@code counts} runs on the core thread. */
     RecordGauges(String pager, CoreQueries core, Supplier<Map<String, Integer>> counts) {
         this.pager = pager;
         this.core = core;
-        this.counts = counts;
+        this.counts = new SharedQuestion<>(core, counts::get);
     }
 
     /** Sets how long a scrape waits for the core (tests: short bounds instead of real seconds). */
@@ -51,23 +50,19 @@ final class RecordGauges {
             return Double.NaN;
         }
         Duration within = wait;
-        CompletableFuture<Map<String, Integer>> query;
+        CompletableFuture<Map<String, Integer>> query = counts.inFlight();
         synchronized (this) {
-            if (asking == null || asking.isDone()) {
-                asking = core.submit(counts::get);
-                stalled = false;
-            } else if (stalled) {
+            if (query == stalled) {
                 return Double.NaN; // the core has not answered the last query yet: no second one behind it
             }
-            query = asking;
         }
         try {
             Integer n = query.get(within.toNanos(), TimeUnit.NANOSECONDS).get(kind);
             return n == null ? Double.NaN : n;
         } catch (java.util.concurrent.TimeoutException e) {
             synchronized (this) {
-                if (query == asking && !stalled) {
-                    stalled = true;
+                if (query != stalled) {
+                    stalled = query;
                     log.warn("{}; the gauges of its record counts (machxp.pages.resident, machxp.futex.records) "
                             + "read NaN until it does", new CoreNotAnswering(pager, within).getMessage());
                 }

@@ -32,13 +32,14 @@ final class SharedQuestion<T> {
         if (core.onCore()) {
             return core.ask(query, within);
         }
-        CompletableFuture<T> q;
-        synchronized (this) {
-            if (asking == null || asking.isDone()) {
-                asking = core.submit(query);
-            }
-            q = asking;
+        return core.await(inFlight(), within);
+    }
+
+    /** The query in flight on the core, shared: put there now if none is (or the last was answered). */
+    synchronized CompletableFuture<T> inFlight() {
+        if (asking == null || asking.isDone()) {
+            asking = core.submit(query);
         }
-        return core.await(q, within);
+        return asking;
     }
 }
