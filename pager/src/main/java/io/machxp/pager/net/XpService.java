@@ -21,7 +21,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * XP over gRPC, pager side: each Connect stream is one kernel session. The server's executor is
  * the pager's core event loop, so every callback here already runs on the core thread, and the
- * core's sends go out on the same thread. A stream the kernel ends cleanly is ended here once what
+ * core's sends go out on the same thread; each stream's messages are taken in turns ({@link StreamTurns}).
+ * A stream the kernel ends cleanly is ended here once what
  * it carried is stored (bounded; see {@link #endOnceStored}).
  */
 public final class XpService extends MemoryObjectPagerGrpc.MemoryObjectPagerImplBase {
@@ -40,6 +41,8 @@ public final class XpService extends MemoryObjectPagerGrpc.MemoryObjectPagerImpl
     private PagerCore core;
     /** The core's thread, for timers and for what must not run inside a call of the core. */
     private ScheduledExecutorService coreLoop;
+    /** The streams' turns on the loop ({@link StreamTurns}): set at attach unless given. */
+    private StreamTurns turns;
     private long nextSessionId = 1;
 
     /** With the default bounds for a kernel that does not read ({@link UnreadLimits#DEFAULT}). */
@@ -60,8 +63,20 @@ public final class XpService extends MemoryObjectPagerGrpc.MemoryObjectPagerImpl
     }
 
     public void attach(PagerCore core, ScheduledExecutorService coreLoop) {
+        attach(core, coreLoop, new StreamTurns(StreamTurns.DEFAULT_MESSAGES_PER_TURN,
+                task -> coreLoop.schedule(task, 0, TimeUnit.NANOSECONDS))); // after the loop's next I/O
+    }
+
+    /** With the streams' turns given (a test's, which decides when the loop's next pass is). */
+    public void attach(PagerCore core, ScheduledExecutorService coreLoop, StreamTurns turns) {
         this.core = core;
         this.coreLoop = coreLoop;
+        this.turns = turns;
+    }
+
+    /** The streams' turns (for the status and tests). */
+    public StreamTurns turns() {
+        return turns;
     }
 
     /**
@@ -256,10 +271,18 @@ public final class XpService extends MemoryObjectPagerGrpc.MemoryObjectPagerImpl
         long sessionId = nextSessionId++;
         KernelOutbox outbox = new KernelOutbox(toKernel);
         streams.put(sessionId, outbox);
+        // The stream's messages are taken in turns, so that no kernel's burst holds the loop
+        // (StreamTurns); a plain observer (a test's) has gRPC's automatic flow control.
+        StreamTurns.Turn turn = null;
         if (toKernel instanceof ServerCallStreamObserver<PagerToKernel> call) {
             call.setOnReadyHandler(outbox::ready); // the kernel reads again: what waits goes
+            turn = turns.open(call);
         }
         core.sessionOpened(sessionId);
+        StreamTurns.Turn taking = turn;
+        if (taking != null) {
+            taking.start(); // within this method, as gRPC's automatic flow control requests the first
+        }
         return new StreamObserver<>() {
             /** The core failed on a message of this session: nothing more of the stream is taken. */
             private boolean failed;
@@ -282,14 +305,23 @@ public final class XpService extends MemoryObjectPagerGrpc.MemoryObjectPagerImpl
                     core.onXp(sessionId, message);
                 } catch (RuntimeException e) {
                     failed = true;
+                    if (taking != null) {
+                        taking.end(); // nothing more of it is taken
+                    }
                     coreFailed(sessionId, message, e);
                     return;
                 }
                 handling.record(System.nanoTime() - started, java.util.concurrent.TimeUnit.NANOSECONDS);
+                if (taking != null) {
+                    taking.taken(); // the next message now, or after the other streams' turns
+                }
             }
 
             @Override
             public void onError(Throwable t) {
+                if (taking != null) {
+                    taking.end();
+                }
                 KernelOutbox out = streams.remove(sessionId);
                 if (out != null) {
                     out.abandon(); // the call is gone: what waited for it goes
@@ -299,6 +331,9 @@ public final class XpService extends MemoryObjectPagerGrpc.MemoryObjectPagerImpl
 
             @Override
             public void onCompleted() {
+                if (taking != null) {
+                    taking.end();
+                }
                 KernelOutbox out = streams.remove(sessionId);
                 String holding = out == null ? null : core.heldAtHalfClose(sessionId);
                 if (holding != null) {
