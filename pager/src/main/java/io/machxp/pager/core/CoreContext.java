@@ -227,6 +227,11 @@ final class CoreContext implements PageOutput {
     }
 
     @Override
+    public void walked(long entries) {
+        stats.walked.add(entries);
+    }
+
+    @Override
     public void answered(KernelSession from, long askedNanos) {
         answers.answered(from, askedNanos);
     }

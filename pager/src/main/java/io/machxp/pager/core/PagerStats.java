@@ -37,6 +37,12 @@ public final class PagerStats {
      * check, whatever the kernel holds ({@link OwedAnswers}); a test's measure of the work.
      */
     final LongAdder owedExamined = new LongAdder();
+    /**
+     * Entries the core looked at in indexes and walks a kernel's message set off, over state that
+     * grows with what kernels hold: a range lock_completed's awaited pages, a terminate's pages
+     * (SessionPages), an ask-back's held futexes ({@link FutexParking}); a test's measure of the work.
+     */
+    final LongAdder walked = new LongAdder();
     final LongAdder fenced = new LongAdder();
     final LongAdder keepalives = new LongAdder();
     final LongAdder kernelsReclaimed = new LongAdder();
@@ -159,6 +165,11 @@ public final class PagerStats {
      */
     public long answersOverdue() {
         return answersOverdue.sum();
+    }
+
+    /** Entries looked at in walks a message set off over what kernels hold ({@link #walked}). */
+    public long walked() {
+        return walked.sum();
     }
 
     /** Entries looked at to find the oldest answer a kernel owes (the work of the answer deadlines' checks). */

@@ -123,6 +123,9 @@ final class PageOperations {
             pages.pruneIfIdle(p);
             return;
         }
+        if (op.requester != null) {
+            pages.sessions.touch(op.requester, p.key); // a terminate finds the request (SessionPages)
+        }
         p.queue.add(op);
         run(p);
         pages.pruneIfIdle(p);
@@ -136,6 +139,7 @@ final class PageOperations {
         if (change == null) {
             return false;
         }
+        pages.sessions.unawait(s, p.key);
         out.answered(s, op.askedNanos);
         boolean wrote = p.writer == s;
         if (change == PageOperation.Change.FLUSH) {
@@ -157,24 +161,26 @@ final class PageOperations {
      */
     void forget(KernelSession s, String object) {
         List<PageRecord> written = new ArrayList<>();
-        for (var it = pages.iterator(); it.hasNext(); ) {
-            PageRecord p = it.next();
-            if (object != null && !p.key.object().equals(object)) {
-                continue;
+        // Only the pages it has to do with (SessionPages), in the table's order: before, every
+        // record of every kernel, at each terminate.
+        List<PageRecord> mine = pages.touchedBy(s, object);
+        out.walked(mine.size());
+        for (PageRecord p : mine) {
+            if (!pages.current(p)) {
+                continue; // pruned while an earlier page of the walk ran
             }
             if (p.writer == s) {
                 written.add(p);
             }
             p.drop(s);
             withdraw(p, s);
-            if (p.current != null) {
-                p.current.awaited.remove(s);
+            if (p.current != null && p.current.awaited.remove(s) != null) {
+                pages.sessions.unawait(s, p.key);
             }
             run(p);
-            if (p.idle()) {
-                it.remove();
-            }
+            pages.pruneIfIdle(p);
         }
+        pages.sessions.untouch(s, object);
         // told in the order of object and offset, the same on every replica (the table's is not)
         written.sort(java.util.Comparator.comparing((PageRecord p) -> p.key.object()).thenComparingLong(PageRecord::offset));
         written.forEach(this::writerGone);
@@ -185,13 +191,12 @@ final class PageOperations {
      * requests go, and one in progress is no longer answered to it, so others do not wait for it.
      */
     void cancelRequests(KernelSession s) {
-        for (var it = pages.iterator(); it.hasNext(); ) {
-            PageRecord p = it.next();
-            if (withdraw(p, s)) {
+        List<PageRecord> mine = pages.touchedBy(s, null); // its requests are among its pages (SessionPages)
+        out.walked(mine.size());
+        for (PageRecord p : mine) {
+            if (pages.current(p) && withdraw(p, s)) {
                 run(p);
-                if (p.idle()) {
-                    it.remove();
-                }
+                pages.pruneIfIdle(p);
             }
         }
     }
@@ -280,6 +285,7 @@ final class PageOperations {
         op.askedNanos = out.nanoTime();
         for (KernelSession h : p.holdersExcept(null)) {
             op.awaited.put(h, PageOperation.Change.FLUSH);
+            pages.sessions.await(h, p.key);
             owed(out, pages, h, p, op);
             send(h, PageMessages.flush(h.objectIdOf(p.key.object()), p.offset(), pageSize));
             out.awaiting(h);
@@ -333,12 +339,14 @@ final class PageOperations {
         if (op.write) {
             for (KernelSession h : p.holdersExcept(r)) {
                 op.awaited.put(h, PageOperation.Change.FLUSH);
+                pages.sessions.await(h, p.key);
                 owed(out, pages, h, p, op);
                 send(h, PageMessages.flush(h.objectIdOf(p.key.object()), p.offset(), pageSize));
                 out.awaiting(h);
             }
         } else if (p.writer != null && p.writer != r) {
             op.awaited.put(p.writer, PageOperation.Change.DOWNGRADE);
+            pages.sessions.await(p.writer, p.key);
             owed(out, pages, p.writer, p, op);
             send(p.writer, PageMessages.downgrade(p.writer.objectIdOf(p.key.object()), p.offset(), pageSize));
             out.awaiting(p.writer);

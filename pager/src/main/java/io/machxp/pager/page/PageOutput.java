@@ -59,4 +59,11 @@ public interface PageOutput {
      * of the request sent at {@code askedNanos}.
      */
     void answered(KernelSession from, long askedNanos);
+
+    /**
+     * The core looked at {@code entries} entries of an index or walk that a kernel's message set off
+     * (a range lock_completed, a terminate): a test's measure of the work ({@code PagerStats#walked}).
+     */
+    default void walked(long entries) {
+    }
 }

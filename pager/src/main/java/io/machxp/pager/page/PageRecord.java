@@ -51,10 +51,14 @@ final class PageRecord {
     /** Its place in the order the table made records (the table's iteration order). */
     final long made;
 
-    PageRecord(MemoryObject object, long offset, long made) {
+    /** Whom each kernel made a holder here is told to ({@link SessionPages}: a terminate finds its pages). */
+    private final SessionPages sessions;
+
+    PageRecord(MemoryObject object, long offset, long made, SessionPages sessions) {
         this.object = object;
         this.key = new PageKey(object.name(), offset);
         this.made = made;
+        this.sessions = sessions;
     }
 
     long offset() {
@@ -99,11 +103,13 @@ final class PageRecord {
         assert holdersExcept(s).isEmpty() : key + " has other holders";
         readers.remove(s);
         writer = s;
+        sessions.touch(s, key);
     }
 
     void addReader(KernelSession s) {
         assert writer == null : key + " has a writer";
         readers.add(s);
+        sessions.touch(s, key);
     }
 
     /** Nobody holds the page and nothing is in progress or waiting on it. */

@@ -16,6 +16,8 @@ import java.util.Map;
 final class PageTable {
     /** In the order made: {@link PageCoherence#forget} walks them in it, and a snapshot keeps it. */
     private final Map<PageKey, PageRecord> pages = new java.util.LinkedHashMap<>();
+    /** Each kernel's pages, so that one kernel's message walks its own ({@link SessionPages}). */
+    final SessionPages sessions = new SessionPages();
 
     /** The record of the page, or null. */
     PageRecord get(String object, long offset) {
@@ -27,7 +29,7 @@ final class PageTable {
 
     /** The record of the page, made if it has none. */
     PageRecord record(MemoryObject o, long offset) {
-        return pages.computeIfAbsent(new PageKey(o.name(), offset), k -> new PageRecord(o, offset, made++));
+        return pages.computeIfAbsent(new PageKey(o.name(), offset), k -> new PageRecord(o, offset, made++, sessions));
     }
 
     /** Whether {@code p} is the page's record now (not one forgotten). */
@@ -47,14 +49,53 @@ final class PageTable {
         return pages.values().iterator();
     }
 
-    /** Whether {@code s} holds any page, writable or read-only. */
+    /** Whether {@code s} holds any page, writable or read-only (of the pages it touched: {@link SessionPages}). */
     boolean holdsAny(KernelSession s) {
-        for (PageRecord p : pages.values()) {
-            if (p.holds(s)) {
+        for (PageKey k : sessions.touched(s, null)) {
+            PageRecord p = pages.get(k);
+            if (p != null && p.holds(s)) {
                 return true;
             }
         }
         return false;
+    }
+
+    /**
+     * The records of the pages {@code s} touched of {@code object} (null: of every object), in the
+     * table's order (the order a walk of every record met them in, the same on every replica).
+     */
+    List<PageRecord> touchedBy(KernelSession s, String object) {
+        List<PageRecord> out = new java.util.ArrayList<>();
+        for (PageKey k : sessions.touched(s, object)) {
+            PageRecord p = pages.get(k);
+            if (p != null) {
+                out.add(p);
+            }
+        }
+        out.sort(java.util.Comparator.comparingLong(p -> p.made));
+        return out;
+    }
+
+    /** After a snapshot's records were read: each kernel's pages, from the records ({@link SessionPages}). */
+    void reindex() {
+        sessions.clear();
+        for (PageRecord p : pages.values()) {
+            if (p.writer != null) {
+                sessions.touch(p.writer, p.key);
+            }
+            p.readers.forEach(r -> sessions.touch(r, p.key));
+            if (p.current != null) {
+                if (p.current.requester != null) {
+                    sessions.touch(p.current.requester, p.key);
+                }
+                p.current.awaited.keySet().forEach(h -> sessions.await(h, p.key));
+            }
+            for (PageOperation op : p.queue) {
+                if (op.requester != null) {
+                    sessions.touch(op.requester, p.key);
+                }
+            }
+        }
     }
 
     int count() {
