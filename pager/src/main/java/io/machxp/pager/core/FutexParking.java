@@ -86,7 +86,7 @@ final class FutexParking {
     final long askAgainNanos;
     /** The parked requests, in the order they go on. */
     private final LinkedHashMap<Spot, Parked> parked = new LinkedHashMap<>();
-    /** Futexes asked back, maybe answered since (pruned before counted: {@link #asksOut}). */
+    /** Futexes asked back and not answered yet (kept exact: {@link #answered}, {@link #kept}; pruned each timer round). */
     private final Set<FutexKey> asked = new HashSet<>();
     /** The kernels open (PagerSessions, built after the futexes). */
     private Supplier<Collection<KernelSession>> sessions = List::of;
@@ -189,10 +189,26 @@ final class FutexParking {
      * Asks the kernels holding the most futexes to give idle ones back (relinquish_futex with try),
      * enough for the requests parked and {@link #ASK_AHEAD} more, less the asks still out. Idle as
      * far as the pager sees: nobody queues or tries for it, nothing asked of its holder, whose
-     * stream is not broken; one kept when asked only after {@link #askAgainNanos}.
+     * stream is not broken; one kept when asked only after {@link #askAgainNanos}. Set off by a
+     * message (a lock_futex parked, a trylock refused, a futex kept): at most
+     * {@link #SKIPPED_PER_HOLDER} futexes that are not idle are looked at per holder, of the
+     * {@link #HOLDERS_PER_ASK} biggest, and every futex looked at moves to the end of its holder's
+     * set, so that the next message's round looks at others (before, each round walked from the
+     * start of every holder's set: with the records at their bound and the held futexes busy, every
+     * parked lock_futex walked them all). The ask-back timer's round ({@link #timerDue}, once per
+     * {@link #askAgainNanos}, not set off by a message) looks at every held futex.
      */
     void askBack() {
-        int wanted = parked.size() + ASK_AHEAD - asksOut();
+        askBack(SKIPPED_PER_HOLDER, HOLDERS_PER_ASK);
+    }
+
+    /** Busy futexes a message's ask-back round looks at per holder before it goes to the next. */
+    static final int SKIPPED_PER_HOLDER = 16;
+    /** Holders, biggest first, a message's ask-back round looks at. */
+    static final int HOLDERS_PER_ASK = 16;
+
+    private void askBack(int skippedPerHolder, int holders) {
+        int wanted = parked.size() + ASK_AHEAD - asked.size();
         if (wanted <= 0) {
             return;
         }
@@ -201,18 +217,39 @@ final class FutexParking {
         biggest.removeIf(k -> k.broken || k.gone || k.held.isEmpty());
         biggest.sort(Comparator.comparingInt((KernelSession k) -> k.held.size()).reversed()
                 .thenComparingLong(k -> k.id));
-        for (KernelSession h : biggest) {
-            for (FutexKey key : h.held) {
-                FutexRecord f = records.get(key);
-                if (f == null || f.holder != h || !f.queue.isEmpty() || !f.tries.isEmpty() || f.tryAsked
-                        || f.forward != null || f.keptWhenAsked && now - f.keptWhenAskedNanos < askAgainNanos) {
-                    continue;
-                }
-                ask(f, now);
-                if (--wanted == 0) {
-                    return;
+        List<FutexKey> looked = new ArrayList<>();
+        long walked = 0;
+        try {
+            for (KernelSession h : biggest.subList(0, Math.min(holders, biggest.size()))) {
+                looked.clear();
+                int skipped = 0;
+                try {
+                    for (FutexKey key : h.held) {
+                        if (skipped >= skippedPerHolder) {
+                            break;
+                        }
+                        looked.add(key);
+                        FutexRecord f = records.get(key);
+                        if (f == null || f.holder != h || !f.queue.isEmpty() || !f.tries.isEmpty() || f.tryAsked
+                                || f.forward != null || f.keptWhenAsked && now - f.keptWhenAskedNanos < askAgainNanos) {
+                            skipped++;
+                            continue;
+                        }
+                        ask(f, now);
+                        if (--wanted == 0) {
+                            return;
+                        }
+                    }
+                } finally {
+                    walked += looked.size();
+                    for (FutexKey key : looked) { // to the end of its set: the next round starts past them
+                        h.held.remove(key);
+                        h.held.add(key);
+                    }
                 }
             }
+        } finally {
+            core.stats.walked.add(walked);
         }
     }
 
@@ -229,18 +266,27 @@ final class FutexParking {
                 .setPriority(f.relinquishSent ? f.relinquishPriority : 0).setTry(true)).build());
     }
 
-    /** How many asks are out: those asked whose holder has answered neither way yet. */
-    private int asksOut() {
+    /** An ask of ours was answered by the futex's release ({@code PagerGrants#release}): one ask fewer out. */
+    void answered(FutexKey key) {
+        asked.remove(key);
+    }
+
+    /**
+     * The asks out, pruned of any answered since (a record gone without a release): a walk of
+     * them, done only by the timer's round; messages keep {@link #asked} exact instead
+     * ({@link #ask}, {@link #answered}, {@link #kept}).
+     */
+    private void pruneAsked() {
         asked.removeIf(key -> {
             FutexRecord f = records.get(key);
             return f == null || !f.askedBack;
         });
-        return asked.size();
     }
 
     /** The holder answered an ask of ours with futex_held: a thread there owns or waits for it. */
     void kept(FutexRecord f) {
         f.askedBack = false;
+        asked.remove(f.key);
         f.keptWhenAsked = true;
         f.keptWhenAskedNanos = core.env.nanoTime();
         if (!parked.isEmpty()) {
@@ -260,7 +306,8 @@ final class FutexParking {
             // the pages): forced here, once a round, so that the parked requests cannot stall.
             recordsFull.run();
         }
-        askBack();
+        pruneAsked();
+        askBack(Integer.MAX_VALUE, Integer.MAX_VALUE); // every held futex, once a round
         timerSet = true;
         core.timers.set(askAgainNanos, new CoreTimers.AskBack());
     }

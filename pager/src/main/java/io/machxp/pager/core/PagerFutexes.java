@@ -123,6 +123,7 @@ final class PagerFutexes {
         this.parking = new FutexParking(core, records, maxFutexes, askAgainNanos);
         this.forwards = new PagerForwards(core, pages, this, tries, leases, first);
         this.grants = new PagerGrants(core, pages, records, tries, forwards, journal, leases, first);
+        grants.onAskAnswered(parking::answered);
         this.asks = new RelinquishAsks(core, forwards, leases);
         this.probes = new FutexProbes(core, records);
         this.departures = new FutexDepartures(core, records, tries, forwards, grants, asks, parking);

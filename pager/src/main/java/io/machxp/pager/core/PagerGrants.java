@@ -48,6 +48,13 @@ final class PagerGrants {
     /** This start's first token of a futex ({@link PagerFutexes}). */
     private final long firstToken;
 
+    /** Told when a release answers an ask of FutexParking (its count of asks out). */
+    private java.util.function.Consumer<io.machxp.pager.futex.FutexKey> askAnswered = key -> { };
+
+    void onAskAnswered(java.util.function.Consumer<io.machxp.pager.futex.FutexKey> c) {
+        this.askAnswered = c;
+    }
+
     PagerGrants(CoreContext core, PageCoherence pages, FutexRecords records, FutexTries tries, PagerForwards forwards,
             FutexJournal journal, GrantLeases leases, long firstToken) {
         this.core = core;
@@ -83,7 +90,10 @@ final class PagerGrants {
         }
         f.relinquishSent = false;
         f.tryAsked = false;
-        f.askedBack = false; // an ask of FutexParking is answered by the release
+        if (f.askedBack) {
+            f.askedBack = false; // an ask of FutexParking is answered by the release
+            askAnswered.accept(f.key);
+        }
         f.keptWhenAsked = false; // the next holding is a new one
         PagerForwards.Settled forward = forwards.settle(f, copied); // a direct handoff reserved this grant
         boolean handoff = f.handoff && (!f.queue.isEmpty() || forward != null && forward.to() != null);
