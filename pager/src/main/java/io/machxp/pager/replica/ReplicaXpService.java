@@ -39,6 +39,9 @@ import java.util.concurrent.CompletableFuture;
  *                                       which has every message the log took and counts them
  *  a lock_futex appended              the leader's early ask: its holder is hinted now, before the
  *                                       commit ({@link EarlyAsks}; nothing without one)
+ *  a stream's messages                taken while fewer than {@link AppendWindow#DEFAULT_IN_FLIGHT} of
+ *                                       it are appended and not applied ({@link AppendWindow}): one
+ *                                       kernel's burst is not all in the log ahead of others' keepalives
  * </pre>
  * Nothing is handled here: the core answers when the entry is applied, on the leader's stream.
  */
@@ -100,6 +103,11 @@ public final class ReplicaXpService extends MemoryObjectPagerGrpc.MemoryObjectPa
             call.setOnCancelHandler(() -> { });
             call.setOnReadyHandler(out::readAgain); // the kernel reads again (ReplicaStreams: not reading)
         }
+        // At most a window of the stream's messages in the log, not applied yet (AppendWindow).
+        AppendWindow window = AppendWindow.of(toKernel);
+        if (window != null) {
+            window.open();
+        }
         return new StreamObserver<>() {
             /** 0 until the first message opened a session. */
             private long sessionId;
@@ -127,7 +135,10 @@ public final class ReplicaXpService extends MemoryObjectPagerGrpc.MemoryObjectPa
                 }
                 PagerLogEntry.Builder entry = PagerLogEntry.newBuilder().setKernelMessage(
                         KernelMessage.newBuilder().setSessionId(sessionId).setMessage(m).setIndex(++arrived));
-                append(sessionId, entry);
+                CompletableFuture<Boolean> appended = append(sessionId, entry);
+                if (window != null) {
+                    appended.whenComplete((ok, e) -> window.appendDone()); // applied (or not): the next may come
+                }
                 if (earlyAsks != null) {
                     earlyAsks.appended(sessionId, m, entry); // after the append: the release follows it in the log
                 }

@@ -35,6 +35,10 @@ class StubServerCall extends ServerCallStreamObserver<PagerToKernel> {
     }
 
     @Override
+    public void disableAutoRequest() {
+    }
+
+    @Override
     public void request(int count) {
     }
 
