@@ -52,8 +52,6 @@ public final class StreamTurns {
     private final ArrayDeque<Turn> waiting = new ArrayDeque<>();
     private final Runnable giveTurns = this::giveTurns;
     private boolean taskDue;
-    /** Turns given by turn tasks (a turn used up and given again), for tests and the status. */
-    private long turnsGiven;
 
     /**
      * @param perTurn messages of one stream in a row
@@ -65,11 +63,6 @@ public final class StreamTurns {
         }
         this.perTurn = perTurn;
         this.nextPass = nextPass;
-    }
-
-    /** Turns given again by turn tasks so far. */
-    public long turnsGiven() {
-        return turnsGiven;
     }
 
     /** Streams waiting for their turn now. */
@@ -92,7 +85,6 @@ public final class StreamTurns {
             Turn t = waiting.poll();
             t.waits = false;
             if (!t.ended) {
-                turnsGiven++;
                 t.left = perTurn;
                 t.call.request(1);
             }

@@ -74,11 +74,6 @@ public final class XpService extends MemoryObjectPagerGrpc.MemoryObjectPagerImpl
         this.turns = turns;
     }
 
-    /** The streams' turns (for the status and tests). */
-    public StreamTurns turns() {
-        return turns;
-    }
-
     /**
      * Core thread. What the kernel's stream does not take now waits in its {@link KernelOutbox}
      * (not in gRPC's buffers, which ending the stream would not free): more than
