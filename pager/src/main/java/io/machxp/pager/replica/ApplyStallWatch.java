@@ -3,7 +3,7 @@ package io.machxp.pager.replica;
 /**
  * Notices a replica whose applying has stopped for good while its Raft server still runs: its
  * last applied entry is behind the start of its own log (the entries it needs next are gone), and
- * stays there. Ratis 3.1.3 can leave a replica so when a second snapshot install finishes in the
+ * stays there. Ratis (3.1.3, and still 3.3.0) can leave a replica so when a second snapshot install finishes in the
  * few statements between the first install's {@code reinitialize} and the end of its reload
  * ({@code StateMachineUpdater.reload} sets its state back to {@code RUNNING} over the second's
  * {@code RELOAD}): the second snapshot is never loaded, and nothing after it can be applied.

@@ -22,7 +22,7 @@ import org.apache.ratis.server.RaftServer;
  * <pre>
  *  open      send(m) -> a write request of this appender's client id and the next call id; the
  *                       division appends it to its log on the calling thread before the call
- *                       returns (Ratis 3.1.3 RaftServerImpl.appendTransaction), so entries
+ *                       returns (Ratis 3.3.0 RaftServerImpl.appendTransaction), so entries
  *                       sent one after the other are in the log in that order; the future
  *                       completes when the entry is applied here, or fails (not the leader, not
  *                       ready, stepping down, closing)
@@ -99,12 +99,12 @@ final class LeaderAppender {
     /**
      * Where a request goes: this replica's division of the group, called on the caller's thread.
      * {@link RaftServer#submitClientRequestAsync} hands each request to the division's client
-     * executor and waits for it there (Ratis 3.1.3 {@code RaftServerImpl.executeSubmitClientRequestAsync}:
+     * executor and waits for it there (Ratis 3.1.3 and 3.3.0 {@code RaftServerImpl.executeSubmitClientRequestAsync}:
      * a {@code supplyAsync} joined), so the caller blocked as long either way; the hand-off only
      * added a thread wake-up to every commit's path. The division's own
      * {@code submitClientRequestAsync} does the same work (the retry cache, {@code startTransaction},
      * the append under the division's lock) on the calling thread. A division that does not take
-     * client requests itself (not Ratis 3.1.3's) is reached through the server, as before, and
+     * client requests itself (not Ratis 3.3.0's) is reached through the server, as before, and
      * the first appender in this process that does so says it once at INFO: a Ratis upgrade that
      * loses the direct path shows in the log (review F8 of ratis-latency).
      */
@@ -119,7 +119,7 @@ final class LeaderAppender {
                 if (THROUGH_SERVER_LOGGED.compareAndSet(false, true)) {
                     log.info("replica {}: its Raft division ({}) does not take client requests itself; the leader's "
                             + "appends go through the Raft server, which hands each to another thread (a Ratis other "
-                            + "than 3.1.3?)", self, division == null ? "none" : division.getClass().getName());
+                            + "than 3.3.0?)", self, division == null ? "none" : division.getClass().getName());
                 }
             }
             direct = d;

@@ -288,7 +288,7 @@ final class PagerStateMachine extends BaseStateMachine {
     }
 
     /**
-     * This replica stopped leading (Ratis 3.1.3 {@code LeaderStateImpl.stop}, on any step-down):
+     * This replica stopped leading (Ratis 3.1.3 and 3.3.0 {@code LeaderStateImpl.stop}, on any step-down):
      * told as a leader change to none. Ratis's {@code notifyLeaderChanged} comes only with a leader
      * ({@code ServerState.setLeader} skips null), so without this a leader deposed by a vote, or
      * that stepped down for want of a majority, kept its kernels' streams and its client until it

@@ -8,8 +8,9 @@ import org.apache.ratis.util.ExitUtils;
  * Starts a replica's Ratis server so that a Raft port it cannot listen on is an exception of the
  * caller's, never the end of the JVM.
  *
- * <p>How Ratis 3.1.3 decides to exit: {@code RaftServer#start} starts the group's division, then its
- * gRPC server; when that server cannot bind (the port is taken), Ratis's {@code GrpcService} calls
+ * <p>How Ratis (3.1.3, 3.3.0) decides to exit: {@code RaftServer#start} starts the group's division, then its
+ * gRPC server; when that server cannot bind (the port is taken), Ratis's {@code GrpcServicesImpl}
+ * ({@code GrpcService} in 3.1.3) calls
  * {@code ExitUtils.terminate(1, "Failed to start Grpc server", ...)}, which calls
  * {@code System.exit(1)} unless {@code ExitUtils.disableSystemExit()} was called in the JVM; then it
  * throws an {@code ExitUtils.ExitException} (a RuntimeException, the bind failure its cause) out of

@@ -17,7 +17,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * one writer at a time per stream.
  *
  * <p>Nothing here throws: the core's sends run on Ratis's applying thread, and an exception there
- * stops that thread and closes the replica's Raft server for good (Ratis 3.1.3
+ * stops that thread and closes the replica's Raft server for good (Ratis 3.1.3 and 3.3.0
  * {@code StateMachineUpdater.run}: any {@code Throwable} sets {@code EXCEPTION} and calls
  * {@code server.close()}). It would also make the leader's core skip the rest of an entry that
  * every follower's core applies whole. A stream whose call is gone (the kernel cancelled it, the

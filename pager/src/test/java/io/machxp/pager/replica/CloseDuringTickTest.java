@@ -14,13 +14,13 @@ import org.junit.jupiter.api.Timeout;
 /**
  * A replica closed while its ticker is inside a Raft append does not interrupt that append: an
  * interrupt there, while Ratis's log worker waits for room in its queue, closes the division with
- * an ERROR (Ratis 3.1.3 SegmentedRaftLogWorker.addIOTask; review F6 of ratis-latency). The
+ * an ERROR (Ratis 3.1.3 and 3.3.0 SegmentedRaftLogWorker.addIOTask; review F6 of ratis-latency). The
  * leader's first ticker append (its genesis) is held at the start of the append
  * ({@code RaftServerImpl.appendTransaction}, a point of Ratis's {@link CodeInjectionForTesting})
  * while the replicas close, then let go.
  */
 class CloseDuringTickTest {
-    /** Ratis 3.1.3's name for the start of a leader's append (RaftServerImpl.APPEND_TRANSACTION). */
+    /** Ratis's name (3.1.3 and 3.3.0) for the start of a leader's append (RaftServerImpl.APPEND_TRANSACTION). */
     private static final String APPEND_TRANSACTION = "RaftServerImpl.appendTransaction";
 
     @Test

@@ -14,12 +14,12 @@ import org.junit.jupiter.api.Test;
 /**
  * The leader appends an entry on the thread that sends it (the XP stream's, the ticker's): no
  * hand-off to another thread between a kernel message's arrival and its place in the log
- * ({@link LeaderAppender}). Ratis 3.1.3 marks the start of each append
+ * ({@link LeaderAppender}). Ratis (3.1.3 and 3.3.0) marks the start of each append
  * ({@code RaftServerImpl.appendTransaction}, a point of its {@link CodeInjectionForTesting});
  * through {@code RaftServer.submitClientRequestAsync} it ran on the division's client executor.
  */
 class LeaderAppendThreadTest {
-    /** Ratis 3.1.3's name for the start of a leader's append (RaftServerImpl.APPEND_TRANSACTION). */
+    /** Ratis's name (3.1.3 and 3.3.0) for the start of a leader's append (RaftServerImpl.APPEND_TRANSACTION). */
     private static final String APPEND_TRANSACTION = "RaftServerImpl.appendTransaction";
 
     @Test

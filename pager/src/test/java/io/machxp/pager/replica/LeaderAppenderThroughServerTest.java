@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
 
 /**
- * A Raft division that does not take client requests itself (not Ratis 3.1.3's): the leader's
+ * A Raft division that does not take client requests itself (not Ratis 3.1.3's or 3.3.0's): the leader's
  * appends go through the Raft server ({@link LeaderAppender}'s fallback), and the process says so
  * once at INFO, however many appenders take that path.
  */

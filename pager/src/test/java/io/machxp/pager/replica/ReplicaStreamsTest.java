@@ -28,7 +28,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The leader's sends to kernels' streams run on Ratis's applying thread, where an exception stops
- * that thread and closes the replica's Raft server for good (Ratis 3.1.3 StateMachineUpdater.run).
+ * that thread and closes the replica's Raft server for good (Ratis 3.1.3 and 3.3.0 StateMachineUpdater.run).
  * A stream whose call is gone must end quietly, and the leader's core must go on as the followers'.
  */
 class ReplicaStreamsTest {
