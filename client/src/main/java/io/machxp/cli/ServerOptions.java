@@ -6,6 +6,7 @@ import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.encoder.JsonEncoder;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.ConsoleAppender;
+import io.machxp.proto.threads.OwnThreads;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.util.Locale;
@@ -54,7 +55,10 @@ final class ServerOptions {
 
     /**
      * With --parent-pid: once that process has ended (or now, if it has already), this JVM exits,
-     * which runs the shutdown hook that stops the server as SIGTERM does.
+     * which runs the shutdown hook that stops the server as SIGTERM does. The exit runs on a thread
+     * of its own: {@code System.exit} blocks until the hooks have run, and on the common pool (the
+     * default async executor, with one worker on 2 CPUs since JDK 25) it would hold the worker any
+     * hook's own async step needed.
      */
     void exitWithParent(String who) {
         if (parentPid == null) {
@@ -66,7 +70,7 @@ final class ServerOptions {
         ended.thenRunAsync(() -> { // not on the caller's thread, which goes on to install the shutdown hook
             System.err.printf(Locale.ROOT, "%s: its parent process %d has ended; stopping%n", who, parentPid);
             System.exit(ExitCodes.OK);
-        });
+        }, OwnThreads.named("exit-with-parent"));
     }
 
     /** Applies --log-format and --log-level to logback, before anything logs. */

@@ -10,6 +10,7 @@ import io.machxp.kernel.Kernel;
 import io.machxp.kernel.KernelConfig;
 import io.machxp.pager.Pager;
 import io.machxp.pager.PagerConfig;
+import io.machxp.proto.threads.OwnThreads;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -49,7 +50,7 @@ class LockCommandTest {
         Path started = dir.resolve("started");
         Path gate = dir.resolve("gate");
         new ProcessBuilder("mkfifo", gate.toString()).start().waitFor();
-        CompletableFuture<ExitCodesTest.Run> lock = CompletableFuture.supplyAsync(() -> ExitCodesTest.run("lock",
+        CompletableFuture<ExitCodesTest.Run> lock = OwnThreads.supply("machxp-lock", () -> ExitCodesTest.run("lock",
                 "--kernel", "127.0.0.1:" + a.port(), "shared:0", "--", "sh", "-c",
                 "echo $MACHXP_FENCING_TOKEN $MACHXP_LOCK > " + started + "; read x < " + gate + "; exit 7"));
         await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(started) && Files.size(started) > 0);

@@ -12,6 +12,7 @@ import io.machxp.kernel.Kernel;
 import io.machxp.kernel.KernelConfig;
 import io.machxp.pager.Pager;
 import io.machxp.pager.PagerConfig;
+import io.machxp.proto.threads.OwnThreads;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -38,7 +39,7 @@ class StatusCommandTest {
             TaskClient tb = cb.taskCreate("waiter");
             long baseB = tb.vmMap("shared");
             ThreadClient waiter = tb.threadCreate(7);
-            CompletableFuture<Void> waiting = CompletableFuture.runAsync(() -> waiter.lockFutex(baseB));
+            CompletableFuture<Void> waiting = OwnThreads.run("lock-futex", () -> waiter.lockFutex(baseB));
             await().atMost(Duration.ofSeconds(30)).until(() -> pager.status().getFutexesList().stream()
                     .anyMatch(f -> f.getWaitersCount() == 1));
 

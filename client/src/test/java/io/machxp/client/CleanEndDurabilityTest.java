@@ -16,6 +16,7 @@ import io.machxp.kernel.KernelConfig;
 import io.machxp.pager.Pager;
 import io.machxp.pager.PagerConfig;
 import io.machxp.pager.lib.XpPager;
+import io.machxp.proto.threads.OwnThreads;
 import io.machxp.proto.xp.KernelHello;
 import io.machxp.proto.xp.KernelToPager;
 import io.machxp.proto.xp.MemoryObjectDataRequest;
@@ -78,7 +79,7 @@ class CleanEndDurabilityTest {
             long base = task.vmMap("obj");
             task.writeLong(base + 24, 0x1234_5678_9abcL);
             long keepalives = pager.stats().keepalives(); // none: no lease
-            CompletableFuture<Void> closing = CompletableFuture.runAsync(kernel::close);
+            CompletableFuture<Void> closing = OwnThreads.run("kernel-close", kernel::close);
 
             // The page's write waits at the store; the kernel has either ended its stream (the
             // pager forgot its session) or sent a keepalive after its return and waits for it.

@@ -13,6 +13,7 @@ import io.machxp.pager.Pager;
 import io.machxp.pager.PagerConfig;
 import io.machxp.pager.lib.XpPager;
 import io.machxp.pager.store.FilePageStore;
+import io.machxp.proto.threads.OwnThreads;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.time.Duration;
@@ -71,12 +72,12 @@ class CleanEndPagerRestartTest {
             TaskClient task = client.taskCreate("writer");
             long base = task.vmMap("obj");
             task.writeLong(base + 24, 0x1234_5678_9abcL);
-            CompletableFuture<Void> closing = CompletableFuture.runAsync(kernel::close);
+            CompletableFuture<Void> closing = OwnThreads.run("kernel-close", kernel::close);
             await().atMost(Duration.ofSeconds(30)).until(() -> store.held() > 0);
             assertThat(closing).as("its close waits for the store").isNotDone();
 
             // The pager crashes: the write it held never reaches the disk.
-            CompletableFuture<Void> crashed = CompletableFuture.runAsync(() -> {
+            CompletableFuture<Void> crashed = OwnThreads.run("pager-crash", () -> {
                 store.crash();
                 first.close();
             });

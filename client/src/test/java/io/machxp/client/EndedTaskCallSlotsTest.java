@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 import io.machxp.cluster.EmbeddedCluster;
 import io.machxp.proto.shm.CallLayout;
 import io.machxp.proto.shm.ShmLayout;
+import io.machxp.proto.threads.OwnThreads;
 import java.lang.reflect.Field;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -118,7 +119,7 @@ class EndedTaskCallSlotsTest {
             int at = CallLayout.slot(callSlot(waiter).index);
             ThreadClient w = waiter;
             long b2 = base;
-            CompletableFuture<Void> lock = CompletableFuture.runAsync(() -> w.lockFutex(b2));
+            CompletableFuture<Void> lock = OwnThreads.run("lock-futex", () -> w.lockFutex(b2));
             while (CallLayout.phase((int) ShmLayout.INT.getVolatile(file, at)) != CallLayout.TAKEN) {
                 Thread.onSpinWait(); // until the waiter's lock waits in the kernel
             }

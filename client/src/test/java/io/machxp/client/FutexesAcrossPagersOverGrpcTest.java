@@ -8,6 +8,7 @@ import io.machxp.kernel.LocalTask;
 import io.machxp.kernel.LocalThread;
 import io.machxp.proto.task.Errno;
 import io.machxp.proto.task.VmLockFutexReply;
+import io.machxp.proto.threads.OwnThreads;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -73,7 +74,7 @@ class FutexesAcrossPagersOverGrpcTest {
             ThreadClient u = tb.threadCreate();
             t.lockFutex(z);
             u.lockFutex(oAtB);
-            CompletableFuture<Void> tWaits = OwnThreads.run(() -> t.lockFutex(o));
+            CompletableFuture<Void> tWaits = OwnThreads.run("lock-futex", () -> t.lockFutex(o));
             await().atMost(Duration.ofSeconds(20)).until(() -> waiters(cluster, 1, TwoPagers.ONE) == 1);
 
             MachxpException closing = org.assertj.core.api.Assertions.catchThrowableOfType(
@@ -113,14 +114,14 @@ class FutexesAcrossPagersOverGrpcTest {
             t3.lockFutex(z + second);
             t2.lockFutex(oAtB);
             t4.lockFutex(oAtB + second);
-            CompletableFuture<Void> w1 = OwnThreads.run(() -> t1.lockFutex(o));
+            CompletableFuture<Void> w1 = OwnThreads.run("lock-futex", () -> t1.lockFutex(o));
             await().atMost(Duration.ofSeconds(20)).until(() -> waiters(cluster, 1, TwoPagers.ONE) == 1);
-            CompletableFuture<Void> w2 = OwnThreads.run(() -> t2.lockFutex(zAtB + second));
+            CompletableFuture<Void> w2 = OwnThreads.run("lock-futex", () -> t2.lockFutex(zAtB + second));
             await().atMost(Duration.ofSeconds(20)).until(() -> waiters(cluster, 0, TwoPagers.ZERO, second) == 1);
-            CompletableFuture<Void> w3 = OwnThreads.run(() -> t3.lockFutex(o + second));
+            CompletableFuture<Void> w3 = OwnThreads.run("lock-futex", () -> t3.lockFutex(o + second));
             await().atMost(Duration.ofSeconds(20)).until(() -> waiters(cluster, 1, TwoPagers.ONE, second) == 1);
 
-            CompletableFuture<Throwable> closing = OwnThreads.supply(() -> {
+            CompletableFuture<Throwable> closing = OwnThreads.supply("lock-futex", () -> {
                 try {
                     t4.lockFutex(zAtB);
                     return null;
@@ -164,9 +165,9 @@ class FutexesAcrossPagersOverGrpcTest {
             long oAtC = tc.vmMap(TwoPagers.ONE);
             low.lockFutex(zAtA);
             mid.lockFutex(oAtB);
-            CompletableFuture<?> midWaits = OwnThreads.run(() -> mid.lockFutex(zAtB));
+            CompletableFuture<?> midWaits = OwnThreads.run("lock-futex", () -> mid.lockFutex(zAtB));
             await().atMost(Duration.ofSeconds(20)).until(() -> waiters(cluster, 0, TwoPagers.ZERO) == 1);
-            CompletableFuture<?> highWaits = OwnThreads.run(() -> high.lockFutex(oAtC));
+            CompletableFuture<?> highWaits = OwnThreads.run("lock-futex", () -> high.lockFutex(oAtC));
 
             await().atMost(Duration.ofSeconds(20)).until(() -> priority(cluster.kernel(1), mid.tid()) == 90);
             await().atMost(Duration.ofSeconds(20)).until(() -> priority(cluster.kernel(0), low.tid()) == 90);

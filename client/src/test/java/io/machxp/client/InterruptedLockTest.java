@@ -11,9 +11,9 @@ import io.machxp.kernel.core.KernelException;
 import io.machxp.kernel.futex.FutexEntry;
 import io.machxp.kernel.futex.FutexWord;
 import io.machxp.proto.task.Errno;
+import io.machxp.proto.threads.OwnThreads;
 import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
@@ -64,6 +64,6 @@ class InterruptedLockTest {
 
         owner.unlockFutex(base);
         assertThat(FutexWord.owner(futex.state())).as("not handed to the caller that gave up").isZero();
-        assertThat(CompletableFuture.supplyAsync(() -> owner.tryLockFutex(base)).get()).isTrue();
+        assertThat(OwnThreads.supply("try-lock-futex", () -> owner.tryLockFutex(base)).get()).isTrue();
     }
 }

@@ -15,6 +15,7 @@ import io.machxp.kernel.ipc.MsgItem;
 import io.machxp.kernel.ipc.MsgReturn;
 import io.machxp.kernel.ipc.MsgType;
 import io.machxp.kernel.ipc.PortRight;
+import io.machxp.proto.threads.OwnThreads;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -60,7 +61,7 @@ class MachIpcInProcessTest {
         int toService = svc.toService();
         LocalThread serverThread = server.threadCreate();
         int requests = 200;
-        CompletableFuture<Void> served = CompletableFuture.runAsync(() -> {
+        CompletableFuture<Void> served = OwnThreads.run("mach-msg-server", () -> {
             for (int i = 0; i < requests; i++) {
                 MachMessage req = serverThread.machMsg(null, Mach.MACH_RCV_MSG, 4096, service, 0).message();
                 MachMessage reply = MachMessage.to(req.remotePort(), MsgType.MOVE_SEND_ONCE, req.id() + 1000)

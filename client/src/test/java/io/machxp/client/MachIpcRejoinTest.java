@@ -17,6 +17,7 @@ import io.machxp.kernel.ipc.PortRight;
 import io.machxp.kernel.ipc.link.LinkConfig;
 import io.machxp.pager.Pager;
 import io.machxp.pager.PagerConfig;
+import io.machxp.proto.threads.OwnThreads;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Map;
@@ -78,7 +79,7 @@ class MachIpcRejoinTest {
             int notify = client.machPortAllocate(PortRight.RECEIVE);
             client.machPortRequestNotification(SERVICE, Mach.MACH_NOTIFY_DEAD_NAME, 0, notify, MsgType.MAKE_SEND_ONCE);
             ThreadClient watcher = client.threadCreate();
-            CompletableFuture<MsgReturn> deadName = CompletableFuture.supplyAsync(
+            CompletableFuture<MsgReturn> deadName = OwnThreads.supply("mach-msg-receive",
                     () -> watcher.machMsg(null, Mach.MACH_RCV_MSG | Mach.MACH_RCV_TIMEOUT, 1 << 16, notify, 60_000));
 
             CoreBlocked.during(a, () -> await().atMost(30, TimeUnit.SECONDS)

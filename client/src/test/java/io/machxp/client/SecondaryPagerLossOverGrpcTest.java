@@ -11,6 +11,7 @@ import io.machxp.proto.admin.FutexStatus;
 import io.machxp.proto.task.AcquirePath;
 import io.machxp.proto.task.Errno;
 import io.machxp.proto.task.VmLockFutexReply;
+import io.machxp.proto.threads.OwnThreads;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -60,7 +61,7 @@ class SecondaryPagerLossOverGrpcTest {
             long zeroAtB = tb.vmMap(TwoPagers.ZERO);
             ThreadClient u = tb.threadCreate();
 
-            CompletableFuture<Throwable> waitsForOne = CompletableFuture.supplyAsync(() -> {
+            CompletableFuture<Throwable> waitsForOne = OwnThreads.supply("lock-futex", () -> {
                 try {
                     t2.lockFutex(one);
                     return null;
@@ -73,7 +74,7 @@ class SecondaryPagerLossOverGrpcTest {
                     .isInstanceOfSatisfying(KernelException.class, e -> assertThat(e.errno()).isEqualTo(Errno.EIO));
 
             // Pager 0's futex, held by t1 all along, is still A's: B waits for t1's unlock.
-            CompletableFuture<VmLockFutexReply> bLocks = CompletableFuture.supplyAsync(() -> u.lock(zeroAtB, null));
+            CompletableFuture<VmLockFutexReply> bLocks = OwnThreads.supply("lock-futex", () -> u.lock(zeroAtB, null));
             await().atMost(Duration.ofSeconds(20)).until(() -> waitersAtPagerZero(cluster) == 1);
             ta.vmWrite(zero + 64, "after".getBytes(StandardCharsets.UTF_8));
             t1.unlockFutex(zero);
@@ -129,7 +130,7 @@ class SecondaryPagerLossOverGrpcTest {
             cluster.restartPagerOne();
             // B waits for "one", which A reclaimed (its holder's unlock passes it on, no OWNER_DIED):
             // B's lock is held until the restarted pager's grace period (a lease) is over.
-            CompletableFuture<VmLockFutexReply> bLocks = CompletableFuture.supplyAsync(() -> u.lock(oneAtB, null));
+            CompletableFuture<VmLockFutexReply> bLocks = OwnThreads.supply("lock-futex", () -> u.lock(oneAtB, null));
             await().atMost(RESTART_LEASE.plusSeconds(20)).until(() -> cluster.pager(1).status().getFutexesList().stream()
                     .anyMatch(f -> f.getObject().equals(TwoPagers.ONE) && f.getHolder().equals("A")
                             && f.getWaitersCount() == 1));

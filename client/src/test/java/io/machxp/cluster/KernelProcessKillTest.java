@@ -7,6 +7,7 @@ import io.machxp.client.TaskClient;
 import io.machxp.client.ThreadClient;
 import io.machxp.proto.task.AcquirePath;
 import io.machxp.proto.task.VmLockFutexReply;
+import io.machxp.proto.threads.OwnThreads;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -48,7 +49,7 @@ class KernelProcessKillTest {
             long baseB = taskB.vmMap("obj");
             ThreadClient waiter = taskB.threadCreate();
             assertThat(waiter.tryLockFutex(baseB)).as("A holds it").isFalse();
-            CompletableFuture<VmLockFutexReply> waiting = CompletableFuture.supplyAsync(() -> waiter.lock(baseB, null));
+            CompletableFuture<VmLockFutexReply> waiting = OwnThreads.supply("lock-futex", () -> waiter.lock(baseB, null));
 
             long killed = System.nanoTime();
             kernelA.kill();

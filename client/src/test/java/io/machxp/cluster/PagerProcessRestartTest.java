@@ -7,6 +7,7 @@ import io.machxp.client.TaskClient;
 import io.machxp.client.ThreadClient;
 import io.machxp.proto.task.AcquirePath;
 import io.machxp.proto.task.VmLockFutexReply;
+import io.machxp.proto.threads.OwnThreads;
 import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -145,7 +146,7 @@ class PagerProcessRestartTest {
             long baseB = taskB.vmMap("obj");
             ThreadClient waiter = taskB.threadCreate();
             assertThat(waiter.tryLockFutex(baseB)).as("A holds it").isFalse();
-            CompletableFuture<VmLockFutexReply> waiting = CompletableFuture.supplyAsync(() -> waiter.lock(baseB, null));
+            CompletableFuture<VmLockFutexReply> waiting = OwnThreads.supply("lock-futex", () -> waiter.lock(baseB, null));
 
             next = MachxpProcess.startWarm("pager", pagerArgs(port));
             next.awaitWarm();

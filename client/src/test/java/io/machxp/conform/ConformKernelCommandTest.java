@@ -11,6 +11,7 @@ import io.machxp.kernel.KernelConfig;
 import io.machxp.kernel.core.CoreOptions;
 import io.machxp.kernel.core.KernelPlants;
 import io.machxp.proto.task.Errno;
+import io.machxp.proto.threads.OwnThreads;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -55,7 +56,7 @@ class ConformKernelCommandTest {
         StringWriter err = new StringWriter();
         System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
         System.setErr(new PrintStream(errBytes, true, StandardCharsets.UTF_8));
-        return CompletableFuture.supplyAsync(() -> {
+        return OwnThreads.supply("machxp-command", () -> {
             var cl = Machxp.commandLine();
             cl.setErr(new PrintWriter(err, true));
             return cl.execute(args);

@@ -2,6 +2,7 @@ package io.machxp.conform;
 
 import io.grpc.Status;
 import io.machxp.conform.kernel.FakePager;
+import io.machxp.proto.threads.OwnThreads;
 import io.machxp.proto.xp.PagerToKernel;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -33,7 +34,8 @@ final class DropsAKernelOnce implements XpProxy.Plant {
         if (m.hasPagerWelcome() && link.name != null && link.name.endsWith(suffix) && shown.compareAndSet(false, true)) {
             victim = link;
             long lease = m.getPagerWelcome().getLeaseMillis();
-            CompletableFuture.delayedExecutor(lease * 7 / 10, TimeUnit.MILLISECONDS).execute(() -> link.cut(
+            CompletableFuture.delayedExecutor(lease * 7 / 10, TimeUnit.MILLISECONDS,
+                    OwnThreads.named("cut-kernel-link")).execute(() -> link.cut(
                     FakePager.error(Status.Code.FAILED_PRECONDITION, "ETIMEDOUT", "the plant declared this kernel "
                             + "dead 0.7 of a lease after its welcome, its keepalives unanswered")));
             return m;

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.machxp.cluster.EmbeddedCluster;
+import io.machxp.proto.threads.OwnThreads;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -20,7 +21,7 @@ class DemoAcrossFaultsTest {
         try (EmbeddedCluster cluster = EmbeddedCluster.start(3, true, Map.of("shared", 6 * 4096L))) {
             DemoOptions options = new DemoOptions(3, 2, 6, 1500, 0.3, 7, true, false, cluster.kernelTargets(),
                     cluster.pager().target(), "shared");
-            CompletableFuture<DemoReport> run = CompletableFuture.supplyAsync(() -> {
+            CompletableFuture<DemoReport> run = OwnThreads.supply("demo", () -> {
                 try {
                     return Demo.run(options);
                 } catch (Exception e) {

@@ -12,6 +12,7 @@ import io.machxp.client.TaskClient;
 import io.machxp.kernel.Kernel;
 import io.machxp.kernel.KernelConfig;
 import io.machxp.pager.replica.ReplicatedPager;
+import io.machxp.proto.threads.OwnThreads;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -69,7 +70,7 @@ class CleanEndLeaderChangeTest {
                     coreLog.addAppender(core);
 
                     proxy.freeze(); // the leader's answers are held from now on
-                    CompletableFuture<Void> closing = CompletableFuture.runAsync(kernel::close);
+                    CompletableFuture<Void> closing = OwnThreads.run("kernel-close", kernel::close);
                     await().atMost(Duration.ofSeconds(30)).until(() -> core.list.stream()
                             .anyMatch(e -> e.getFormattedMessage().contains("returned its pages")));
                     leader.close(); // crashes with the answer on its way

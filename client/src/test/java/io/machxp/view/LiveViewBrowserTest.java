@@ -10,6 +10,7 @@ import io.machxp.demo.Demo;
 import io.machxp.demo.DemoHooks;
 import io.machxp.demo.DemoOptions;
 import io.machxp.demo.DemoReport;
+import io.machxp.proto.threads.OwnThreads;
 import io.machxp.proto.transport.Transport;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -63,7 +64,7 @@ class LiveViewBrowserTest {
         CountDownLatch pageOpen = new CountDownLatch(1);
         CountDownLatch shot = new CountDownLatch(1);
         SideThreads side = new SideThreads();
-        CompletableFuture<DemoReport> demo = CompletableFuture.supplyAsync(() -> {
+        CompletableFuture<DemoReport> demo = OwnThreads.supply("demo", () -> {
             try {
                 return Demo.run(new DemoOptions(3, 4, 6, 400, 0.8, 42, true, false, List.of(), null, DEMO_OBJECT),
                         Transport.LOOPBACK_PLAINTEXT, new DemoHooks() {
@@ -169,7 +170,7 @@ class LiveViewBrowserTest {
             TaskClient taskB = b.taskCreate("side-high");
             long highAddress = taskB.vmMap(DEMO_OBJECT) + SIDE_FUTEX;
             ThreadClient highThread = taskB.threadCreate(60);
-            high = CompletableFuture.runAsync(() -> {
+            high = OwnThreads.run("lock-futex", () -> {
                 highThread.lockFutex(highAddress, WAIT.multipliedBy(2));
                 highGotIt = true;
                 highThread.unlockFutex(highAddress);

@@ -9,6 +9,7 @@ import io.machxp.client.KernelClient;
 import io.machxp.client.TaskClient;
 import io.machxp.client.ThreadClient;
 import io.machxp.cluster.EmbeddedCluster;
+import io.machxp.proto.threads.OwnThreads;
 import io.machxp.proto.transport.Transport;
 import java.io.IOException;
 import java.net.URI;
@@ -62,7 +63,7 @@ class LiveViewTest {
         long baseB = taskB.vmMap(OBJECT);
         ThreadClient high = taskB.threadCreate(50);
         low.lockFutex(baseA);
-        CompletableFuture<Void> waiting = CompletableFuture.runAsync(() -> high.lockFutex(baseB));
+        CompletableFuture<Void> waiting = OwnThreads.run("lock-futex", () -> high.lockFutex(baseB));
 
         await().atMost(WAIT).untilAsserted(() -> {
             JsonNode s = state();

@@ -8,6 +8,7 @@ import com.hazelcast.cp.lock.FencedLock;
 import io.machxp.bench.workload.BenchOptions;
 import io.machxp.bench.workload.Guarantees;
 import io.machxp.bench.workload.Hosted;
+import io.machxp.proto.threads.OwnThreads;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -102,7 +103,9 @@ public final class HazelcastService extends PeerService implements Hosted {
         List<CompletableFuture<HazelcastInstance>> starting = new ArrayList<>();
         for (int i = 1; i < MEMBERS; i++) {
             Config config = memberConfig(cluster, ports, i, cp ? MEMBERS : 0);
-            starting.add(CompletableFuture.supplyAsync(() -> Hazelcast.newHazelcastInstance(config)));
+            // each start on a thread of its own: it blocks until the member has joined, and the
+            // common pool (CompletableFuture's default) has one worker on 2 CPUs since JDK 25
+            starting.add(OwnThreads.supply("hazelcast-start-" + i, () -> Hazelcast.newHazelcastInstance(config)));
         }
         // every member that started is kept, so that a failed start terminates it too
         RuntimeException failed = null;

@@ -11,6 +11,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import io.machxp.kernel.Kernel;
 import io.machxp.kernel.KernelConfig;
 import io.machxp.kernel.LocalTask;
+import io.machxp.proto.threads.OwnThreads;
 import io.machxp.proto.xp.KernelToPager;
 import io.machxp.proto.xp.PagerKeepalive;
 import io.machxp.proto.xp.PagerToKernel;
@@ -66,7 +67,7 @@ class RawPagerCleanEndTest {
         pager.answerKeepalives = false;
         watchTheLog();
         stream = pager.stream(0);
-        closing = CompletableFuture.runAsync(kernel::close);
+        closing = OwnThreads.run("kernel-close", kernel::close);
         await().atMost(Duration.ofSeconds(30)).until(() -> stream.count(KERNEL_KEEPALIVE) > 0 || stream.ended);
     }
 

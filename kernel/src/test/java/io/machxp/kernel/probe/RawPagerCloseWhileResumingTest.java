@@ -14,6 +14,7 @@ import io.machxp.kernel.Kernel;
 import io.machxp.kernel.KernelConfig;
 import io.machxp.kernel.LocalTask;
 import io.machxp.kernel.XpSendLimits;
+import io.machxp.proto.threads.OwnThreads;
 import io.machxp.proto.xp.KernelToPager;
 import io.machxp.proto.xp.MemoryObjectLockRequest;
 import io.machxp.proto.xp.PagerToKernel;
@@ -109,7 +110,7 @@ class RawPagerCloseWhileResumingTest {
     /** Closes the kernel on another thread once the log is watched; returns when the close says it waits for the resume. */
     private CompletableFuture<Void> closeWhileResuming() {
         logged.start();
-        CompletableFuture<Void> closing = CompletableFuture.runAsync(kernel::close);
+        CompletableFuture<Void> closing = OwnThreads.run("kernel-close", kernel::close);
         await().atMost(Duration.ofSeconds(20)).until(() -> logged.says("its close waits for the resume"));
         return closing;
     }

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.machxp.kernel.LocalThread;
 import io.machxp.proto.task.AcquirePath;
+import io.machxp.proto.threads.OwnThreads;
 import io.machxp.proto.xp.KernelToPager;
 import io.machxp.proto.xp.KernelToPager.RoutineCase;
 import io.machxp.proto.xp.MemoryObjectFutexGranted;
@@ -44,7 +45,7 @@ class RawPagerFutexProbeTest extends RawPagerKernelTest {
 
     /** A lock that waits for the pager's grant, on another thread. */
     private CompletableFuture<AcquirePath> lockAsync(LocalThread t, long address) {
-        return CompletableFuture.supplyAsync(() -> t.lockFutex(address));
+        return OwnThreads.supply("lock-futex", () -> t.lockFutex(address));
     }
 
     /** A second grant of a futex the kernel holds changes nothing: not its token, not its owner. */

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.machxp.kernel.Kernel;
 import io.machxp.kernel.KernelConfig;
+import io.machxp.proto.threads.OwnThreads;
 import io.machxp.proto.xp.PagerWelcome;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -71,7 +72,7 @@ class RawPagerLeaseOutWhileCloseWaitsTest {
 
     /** Closes the kernel on another thread; returns once the close says it waits for pager {@code p}'s resume. */
     private CompletableFuture<Void> closeWaitingForTheResumeOf(int p) {
-        CompletableFuture<Void> closing = CompletableFuture.runAsync(kernel::close);
+        CompletableFuture<Void> closing = OwnThreads.run("kernel-close", kernel::close);
         await().atMost(Duration.ofSeconds(20))
                 .until(() -> logSays("its close waits for the resume of its session with pager " + p + " "));
         return closing;

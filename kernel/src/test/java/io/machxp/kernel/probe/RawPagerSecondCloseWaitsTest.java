@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.machxp.kernel.Kernel;
 import io.machxp.kernel.KernelConfig;
+import io.machxp.proto.threads.OwnThreads;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -52,7 +53,7 @@ class RawPagerSecondCloseWaitsTest {
         assertThat(entries()).as("the session's directory").hasSize(1);
         pager.answerKeepalives = false;
         RawPager.Stream stream = pager.stream(0);
-        CompletableFuture<Void> first = CompletableFuture.runAsync(kernel::close);
+        CompletableFuture<Void> first = OwnThreads.run("kernel-close", kernel::close);
         await().atMost(Duration.ofSeconds(30)).until(() -> stream.count(KERNEL_KEEPALIVE) > 0);
         assertThat(first).as("the first close waits for the pager's answer").isNotDone();
 

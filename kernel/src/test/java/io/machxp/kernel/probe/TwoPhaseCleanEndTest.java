@@ -11,6 +11,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import io.machxp.kernel.Kernel;
 import io.machxp.kernel.KernelConfig;
 import io.machxp.kernel.LocalTask;
+import io.machxp.proto.threads.OwnThreads;
 import io.machxp.proto.xp.KernelToPager;
 import io.machxp.proto.xp.PagerWelcome;
 import java.time.Duration;
@@ -56,7 +57,7 @@ class TwoPhaseCleanEndTest {
         logged.start();
         RawPager.Stream first = pager.stream(0);
         long before = first.count(KERNEL_KEEPALIVE);
-        CompletableFuture<Void> closing = CompletableFuture.runAsync(kernel::close);
+        CompletableFuture<Void> closing = OwnThreads.run("kernel-close", kernel::close);
         await().atMost(Duration.ofSeconds(30)).until(() -> first.count(MEMORY_OBJECT_DATA_RETURN) > 0
                 && first.count(KERNEL_KEEPALIVE) > before);
         assertThat(first.count(MEMORY_OBJECT_TERMINATE)).as("terminate waits for the answer").isZero();
@@ -89,7 +90,7 @@ class TwoPhaseCleanEndTest {
         t.vmWrite(t.vmMap("obj") + 8, new byte[] {42});
         pager.answerKeepalives = false;
         RawPager.Stream first = pager.stream(0);
-        CompletableFuture<Void> closing = CompletableFuture.runAsync(kernel::close);
+        CompletableFuture<Void> closing = OwnThreads.run("kernel-close", kernel::close);
         await().atMost(Duration.ofSeconds(30)).until(() -> first.count(MEMORY_OBJECT_DATA_RETURN) > 0);
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> kernel.taskCreate("late"))
                 .isInstanceOfSatisfying(io.machxp.kernel.core.KernelException.class,

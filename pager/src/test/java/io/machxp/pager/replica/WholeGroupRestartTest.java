@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.machxp.pager.PagerConfig;
 import io.machxp.pager.net.ProbeKernel;
+import io.machxp.proto.threads.OwnThreads;
 import io.machxp.proto.xp.KernelToPager;
 import io.machxp.proto.xp.MemoryObjectFutexReleased;
 import io.machxp.proto.xp.MemoryObjectInit;
@@ -36,7 +37,7 @@ class WholeGroupRestartTest {
     private static List<ReplicatedPager> start(PagerConfig config, Map<String, String> addresses) throws Exception {
         List<java.util.concurrent.CompletableFuture<ReplicatedPager>> starting = new ArrayList<>();
         for (String id : addresses.keySet()) {
-            starting.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            starting.add(OwnThreads.supply("replica-start", () -> {
                 try {
                     return ReplicatedPager.start(config, new ReplicaConfig(id, addresses)
                             .withElectionTimeout(ReplicaTrio.ELECTION_TIMEOUT));
@@ -61,9 +62,15 @@ class WholeGroupRestartTest {
         return started;
     }
 
-    /** Closes the replicas at once (the whole group stops; each close waits for its Raft server). */
+    /**
+     * Closes the replicas at once, each on a thread of its own (the whole group stops; each close
+     * waits for its Raft server, so not on the common pool, whose one worker on 2 CPUs would run them
+     * one after the other).
+     */
     private static void close(List<ReplicatedPager> replicas) {
-        replicas.parallelStream().forEach(ReplicatedPager::close);
+        java.util.concurrent.CompletableFuture.allOf(replicas.stream()
+                .map(r -> OwnThreads.run("replica-close", r::close))
+                .toArray(java.util.concurrent.CompletableFuture[]::new)).join();
     }
 
     private static ReplicatedPager leader(List<ReplicatedPager> replicas) {

@@ -1,4 +1,4 @@
-package io.machxp.client;
+package io.machxp.proto.threads;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -13,7 +13,8 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * {@link OwnThreads}: blocking calls that can only end together all run at once, however few CPUs
- * the machine has (the common pool's parallelism plus two of them, each waiting for the others).
+ * the machine has (the common pool's parallelism plus two of them, each waiting for the others),
+ * each on a daemon thread with the name it was given.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class OwnThreadsTest {
@@ -23,7 +24,7 @@ class OwnThreadsTest {
         CyclicBarrier all = new CyclicBarrier(calls);
         List<CompletableFuture<Integer>> waiting = new ArrayList<>();
         for (int i = 0; i < calls; i++) {
-            waiting.add(OwnThreads.supply(() -> {
+            waiting.add(OwnThreads.supply("waits-for-all", () -> {
                 try {
                     return all.await(); // returns only once every call has started
                 } catch (Exception e) {
@@ -34,5 +35,13 @@ class OwnThreadsTest {
         for (CompletableFuture<Integer> w : waiting) {
             assertThat(w.get()).isBetween(0, calls - 1);
         }
+    }
+
+    @Test
+    void eachCallRunsOnANamedDaemonThread() throws Exception {
+        Thread t = OwnThreads.supply("a-named-call", Thread::currentThread).get();
+        assertThat(t.getName()).isEqualTo("a-named-call");
+        assertThat(t.isDaemon()).isTrue();
+        OwnThreads.run("a-named-call", () -> { }).get();
     }
 }
