@@ -17,27 +17,35 @@ import io.machxp.kernel.vm.VmPage.Access;
 import io.machxp.proto.task.AcquirePath;
 
 /**
- * The woken heir of a dead owner's futex: as Linux's robust-list walk leaves the word
+ * The woken heir of a futex with no owner yet: as Linux's robust-list walk leaves the word
  * OWNER_DIED|WAITERS with no owner and wakes the top waiter, which takes the futex when it runs,
  * a waiter that cannot run at the death (or in a lease grace) is woken and takes it at its run.
- * Part of the kernel's futexes ({@link KernelFutexes}): core thread only.
+ * A PI unlock (or a grant that hands another kernel's unlock to a waiter here) does the same for
+ * a waiter that cannot run: Linux's FUTEX_UNLOCK_PI writes the waiter's TID|WAITERS into the word
+ * but its rt_mutex has no owner until the waiter runs (mark_wakeup_next_waiter), and a thread of
+ * strictly higher priority takes it meanwhile (try_to_take_rt_mutex), fixing the word to its own
+ * TID|WAITERS. Part of the kernel's futexes ({@link KernelFutexes}): core thread only.
  *
  * <h2>Overview</h2>
- * The heir is {@code FutexEntry.heir}, a waiter still queued. States of a dead owner's futex
- * with an heir:
+ * The heir is {@code FutexEntry.heir}, a waiter still queued; {@code heirDied} tells a dead
+ * owner's futex from an unlock's. Nobody owns the futex while it has an heir: nobody is boosted
+ * for it (FutexInheritance.ownerHere), and a stealer waits for nobody. States of a futex with an
+ * heir:
  * <pre>
- *  woken (wakeHeir)     word OWNER_DIED|WAITERS, no owner (with the page elsewhere, the word
- *                       there); the heir's run is due when it has its CPU
+ *  woken (wakeHeir)     a death: word OWNER_DIED|WAITERS, no owner (with the page elsewhere,
+ *                       the word there); an unlock: word HEIR|WAITERS (the page is here); the
+ *                       heir's run is due when it has its CPU
  *  heir runs (heirRuns) lease checked; in a grace parked until it ends (GraceCalls); page
  *                       elsewhere: faulted in first (refused: its lock fails, heirLeft); then
- *                       it takes the futex (EOWNERDEAD) if it is still ownerless and OWNER_DIED
+ *                       it takes the futex (EOWNERDEAD after a death) if the word is still as
+ *                       it was left for it
  *  passed over          a higher lock or trylock here (FutexLocks.lock), a higher waiter
  *  (passOverHeir)       elsewhere (FutexRelinquish.onRelinquishFutex), or a waiter raised above it
  *                       (reelect): its run is cancelled and it waits on, or leaves with
  *                       ETIMEDOUT if its timer fired meanwhile
  *  heir leaves          ended, cancelled, timed out or its page refused: the futex passes on as
- *  (heirLeft)           at the death; with the page elsewhere the next waiter here is woken at
- *                       once
+ *  (heirLeft)           at the death (with the page elsewhere the next waiter here is woken at
+ *                       once) or at the unlock (the page faulted in first)
  *  session ends         forgetFutex fails the waiters and clears the heir (failWaiters): a run
  *                       parked in the grace or due later finds it is no longer the heir
  * </pre>
@@ -79,12 +87,31 @@ final class FutexHeirs {
         e.heir = w;
         e.heirPath = path;
         e.heirWaited = waited;
+        e.heirDied = true;
         if (!isNoPage(e.state()) || e.page.access == Access.READ_WRITE) {
             // Live, or a grant whose page just came (FREE|NOPAGE until served); with the page
             // elsewhere its word, OWNER_DIED|WAITERS already, stays there until heirRuns faults it in.
             e.setState(OWNER_DIED | (WAITERS & 0xffffffffL));
         }
         env.trace("owner-died-wake", w.thread.tid, futexes.futexName(e));
+        scheduler.compute(w.thread, 0, () -> heirRuns(e, w)); // in place of a leave-run its fired timer asked for
+    }
+
+    /**
+     * A PI unlock here (or a grant of another kernel's unlock) hands the futex to {@code w}, the
+     * top waiter, which cannot run now (Scheduler.wouldRunNow) or in a lease grace: as Linux's
+     * FUTEX_UNLOCK_PI, the word is w's TID|WAITERS at once, but nobody owns the futex until w
+     * runs ({@link #heirRuns}); a strictly higher lock or trylock here (FutexLocks.lock) or waiter
+     * elsewhere ({@link FutexRelinquish#onRelinquishFutex}) takes it first, and w then waits for
+     * that owner. The page is writable here (an unlock faults it in first, a grant comes with it).
+     */
+    void wakeUnlockHeir(FutexEntry e, FutexWaiter w, AcquirePath path) {
+        e.heir = w;
+        e.heirPath = path;
+        e.heirWaited = true;
+        e.heirDied = false;
+        e.setState(FutexWord.held(w.thread.tid, true, false));
+        env.trace("unlock-wake", w.thread.tid, futexes.futexName(e));
         scheduler.compute(w.thread, 0, () -> heirRuns(e, w)); // in place of a leave-run its fired timer asked for
     }
 
@@ -125,12 +152,13 @@ final class FutexHeirs {
             futexes.waits.failWaiters(e, futexes.notRecoverable(e)); // a word written over elsewhere meanwhile
             return;
         }
-        if (isAbsent(s) || owner(s) != 0 || !isOwnerDied(s)) {
-            return; // not the dead owner's futex any more: it waits as any waiter
+        boolean died = e.heirDied;
+        if (isAbsent(s) || (died ? owner(s) != 0 || !isOwnerDied(s) : owner(s) != w.thread.tid || isOwnerDied(s))) {
+            return; // not the futex left for it any more: it waits as any waiter
         }
         e.waiters.remove(w);
         w.timerFired = false; // it takes the futex before it looks at the time
-        futexes.waits.giveTo(e, w, e.heirPath, true, e.heirWaited);
+        futexes.waits.giveTo(e, w, e.heirPath, died, e.heirWaited);
         inheritance.refresh(e);
     }
 
@@ -145,7 +173,12 @@ final class FutexHeirs {
      * here is left without a run that faults the page in or fails).
      */
     void heirLeft(FutexEntry e) {
+        int tid = e.heir.thread.tid;
         e.heir = null;
+        if (!e.heirDied) {
+            unlockHeirLeft(e, tid);
+            return;
+        }
         if (isNoPage(e.state()) && !isAbsent(e.state())) {
             if (!wakeNextHeir(e, false)) {
                 pages.withAccess(core.objects.object(e.objectId()), e.offset(), Access.READ_WRITE,
@@ -158,6 +191,33 @@ final class FutexHeirs {
             return;
         }
         passOnOwnerless(e);
+    }
+
+    /**
+     * The heir {@code tid} of an unlock left before it ran: the futex passes on from its word as at
+     * the unlock (to the next waiter, woken as heir if it cannot run, the pager, or free), once the
+     * page is here (refused: the waiters here fail, as a lock's page-in; a lost pager: forgetFutex
+     * fails them). Nothing if it went on meanwhile.
+     */
+    private void unlockHeirLeft(FutexEntry e, int tid) {
+        long s = e.state();
+        if (isNoPage(s) && !isAbsent(s)) {
+            pages.withAccess(core.objects.object(e.objectId()), e.offset(), Access.READ_WRITE,
+                    PageFault.of(() -> unlockHeirLeft(e, tid), error -> {
+                        if (!core.sessions.pagerLost(e.objectId())) {
+                            futexes.waits.failWaiters(e, error);
+                            inheritance.refresh(e);
+                        }
+                    }));
+            return;
+        }
+        core.sessions.forObject(e.objectId()).checkLeaseNow(); // lost: forgetFutex failed the waiters
+        s = e.state();
+        if (e.heir != null || !FutexWord.isLive(s) || owner(s) != tid || isOwnerDied(s) || isNotRecoverable(s)) {
+            return;
+        }
+        futexes.passOn(e, false);
+        inheritance.refresh(e);
     }
 
     /**
@@ -214,6 +274,13 @@ final class FutexHeirs {
         if (h == null) {
             return;
         }
+        long s = e.state();
+        if (!e.heirDied && isNoPage(s) && !isAbsent(s)) {
+            // An unlock's heir whose page left: the word (the heir's TID) changes only with the page.
+            pages.withAccess(core.objects.object(e.objectId()), e.offset(), Access.READ_WRITE,
+                    PageFault.of(() -> reelect(e), error -> { })); // refused: the heir's own run fails it
+            return;
+        }
         // It may hand the futex out (handOff, or to the pager): the lease first, as in heirRuns. A
         // priority change can run late, from a timer due before the lease's end (a waiter's leave
         // after a pause), while the lease's own timer, due later, has not run: lost, forgetFutex
@@ -236,12 +303,13 @@ final class FutexHeirs {
         if (top == h) {
             return;
         }
-        env.trace("owner-died-reelect", top.thread.tid, futexes.futexName(e));
+        boolean died = e.heirDied;
+        env.trace(died ? "owner-died-reelect" : "unlock-reelect", top.thread.tid, futexes.futexName(e));
         passOverHeir(e);
-        if (isNoPage(e.state())) {
+        if (died && isNoPage(e.state())) {
             wakeHeir(e, top, e.heirPath, e.heirWaited);
         } else {
-            futexes.waits.handOff(e, e.heirPath, true, e.heirWaited);
+            futexes.waits.handOff(e, e.heirPath, died, e.heirWaited);
         }
         inheritance.refresh(e);
     }

@@ -25,8 +25,8 @@ import io.machxp.proto.xp.MemoryObjectLockFutex;
  * waits for another futex raises that futex's owner here, or the priority its kernel asks the
  * pager with (memory_object_lock_futex with update). Deboosting follows every unlock, timeout and
  * cancellation the same way; a priority change that puts another waiter, here or elsewhere,
- * above the woken heir of a dead owner's futex (which has no owner to boost) lets that waiter
- * take the heir's place (FutexHeirs.reelect). Priorities donated through Mach RPC ({@link IpcDonations}) count in
+ * above the woken heir of a futex (a dead owner's or an unlock's, which has no owner to boost
+ * until the heir runs) lets that waiter take the heir's place (FutexHeirs.reelect). Priorities donated through Mach RPC ({@link IpcDonations}) count in
  * a thread's effective priority like inherited ones and flow on along its futex wait the same way.
  *
  * <p>Deadlocks: a lock whose chain of owners leads back to the caller fails with EDEADLK. Within
@@ -265,8 +265,14 @@ final class FutexInheritance {
                 + "one thread %d owns", t.tid, t.waiter.entry.offset(), futexes.objectName(t.waiter.entry), t.tid));
     }
 
+    /**
+     * The thread of this kernel that owns {@code e}, or null. None while {@code e} has a woken
+     * heir (FutexHeirs): after an unlock the heir's TID is in the word, but as Linux's rt_mutex
+     * the futex has no owner until the heir runs, so nobody is boosted for it and no chain leads
+     * through it.
+     */
     MachThread ownerHere(FutexEntry e) {
         long s = e.state();
-        return isAbsent(s) || owner(s) == 0 ? null : core.tasks.livingThread(owner(s));
+        return isAbsent(s) || owner(s) == 0 || e.heir != null ? null : core.tasks.livingThread(owner(s));
     }
 }

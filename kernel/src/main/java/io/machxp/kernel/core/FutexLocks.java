@@ -33,6 +33,9 @@ import io.machxp.proto.task.Errno;
  *  OWNER_DIED|WAITERS, its woken heir not run yet -> above the heir's priority:
  *                      TID|OWNER_DIED|WAITERS, EOWNERDEAD, the heir passed over; else queued
  *                      behind it
+ *  HEIR|WAITERS, an unlock's woken heir not run yet (PI) -> above the heir's priority:
+ *                      TID|WAITERS, the heir passed over (Linux's rt_mutex steal); else queued
+ *                      behind it, boosting nobody (nobody owns it until the heir runs)
  *  NOT_RECOVERABLE  -> ENOTRECOVERABLE
  *  held by itself   -> EDEADLK (futexes do not nest)
  *  held by another  -> queued, WAITERS set, the owner boosted (EDEADLK if the owners' chain leads
@@ -185,9 +188,10 @@ final class FutexLocks {
                 w.fail(alreadyOwned(tid, e));
                 return;
             }
-            if (o == 0 && e.heir != null && !(pi && w.thread.effectivePriority > e.heir.thread.effectivePriority)) {
-                // A dead owner's futex whose woken heir has not run yet, at the heir's priority or
-                // above: wait behind it (a trylock is busy), as on Linux.
+            if (e.heir != null && !(pi && w.thread.effectivePriority > e.heir.thread.effectivePriority)) {
+                // A futex whose woken heir (after a death or an unlock) has not run yet, at the
+                // heir's priority or below: wait behind it (a trylock is busy), as on Linux: an
+                // equal real-time thread does not steal.
                 if (w.trylock) {
                     w.finish(null);
                 } else {
@@ -196,10 +200,11 @@ final class FutexLocks {
                 }
                 return;
             }
-            if (o == 0) { // OWNER_DIED: free, its last owner died holding it (or a heir not yet run)
+            if (o == 0 || e.heir != null) { // OWNER_DIED: free, its last owner died holding it (or a heir not yet run)
                 if (e.heir != null) {
                     // A higher thread takes it before the woken heir runs; the heir waits on.
-                    env.trace("owner-died-taken-before-heir", tid, futexes.futexName(e));
+                    env.trace(e.heirDied ? "owner-died-taken-before-heir" : "unlock-taken-before-heir", tid,
+                            futexes.futexName(e));
                     heirs.passOverHeir(e);
                 }
                 boolean died = isOwnerDied(s);

@@ -1,6 +1,7 @@
 package io.machxp.kernel.core;
 
 import static io.machxp.kernel.futex.FutexWord.ABSENT;
+import static io.machxp.kernel.futex.FutexWord.FREE;
 import static io.machxp.kernel.futex.FutexWord.OWNER_DIED;
 import static io.machxp.kernel.futex.FutexWord.WAITERS;
 import static io.machxp.kernel.futex.FutexWord.hasWaiters;
@@ -24,10 +25,11 @@ import io.machxp.kernel.vm.VmPage.Access;
  * <pre>
  *  relinquish(p)    nobody owns it   -> ABSENT, futex_released at once, carrying the page (with
  *                                       piggyback also the pages written under the futex)
- *                   no owner, a dead owner's woken heir not run yet -> above the heir's
- *                                       priority: the heir is passed over, released with
- *                                       OWNER_DIED and asked for again; else pending, given back
- *                                       at the heir's unlock
+ *                   no owner, a woken heir not run yet (a dead owner's, or an unlock's with
+ *                                       its TID in the word) -> above the heir's priority: the
+ *                                       heir is passed over, released with OWNER_DIED (free
+ *                                       after an unlock) and asked for again; else pending,
+ *                                       given back at the heir's unlock
  *                   held             -> relinquish pending, WAITERS set (the page fetched back
  *                                       writable if it is only readable here), owner boosted to p;
  *                                       a page that comes back with the word written over elsewhere
@@ -105,14 +107,25 @@ final class FutexRelinquish {
                 continue;
             }
             if (e.heir != null) {
-                // A dead owner's futex whose woken heir has not run yet (no owner): a waiter
-                // elsewhere above the heir takes it first, as a higher lock here would; at the
-                // heir's priority or below it waits behind it, given back at the heir's unlock.
+                // A futex whose woken heir (after a death or an unlock) has not run yet (no
+                // owner): a waiter elsewhere above the heir takes it first, as a higher lock here
+                // would; at the heir's priority or below it waits behind it, given back at the
+                // heir's unlock.
                 if (pi && priority > e.heir.thread.effectivePriority && !holds.keeps(e, priority)) {
+                    boolean died = e.heirDied;
+                    if (!died && isNoPage(s)) {
+                        // An unlock's heir whose page left: its TID must not leave in the word.
+                        remoteWaits(e, priority, requeued, waitedNanos);
+                        pages.withAccess(core.objects.object(e.objectId()), e.offset(), Access.READ_WRITE,
+                                PageFault.of(() -> onRelinquishFutex(e, priority, requeued, waitedNanos),
+                                        error -> { })); // refused: pending, given back at the heir's unlock
+                        return;
+                    }
                     futexes.passOverHeir(e);
-                    core.env.trace("owner-died-taken-before-heir", 0, futexes.futexName(e));
+                    core.env.trace(died ? "owner-died-taken-before-heir" : "unlock-taken-before-heir", 0,
+                            futexes.futexName(e));
                     e.releaseHandoff = true; // to the kernel that waits for it
-                    toPager.releaseToPager(e, OWNER_DIED); // asks again for the heir and the others here
+                    toPager.releaseToPager(e, died ? OWNER_DIED : FREE); // asks again for the heir and the others here
                     inheritance.refresh(e);
                     return;
                 }

@@ -24,8 +24,9 @@ import java.util.List;
  *                         Linux thread woken by its timer must run to leave (SCHED_FIFO); until
  *                         then an unlock may still hand it the futex. A woken heir takes the
  *                         futex first, and leaves only if passed over (FutexHeirs.passOverHeir)
- *  woken heir             the top waiter at an owner's death that cannot run now, or in a lease
- *                         grace (handOff -> FutexHeirs.wakeHeir): it stays queued, takes the
+ *  woken heir             the top waiter at an owner's death, or (PI) at an unlock that hands
+ *                         it the futex, that cannot run now, or in a lease grace (handOff ->
+ *                         FutexHeirs.wakeHeir, wakeUnlockHeir): it stays queued, takes the
  *                         futex when it runs
  *  handed the futex       handOff polls the top waiter, giveTo writes its TID into the word
  *  (handOff, giveTo)      (WAITERS for a waiter that waited, as Linux; OWNER_DIED after a death);
@@ -81,7 +82,7 @@ final class FutexWaits {
         w.timerFired = true;
         w.timedOutWith = error;
         if (w.entry != null && w.entry.heir == w) {
-            return; // woken to take a dead owner's futex: it takes it first; passed over, it leaves
+            return; // woken to take a futex nobody owns yet: it takes it first; passed over, it leaves
         }
         leaveWhenItRuns(w);
     }
@@ -144,14 +145,20 @@ final class FutexWaits {
     }
 
     /**
-     * Gives a futex this kernel holds to its top local waiter; false if nobody waits. After an
-     * owner's death a waiting lock gets it only when it runs ({@link FutexHeirs#wakeHeir}).
+     * Gives a futex this kernel holds to its top local waiter; false if nobody waits. A waiting
+     * lock that cannot run now (or in a lease grace) gets it only when it runs, after an owner's
+     * death ({@link FutexHeirs#wakeHeir}) and, with PI, after an unlock here or elsewhere
+     * ({@code waited}: a handoff, not a first grant; {@link FutexHeirs#wakeUnlockHeir}).
      */
     boolean handOff(FutexEntry e, AcquirePath path, boolean ownerDied, boolean waited) {
         FutexWaiter top = e.waiters.peek(pi, core.plants.arrivalOrderAmongEquals(true));
-        if (top != null && ownerDied && !top.trylock && !top.expiredLock()
+        if (top != null && (ownerDied || (pi && waited)) && !top.trylock && !top.expiredLock()
                 && (futexes.heirs.inGrace(e) || !scheduler.wouldRunNow(top.thread))) {
-            futexes.heirs.wakeHeir(e, top, path, waited);
+            if (ownerDied) {
+                futexes.heirs.wakeHeir(e, top, path, waited);
+            } else {
+                futexes.heirs.wakeUnlockHeir(e, top, path);
+            }
             return true;
         }
         FutexWaiter w = e.waiters.poll(pi, core.plants.arrivalOrderAmongEquals(true));

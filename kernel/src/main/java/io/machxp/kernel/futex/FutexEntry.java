@@ -161,13 +161,17 @@ public final class FutexEntry {
     /** Direct handoff: held from a forwarded copy under this token, whose grant has not come yet (0: none). */
     public long forwardHeld;
     /**
-     * After an owner's death: the waiter woken to take the futex once it runs (Linux's robust
-     * futex has no owner until then, and a thread of higher priority takes it first), or null.
-     * The word meanwhile is OWNER_DIED|WAITERS; {@link #heirPath} is how the heir gets it.
+     * After an owner's death, or a PI unlock that handed the futex to a waiter that cannot run
+     * yet: the waiter woken to take the futex once it runs (Linux's rt_mutex has no owner until
+     * then, and a thread of higher priority takes it first), or null. The word meanwhile is
+     * OWNER_DIED|WAITERS after a death ({@link #heirDied}), the heir's TID|WAITERS after an
+     * unlock (as Linux's FUTEX_UNLOCK_PI writes it); {@link #heirPath} is how the heir gets it.
      */
     public FutexWaiter heir;
     public io.machxp.proto.task.AcquirePath heirPath;
     public boolean heirWaited;
+    /** The heir's futex is a dead owner's (OWNER_DIED, no TID in the word); false: an unlock's. */
+    public boolean heirDied;
     /** The local thread this futex boosts now (its owner, while anyone waits), or null. */
     public io.machxp.kernel.task.MachThread boosting;
 
