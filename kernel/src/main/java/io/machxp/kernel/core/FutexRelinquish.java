@@ -182,6 +182,28 @@ final class FutexRelinquish {
      * owner's unlock keeps the futex here (WAITERS only sends it through the core, which frees it).
      */
     void onRelinquishTry(FutexEntry e) {
+        onRelinquishTry(e, 0);
+    }
+
+    /**
+     * relinquish_futex with try at {@code priority}, the trylock's (0: not known). A futex whose
+     * woken heir has not run yet (no owner: after a death, or an unlock with the heir's TID in the
+     * word) goes to a trylock strictly above the heir, as Linux's TRYLOCK_PI steals the rt_mutex:
+     * released with no request_again, so that the pager grants the trylock (a request_again would
+     * be queued ahead of it), then asked for again at once for the heir and the others here, who
+     * wait on. Otherwise answered from the word, as below.
+     */
+    void onRelinquishTry(FutexEntry e, int priority) {
+        long s = e.state();
+        if (pi && e.heir != null && priority > e.heir.thread.effectivePriority && !isAbsent(s)
+                && (e.heirDied || !isNoPage(s))) { // an unlock's heir's TID must not leave in a page elsewhere
+            boolean died = e.heirDied;
+            futexes.passOverHeir(e);
+            core.env.trace(died ? "owner-died-taken-before-heir" : "unlock-taken-before-heir", 0, futexes.futexName(e));
+            toPager.releaseToTry(e, died ? OWNER_DIED : FREE);
+            inheritance.refresh(e);
+            return;
+        }
         answerTryFromWord(e, !e.tryPageOverdue); // an earlier try's fetch, past its bound: no new wait
     }
 

@@ -86,6 +86,23 @@ final class FutexToPager {
     }
 
     /**
+     * Gives a futex whose woken heir a higher trylock elsewhere passes over
+     * ({@link FutexRelinquish#onRelinquishTry}) to the pager for that trylock, leaving {@code word}
+     * (OWNER_DIED or FREE) in its page: futex_released without request_again (the pager would
+     * queue that ahead of the trylock), then a lock_futex of its own for the waiters here.
+     */
+    void releaseToTry(FutexEntry e, long word) {
+        e.setState(ABSENT);
+        PageWords.leaveWord(e, word);
+        e.releaseHandoff = false;
+        sendReleased(e, false);
+        futexes.waits.answerTrylocks(e);
+        if (!e.waiters.isEmpty()) {
+            askPager(e, FutexEntry.Request.LOCK);
+        }
+    }
+
+    /**
      * A futex nobody here owns leaves for the pager: ABSENT, its word into its page (if the page
      * is writable here), futex_released. False if the fast path took it first.
      */

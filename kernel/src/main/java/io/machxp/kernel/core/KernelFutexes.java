@@ -283,8 +283,8 @@ final class KernelFutexes {
     void onFutexBusy(FutexEntry e) {
         grants.onFutexBusy(e);
     }
-    void onRelinquishTry(FutexEntry e) {
-        relinquish.onRelinquishTry(e);
+    void onRelinquishTry(FutexEntry e, int priority) {
+        relinquish.onRelinquishTry(e, priority);
     }
 
     void onRelinquishFutex(FutexEntry e, int priority) {

@@ -200,7 +200,7 @@ final class XpDispatch {
                     return;
                 }
                 if (r.getTry()) {
-                    futexes.onRelinquishTry(e);
+                    futexes.onRelinquishTry(e, r.getPriority());
                 } else {
                     futexes.forwards.order(e, r); // direct handoff (xp-spec 14): set, or withdrawn
                     futexes.onRelinquishFutex(e, r.getPriority(), r.getRequeued(), r.hasWaitedNanos() ? r.getWaitedNanos() : -1);

@@ -279,6 +279,12 @@ final class CoreFixture {
                 .setObjectId(OBJECT_ID).setOffset(offset).setTry(true)).build());
     }
 
+    /** relinquish_futex with try at {@code priority}: another kernel's trylock, its priority said. */
+    void relinquishTry(long offset, int priority) {
+        core.xp().onXp(PagerToKernel.newBuilder().setMemoryObjectRelinquishFutex(MemoryObjectRelinquishFutex.newBuilder()
+                .setObjectId(OBJECT_ID).setOffset(offset).setTry(true).setPriority(priority)).build());
+    }
+
     FutexEntry futex(long address) {
         return core.inspect().futexAt(task.id, address);
     }

@@ -14,7 +14,10 @@ import io.machxp.proto.xp.PagerToKernel;
  *  try by K, held by H, H's stream broke -> futex_busy to K (H cannot answer before its lease ends)
  *  H's stream breaks                    -> futex_busy to every try waiting
  *  try by K, held by H, nobody queued   -> K waits as a try; relinquish_futex(try) to H, once
- *                                          for every try before H answers
+ *                                          for every try before H answers, with the first try's
+ *                                          priority (H gives a futex whose woken heir has not run
+ *                                          to a try above it: released without request_again,
+ *                                          then asked for again, xp-spec 8.3)
  *  futex_held(H, token of the grant)    -> futex_busy to every try waiting
  *  futex goes to a queued kernel        -> futex_busy to every try waiting ({@link #answer})
  * </pre>
@@ -38,7 +41,7 @@ final class FutexTries {
      * only if no thread of the holder owns it or waits for it, which only the holder knows, so the
      * holder is asked (once for every try that comes before it answers).
      */
-    void tryLock(FutexRecord f, KernelSession s) {
+    void tryLock(FutexRecord f, KernelSession s, int priority) {
         if (!f.queue.isEmpty() || f.holder.broken) {
             // kernels wait for it: not free, whatever the holder's word says now; or the holder's
             // stream broke and it cannot answer before its lease ends, which a trylock does not wait for
@@ -54,7 +57,7 @@ final class FutexTries {
             core.answers.asked(f.holder);
             core.send(f.holder, PagerToKernel.newBuilder().setMemoryObjectRelinquishFutex(MemoryObjectRelinquishFutex
                     .newBuilder().setObjectId(f.holder.objectIdOf(f.key.object())).setOffset(f.key.offset())
-                    .setPriority(f.relinquishSent ? f.relinquishPriority : 0).setTry(true)).build());
+                    .setPriority(Math.max(priority, f.relinquishSent ? f.relinquishPriority : 0)).setTry(true)).build());
         }
     }
 

@@ -228,7 +228,7 @@ final class PagerFutexes {
             return;
         }
         if (tryLock) {
-            tries.tryLock(f, s);
+            tries.tryLock(f, s, priority);
             return;
         }
         f.queue.add(s, priority, since);
