@@ -254,6 +254,26 @@ class PagerCoreTest {
         assertThat(said(a)).isEmpty();
     }
 
+    /**
+     * The relinquish with try carries the trylock's priority, so that a holder whose woken heir has
+     * not run gives the futex to a try above it (Linux's TRYLOCK_PI steal): released without
+     * request_again, it goes to the try; the holder's own lock_futex after it queues as any.
+     */
+    @Test
+    void aTrysPriorityGoesToTheHolderAndAReleaseWithoutAskingAgainGrantsTheTry() {
+        long a = kernel(1, "A");
+        long b = kernel(2, "B");
+        lock(a, 0);
+        said(a);
+        pager.onXp(b, KernelToPager.newBuilder().setMemoryObjectLockFutex(
+                MemoryObjectLockFutex.newBuilder().setObjectId(7).setOffset(0).setTry(true).setPriority(30)).build());
+        assertThat(said(a)).containsExactly("relinquish 30 try");
+        released(a, 0);
+        lock(a, 0, 20);
+        assertThat(said(b)).containsExactly("granted", "relinquish 20");
+        assertThat(pager.holderOf("obj", 0)).isEqualTo("B");
+    }
+
     /** The holder keeps a futex a thread there owns: futex_held, and the trylock is busy. */
     @Test
     void aTryOnAnOwnedFutexIsBusyOnceTheHolderSaysSo() {
