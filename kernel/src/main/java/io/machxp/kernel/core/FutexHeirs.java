@@ -194,12 +194,19 @@ final class FutexHeirs {
     }
 
     /**
-     * The heir {@code tid} of an unlock left before it ran: the futex passes on from its word as at
-     * the unlock (to the next waiter, woken as heir if it cannot run, the pager, or free), once the
+     * The heir {@code tid} of an unlock left before it ran (cancelled; one that ended dies holding
+     * it, below): the futex passes on from its word as at the unlock (to the next waiter, woken as heir if it cannot run, the pager, or free), once the
      * page is here (refused: the waiters here fail, as a lock's page-in; a lost pager: forgetFutex
      * fails them). Nothing if it went on meanwhile.
      */
     private void unlockHeirLeft(FutexEntry e, int tid) {
+        if (core.tasks.livingThread(tid) == null) {
+            // It ended: Linux's woken waiter, interrupted, still takes the ownerless lock on its
+            // way out (fixup_pi_owner) and then dies holding it. Its TID stays in the word, and the
+            // end's scan of what it owns (RobustFutexes.threadEnded, right after) passes the futex
+            // on as a death: OWNER_DIED, EOWNERDEAD for the next owner.
+            return;
+        }
         long s = e.state();
         if (isNoPage(s) && !isAbsent(s)) {
             pages.withAccess(core.objects.object(e.objectId()), e.offset(), Access.READ_WRITE,

@@ -52,7 +52,10 @@ import java.util.List;
  *  (caller gave up)                     gave up as it came: nobody saw EOWNERDEAD; undoGrant)
  *                   TID|WAITERS      -> relinquish pending or Part II: released to the pager,
  *                                       re-asked for if local waiters remain
- *                                    -> else the top local waiter (LOCAL_HANDOFF) or FREE
+ *                                    -> else the top local waiter (LOCAL_HANDOFF) or FREE; with
+ *                                       PI, a top waiter that cannot run now (or a lease grace)
+ *                                       is the woken heir: HEIR|WAITERS, nobody owns it until
+ *                                       it runs ({@link FutexHeirs#wakeUnlockHeir})
  *  timeout, cancel  waiting          -> leaves the queue; WAITERS stays in the word (as Linux
  *                                       leaves it), the owner's unlock clears it
  *  timeout 0        (a lock)         -> as a trylock (asks the pager with try), ETIMEDOUT for
@@ -61,7 +64,8 @@ import java.util.List;
  *                                    -> OWNER_DIED|WAITERS, no owner; that waiter (the heir) is
  *                                       woken and takes it when it runs: after the grace, after a
  *                                       page-in if the page went meanwhile ({@link FutexHeirs})
- *  heir passed over  a higher lock or trylock here, a higher waiter elsewhere (relinquish), or
+ *  heir passed over  a higher lock or trylock here, a higher waiter or trylock elsewhere
+ *                   (relinquish, relinquish with try carrying its priority), or
  *                   a priority change that puts another waiter here or elsewhere above it (that
  *                   one takes its place, reelect): the heir waits on, or leaves with ETIMEDOUT
  *                   if its timer fired meanwhile; an heir that leaves passes the futex on as the

@@ -105,6 +105,29 @@ class KernelCoreUnlockHeirTest {
         assertThat(queued.value()).isNotNull();
     }
 
+    /**
+     * An unlock's heir that ends before it runs dies holding the futex, as Linux's woken waiter
+     * takes the ownerless lock on its way out: the next waiter gets it with EOWNERDEAD, when it runs.
+     */
+    @Test
+    void anUnlocksHeirThatEndsBeforeItRunsDiesHoldingIt() {
+        CoreFixture k = new CoreFixture(true);
+        MachThread high = k.thread(70);
+        MachThread low = k.thread(20);
+        MachThread lower = k.thread(10);
+        k.acquireFromPager(high, k.base);
+        Answer<Acquired> first = k.lockFull(low, k.base);
+        Answer<Acquired> second = k.lockFull(lower, k.base);
+        computeThen(k, high, 10 * MS, () -> {
+            k.unlock(high, k.base).value();
+            k.terminate(low).value();
+        });
+        k.env.advance(10 * MS);
+        assertThat(first.answered()).isTrue();
+        assertThat(second.value().ownerDied()).isTrue();
+        assertThat(word(k)).isEqualTo((lower.tid | FutexWord.OWNER_DIED | FutexWord.WAITERS) & 0xffffffffL);
+    }
+
     /** A waiter that can run when the owner unlocks gets the futex at once, as before. */
     @Test
     void aWaiterThatCanRunGetsTheFutexAtTheUnlock() {
