@@ -258,7 +258,9 @@ public final class FuzzScenario {
     /**
      * The file with each start, compute, sleep and positive timeout passed through {@code move}
      * (nanoseconds in and out), and with the sim's XP latency {@code latencyNanos} (-1: the
-     * default).
+     * default). {@code move} is called once per such value, in the file's order (threads, then each
+     * thread's start and steps), so a caller can move one value alone by counting the calls
+     * ({@link FuzzStability}'s margin).
      */
     public String yaml(LongUnaryOperator move, long latencyNanos) {
         StringBuilder y = new StringBuilder();

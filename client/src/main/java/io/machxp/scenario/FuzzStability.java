@@ -8,11 +8,27 @@ import java.util.Random;
  * outcome must not hang on a few milliseconds. Linux runs a file with real latencies (a step takes
  * tens of microseconds, a start may come a few milliseconds late, a first lock there does not wait
  * for a pager), so a file whose outcome two events a millisecond apart decide would differ by
- * chance, not by semantics. The file is run in sim as drawn and in variants: each start, compute,
- * sleep and positive timeout moved by up to {@link #JITTER_MS} ms either way (independently, from a
- * seed), and the XP latency made 1 us and 1 ms. It is stable when every variant agrees with the
- * file on what {@code --compare linux} compares ({@link Comparison}: outcomes, highest priorities,
- * orders of acquisition) and no run reaches its limit.
+ * chance, not by semantics. The file is run in sim as drawn and in variants, and every variant
+ * must agree with the file on what {@code --compare linux} compares ({@link Comparison}: outcomes,
+ * highest priorities, orders of acquisition), with no run reaching its limit:
+ * <ul>
+ * <li><b>the margin</b>: each timed value (a start, a compute, a sleep, a positive timeout) moved
+ *     alone by each of {@link #MARGINS_MS} ms earlier and later, every other value as drawn. An
+ *     event moves with every value before it in its thread (and in the threads it waited for), so
+ *     two events of different threads less than 10 ms apart are reordered by one of these (unless
+ *     the move reorders a second pair back), and the file is refused: it breaks the scenario format's 10 ms rule ({@link ScenarioTiming}), which
+ *     the generator cannot check statically (its programs wait for each other). A Linux run
+ *     whose timed steps came more than 10 ms late is called disturbed and run again
+ *     ({@link LinuxLateness}), so what flips a kept file is a disturbed run (rerun) or drifts of
+ *     several values that add up;
+ * <li>{@link #MOVED} variants with every timed value moved independently by up to
+ *     {@link #JITTER_MS} ms either way (from a seed): small drifts that add up;
+ * <li>the XP latency made 1 us and 1 ms.
+ * </ul>
+ * The first filter (four random variants alone) passed files whose outcome flipped in 1 to 17 of
+ * 40 more (review late8 F1: seed 6, a trylock and a lock both at 114 ms, one XP latency apart).
+ * Moving one value alone finds each of them at once (seeds 6 and 22 at 3 ms, 10, 15, 17 and 30 at
+ * 6 to 8 ms), whatever the seed.
  * <p>
  * It also refuses a file where a lock or trylock meets a futex that an unlock handed to a waiter
  * which has not run since ({@link #stealWindow}): Linux lets a higher thread steal it. machxp
@@ -27,7 +43,14 @@ public final class FuzzStability {
     private static final java.util.Set<String> STEP_EVENTS = java.util.Set.of("acquired", "busy", "unlocked", "consistent",
             "computed", "woke", "read", "wrote", "priority-set", "exited", "died",
             "lock", "trylock", "unlock", "compute", "sleep", "write", "priority", "exit", "die");
-    private static final int MOVED = 4;
+    /** Random variants with every value moved. */
+    static final int MOVED = 8;
+    /**
+     * How far the margin variants move one value, earlier and later: 3 ms first (most files that
+     * fail, fail there, and cheaply), then the scenario format's 10 ms ({@link ScenarioTiming}), the
+     * lateness linux mode accepts before it calls a run disturbed and reruns it ({@link LinuxLateness}).
+     */
+    static final int[] MARGINS_MS = {3, 10};
 
     private FuzzStability() {}
 
@@ -41,18 +64,29 @@ public final class FuzzStability {
         if (steal != null) {
             return steal;
         }
-        Random r = new Random(seed ^ 0x5DEECE66DL);
-        for (int v = 0; v < MOVED + 2; v++) {
-            String yaml;
-            if (v < MOVED) {
-                Random moves = new Random(r.nextLong());
-                yaml = s.yaml(n -> n + (moves.nextInt(2 * JITTER_MS + 1) - JITTER_MS) * 1_000_000L, -1);
-            } else {
-                yaml = s.yaml(n -> n, v == MOVED ? 1_000 : 1_000_000);
+        int values = timedValues(s);
+        for (int margin : MARGINS_MS) {
+            for (int i = 0; i < 2 * values; i++) {
+                int which = i / 2;
+                long by = (i % 2 == 0 ? -margin : margin) * 1_000_000L;
+                int[] seen = {0};
+                String yaml = s.yaml(n -> seen[0]++ == which ? n + by : n, -1);
+                if (!agrees(base, yaml)) {
+                    return "timed value " + (which + 1) + " of " + values + " moved " + (by / 1_000_000L) + " ms differs in sim";
+                }
             }
-            ScenarioResult other = sim(yaml);
-            if (other == null || !Comparison.of(base, other).agreed()) {
-                return "variant " + (v + 1) + " differs in sim";
+        }
+        Random r = new Random(seed ^ 0x5DEECE66DL);
+        for (int v = 0; v < MOVED; v++) {
+            Random moves = new Random(r.nextLong());
+            String yaml = s.yaml(n -> n + (moves.nextInt(2 * JITTER_MS + 1) - JITTER_MS) * 1_000_000L, -1);
+            if (!agrees(base, yaml)) {
+                return "jittered variant " + (v + 1) + " differs in sim";
+            }
+        }
+        for (long latency : new long[] {1_000, 1_000_000}) {
+            if (!agrees(base, s.yaml(n -> n, latency))) {
+                return "XP latency " + latency / 1000 + " us differs in sim";
             }
         }
         return null;
@@ -95,6 +129,21 @@ public final class FuzzStability {
             }
         }
         return null;
+    }
+
+    /** How many timed values the file has: the calls {@link FuzzScenario#yaml(java.util.function.LongUnaryOperator, long)} makes, in its order. */
+    static int timedValues(FuzzScenario s) {
+        int[] n = {0};
+        s.yaml(v -> {
+            n[0]++;
+            return v;
+        }, -1);
+        return n[0];
+    }
+
+    private static boolean agrees(ScenarioResult base, String yaml) {
+        ScenarioResult other = sim(yaml);
+        return other != null && Comparison.of(base, other).agreed();
     }
 
     private static ScenarioResult sim(String yaml) {
