@@ -9,6 +9,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -18,7 +22,8 @@ import picocli.CommandLine.Spec;
  * machxp linux-fuzz: random differential testing of the PI-futex semantics against Linux. For each
  * seed from --seed to --seed + --count - 1 it draws a scenario ({@link FuzzScenario}: the same
  * file for the same seed and --kernels), keeping the first draw whose simulated outcome no few
- * milliseconds decide ({@link FuzzStability}; up to --draws draws a seed), writes it as
+ * milliseconds decide ({@link FuzzStability}; up to --draws draws a seed; seeds on every CPU at
+ * once, the files the same as one at a time), writes it as
  * DIR/fuzz-SEED.yaml, and then compares every file written with Linux in this JVM, as
  * {@code machxp run --compare linux FILE...} does ({@link LinuxComparisons}: a verdict line per
  * file, the side-by-side table of a file that differs, a summary; the same exit codes). With
@@ -76,25 +81,42 @@ final class LinuxFuzzCommand implements Callable<Integer> {
             return ExitCodes.USAGE;
         }
         Path dir = out != null ? Files.createDirectories(out) : Files.createTempDirectory("machxp-linux-fuzz-");
+        List<Long> seeds = new ArrayList<>();
+        for (long s = seed; s < seed + count; s++) {
+            if (!except.contains(s)) {
+                seeds.add(s);
+            }
+        }
+        // Each seed's draws are independent runs of the deterministic simulator: they are tried on
+        // every CPU at once (the filter's sim runs are most of the command's time without Linux),
+        // and written in seed order, so the files do not depend on the threads.
+        List<Draw> drawn = new ArrayList<>();
+        ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Runtime.getRuntime().availableProcessors()));
+        try {
+            List<Future<Draw>> pending = new ArrayList<>();
+            for (long s : seeds) {
+                pending.add(pool.submit(() -> firstStable(s, which)));
+            }
+            for (Future<Draw> f : pending) {
+                drawn.add(f.get());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return ExitCodes.USAGE;
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(e.getCause());
+        } finally {
+            pool.shutdownNow();
+        }
         List<Path> files = new ArrayList<>();
         int rejected = 0;
-        for (long s = seed; s < seed + count; s++) {
-            if (except.contains(s)) {
-                continue;
-            }
-            Path f = null;
-            for (int a = 0; a < draws && f == null; a++) {
-                FuzzScenario sc = FuzzScenario.draw(s, a, which);
-                if (FuzzStability.unstable(sc, s) == null) {
-                    f = dir.resolve("fuzz-" + s + ".yaml");
-                    Files.writeString(f, sc.yaml());
-                } else {
-                    rejected++;
-                }
-            }
-            if (f == null) {
-                o.println("no file   seed " + s + ": none of " + draws + " draws was stable in sim");
+        for (Draw d : drawn) {
+            rejected += d.rejected();
+            if (d.scenario() == null) {
+                o.println("no file   seed " + d.seed() + ": none of " + draws + " draws was stable in sim");
             } else {
+                Path f = dir.resolve("fuzz-" + d.seed() + ".yaml");
+                Files.writeString(f, d.scenario().yaml());
                 files.add(f);
             }
         }
@@ -105,5 +127,18 @@ final class LinuxFuzzCommand implements Callable<Integer> {
             return ExitCodes.OK;
         }
         return new LinuxComparisons(o, err, false).run(files, null);
+    }
+
+    /** A seed's first draw that the filter keeps (null if none of --draws), and how many it refused. */
+    private record Draw(long seed, FuzzScenario scenario, int rejected) {}
+
+    private Draw firstStable(long s, FuzzScenario.Kernels which) {
+        for (int a = 0; a < draws; a++) {
+            FuzzScenario sc = FuzzScenario.draw(s, a, which);
+            if (FuzzStability.unstable(sc, s) == null) {
+                return new Draw(s, sc, a);
+            }
+        }
+        return new Draw(s, null, draws);
     }
 }
