@@ -7,10 +7,12 @@ import io.machxp.scenario.NotSupportedHere;
 import io.machxp.scenario.Scenario;
 import io.machxp.scenario.ScenarioException;
 import io.machxp.scenario.ScenarioParser;
+import io.machxp.scenario.ScenarioResult;
 import io.machxp.scenario.ScenarioRun;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.function.BiFunction;
 
 /**
  * {@code machxp run --compare linux FILE...} with several files, in one JVM (what
@@ -42,6 +44,16 @@ final class LinuxComparisons {
      * the static rule's guesses about them are noise.
      */
     private boolean timingWarnings = true;
+    /**
+     * Whether a file that differed is compared once more before it counts as differing (linux-fuzz:
+     * its files are many and nobody looked at them, so a difference the load made, which does not
+     * come back, would otherwise fail a run; the semantic differences found so far came back in
+     * every run).
+     */
+    private boolean rerunDifferences;
+    private int agreedOnRerun;
+    /** How a file is compared with Linux (tests give recorded comparisons). */
+    BiFunction<Scenario, ScenarioResult, LinuxCompare> linux = LinuxCompare::run;
     private int agreed;
     private int differed;
     private int skipped;
@@ -59,6 +71,11 @@ final class LinuxComparisons {
         return this;
     }
 
+    LinuxComparisons rerunningDifferences() {
+        rerunDifferences = true;
+        return this;
+    }
+
     int run(List<Path> files, Long seed) {
         for (Path f : files) {
             if (!compare(f, seed)) {
@@ -68,6 +85,9 @@ final class LinuxComparisons {
             out.flush();
         }
         String summary = agreed + " agreed, " + differed + " differed";
+        if (agreedOnRerun > 0) {
+            summary += " (" + agreedOnRerun + " of the agreed differed once and agreed when run again)";
+        }
         if (skipped > 0) {
             summary += ", " + skipped + " skipped (each listed above with why)";
         }
@@ -109,8 +129,10 @@ final class LinuxComparisons {
             scenario.warnings().forEach(err::println);
         }
         LinuxCompare runs;
+        ScenarioResult sim;
         try {
-            runs = LinuxCompare.run(scenario, ScenarioRun.sim(scenario, seed != null ? seed : scenario.seed(), true));
+            sim = ScenarioRun.sim(scenario, seed != null ? seed : scenario.seed(), true);
+            runs = linux.apply(scenario, sim);
         } catch (NotSupportedHere e) {
             switch (e.reason()) {
                 case IPC -> {
@@ -152,6 +174,13 @@ final class LinuxComparisons {
         }
         Comparison c = runs.comparison();
         String note = runs.note().isEmpty() ? "" : " (" + runs.note() + ")";
+        if (!c.agreed() && rerunDifferences && againAgrees(scenario, sim)) {
+            agreed++;
+            agreedOnRerun++;
+            out.println("agreed   " + f + " (when run again; its first run differed, as follows" + (note.isEmpty() ? "" : ";" + note.substring(1, note.length() - 1)) + ")");
+            c.text().lines().forEach(l -> out.println("    " + l));
+            return true;
+        }
         if (c.agreed()) {
             agreed++;
             out.println("agreed   " + f + note);
@@ -161,5 +190,15 @@ final class LinuxComparisons {
             c.text().lines().forEach(l -> out.println("    " + l));
         }
         return true;
+    }
+
+    /** Whether a second comparison of the file with Linux agrees (false if it cannot tell). */
+    private boolean againAgrees(Scenario scenario, ScenarioResult sim) {
+        try {
+            LinuxCompare again = linux.apply(scenario, sim);
+            return !again.failed() && again.comparison().agreed();
+        } catch (RuntimeException e) {
+            return false;
+        }
     }
 }

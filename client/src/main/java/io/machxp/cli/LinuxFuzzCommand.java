@@ -26,7 +26,9 @@ import picocli.CommandLine.Spec;
  * once, the files the same as one at a time), writes it as
  * DIR/fuzz-SEED.yaml, and then compares every file written with Linux in this JVM, as
  * {@code machxp run --compare linux FILE...} does ({@link LinuxComparisons}: a verdict line per
- * file, the side-by-side table of a file that differs, a summary; the same exit codes). With
+ * file, the side-by-side table of a file that differs, a summary; the same exit codes), except
+ * that a file that differed is compared once more and counts as agreed if that agrees (its first
+ * table is still printed: a difference the load made does not come back). With
  * --no-compare it only writes the files (no SCHED_FIFO).
  */
 @Command(name = "linux-fuzz", mixinStandardHelpOptions = true,
@@ -126,7 +128,7 @@ final class LinuxFuzzCommand implements Callable<Integer> {
         if (noCompare || files.isEmpty()) {
             return ExitCodes.OK;
         }
-        return new LinuxComparisons(o, err, false).withoutTimingWarnings().run(files, null);
+        return new LinuxComparisons(o, err, false).withoutTimingWarnings().rerunningDifferences().run(files, null);
     }
 
     /** A seed's first draw that the filter keeps (null if none of --draws), and how many it refused. */
