@@ -35,8 +35,9 @@ import java.util.function.Consumer;
  *
  * <h2>Time</h2>
  * compute is the thread's own CPU time (CLOCK_THREAD_CPUTIME_ID), spent in a busy loop, so a
- * preempted thread computes later, as in the simulator. sleep and the start times are
- * clock_nanosleep on CLOCK_MONOTONIC; a lock's timeout is an absolute CLOCK_REALTIME time.
+ * preempted thread computes later, as in the simulator. sleep and the start times are one sleep
+ * each to an absolute CLOCK_MONOTONIC time ({@link LinuxSleep}: a futex wait that a death of the
+ * thread's task or the run's stop ends early); a lock's timeout is an absolute CLOCK_REALTIME time.
  *
  * <h2>Boosts</h2>
  * A thread's effective priority is read from /proc (stat field 18) by the thread itself after
@@ -70,7 +71,6 @@ import java.util.function.Consumer;
  */
 final class LinuxPlatform implements Platform {
     static final long SELF_SAMPLE_CPU_NANOS = 200_000;
-    static final long SLEEP_SLICE_NANOS = 5_000_000;
     /** Scenario time 0 is this long after setup ends: every thread is queued by then. */
     private static final long START_MARGIN_NANOS = 20_000_000;
 
@@ -410,6 +410,7 @@ final class LinuxPlatform implements Platform {
             }
         }
         for (LinuxWorker w : workers.values()) {
+            w.interruptSleep();
             LockSupport.unpark(w);
             int tid = w.tid;
             if (tid != 0 && !w.finished) { // 0 would be the caller
@@ -417,6 +418,15 @@ final class LinuxPlatform implements Platform {
                 if (allowed != null) {
                     scheduler.pin(tid, allowed);
                 }
+            }
+        }
+    }
+
+    /** A task died: its threads' sleeps end now (each then answers ESRCH), as in the simulator. */
+    void interruptSleeps(String taskKey) {
+        for (LinuxWorker w : workers.values()) {
+            if (w.taskKey.equals(taskKey)) {
+                w.interruptSleep();
             }
         }
     }

@@ -1,10 +1,8 @@
 package io.machxp.scenario;
 
-import static io.machxp.scenario.LinuxNative.CLOCK_MONOTONIC;
 import static io.machxp.scenario.LinuxNative.CLOCK_THREAD_CPUTIME_ID;
 import static io.machxp.scenario.LinuxNative.CPUSET_BYTES;
 import static io.machxp.scenario.LinuxNative.FUTEX_UNLOCK_PI;
-import static io.machxp.scenario.LinuxNative.TIMER_ABSTIME;
 
 import com.sun.jna.Memory;
 import com.sun.jna.Pointer;
@@ -41,6 +39,9 @@ final class LinuxWorker extends Thread {
     final ConcurrentLinkedQueue<Runnable> queue = new ConcurrentLinkedQueue<>();
     /** timespec at 0, CPU clock at 16, sched_param at 32, cpu_set_t at 64. */
     final Memory scratch = new Memory(64 + CPUSET_BYTES);
+    private final LinuxSleep sleep = new LinuxSleep();
+    /** Made once, here: a method reference's first use links it (see the class comment). */
+    private final java.util.function.BooleanSupplier goneCheck = this::gone;
     private final LinuxLockCalls calls;
     private final LinuxPlatform run;
     final Memory statBuffer = new Memory(1024);
@@ -234,6 +235,7 @@ final class LinuxWorker extends Thread {
             }
             case DIE -> {
                 run.deadTasks.add(taskKey);
+                run.interruptSleeps(taskKey);
                 ended = true;
                 yield Outcome.ok("");
             }
@@ -281,22 +283,16 @@ final class LinuxWorker extends Thread {
     }
 
     /**
-     * Sleeps until {@code monotonic} (System.nanoTime's clock), in slices so a stop is seen: true
-     * if it slept its time, false if its task died or the run stopped first.
+     * Sleeps until {@code monotonic} (System.nanoTime's clock) in one sleep ({@link LinuxSleep}):
+     * true if it slept its time, false if its task died or the run stopped first.
      */
     boolean sleepUntil(long monotonic) {
-        long base = Pointer.nativeValue(scratch);
-        while (!gone()) {
-            long now = System.nanoTime();
-            if (now >= monotonic) {
-                return true;
-            }
-            long until = Math.min(monotonic, now + LinuxPlatform.SLEEP_SLICE_NANOS);
-            scratch.setLong(48, until / 1_000_000_000L);
-            scratch.setLong(56, until % 1_000_000_000L);
-            LinuxNative.clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, base + 48, 0);
-        }
-        return false;
+        return sleep.until(monotonic, goneCheck);
+    }
+
+    /** Its task died or the run stopped: a sleep of it ends now (after that state is set). */
+    void interruptSleep() {
+        sleep.interrupt();
     }
 
     /** A step begins: its due time (if any) and now, for {@link LinuxLateness}; allocation-free. */
