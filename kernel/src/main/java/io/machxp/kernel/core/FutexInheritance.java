@@ -95,8 +95,9 @@ final class FutexInheritance {
         }
         env.trace(effective > t.effectivePriority ? "boost" : "deboost", t.tid,
                 t.effectivePriority + " -> " + effective);
+        int old = t.effectivePriority;
         t.effectivePriority = effective;
-        scheduler.priorityChanged(t);
+        scheduler.priorityChanged(t, old);
         if (pi && t.waiter != null && t.waiter.entry != null) {
             FutexEntry waitedFor = t.waiter.entry;
             waitedFor.waiters.requeue(t.waiter, env.nanoTime()); // behind its new equals, as Linux requeues it
@@ -263,6 +264,36 @@ final class FutexInheritance {
         futexes.abandon(t.waiter, KernelError.of(Errno.EDEADLK, "thread %d would wait for itself: the futex at offset "
                 + "0x%x of '%s' is held, through a chain of futexes across kernels, by a thread that waits for "
                 + "one thread %d owns", t.tid, t.waiter.entry.offset(), futexes.objectName(t.waiter.entry), t.tid));
+    }
+
+    /**
+     * A lock whose timeout had passed found {@code e} held here (it answers ETIMEDOUT): Linux's
+     * LOCK_PI queues it for an instant all the same, which boosts the chain
+     * of owners to its priority and lowers them again at its timeout. Nothing of that is seen (no
+     * boost is logged: Linux's lasts microseconds, below what its sampler sees) but where it
+     * leaves them: each owner on the chain below that priority is placed as a thread that was
+     * lowered, at the head of its priority if it is ready (rt_mutex_setprio) and behind its
+     * equals in the queue of the futex it waits for (the chain walk requeues its waiter). The
+     * chain is followed within this kernel: a futex held elsewhere, or with no owner, ends it.
+     * (A lock that fails with EDEADLK for a cycle here is queued for an instant on Linux too; it
+     * is not modelled: docs/linux-mode.md.)
+     */
+    void queuedForAnInstant(int priority, FutexEntry e) {
+        if (!pi) {
+            return;
+        }
+        java.util.Set<MachThread> seen = new java.util.HashSet<>();
+        MachThread t = ownerHere(e);
+        while (t != null && t.effectivePriority < priority && seen.add(t)) {
+            scheduler.raisedAndLoweredBack(t);
+            FutexEntry next = t.waiter == null ? null : t.waiter.entry;
+            MachThread nextOwner = next == null ? null : ownerHere(next);
+            if (nextOwner == null) {
+                return;
+            }
+            next.waiters.requeue(t.waiter, env.nanoTime());
+            t = nextOwner;
+        }
     }
 
     /**

@@ -242,6 +242,9 @@ final class FutexLocks {
                 }
             }
             if (w.trylock) {
+                if (w.expiredLock()) {
+                    inheritance.queuedForAnInstant(w.thread.effectivePriority, e); // Linux queues it for an instant
+                }
                 w.finish(null); // busy, or ETIMEDOUT for a lock whose timeout had passed
                 return;
             }

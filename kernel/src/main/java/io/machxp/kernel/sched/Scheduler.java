@@ -24,7 +24,9 @@ import java.util.Map;
  *   compute(d)          -> ready (at the tail of its priority)      -> dispatch if a CPU is free
  *                                                                      or a lower one runs
  *   ready, dispatched   -> on CPU, its time left falls as env time passes
- *   on CPU, preempted   -> ready, at the head of its priority (SCHED_FIFO)
+ *   on CPU, preempted   -> ready, where it stood among its priority: the head unless a thread
+ *                          was lowered to the head since it got its CPU (SCHED_FIFO: Linux
+ *                          leaves a running task in its place on its priority's list)
  *   dispatched with 0   -> (a timed-out waiter that must run to leave its wait) done only if
  *   left                   it still has its CPU at an event after the ones already due now: a
  *                          higher thread whose next call comes an event later in this instant
@@ -34,7 +36,11 @@ import java.util.Map;
  *                          next call; computing again then continues on the CPU at once, and a
  *                          thread of the same priority that was ready does not get in between.
  *                          At the end of the instant the CPU goes to the best ready thread
- *   priority changes    -> (boost, deboost, thread_set_priority) everything is decided again
+ *   priority changes    -> (boost, deboost, thread_set_priority) everything is decided again;
+ *                          a ready or running thread raised goes to the tail of its new
+ *                          priority, one lowered to the head (Linux's rt_mutex_setprio and
+ *                          sched_setscheduler, as POSIX asks), one whose priority went up and
+ *                          back at once ({@link #raisedAndLoweredBack}) to the head too
  *   cancel              -> the thread leaves (terminated)
  * </pre>
  * Invariant after every {@link #reschedule}: no ready thread has a higher effective priority than
@@ -47,7 +53,8 @@ public final class Scheduler {
     private final List<MachThread> running = new ArrayList<>();
     private final List<MachThread> ready = new ArrayList<>();
     private long nextOrder;
-    private long nextPreemptedOrder = -1;
+    /** Orders below every other: a thread placed at the head of its priority (lowered). */
+    private long nextHeadOrder = -1;
     private Timer timer;
     /** An event at the end of the current instant frees the CPUs of threads idle on them. */
     private boolean releaseArmed;
@@ -98,11 +105,31 @@ public final class Scheduler {
         return ahead < cpus;
     }
 
-    /** A thread's effective priority changed: it may now preempt, or be preempted. */
-    public void priorityChanged(MachThread t) {
+    /**
+     * A thread's effective priority changed from {@code oldPriority}: it may now preempt, or be
+     * preempted. A ready or running thread moves as Linux moves a runnable SCHED_FIFO task: raised,
+     * to the tail of its new priority; lowered, to the head (one on a CPU keeps it meanwhile, and
+     * stands there when it is preempted).
+     */
+    public void priorityChanged(MachThread t, int oldPriority) {
+        if ((ready.contains(t) || running.contains(t)) && t.effectivePriority != oldPriority) {
+            t.readyOrder = t.effectivePriority > oldPriority ? nextOrder++ : nextHeadOrder--;
+        }
         if (t.computing() || t.idleOnCpu) {
             account();
             reschedule();
+        }
+    }
+
+    /**
+     * A thread's priority went up and came back at once (a lock whose timeout had passed queued
+     * behind it for an instant, and Linux boosted and lowered it): unchanged for the scheduler
+     * but for its place, which is that of a thread lowered, the head of its priority if it is
+     * ready (or on a CPU, for when it is preempted).
+     */
+    public void raisedAndLoweredBack(MachThread t) {
+        if (ready.contains(t) || running.contains(t)) {
+            t.readyOrder = nextHeadOrder--;
         }
     }
 
@@ -162,7 +189,8 @@ public final class Scheduler {
             if (worst.idleOnCpu) {
                 worst.idleOnCpu = false; // it had nothing left to compute
             } else {
-                worst.readyOrder = nextPreemptedOrder--; // SCHED_FIFO: back at the head of its priority
+                // SCHED_FIFO: it keeps its place among its priority (readyOrder), the head unless
+                // a thread was lowered to the head since it got its CPU
                 ready.add(worst);
                 env.trace("preempt", worst.tid, "by " + best.tid);
             }
