@@ -18,12 +18,12 @@ import java.util.function.BooleanSupplier;
  * higher one runs joins the tail of its priority then, and keeps that place until it runs. A sleep
  * cut into slices (it was 5 ms slices, so that a stop was seen) woke the thread at each slice's
  * end; one whose last slice ended while a higher thread ran was queued then, ahead of an equal
- * that woke later but before the sleep's real end, and ran first (the first of the
- * {@code fuzz-995} files: T3 queued at 50 ms by a slice ran before T1, which woke at 51 ms, though
- * T3's sleep ended at 63 ms), and a thread so queued was requeued by a boost and deboost it got
- * meanwhile (Linux puts a task whose priority is lowered at the head of its new priority), where
- * a sleeping thread is not on any queue ({@code expired-lock-boosts-sleeping-owner...}). Neither
- * is what the scenario says: the thread sleeps until its time.
+ * that woke later but before the sleep's real end, and ran first
+ * ({@code scenarios/sleepers-wake-in-order-behind-higher.yaml}, minimized from linux-fuzz seed
+ * 995), and a thread so queued was requeued by a boost and deboost it got meanwhile (Linux puts a
+ * task whose priority is lowered at the head of its new priority), where a sleeping thread is on
+ * no queue ({@code expired-lock-sleeping-owner-wakes-behind-preempted-equal.yaml}). Neither is
+ * what the scenario says: the thread sleeps until its time.
  *
  * <h2>How</h2>
  * The sleep is {@code FUTEX_WAIT_BITSET} on a word of its own with an absolute
