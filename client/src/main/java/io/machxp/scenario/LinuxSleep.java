@@ -33,7 +33,7 @@ import java.util.function.BooleanSupplier;
  * at once, so no wake is lost). A futex call that fails otherwise falls back to
  * {@code clock_nanosleep} to the deadline: never a busy loop at a real-time priority.
  */
-final class LinuxSleep {
+class LinuxSleep {
     static final int FUTEX_WAIT_BITSET = 9;
     static final int FUTEX_WAKE = 1;
     static final int FUTEX_BITSET_MATCH_ANY = -1;
@@ -49,23 +49,36 @@ final class LinuxSleep {
      * if {@code gone} became true first.
      */
     boolean until(long monotonic, BooleanSupplier gone) {
-        long base = Pointer.nativeValue(memory);
         while (!gone.getAsBoolean()) {
-            if (System.nanoTime() >= monotonic) {
+            if (now() >= monotonic) {
                 return true;
             }
-            memory.setLong(8, monotonic / 1_000_000_000L);
-            memory.setLong(16, monotonic % 1_000_000_000L);
-            long rc = LinuxNative.syscall(SYS_FUTEX, base, FUTEX_WAIT_BITSET | LinuxNative.FUTEX_PRIVATE_FLAG, 0,
-                    base + 8, 0, FUTEX_BITSET_MATCH_ANY);
-            if (rc != 0) {
-                int errno = LinuxNative.errno();
-                if (errno != LinuxSupport.ETIMEDOUT && errno != LinuxSupport.EAGAIN && errno != LinuxSupport.EINTR) {
-                    LinuxNative.clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, base + 8, 0);
-                }
-            }
+            waitUntil(monotonic);
         }
         return false;
+    }
+
+    /** The clock the deadline is on (CLOCK_MONOTONIC); a seam for tests. */
+    long now() {
+        return System.nanoTime();
+    }
+
+    /**
+     * One wait: until {@code monotonic}, or until {@link #interrupt} (at once if it came before),
+     * or a signal; a seam for tests.
+     */
+    void waitUntil(long monotonic) {
+        long base = Pointer.nativeValue(memory);
+        memory.setLong(8, monotonic / 1_000_000_000L);
+        memory.setLong(16, monotonic % 1_000_000_000L);
+        long rc = LinuxNative.syscall(SYS_FUTEX, base, FUTEX_WAIT_BITSET | LinuxNative.FUTEX_PRIVATE_FLAG, 0,
+                base + 8, 0, FUTEX_BITSET_MATCH_ANY);
+        if (rc != 0) {
+            int errno = LinuxNative.errno();
+            if (errno != LinuxSupport.ETIMEDOUT && errno != LinuxSupport.EAGAIN && errno != LinuxSupport.EINTR) {
+                LinuxNative.clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, base + 8, 0);
+            }
+        }
     }
 
     /** Ends the sleep now and every later one at once: call after making {@code gone} true. */
