@@ -211,7 +211,8 @@ final class AnswerDeadlines {
 
     /**
      * The oldest request {@code s} owes an answer to, or null: the oldest page lock_request, unless
-     * a relinquish_futex(try) went out strictly before it. O(log n) amortized ({@link OwedAnswers}).
+     * a relinquish_futex(try) went out before it, or in the same flush and was asked before it (the
+     * stream carries them in asked order; late7 review O2). O(log n) amortized ({@link OwedAnswers}).
      */
     private Owed oldestOwed(KernelSession s) {
         Owed oldest = null;
@@ -222,7 +223,8 @@ final class AnswerDeadlines {
         OwedAnswers.Request tried = s.owed.oldestTry(core.stats.owedExamined);
         if (tried != null) {
             long sent = sentAt(s, tried.askedNanos());
-            if (sent != Long.MAX_VALUE && (oldest == null || sent < oldest.since)) {
+            if (sent != Long.MAX_VALUE && (oldest == null || sent < oldest.since
+                    || sent == oldest.since && tried.askedNanos() < oldest.asked)) {
                 oldest = new Owed(sent, tried.askedNanos(), tried.what().get());
             }
         }
