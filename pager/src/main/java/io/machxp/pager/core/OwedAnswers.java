@@ -26,8 +26,10 @@ import java.util.function.Supplier;
  *  oldest         stale entries at the head are dropped until one is still owed (lazy deletion:
  *                 each entry is dropped once, so O(log n) amortized per entry)
  *  grown twice    every stale entry is dropped (O(n), after n additions: O(1) amortized), so
- *  since the last stale entries behind a head still owed (a write-back that flows for long)
- *  sweep          stay at most as many as those still owed, plus {@link #SLACK}
+ *  since the last a queue holds at most twice the entries still owed at its last sweep, plus
+ *  sweep          {@link #SLACK}: stale entries behind a head still owed (a write-back that flows
+ *                 for long) stay until the next sweep, so the bound is twice the most the session
+ *                 ever owed at once, plus {@link #SLACK} (late7 review O3: not twice those owed now)
  * </pre>
  * Every place that makes a request owed adds its entry: a page operation's lock_request (and a
  * restored operation's), a futex's try asked, and a futex that moves to a holder while a try is
