@@ -78,6 +78,14 @@ class LinuxSupportTest {
     }
 
     @Test
+    void aWordHeldAtAStepExpectedToAnswerEsrchIsARobustMutex() {
+        Scenario s = scenario(ONE, List.of(new Scenario.ThreadSpec("X", "A", "X", 1, 0, List.of(
+                step(Step.Kind.LOCK, "m", null), step(Step.Kind.LOCK, "d", "ESRCH"), step(Step.Kind.UNLOCK, "m", null)))));
+        assertThat(LinuxSupport.robustWords(s)).as("m: held when X's program ends at ESRCH; its unlock never runs")
+                .containsExactly("m");
+    }
+
+    @Test
     void theEffectivePriorityIsReadFromStatField18() {
         String rt = "4242 (linux-L (x)) R 1 2 3 4 5 6 7 8 9 10 11 12 13 14 -91 0 1 0 5 6 7";
         byte[] b = rt.getBytes(StandardCharsets.US_ASCII);
