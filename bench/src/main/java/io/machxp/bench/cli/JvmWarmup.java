@@ -12,7 +12,10 @@ import picocli.CommandLine.Option;
  * the first system, the workload runs unmeasured on {@link ReferenceLocks} (ReentrantLocks in this
  * JVM, no system's code) for {@code --jvm-warmup}: that compiles the code every run shares (the
  * worker loop, the board, HdrHistogram) and none of any system's own, so the first system does not
- * start colder than the others, and no system gets a head start on its own paths. Every system then
+ * start colder than the others, and no system gets a head start on its own paths. The JVM's state
+ * still depends on the order (late8 review F9): the worker loop's calls into the systems are
+ * bimorphic while the first is measured and megamorphic later, and libraries an earlier system
+ * warmed (Netty, gRPC) help a later one; {@code --shuffle} compares orders. Every system then
  * gets the same {@code --warmup} of its own ({@link #of}). With {@code --api process} the shared
  * warm-up is skipped: the workers run in fresh JVMs for every system, and each system's workers get
  * the same warm-up from cold.
