@@ -28,9 +28,9 @@ import java.util.Map;
  *                          was lowered to the head since it got its CPU (SCHED_FIFO: Linux
  *                          leaves a running task in its place on its priority's list)
  *   dispatched with 0   -> (a timed-out waiter that must run to leave its wait) done only if
- *   left                   it still has its CPU at an event after the ones already due now: a
- *                          higher thread whose next call comes an event later in this instant
- *                          (just handed a futex, or between two calls) takes the CPU first
+ *   left                   it still has its CPU at the end of this instant: a higher thread
+ *                          whose next call comes later in this instant (just handed a futex, or
+ *                          between two calls) takes the CPU first
  *   time left reaches 0 -> done: thread_compute answers; the thread keeps its CPU for the rest of
  *                          that instant (idle on CPU), as a SCHED_FIFO thread runs on into its
  *                          next call; computing again then continues on the CPU at once, and a
@@ -242,11 +242,13 @@ public final class Scheduler {
         t.runningSince = env.nanoTime();
         env.trace("run", t.tid, "priority " + t.effectivePriority);
         if (t.computeLeft <= 0) {
-            // A run of no time is done only if the thread still has its CPU after the events due
-            // now: a preemption in this instant (a higher thread's next call) comes first.
+            // A run of no time is done only if the thread still has its CPU at the end of this
+            // instant: a preemption in it (a higher thread's next call, however many events later)
+            // comes first, as for the release of an idle CPU (late8 review F5: one event later let
+            // a call that came two events later lose to it).
             long number = ++dispatches;
             unconfirmed.put(t, number);
-            env.schedule(0, () -> {
+            env.scheduleAtEndOfInstant(() -> {
                 if (unconfirmed.remove(t, number) && t.onCpu) {
                     account();
                     reschedule();
