@@ -15,7 +15,9 @@ import org.slf4j.LoggerFactory;
  * scrape's thread, with one WARN for the stall; while that query is still unanswered, later
  * scrapes do not queue another behind it nor wait again: they read NaN at once. Once the core has
  * answered, the next scrape asks afresh (late4 review A4: the gauges waited for good, so a stuck
- * core hung a Prometheus scrape thread for good).
+ * core hung a Prometheus scrape thread for good). Read on the core thread itself, the counts are
+ * taken at once (late6 review A6: the read queued its query behind itself, waited its whole bound
+ * and read NaN).
  */
 final class RecordGauges {
     /** How long a scrape waits for the core's counts. Prometheus's own scrape timeout is 10 s by default. */
@@ -50,6 +52,10 @@ final class RecordGauges {
             return Double.NaN;
         }
         Duration within = wait;
+        if (core.onCore()) { // asked on the core thread itself: queued, it would wait for itself (late6 review A6)
+            Integer n = counts.ask(within).get(kind);
+            return n == null ? Double.NaN : n;
+        }
         CompletableFuture<Map<String, Integer>> query = counts.inFlight();
         synchronized (this) {
             if (query == stalled) {
