@@ -7,7 +7,8 @@ import java.util.concurrent.atomic.AtomicReference;
 /**
  * machxp lock's answer to a signal (Ctrl-C, SIGTERM) while it holds the futex: a JVM shutdown hook,
  * installed from the grant until the futex is released ({@link #held} to {@link #released}), that
- * stops CMD if it still runs (SIGTERM, then waits for it) and then waits, at most
+ * stops CMD if it still runs (SIGTERM, then waits for it at most {@link #RELEASE_WAIT}, then
+ * SIGKILL) and then waits, at most
  * {@link #RELEASE_WAIT}, for the release under way to finish before the JVM halts. Slower than
  * that, the JVM exits anyway and the kernel's TaskWatch terminates the task: the next owner is told
  * OWNER_DIED (safe, never NOT_RECOVERABLE).
@@ -68,13 +69,21 @@ final class LockSignalGuard {
         hooks.remove(hook);
     }
 
-    /** The hook: stops CMD if it still runs, then waits for the release (at most {@link #RELEASE_WAIT}). */
+    /**
+     * The hook: stops CMD if it still runs (SIGTERM, and SIGKILL if it has not ended
+     * {@link #RELEASE_WAIT} later), then waits for the release (at most {@link #RELEASE_WAIT}).
+     * Before, it waited for CMD without a bound: a CMD that ignores SIGTERM kept the hook, and so
+     * the JVM and Ctrl-C, waiting for good (late6 review A9).
+     */
     private void onSignal() {
         Process p = running.get();
         try {
             if (p != null) {
                 p.destroy(); // SIGTERM: the command may clean up; the futex is released after it ends
-                p.waitFor();
+                if (!p.waitFor(RELEASE_WAIT.toNanos(), TimeUnit.NANOSECONDS)) {
+                    p.destroyForcibly(); // it ignores SIGTERM: SIGKILL
+                    p.waitFor(RELEASE_WAIT.toNanos(), TimeUnit.NANOSECONDS);
+                }
             }
             released.await(RELEASE_WAIT.toNanos(), TimeUnit.NANOSECONDS);
         } catch (InterruptedException e) {
