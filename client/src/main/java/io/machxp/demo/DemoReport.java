@@ -28,6 +28,30 @@ public record DemoReport(String mode, int kernels, int pagers, int threadsPerKer
         return counter < 0 || (counter < expectedCounter && ownerDied == 0);
     }
 
+    /**
+     * What went wrong in the run, one sentence each; empty when it passed. A failed call of a
+     * worker (the errors row) counts: before, only violations and silent losses did, and a run
+     * whose every lock failed ENOTRECOVERABLE exited 0 (front-door review L7).
+     */
+    public java.util.List<String> failures() {
+        java.util.List<String> failed = new java.util.ArrayList<>();
+        if (violations > 0) {
+            failed.add(String.format(Locale.ROOT, "%,d violations of mutual exclusion", violations));
+        }
+        if (counter < 0) {
+            failed.add("the counters could not be read at the end: no kernel answered");
+        } else if (silentLoss()) {
+            failed.add(String.format(Locale.ROOT, "%,d acknowledged updates lost with no owner death told (counter "
+                    + "%,d, expected %,d)", expectedCounter - counter, counter, expectedCounter));
+        }
+        if (!errors.isEmpty()) {
+            long n = errors.values().stream().mapToLong(Long::longValue).sum();
+            failed.add(String.format(Locale.ROOT, "%,d calls of the workers failed: %s (each ended its worker's "
+                    + "task)", n, errors));
+        }
+        return failed;
+    }
+
     /** Acquire latency in microseconds, from the call to vm_lock_futex to its return. */
     public record Latency(long p50, long p99, long max) {}
 
