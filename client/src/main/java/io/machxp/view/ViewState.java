@@ -88,9 +88,14 @@ record ViewState(String pager, String problem, long unixMs, Rates rates, List<Ke
                 List.copyOf(messages), List.copyOf(handoffs), missed);
     }
 
-    /** A fencing token as EPOCH.GRANT: the pager's epoch (high 32 bits) and the grant's number in it. */
+    /**
+     * A fencing token as {@code machxp status} and {@code machxp lock} give it (the unsigned 64-bit
+     * number, {@code MACHXP_FENCING_TOKEN}), then, in brackets, as EPOCH.GRANT: the pager's epoch
+     * (high 32 bits) and the grant's number in it. Before, the view showed only EPOCH.GRANT, and
+     * nothing said it was the number the other commands print (front-door review L4).
+     */
     static String token(long token) {
-        return (token >>> 32) + "." + (token & 0xffff_ffffL);
+        return Long.toUnsignedString(token) + " (" + (token >>> 32) + "." + (token & 0xffff_ffffL) + ")";
     }
 
     private static List<ThreadRow> threads(KernelThreadsReply reply) {

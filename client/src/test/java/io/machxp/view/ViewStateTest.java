@@ -30,13 +30,16 @@ class ViewStateTest {
     @Test
     void futexesAndPagesThePagersReplyLeftOutAreCounted() {
         PagerStatusReply status = PagerStatusReply.newBuilder().setPagerName("p")
-                .addFutexes(io.machxp.proto.admin.FutexStatus.newBuilder().setObject("o").setOffset(64).setHolder("A"))
+                .addFutexes(io.machxp.proto.admin.FutexStatus.newBuilder().setObject("o").setOffset(64).setHolder("A")
+                        .setFencingToken((5L << 32) | 7))
                 .addPages(io.machxp.proto.admin.PageStatus.newBuilder().setObject("o").setOffset(4096).setWriter("A"))
                 .setFutexesOmitted(199_999).setPagesOmitted(7).build();
         ViewState s = ViewState.of("localhost:7070", null, status, ViewState.rates(null,
                 io.machxp.proto.admin.PagerStatisticsReply.getDefaultInstance(), 0), Map.of(), Map.of(),
                 List.of(), List.of(), 0);
         assertThat(s.futexes()).extracting(ViewState.Futex::futex).containsExactly("o+0x40");
+        assertThat(s.futexes()).extracting(ViewState.Futex::fencingToken).as("as status and lock print it, then epoch.grant")
+                .containsExactly("21474836487 (5.7)");
         assertThat(s.futexesOmitted()).isEqualTo(199_999);
         assertThat(s.pages()).extracting(ViewState.Page::page).containsExactly("o+0x1000");
         assertThat(s.pagesOmitted()).isEqualTo(7);
