@@ -68,6 +68,9 @@ final class ScaleCommand implements Callable<Integer> {
     boolean noChart;
     @Option(names = "--json", description = "print the results as JSON instead of tables")
     boolean json;
+    @Option(names = "--ops", paramLabel = "N", description = {"each worker of each measured run runs N operations",
+            "and stops, all measured, instead of --duration (no clock decides when a run ends: tests); default 0: timed"})
+    long ops;
     @Option(names = "--quick", description = "2 and 4 kernels, 2,000 futexes, 0.2 s + 0.5 s per point: a smoke test (CI)")
     boolean quick;
 
@@ -94,6 +97,9 @@ final class ScaleCommand implements Callable<Integer> {
             network = NetworkModel.of(modelNetwork);
         } catch (IllegalArgumentException e) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--model-network: " + e.getMessage());
+        }
+        if (ops < 0) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--ops cannot be negative, not " + ops);
         }
         for (int p : pagers) {
             if (p < 1 || p > 16) {
@@ -171,8 +177,9 @@ final class ScaleCommand implements Callable<Integer> {
     }
 
     private BenchOptions workload(int nodes, int threads, int locks, double locality) {
-        return new BenchOptions(nodes, threads, locks, locality, Duration.ZERO, Duration.ZERO, 0.5, warmup, duration, 42,
-                BenchOptions.Api.LOCAL);
+        BenchOptions o = new BenchOptions(nodes, threads, locks, locality, Duration.ZERO, Duration.ZERO, 0.5, warmup,
+                duration, 42, BenchOptions.Api.LOCAL);
+        return ops > 0 ? o.withOpsPerWorker(ops) : o;
     }
 
     private static void print(ScaleReport r, PrintWriter out) {
