@@ -93,7 +93,8 @@ final class BenchCommand implements Callable<Integer> {
             "extra calls to their servers; in-JVM the peers' in this heap); default ${DEFAULT-VALUE}"})
     BenchOptions.Data data = BenchOptions.Data.SHARED;
     @Option(names = "--ops", paramLabel = "N", description = {"each worker runs N operations after the warm-up and stops,",
-            "all measured, instead of --duration (throughput over the time the last worker took); default 0: timed"})
+            "all measured, instead of --duration (throughput over the time the last worker took; under strict",
+            "alternation at most N: a node stops once the others have finished); default 0: timed"})
     long ops;
     @Option(names = "--shuffle", description = "run the systems in an order drawn from --seed (printed) instead of as given")
     boolean shuffle;

@@ -21,7 +21,8 @@ import java.time.Duration;
  * @param data what the critical section reads and writes: a word of the bench's shared memory for
  *     every system (lock against lock), or each system's own store ({@link Data})
  * @param opsPerWorker 0: each worker runs the timed window; N: each worker runs N operations and
- *     stops, all of them measured (no clock decides when a run ends: tests and smoke runs)
+ *     stops, all of them measured (no clock decides when a run ends: tests and smoke runs); under
+ *     strict alternation at most N: a node's workers stop once every other node has finished
  */
 public record BenchOptions(int nodes, int threadsPerNode, int locks, double locality, Duration critical,
         Duration think, double writes, Duration warmup, Duration duration, long seed, Api api, Pattern pattern,
