@@ -15,7 +15,10 @@ import java.util.concurrent.locks.LockSupport;
  * previous acquirer was another node (handoffs). Its choices come from a generator seeded with (seed, node, thread), so every system
  * sees the same sequence of requests per worker (with alternation, the same rule over the same
  * record of acquisitions; the interleaving is the machine's). A worker whose system throws releases
- * its claim and marks the board failed, so that no other worker waits for it; the run reports the failure.
+ * its claim (a lock that threw) or unlocks as best it can (a read, write or unlock that threw after
+ * lock returned), and marks the board failed; every other worker stops at its next operation or
+ * while it waits for a handoff, and the run reports the failure ({@link Workload} waits a bounded
+ * time for a worker still inside its system).
  */
 public final class WorkerLoop {
     private WorkerLoop() {}
@@ -79,18 +82,27 @@ public final class WorkerLoop {
             if (!board.enter(lock)) {
                 mine.violations++;
             }
-            long value = shared ? board.counter(lock) : system.read(lock);
-            spin(criticalNanos);
-            if (write) {
-                if (shared) {
-                    board.counter(lock, value + 1);
-                } else {
-                    system.write(lock, value + 1);
+            boolean inside = true; // counted in the board's occupancy of the lock
+            boolean held = true; // unlock not called yet (one that threw is not called again: it may have released)
+            try {
+                long value = shared ? board.counter(lock) : system.read(lock);
+                spin(criticalNanos);
+                if (write) {
+                    if (shared) {
+                        board.counter(lock, value + 1);
+                    } else {
+                        system.write(lock, value + 1);
+                    }
+                    mine.writes++; // all of them, warm-up too: the counters' sum is checked over the whole run
                 }
-                mine.writes++; // all of them, warm-up too: the counters' sum is checked over the whole run
+                inside = false;
+                board.leave(lock);
+                held = false;
+                system.unlock(lock);
+            } catch (Throwable e) {
+                release(system, board, lock, inside, held);
+                throw e;
             }
-            board.leave(lock);
-            system.unlock(lock);
             long t1 = System.nanoTime();
             if (++uncounted == 64) {
                 board.completed(uncounted);
@@ -108,9 +120,34 @@ public final class WorkerLoop {
                 board.completed(uncounted);
                 return mine;
             }
+            if (board.failed()) { // another worker failed: the run is lost, and this one must not keep it going
+                board.completed(uncounted);
+                return mine;
+            }
             if (thinkNanos > 0) {
                 LockSupport.parkNanos(thinkNanos);
             }
+        }
+    }
+
+    /**
+     * After {@code lock} returned and the section threw (read, write or unlock): leaves the board's
+     * occupancy if still counted, and unless unlock itself threw, unlocks as best it can, so that a
+     * worker of another node already blocked in lock for it gets it and sees the failure. An unlock
+     * that throws (the connection is gone) leaves the lock held as far as this worker knows; the
+     * run then ends after its grace period ({@link Workload}).
+     */
+    private static void release(LockService.Client system, Board board, int lock, boolean inside, boolean held) {
+        if (inside) {
+            board.leave(lock);
+        }
+        if (!held) {
+            return;
+        }
+        try {
+            system.unlock(lock);
+        } catch (Throwable ignored) {
+            // the first failure is the one reported
         }
     }
 

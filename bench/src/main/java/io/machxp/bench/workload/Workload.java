@@ -1,5 +1,6 @@
 package io.machxp.bench.workload;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
@@ -13,10 +14,26 @@ import java.util.concurrent.locks.LockSupport;
  * <p>Every system is checked while it runs, not trusted: an occupancy count per lock on the
  * {@link Board} catches two workers inside one critical section at once, and the sum of the
  * counters at the end must equal the increments made (a lost update shows there).
+ *
+ * <p>A worker whose system throws ends the run with its failure: the others stop at their next
+ * operation or handoff wait, and those still inside their system (blocked in a lock that the
+ * failed worker could not release) get {@link #FAILURE_GRACE}; then the run throws anyway, naming
+ * them (they are daemon threads, left to the service's close).
  */
 public final class Workload extends Run {
+    /** How long the others may take to stop once a worker has failed. */
+    static final Duration FAILURE_GRACE = Duration.ofSeconds(10);
+    private static final long POLL_MILLIS = 20;
+
+    private final Duration grace;
+
     public Workload(BenchOptions options) {
+        this(options, FAILURE_GRACE);
+    }
+
+    Workload(BenchOptions options, Duration grace) {
         super(options);
+        this.grace = grace;
     }
 
     @Override
@@ -59,9 +76,7 @@ public final class Workload extends Run {
         }
         long messagesAtBegin = service.messages();
         begun();
-        for (Thread t : threads) {
-            t.join();
-        }
+        awaitWorkers(service, threads, failure);
         long ended = System.nanoTime();
         if (failure.get() != null) {
             throw failed(service, failure.get());
@@ -69,6 +84,33 @@ public final class Workload extends Run {
         long messages = messagesAtBegin < 0 ? -1 : service.messages() - messagesAtBegin;
         return Tally.of(service, options, perNode, messages, Tally.counterSum(service, b, options) - counterBefore,
                 options.bounded() ? Math.max(ended - begin, 1) / 1e9 : options.duration().toNanos() / 1e9);
+    }
+
+    /**
+     * Waits for every worker; once one has failed, at most {@link #grace} more, then throws the
+     * failure naming the workers still running (a lock that never returns must not hang the bench).
+     */
+    private void awaitWorkers(LockService service, List<Thread> threads, AtomicReference<Throwable> failure)
+            throws InterruptedException {
+        long giveUpAt = 0;
+        boolean failed = false;
+        while (true) {
+            List<Thread> alive = threads.stream().filter(Thread::isAlive).toList();
+            if (alive.isEmpty()) {
+                return;
+            }
+            if (!failed && failure.get() != null) {
+                failed = true;
+                giveUpAt = System.nanoTime() + grace.toNanos();
+            }
+            if (failed && System.nanoTime() - giveUpAt >= 0) {
+                Throwable cause = failure.get();
+                throw new IllegalStateException(service.name() + ": a worker failed: " + cause + "; "
+                        + alive.size() + " worker(s) still inside the system " + grace.toMillis()
+                        + " ms later, left running: " + alive.stream().map(Thread::getName).toList(), cause);
+            }
+            alive.get(0).join(POLL_MILLIS);
+        }
     }
 
     private static IllegalStateException failed(LockService service, Throwable cause) {
