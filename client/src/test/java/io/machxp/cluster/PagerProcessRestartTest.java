@@ -14,8 +14,6 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -46,12 +44,6 @@ class PagerProcessRestartTest {
      * it came too late (SessionLease.reclaimed; KernelCoreReclaimTest).
      */
     private static final long LEASE_MILLIS = 20_000;
-    /** What a kernel logs when its stream breaks: how long its lease still runs. */
-    private static final Pattern LEASE_LEFT = Pattern.compile("it keeps what it holds for the (\\d+) ms its lease");
-    /** What a kernel logs when its lease ran out (SessionLease), and when its reclaim was welcomed (SessionReclaim). */
-    private static final Pattern RAN_OUT = Pattern.compile("its lease( with pager \\S+)? ran out");
-    private static final Pattern RECONNECTED = Pattern.compile("reconnected to pager");
-    private static final Pattern RAN_OUT_OR_RECONNECTED = Pattern.compile(RAN_OUT + "|" + RECONNECTED);
     @TempDir
     Path store;
     private MachxpProcess pager;
@@ -80,47 +72,21 @@ class PagerProcessRestartTest {
     }
 
     /**
-     * The least of what the kernels said their leases still ran when their streams broke after the
-     * kill (an earlier break, in set-up say, is not this one); -1: not said.
+     * Whether kernel {@code k}'s failure says nothing about reclaims: its log and the restart's
+     * timing both say the restart came too late for its lease ({@link RestartVerdict}); then the
+     * test stops as skipped, saying why. A reclaim that arrived (refused or taken), or a lease that
+     * ran out after a quick restart, is not this, and fails the test.
      */
-    private long leaseLeftAtBreak() {
-        long least = -1;
-        for (String out : new String[] {kernelA.outputFrom(markA), kernelB.outputFrom(markB)}) {
-            Matcher m = LEASE_LEFT.matcher(out);
-            if (!m.find()) {
-                return -1;
-            }
-            long left = Long.parseLong(m.group(1));
-            least = least < 0 ? left : Math.min(least, left);
+    private void skipWhenLate(MachxpProcess k, int mark, String which, long restartedMillis, Throwable e)
+            throws InterruptedException {
+        String out = k.awaitOutputFrom(mark, RestartVerdict.RAN_OUT_OR_RECONNECTED, 10);
+        long leaseLeft = RestartVerdict.leaseLeft(out);
+        if (RestartVerdict.inconclusive(which, out, pager.output(), restartedMillis, leaseLeft)) {
+            Assumptions.abort(String.format("the killed pager's successor listened %d ms after the kill, and kernel %s "
+                    + "said its lease still ran %d ms at the break; its lease ran out before it reconnected and no "
+                    + "reclaim of it arrived, so it could not reclaim (a loaded host, not a reclaim bug; see "
+                    + "LEASE_MILLIS): %s", restartedMillis, which, leaseLeft, e));
         }
-        return least;
-    }
-
-    /**
-     * Whether kernel {@code k} said, after the kill, that its lease ran out before it said it had
-     * reconnected and reclaimed: the restart came too late for its lease, and the test cannot check
-     * a reclaim. Decided from the kernel's own log, not from timings: a reclaim that came in time and
-     * went wrong (a lease that then ran out, as one welcomed near the old lease's end did before
-     * SessionLease.reclaimed) is not this, and fails the test.
-     */
-    private static boolean ranOutBeforeReconnecting(MachxpProcess k, int mark) throws InterruptedException {
-        String out = k.awaitOutputFrom(mark, RAN_OUT_OR_RECONNECTED, 10);
-        Matcher ranOut = RAN_OUT.matcher(out);
-        Matcher reconnected = RECONNECTED.matcher(out);
-        return ranOut.find() && (!reconnected.find() || ranOut.start() < reconnected.start());
-    }
-
-    /**
-     * Why the test could not check a reclaim: a kernel's lease ran out before its reclaim was
-     * welcomed ({@link #ranOutBeforeReconnecting}). The host was too loaded for this test's lease:
-     * it says so and stops, rather than fail as a reclaim that went wrong (which it did not: the
-     * kernel stopped, as it must when its lease runs out).
-     */
-    private String slowRestart(long restartedMillis, String which) {
-        return String.format("the killed pager's successor listened %d ms after the kill, and the kernels said "
-                + "their leases still ran %d ms (-1: not said) at the break; kernel %s's lease ran out before it "
-                + "reconnected, so it could not reclaim (a loaded host, not a reclaim bug; see LEASE_MILLIS)",
-                restartedMillis, leaseLeftAtBreak(), which);
     }
 
     @Test
@@ -166,12 +132,8 @@ class PagerProcessRestartTest {
                 holder.unlockFutex(baseA);
                 got = waiting.get(60, TimeUnit.SECONDS);
             } catch (AssertionError | RuntimeException | ExecutionException e) {
-                if (ranOutBeforeReconnecting(kernelA, markA)) {
-                    Assumptions.abort(slowRestart(restartedMillis, "A") + ": " + e);
-                }
-                if (ranOutBeforeReconnecting(kernelB, markB)) { // B's wait fails when B's lease runs out
-                    Assumptions.abort(slowRestart(restartedMillis, "B") + ": " + e);
-                }
+                skipWhenLate(kernelA, markA, "A", restartedMillis, e);
+                skipWhenLate(kernelB, markB, "B", restartedMillis, e); // B's wait fails when B's lease runs out
                 throw e;
             }
             long handedOnMillis = (System.nanoTime() - killed) / 1_000_000;

@@ -1,0 +1,69 @@
+package io.machxp.cluster;
+
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Whether a failed {@link PagerProcessRestartTest} run says nothing about reclaims (the host was
+ * too slow for the test's lease, so it stops as skipped) or shows a bug (it fails). Pure: decided
+ * from the kernel's and the restarted pager's output after the kill and from the restart's timing.
+ * A run is inconclusive only when both kinds of evidence say the restart was late:
+ * <pre>
+ *   log:     the kernel said its lease ran out before (or without) saying it reconnected, and
+ *            neither it nor the new pager said the kernel's reclaim arrived (a reclaim refused,
+ *            EAGAIN or ESTALE, or taken, arrived: then the restart was not too late for it)
+ *   timing:  the new pager listened so late that, with the kernel's reconnect cadence
+ *            ({@link #RECONNECT_MILLIS}), the kernel's lease left at the break was used up
+ * </pre>
+ * A reclaim that is refused, dropped or never answered after a quick restart fails the test: that
+ * is the bug class the test exists for.
+ */
+final class RestartVerdict {
+    /** The kernel's reconnect cadence after the restart: its retry period and the time it gives a connection. */
+    static final long RECONNECT_MILLIS = 2_000;
+    /** What a kernel logs when its stream breaks: how long its lease still runs (SessionReclaim). */
+    private static final Pattern LEASE_LEFT = Pattern.compile("it keeps what it holds for the (\\d+) ms its lease");
+    /** What a kernel logs when its lease ran out (SessionLease). */
+    static final Pattern RAN_OUT = Pattern.compile("its lease( with pager \\S+)? ran out");
+    /** What a kernel logs when its reclaim was welcomed (SessionReclaim). */
+    static final Pattern RECONNECTED = Pattern.compile("reconnected to pager");
+    static final Pattern RAN_OUT_OR_RECONNECTED = Pattern.compile(RAN_OUT + "|" + RECONNECTED);
+    /** What a kernel logs when a pager refused its reclaim (SessionReclaim): the reclaim arrived. */
+    private static final Pattern REFUSED = Pattern.compile("cannot take its reclaim|does not take a reclaim in parts");
+
+    private RestartVerdict() {}
+
+    /**
+     * True when the run is inconclusive (skip), false when its failure stands. {@code kernelOut} is
+     * kernel {@code kernel}'s output after the kill, {@code pagerOut} the restarted pager's,
+     * {@code leaseLeft} what the kernel said its lease still ran at the break (-1: not said).
+     */
+    static boolean inconclusive(String kernel, String kernelOut, String pagerOut, long restartedMillis, long leaseLeft) {
+        if (REFUSED.matcher(kernelOut).find() || reclaimArrived(kernel, pagerOut)) {
+            return false;
+        }
+        if (!ranOutBeforeReconnecting(kernelOut)) {
+            return false;
+        }
+        return leaseLeft >= 0 && restartedMillis + RECONNECT_MILLIS >= leaseLeft;
+    }
+
+    /** Whether the kernel said its lease ran out before it said it had reconnected (or without saying so). */
+    static boolean ranOutBeforeReconnecting(String kernelOut) {
+        Matcher ranOut = RAN_OUT.matcher(kernelOut);
+        Matcher reconnected = RECONNECTED.matcher(kernelOut);
+        return ranOut.find() && (!reconnected.find() || ranOut.start() < reconnected.start());
+    }
+
+    /** Whether the pager logged taking kernel {@code kernel}'s reclaim, whole or in parts, or again (GraceReclaims, ReclaimRetry). */
+    private static boolean reclaimArrived(String kernel, String pagerOut) {
+        return Pattern.compile("kernel " + Pattern.quote(kernel) + " (reconnected|reclaims again|sent its reclaim)")
+                .matcher(pagerOut).find();
+    }
+
+    /** What the kernel said its lease still ran when its stream broke, in ms; -1: not said. */
+    static long leaseLeft(String kernelOut) {
+        Matcher m = LEASE_LEFT.matcher(kernelOut);
+        return m.find() ? Long.parseLong(m.group(1)) : -1;
+    }
+}
