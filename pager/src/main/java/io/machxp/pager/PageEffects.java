@@ -70,9 +70,9 @@ final class PageEffects {
         }
     }
 
-    /** The pager closes: the effects submitted so far finish (for at most {@code seconds}), no more start. */
-    boolean drain(long seconds) throws InterruptedException {
+    /** The pager closes: the effects submitted so far finish (for at most {@code time} {@code unit}), no more start. */
+    boolean drain(long time, TimeUnit unit) throws InterruptedException {
         threads.shutdown();
-        return threads.awaitTermination(seconds, TimeUnit.SECONDS);
+        return threads.awaitTermination(time, unit);
     }
 }

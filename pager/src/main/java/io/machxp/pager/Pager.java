@@ -384,12 +384,28 @@ public final class Pager implements AutoCloseable {
 
     /**
      * How long {@link #close} waits for the core thread to retry the page store's failed writes, count
-     * those still not written and close the store. Longer than {@link #ADMIN_ANSWER}: a core busy for
-     * more than 5 s is not stuck, and at shutdown losing writes the kernels were told are stored is
-     * worse than waiting (late6 review A7: before, 5 s, after which close skipped the retry and left
-     * the store's close queued).
+     * those still not written and close the store (each, within {@link #CLOSE_BOUND}). Longer than
+     * {@link #ADMIN_ANSWER}: a core busy for more than 5 s is not stuck, the retry is the last chance
+     * to get the writes that failed (never acknowledged to a kernel) on disk, and the count is the
+     * operator's only record of the pages lost (late6 review A7: before, 5 s, after which close
+     * skipped the retry and left the store's close queued).
      */
     public static final java.time.Duration STORE_CLOSE_ANSWER = java.time.Duration.ofSeconds(60);
+
+    /** How long close waits for the gRPC server's calls to end, after its connections closed. */
+    private static final java.time.Duration SERVER_TERMINATION = java.time.Duration.ofSeconds(5);
+
+    /**
+     * The one deadline of {@link #close()}, shared by its phases ({@link CloseDeadline}): the server's
+     * shutdown ({@link #ADMIN_ANSWER} and 5 s for its calls), 5 s for the store's reads, the
+     * retry of the failed writes ({@link #STORE_CLOSE_ANSWER}) and 5 s kept for the count of pages
+     * lost and the store's close: 80 s. Whatever the core does, close ends by it, having logged what
+     * it skipped. A process that closes a pager at exit must give it at least this (machxp pager does,
+     * and cluster up waits that long for its pager); a supervisor's stop timeout bounds it too
+     * (systemd's default is 90 s).
+     */
+    public static final java.time.Duration CLOSE_BOUND = ADMIN_ANSWER.plus(SERVER_TERMINATION)
+            .plus(java.time.Duration.ofSeconds(5)).plus(STORE_CLOSE_ANSWER).plus(StoreClose.KEPT_FOR_COUNT);
 
     /** {@link #ADMIN_ANSWER} here; shorter in tests ({@link #bounds}). */
     private volatile java.time.Duration answerWithin = ADMIN_ANSWER;
@@ -515,38 +531,52 @@ public final class Pager implements AutoCloseable {
         }
     }
 
+    /** Closes the pager within {@link #CLOSE_BOUND}. */
     @Override
     public void close() {
+        closeWithin(CLOSE_BOUND);
+    }
+
+    /**
+     * Closes the pager within {@code bound}, one deadline that every phase of the close shares
+     * ({@link CloseDeadline}): what it could not do in time is logged (an ERROR) before it returns.
+     */
+    public void closeWithin(java.time.Duration bound) {
+        CloseDeadline deadline = CloseDeadline.in(bound);
         health.enterTerminalState();
-        stopServer();
-        closeStore();
+        stopServer(deadline);
+        closeStore(deadline);
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
     }
 
     /**
-     * Stops the gRPC server, waiting at most 5 s for its shutdown and 5 s for its calls to end.
-     * grpc's shutdown waits for the core's event loop to close the connections: on a stuck core it
-     * would wait for good, so it runs on a thread of its own, left behind if the core never answers.
+     * Stops the gRPC server, waiting at most {@link #ADMIN_ANSWER} for its shutdown and 5 s for its
+     * calls to end, within {@code deadline}. grpc's shutdown waits for the core's event loop to close
+     * the connections: on a stuck core it would wait for good, so it runs on a thread of its own,
+     * left behind if the core never answers.
      */
-    private void stopServer() {
+    private void stopServer(CloseDeadline deadline) {
         Thread stopping = new Thread(server::shutdownNow, "pager-" + config.name() + "-stop");
         stopping.setDaemon(true);
         stopping.start();
         try {
-            stopping.join(answerWithin.toMillis());
+            long join = deadline.upTo(answerWithin, StoreClose.KEPT_FOR_COUNT).toMillis();
+            stopping.join(Math.max(join, 1));
             if (stopping.isAlive()) {
                 log.error("pager {}: its server did not close its connections in {} ms (the core thread is "
-                        + "overloaded or stuck); closing the rest without them", config.name(), answerWithin.toMillis());
+                        + "overloaded or stuck); closing the rest without them", config.name(), join);
                 return;
             }
-            server.awaitTermination(5, TimeUnit.SECONDS);
+            server.awaitTermination(deadline.upTo(SERVER_TERMINATION, StoreClose.KEPT_FOR_COUNT).toMillis(),
+                    TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
     }
 
     /** Drains the store's writes, retries the failed ones, then closes the store on the core thread ({@link StoreClose}). */
-    private void closeStore() {
-        new StoreClose(config.name(), loop, core, queries, store, storeThread, pageEffects).close(storeCloseWithin);
+    private void closeStore(CloseDeadline deadline) {
+        new StoreClose(config.name(), loop, core, queries, store, storeThread, pageEffects)
+                .close(storeCloseWithin, deadline);
     }
 }

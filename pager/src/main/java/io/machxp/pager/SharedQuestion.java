@@ -11,8 +11,9 @@ import java.util.concurrent.CompletableFuture;
  * bound ({@link CoreQueries#await}). A stuck core so holds at most one of these queries, however
  * long it is stuck and however often it is asked; before, every timed-out ask left its own
  * snapshot queued (one every 5 s from each asker), each walking every session, futex and page when
- * the core came back (late6 review A1). The answer shared was taken after every sharer asked (the
- * query had not run yet), so none gets a view older than its question. Once the query is answered,
+ * the core came back (late6 review A1). The answer shared is taken on the core after the last event
+ * the core handled before each sharer asked (a sharer joins only a query not yet answered, queued
+ * or running, and the core is one thread), so none gets a view older than its question. Once the query is answered,
  * the next caller asks afresh. On the core thread itself the question runs at once.
  */
 final class SharedQuestion<T> {

@@ -14,13 +14,22 @@ import org.slf4j.LoggerFactory;
  * tried once more on the core thread, the store thread's writes finished, the pages still not
  * written counted (an ERROR: they are lost), then the store closed on the core thread. Each wait for
  * the core is bounded ({@link Pager#STORE_CLOSE_ANSWER}, 60 s, longer than other questions: a busy
- * core is not a stuck one, and losing writes the kernels were told are stored is worse than waiting
- * at shutdown). A core that does not answer within it is left behind, with an ERROR saying what was
- * skipped: the retry, the count, and the store's close, left queued on the core thread (late6 review
- * A7: before, 5 s, and the ERROR blamed a stuck core).
+ * core is not a stuck one, the retry is the last chance to get the failed writes on disk, and the
+ * count is the operator's only record of what was lost), and every wait ends by close's one
+ * {@link CloseDeadline}, a few seconds of it kept for the count and the close. What close goes on
+ * without is logged (an ERROR, with the reason: no answer in time, the query failed, the closing
+ * thread was interrupted): the retry, the count, the store's close (left queued on the core
+ * thread). A store whose thread's writes have not finished is left open: closed under them, the
+ * rest would fail unseen.
  */
 final class StoreClose {
     private static final Logger log = LoggerFactory.getLogger(Pager.class); // its ERRORs are the pager's close's
+    /** How long the store's reads may take to drain. */
+    private static final Duration DRAIN = Duration.ofSeconds(5);
+    /** How long the store thread's writes may take to finish. */
+    private static final Duration STORE_WRITES = Duration.ofSeconds(30);
+    /** What the retry and the store thread's writes leave of the deadline for the count and the store's close. */
+    static final Duration KEPT_FOR_COUNT = Duration.ofSeconds(5);
 
     private final String pager;
     private final EventLoop loop;
@@ -31,6 +40,8 @@ final class StoreClose {
     private final ExecutorService storeThread;
     /** Null for a store whose I/O does not block. */
     private final PageEffects pageEffects;
+    /** Why the last {@link #closeAsk} got no answer. */
+    private String why = "";
 
     StoreClose(String pager, EventLoop loop, PagerCore core, CoreQueries queries, PageStore store,
             ExecutorService storeThread, PageEffects pageEffects) {
@@ -43,13 +54,17 @@ final class StoreClose {
         this.pageEffects = pageEffects;
     }
 
-    /** Drains the store's writes, retries the failed ones, then closes the store on the core thread; {@code within} bounds each wait for the core. */
-    void close(Duration within) {
+    /**
+     * Drains the store's writes, retries the failed ones, then closes the store on the core thread;
+     * {@code within} bounds each wait for the core, {@code deadline} them all.
+     */
+    void close(Duration within, CloseDeadline deadline) {
         if (pageEffects != null) {
+            Duration drain = deadline.upTo(DRAIN, KEPT_FOR_COUNT);
             try {
-                if (!pageEffects.drain(5)) {
-                    log.error("pager {}: the page store's reads did not finish in 5 s; closing it anyway",
-                            pager);
+                if (!pageEffects.drain(drain.toMillis(), TimeUnit.MILLISECONDS)) {
+                    log.error("pager {}: the page store's reads did not finish in {} ms; closing it anyway",
+                            pager, drain.toMillis());
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -58,32 +73,42 @@ final class StoreClose {
         boolean answering = !loop.isShuttingDown() && closeAsk(() -> {
             core.retryFailedStoreWrites(); // a write that failed is tried once more before the store closes
             return true;
-        }, "retrying the page store's failed writes", within) != null;
+        }, "retrying the page store's failed writes", deadline.upTo(within, KEPT_FOR_COUNT)) != null;
+        String notAnswering = why;
+        boolean written = true;
         if (storeThread != null) {
             storeThread.shutdown(); // the writes submitted so far are done first
+            Duration writes = deadline.upTo(STORE_WRITES, KEPT_FOR_COUNT);
             try {
-                if (!storeThread.awaitTermination(30, TimeUnit.SECONDS)) {
-                    log.error("pager {}: the page store's writes did not finish in 30 s; closing it anyway",
-                            pager);
+                written = storeThread.awaitTermination(writes.toMillis(), TimeUnit.MILLISECONDS);
+                if (!written) {
+                    log.error("pager {}: the page store's writes did not finish in {} ms", pager, writes.toMillis());
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+                written = false;
+                log.error("pager {}: its close was interrupted before the page store's writes finished", pager);
             }
         }
-        Integer lost = answering ? closeAsk(core::unwrittenPages, "counting the pages not written", within) : null;
+        Integer lost = answering ? closeAsk(core::unwrittenPages, "counting the pages not written",
+                deadline.upTo(within)) : null;
         if (lost != null && lost > 0) {
             log.error("pager {}: {} pages the page store failed to write are lost with this pager (the kernels "
                     + "that returned them were never told they were stored); free space on the store's disk "
                     + "before the next start", pager, lost);
+        }
+        if (!written) {
+            log.error("pager {}: the page store is left open: its thread still writes, and closed under it the "
+                    + "rest of its writes would fail unseen", pager);
+            return;
         }
         if (loop.inEventLoop() || loop.isShuttingDown()) {
             store.close();
             return;
         }
         if (!answering) {
-            log.error("pager {}: the page store's close is left queued on the core thread, which did not answer "
-                    + "in {} ms (overloaded or stuck); the store is closed only if the core gets to it before its "
-                    + "event loop ends", pager, within.toMillis());
+            log.error("pager {}: the page store's close is left queued on the core thread, which {}; the store is "
+                    + "closed only if the core gets to it before its event loop ends", pager, notAnswering);
             try {
                 loop.execute(store::close); // when the core gets to it, if it does before the loop ends
             } catch (java.util.concurrent.RejectedExecutionException ended) {
@@ -91,24 +116,35 @@ final class StoreClose {
             }
             return;
         }
+        Duration closing = deadline.upTo(within);
         try {
-            loop.submit(store::close).await(within.toMillis(), TimeUnit.MILLISECONDS);
+            if (!loop.submit(store::close).await(closing.toMillis(), TimeUnit.MILLISECONDS)) {
+                log.error("pager {}: the page store's close did not finish in {} ms; it is left queued on the core "
+                        + "thread", pager, closing.toMillis());
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            log.error("pager {}: its close was interrupted before the page store's close finished; it is left "
+                    + "queued on the core thread", pager);
         }
     }
 
     /**
      * One of close's questions to the core, waited for at most {@code within}; null, with an ERROR
-     * saying what close goes on without, when the core does not answer (overloaded or stuck: close
-     * must not hang with it; before, it waited for good), the query failed, or the loop has ended.
+     * saying what close goes on without and why ({@link #why}), when the core does not answer
+     * (overloaded or stuck: close must not hang with it; before, it waited for good), the query
+     * failed, the closing thread was interrupted, or the loop has ended.
      */
     private <T> T closeAsk(java.util.concurrent.Callable<T> query, String what, Duration within) {
         try {
             return queries.ask(query, within);
+        } catch (CoreNotAnswering e) {
+            why = "did not answer in " + within.toMillis() + " ms (overloaded or stuck)";
         } catch (RuntimeException e) {
-            log.error("pager {}: closing without {}: {}", pager, what, e.getMessage());
-            return null;
+            why = Thread.currentThread().isInterrupted() ? "was not waited for: close was interrupted"
+                    : queries.closed() ? "has ended" : "failed the question (" + e + ")";
         }
+        log.error("pager {}: closing without {}: the core thread {}", pager, what, why);
+        return null;
     }
 }
