@@ -92,8 +92,19 @@ final class ChildProcess {
 
     /** SIGTERM, then waits for it (a kernel returns its dirty pages first); SIGKILL after 15 s. */
     void stop() {
-        stopAll(List.of(process), STOP_BOUND);
+        stop(STOP_BOUND);
     }
+
+    /** SIGTERM, then waits for it; SIGKILL after {@code bound}. */
+    void stop(Duration bound) {
+        stopAll(List.of(process), bound);
+    }
+
+    /**
+     * How long cluster up waits for its pager to close before it SIGKILLs it: the pager's own exit
+     * bound ({@link PagerCommand#EXIT_BOUND}) and 5 s for its JVM to end.
+     */
+    static final Duration PAGER_STOP_BOUND = PagerCommand.EXIT_BOUND.plusSeconds(5);
 
     /**
      * SIGTERM to every one of {@code processes} at once, then waits for them all within one

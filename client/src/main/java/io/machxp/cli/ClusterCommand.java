@@ -155,7 +155,7 @@ final class ClusterCommand implements Runnable {
                     view.get().close();
                 }
                 // the kernels first, all at once within one bound (each returns its pages to the
-                // pager, which must still run), then the pager: at most twice the bound, whatever N
+                // pager, which must still run), then the pager within its own: at most the two, whatever N
                 // the live list, read again after each stop: a kernel the main thread added meanwhile
                 // (it adds, then reads stopping) is stopped too, by the hook or by the main thread
                 int from = 1;
@@ -166,7 +166,7 @@ final class ClusterCommand implements Runnable {
                     from = to;
                 }
                 if (!children.isEmpty()) {
-                    children.get(0).stop();
+                    children.get(0).stop(ChildProcess.PAGER_STOP_BOUND); // the pager: its close may wait for its store
                 }
                 try {
                     Files.deleteIfExists(state);
@@ -185,7 +185,7 @@ final class ClusterCommand implements Runnable {
             children.add(pager);
             if (stopping.get()) {
                 // the hook began: it may have read the list before the pager joined
-                pager.stop();
+                pager.stop(ChildProcess.PAGER_STOP_BOUND);
                 return 1;
             }
             String pagerAddress = pager.address(120);

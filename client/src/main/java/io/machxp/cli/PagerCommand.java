@@ -16,6 +16,14 @@ import picocli.CommandLine.Option;
 @Command(name = "pager", mixinStandardHelpOptions = true,
         description = "Run a pager: serves memory objects and owns every futex across its kernels.")
 final class PagerCommand implements Callable<Integer> {
+    /**
+     * How long the pager's close at exit may take (SIGTERM, Ctrl-C): its own deadline
+     * ({@link io.machxp.pager.Pager#CLOSE_BOUND}, 80 s: the store's part may wait for a busy core) and
+     * 5 s for the metrics server and the log. Not {@link io.machxp.cluster.CloseAtExit#DEFAULT_BOUND}
+     * (15 s), which cut the store's part off in the middle (late9 review MED-3).
+     */
+    static final java.time.Duration EXIT_BOUND = io.machxp.pager.Pager.CLOSE_BOUND.plusSeconds(5);
+
     @Option(names = "--port", defaultValue = "7070", description = "XP port (default ${DEFAULT-VALUE}; 0 = any free port)")
     int port;
 
@@ -141,7 +149,7 @@ final class PagerCommand implements Callable<Integer> {
             if (metrics != null) {
                 metrics.close();
             }
-        });
+        }, EXIT_BOUND);
         return ExitCodes.OK;
     }
 
