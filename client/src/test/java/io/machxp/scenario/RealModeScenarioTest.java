@@ -45,7 +45,12 @@ class RealModeScenarioTest {
     /**
      * X locks a word holding the TID of no thread and is answered ESRCH: its program ends there, and
      * so does its kernel thread, as in sim and linux mode; Z's later priority step of X is ESRCH and
-     * X is never boosted. Z starts well after X's answer, so a slow machine does not change the story.
+     * X is never boosted. Real time orders Z after X's end: Z's step must come after X's ESRCH and
+     * its kernel thread's termination (two gRPC calls), a margin of 2.7 s (it was 1.2 s; late9
+     * review L5). The scenario format orders real-mode threads only by their start times, so
+     * a margin there must be; another ordering (Z waiting for a word X held, answered EOWNERDEAD at
+     * X's end) moves it to X's first lock rather than removing it. A machine too slow for it fails
+     * the test (Z's step is answered OK, X is boosted); it cannot pass falsely.
      */
     static final String ENDED_AT_ESRCH = """
             name: a thread answered ESRCH ends, real mode
@@ -54,7 +59,7 @@ class RealModeScenarioTest {
             threads:
               - {name: W, priority: 20, program: [{write: d, value: 536870912}]}
               - {name: X, priority: 30, start: 300ms, program: [{lock: d, expect: ESRCH}]}
-              - {name: Z, priority: 50, start: 1500ms, program: [{priority: 60, of: X}]}
+              - {name: Z, priority: 50, start: 3000ms, program: [{priority: 60, of: X}]}
             expect:
               - {thread: X, neverBoosted: true}
             """;
