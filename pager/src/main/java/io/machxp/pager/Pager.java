@@ -70,6 +70,8 @@ public final class Pager implements AutoCloseable {
     /** One thread: the core's, which also does the I/O of every kernel's XP stream. */
     private final EventLoopGroup group;
     private final EventLoop loop;
+    /** The core thread's CPU time: close tells a busy core from a stuck one by it. */
+    private final CoreProgress progress;
     private final PagerStats stats = new PagerStats();
     private final PageStore store;
     private final PagerCore core;
@@ -108,6 +110,7 @@ public final class Pager implements AutoCloseable {
         this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("pager-" + config.name(), true),
                 io.machxp.pager.net.NettyTransport.ioHandlerFactory());
         this.loop = group.next();
+        this.progress = CoreProgress.of(loop);
         this.storeThread = store.blocking() ? java.util.concurrent.Executors.newSingleThreadExecutor(
                 new DefaultThreadFactory("pager-store-" + config.name(), true)) : null;
         this.pageEffects = store.blocking() ? new PageEffects(config.name()) : null;
@@ -576,7 +579,7 @@ public final class Pager implements AutoCloseable {
 
     /** Drains the store's writes, retries the failed ones, then closes the store on the core thread ({@link StoreClose}). */
     private void closeStore(CloseDeadline deadline) {
-        new StoreClose(config.name(), loop, core, queries, store, storeThread, pageEffects)
+        new StoreClose(config.name(), loop, core, queries, store, storeThread, pageEffects, progress)
                 .close(storeCloseWithin, deadline);
     }
 }

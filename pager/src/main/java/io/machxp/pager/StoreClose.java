@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
  * without is logged (an ERROR, with the reason: no answer in time, the query failed, the closing
  * thread was interrupted): the retry, the count, the store's close (left queued on the core
  * thread). A store whose thread's writes have not finished is left open: closed under them, the
- * rest would fail unseen.
+ * rest would fail unseen. A core that does not answer the retry and uses no CPU is stuck, not
+ * busy ({@link CoreProgress}): close stops waiting for it after {@link #STUCK_AFTER}.
  */
 final class StoreClose {
     private static final Logger log = LoggerFactory.getLogger(Pager.class); // its ERRORs are the pager's close's
@@ -30,6 +31,8 @@ final class StoreClose {
     private static final Duration STORE_WRITES = Duration.ofSeconds(30);
     /** What the retry and the store thread's writes leave of the deadline for the count and the store's close. */
     static final Duration KEPT_FOR_COUNT = Duration.ofSeconds(5);
+    /** How long the retry waits for a core that does not answer before it looks whether the core used CPU meanwhile. */
+    static final Duration STUCK_AFTER = Duration.ofSeconds(5);
 
     private final String pager;
     private final EventLoop loop;
@@ -40,11 +43,12 @@ final class StoreClose {
     private final ExecutorService storeThread;
     /** Null for a store whose I/O does not block. */
     private final PageEffects pageEffects;
+    private final CoreProgress progress;
     /** Why the last {@link #closeAsk} got no answer. */
     private String why = "";
 
     StoreClose(String pager, EventLoop loop, PagerCore core, CoreQueries queries, PageStore store,
-            ExecutorService storeThread, PageEffects pageEffects) {
+            ExecutorService storeThread, PageEffects pageEffects, CoreProgress progress) {
         this.pager = pager;
         this.loop = loop;
         this.core = core;
@@ -52,6 +56,7 @@ final class StoreClose {
         this.store = store;
         this.storeThread = storeThread;
         this.pageEffects = pageEffects;
+        this.progress = progress;
     }
 
     /**
@@ -70,7 +75,7 @@ final class StoreClose {
                 Thread.currentThread().interrupt();
             }
         }
-        boolean answering = !loop.isShuttingDown() && closeAsk(() -> {
+        boolean answering = !loop.isShuttingDown() && closeAskWhileBusy(() -> {
             core.retryFailedStoreWrites(); // a write that failed is tried once more before the store closes
             return true;
         }, "retrying the page store's failed writes", deadline.upTo(within, KEPT_FOR_COUNT)) != null;
@@ -141,9 +146,54 @@ final class StoreClose {
         } catch (CoreNotAnswering e) {
             why = "did not answer in " + within.toMillis() + " ms (overloaded or stuck)";
         } catch (RuntimeException e) {
-            why = Thread.currentThread().isInterrupted() ? "was not waited for: close was interrupted"
-                    : queries.closed() ? "has ended" : "failed the question (" + e + ")";
+            why = failed(e);
         }
+        return without(what);
+    }
+
+    /**
+     * As {@link #closeAsk}, but a core that has not answered after {@link #STUCK_AFTER} and used no
+     * CPU meanwhile ({@link CoreProgress}) is taken as stuck and not waited for any longer; a busy
+     * one is waited for up to {@code within}.
+     */
+    private <T> T closeAskWhileBusy(java.util.concurrent.Callable<T> query, String what, Duration within) {
+        if (queries.onCore()) {
+            return closeAsk(query, what, within);
+        }
+        java.util.concurrent.CompletableFuture<T> answer = queries.submit(query);
+        long end = System.nanoTime() + within.toNanos();
+        long cpu = progress.cpuNanos();
+        while (true) {
+            long slice = Math.max(0, Math.min(end - System.nanoTime(), STUCK_AFTER.toNanos()));
+            try {
+                return queries.await(answer, Duration.ofNanos(slice));
+            } catch (CoreNotAnswering e) {
+                if (end - System.nanoTime() <= 0) {
+                    why = "did not answer in " + within.toMillis() + " ms (overloaded or stuck)";
+                    break;
+                }
+                long now = progress.cpuNanos();
+                if (cpu >= 0 && now == cpu) {
+                    why = "is stuck: it used no CPU in the " + STUCK_AFTER.toMillis() + " ms it did not answer";
+                    break;
+                }
+                cpu = now;
+            } catch (RuntimeException e) {
+                why = failed(e);
+                break;
+            }
+        }
+        return without(what);
+    }
+
+    /** Why a question that threw got no answer. */
+    private String failed(RuntimeException e) {
+        return Thread.currentThread().isInterrupted() ? "was not waited for: close was interrupted"
+                : queries.closed() ? "has ended" : "failed the question (" + e + ")";
+    }
+
+    /** Logs that close goes on without {@code what}, and why; null. */
+    private <T> T without(String what) {
         log.error("pager {}: closing without {}: the core thread {}", pager, what, why);
         return null;
     }
