@@ -124,7 +124,7 @@ final class PageOperations {
             return;
         }
         if (op.requester != null) {
-            pages.sessions.touch(op.requester, p.key); // a terminate finds the request (SessionPages)
+            pages.sessions.touch(op.requester, p); // a terminate finds the request (SessionPages)
         }
         p.queue.add(op);
         run(p);
@@ -180,7 +180,7 @@ final class PageOperations {
             run(p);
             pages.pruneIfIdle(p);
         }
-        pages.sessions.untouch(s, object);
+        // each page walked was settled by pruneIfIdle: s has no entry left for these (SessionPages)
         // told in the order of object and offset, the same on every replica (the table's is not)
         written.sort(java.util.Comparator.comparing((PageRecord p) -> p.key.object()).thenComparingLong(PageRecord::offset));
         written.forEach(this::writerGone);
@@ -285,7 +285,7 @@ final class PageOperations {
         op.askedNanos = out.nanoTime();
         for (KernelSession h : p.holdersExcept(null)) {
             op.awaited.put(h, PageOperation.Change.FLUSH);
-            pages.sessions.await(h, p.key);
+            pages.sessions.await(h, p);
             owed(out, pages, h, p, op);
             send(h, PageMessages.flush(h.objectIdOf(p.key.object()), p.offset(), pageSize));
             out.awaiting(h);
@@ -339,14 +339,14 @@ final class PageOperations {
         if (op.write) {
             for (KernelSession h : p.holdersExcept(r)) {
                 op.awaited.put(h, PageOperation.Change.FLUSH);
-                pages.sessions.await(h, p.key);
+                pages.sessions.await(h, p);
                 owed(out, pages, h, p, op);
                 send(h, PageMessages.flush(h.objectIdOf(p.key.object()), p.offset(), pageSize));
                 out.awaiting(h);
             }
         } else if (p.writer != null && p.writer != r) {
             op.awaited.put(p.writer, PageOperation.Change.DOWNGRADE);
-            pages.sessions.await(p.writer, p.key);
+            pages.sessions.await(p.writer, p);
             owed(out, pages, p.writer, p, op);
             send(p.writer, PageMessages.downgrade(p.writer.objectIdOf(p.key.object()), p.offset(), pageSize));
             out.awaiting(p.writer);

@@ -51,6 +51,9 @@ final class PageRecord {
     /** Its place in the order the table made records (the table's iteration order). */
     final long made;
 
+    /** The sessions {@link SessionPages} indexes this record under (one or two, usually). */
+    final List<KernelSession> indexed = new ArrayList<>(2);
+
     /** Whom each kernel made a holder here is told to ({@link SessionPages}: a terminate finds its pages). */
     private final SessionPages sessions;
 
@@ -103,13 +106,13 @@ final class PageRecord {
         assert holdersExcept(s).isEmpty() : key + " has other holders";
         readers.remove(s);
         writer = s;
-        sessions.touch(s, key);
+        sessions.touch(s, this);
     }
 
     void addReader(KernelSession s) {
         assert writer == null : key + " has a writer";
         readers.add(s);
-        sessions.touch(s, key);
+        sessions.touch(s, this);
     }
 
     /** Nobody holds the page and nothing is in progress or waiting on it. */

@@ -37,8 +37,13 @@ final class PageTable {
         return pages.get(p.key) == p;
     }
 
-    /** Forgets the record of a page nobody holds, asks for or is asked about. */
+    /**
+     * After any change to {@code p}: the kernels it no longer involves lose their index entry
+     * ({@link SessionPages#settle}), and the record is forgotten if nobody holds, asks for or is
+     * asked about the page.
+     */
     void pruneIfIdle(PageRecord p) {
+        sessions.settle(p);
         if (p.idle()) {
             pages.remove(p.key, p);
         }
@@ -51,9 +56,8 @@ final class PageTable {
 
     /** Whether {@code s} holds any page, writable or read-only (of the pages it touched: {@link SessionPages}). */
     boolean holdsAny(KernelSession s) {
-        for (PageKey k : sessions.touched(s, null)) {
-            PageRecord p = pages.get(k);
-            if (p != null && p.holds(s)) {
+        for (PageRecord p : sessions.touched(s, null)) {
+            if (p.holds(s)) {
                 return true;
             }
         }
@@ -65,34 +69,28 @@ final class PageTable {
      * table's order (the order a walk of every record met them in, the same on every replica).
      */
     List<PageRecord> touchedBy(KernelSession s, String object) {
-        List<PageRecord> out = new java.util.ArrayList<>();
-        for (PageKey k : sessions.touched(s, object)) {
-            PageRecord p = pages.get(k);
-            if (p != null) {
-                out.add(p);
-            }
-        }
+        List<PageRecord> out = sessions.touched(s, object); // exact: only current records
         out.sort(java.util.Comparator.comparingLong(p -> p.made));
         return out;
     }
 
     /** After a snapshot's records were read: each kernel's pages, from the records ({@link SessionPages}). */
     void reindex() {
-        sessions.clear();
+        sessions.clear(pages.values());
         for (PageRecord p : pages.values()) {
             if (p.writer != null) {
-                sessions.touch(p.writer, p.key);
+                sessions.touch(p.writer, p);
             }
-            p.readers.forEach(r -> sessions.touch(r, p.key));
+            p.readers.forEach(r -> sessions.touch(r, p));
             if (p.current != null) {
                 if (p.current.requester != null) {
-                    sessions.touch(p.current.requester, p.key);
+                    sessions.touch(p.current.requester, p);
                 }
-                p.current.awaited.keySet().forEach(h -> sessions.await(h, p.key));
+                p.current.awaited.keySet().forEach(h -> sessions.await(h, p));
             }
             for (PageOperation op : p.queue) {
                 if (op.requester != null) {
-                    sessions.touch(op.requester, p.key);
+                    sessions.touch(op.requester, p);
                 }
             }
         }

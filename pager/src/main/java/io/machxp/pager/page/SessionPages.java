@@ -17,30 +17,73 @@ import java.util.TreeSet;
  *  awaited   exact: the pages whose operation in progress waits for its lock_completed, by
  *            object and offset; a range lock_completed takes the part of its range, O(log n + k)
  *            for k pages it completes (before: every page of the range, or every page record)
- *  touched   a superset of the pages it holds, asks for or is asked about: every page it was
- *            made a holder of, or asked for, since its object's last terminate (entries go only
- *            then, or with the session); a terminate and a forgotten session visit these, each
- *            paid for by the request or grant that touched it (before: every page record of
- *            every kernel, at each terminate). At most one entry per page of an object per
- *            session, however often touched.
+ *  touched   exact: the page records it holds, asks for (in progress or queued) or is awaited
+ *            on, by object; a terminate and a forgotten session visit these (before: every page
+ *            record of every kernel, at each terminate). An entry goes when the record stops
+ *            involving the kernel ({@link #settle}, run by {@link PageTable#pruneIfIdle} after
+ *            every change to a record), so the index is bounded by what kernels hold and ask for,
+ *            as the records are, and equals what {@link PageTable#reindex} rebuilds after a
+ *            snapshot (every replica walks the same pages). By record identity: no boxing; a
+ *            record lists the sessions it is indexed under ({@link PageRecord#indexed}).
  * </pre>
  * Pager core thread only. Not in snapshots: rebuilt from the records ({@link PageTable#reindex}).
  */
 final class SessionPages {
     private final Map<KernelSession, Map<String, TreeSet<Long>>> awaited = new HashMap<>();
-    private final Map<KernelSession, Map<String, Set<Long>>> touched = new HashMap<>();
+    private final Map<KernelSession, Map<String, Set<PageRecord>>> touched = new HashMap<>();
 
     /** {@code s} has to do with the page now (a holder, a requester, asked about it). */
-    void touch(KernelSession s, PageKey key) {
-        touched.computeIfAbsent(s, k -> new HashMap<>()).computeIfAbsent(key.object(), k -> new HashSet<>())
-                .add(key.offset());
+    void touch(KernelSession s, PageRecord p) {
+        if (p.indexed.contains(s)) {
+            return; // the usual case: a lookup in a list of one or two, nothing allocated
+        }
+        touched.computeIfAbsent(s, k -> new HashMap<>()).computeIfAbsent(p.key.object(), k -> new HashSet<>()).add(p);
+        p.indexed.add(s);
     }
 
     /** The page's operation in progress waits for {@code s}'s lock_completed. */
-    void await(KernelSession s, PageKey key) {
-        awaited.computeIfAbsent(s, k -> new HashMap<>()).computeIfAbsent(key.object(), k -> new TreeSet<>())
-                .add(key.offset());
-        touch(s, key);
+    void await(KernelSession s, PageRecord p) {
+        awaited.computeIfAbsent(s, k -> new HashMap<>()).computeIfAbsent(p.key.object(), k -> new TreeSet<>())
+                .add(p.key.offset());
+        touch(s, p);
+    }
+
+    /** After a change to {@code p}: the sessions it no longer involves lose their entry for it. */
+    void settle(PageRecord p) {
+        for (int i = p.indexed.size() - 1; i >= 0; i--) {
+            KernelSession s = p.indexed.get(i);
+            if (!involves(p, s)) {
+                p.indexed.remove(i);
+                remove(s, p);
+            }
+        }
+    }
+
+    /** What {@link PageTable#reindex} indexes {@code s} under: holder, requester, awaited. */
+    private static boolean involves(PageRecord p, KernelSession s) {
+        if (p.holds(s)) {
+            return true;
+        }
+        if (p.current != null && (p.current.requester == s || p.current.awaited.containsKey(s))) {
+            return true;
+        }
+        for (PageOperation op : p.queue) {
+            if (op.requester == s) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void remove(KernelSession s, PageRecord p) {
+        Map<String, Set<PageRecord>> of = touched.get(s);
+        Set<PageRecord> records = of == null ? null : of.get(p.key.object());
+        if (records != null && records.remove(p) && records.isEmpty()) {
+            of.remove(p.key.object());
+            if (of.isEmpty()) {
+                touched.remove(s);
+            }
+        }
     }
 
     /** The page's operation waits for {@code s} no more. */
@@ -66,46 +109,44 @@ final class SessionPages {
         return new ArrayList<>(in);
     }
 
-    /** The pages of {@code object} (null: of every object) {@code s} touched, in no order. */
-    List<PageKey> touched(KernelSession s, String object) {
-        Map<String, Set<Long>> of = touched.get(s);
-        List<PageKey> keys = new ArrayList<>();
+    /** The records of {@code object} (null: of every object) {@code s} has to do with, in no order (a copy). */
+    List<PageRecord> touched(KernelSession s, String object) {
+        Map<String, Set<PageRecord>> of = touched.get(s);
+        List<PageRecord> records = new ArrayList<>();
         if (of == null) {
-            return keys;
+            return records;
         }
-        of.forEach((name, offsets) -> {
-            if (object == null || object.equals(name)) {
-                offsets.forEach(offset -> keys.add(new PageKey(name, offset)));
+        if (object != null) {
+            Set<PageRecord> in = of.get(object);
+            if (in != null) {
+                records.addAll(in);
             }
-        });
-        return keys;
+            return records;
+        }
+        of.values().forEach(records::addAll);
+        return records;
     }
 
-    /** {@code s} has nothing to do with the pages of {@code object} (null: of any object) any more. */
-    void untouch(KernelSession s, String object) {
-        if (object == null) {
-            touched.remove(s);
-            return;
-        }
-        Map<String, Set<Long>> of = touched.get(s);
-        if (of != null && of.remove(object) != null && of.isEmpty()) {
-            touched.remove(s);
-        }
+    /** Whether {@code s} has to do with any page record. */
+    boolean touchesAny(KernelSession s) {
+        return touched.containsKey(s);
     }
 
     /** Entries kept, for tests: touched pages of every session. */
     long touchedCount() {
         long n = 0;
-        for (Map<String, Set<Long>> of : touched.values()) {
-            for (Set<Long> offsets : of.values()) {
-                n += offsets.size();
+        for (Map<String, Set<PageRecord>> of : touched.values()) {
+            for (Set<PageRecord> records : of.values()) {
+                n += records.size();
             }
         }
         return n;
     }
 
-    void clear() {
+    /** Before a rebuild from {@code records} (a snapshot's). */
+    void clear(Iterable<PageRecord> records) {
         awaited.clear();
         touched.clear();
+        records.forEach(p -> p.indexed.clear());
     }
 }
