@@ -73,6 +73,20 @@ final class RaftSettings {
      * wrapping; Ratis's write buffer (8 MiB by default) must hold the limit and 8 bytes more.
      */
     static final int MAX_ENTRY_BYTES = MAX_KERNEL_MESSAGE_BYTES + (64 << 10);
+    /**
+     * Appends the leader takes and has not applied ({@code raft.server.write.element-limit}, 4,096
+     * by default; one past it fails, and the stream it came on ends as if the leader had stopped
+     * leading). Set explicitly: at least every kernel id's {@link AppendWindow#DEFAULT_IN_FLIGHT}
+     * (1,023 x 64 = 65,472), so that windows alone never reach it.
+     */
+    static final int PENDING_WRITES = 1 << 16;
+    /**
+     * Bytes of those appends ({@code raft.server.write.byte-limit}, 64 MB by default). Set
+     * explicitly: one stream's window stays under {@link AppendWindow#MAX_BYTES} plus one entry
+     * (about 6.1 MiB), so 256 MiB takes some 40 streams flushing 4 MiB data_returns at once; more
+     * streams than that at once can still reach it (docs/limits.md).
+     */
+    static final long PENDING_WRITE_BYTES = 256L << 20;
     static final int SNAPSHOTS_KEPT = 2;
     static final long BYTES_PER_ENTRY = 256;
     static final long MIN_SEGMENT_KIB = 64;
@@ -107,6 +121,8 @@ final class RaftSettings {
         // acknowledges them only once synced (with fsync).
         RaftServerConfigKeys.Log.setAppendEntriesComposeEnabled(props, false);
         RaftServerConfigKeys.Log.Appender.setBufferByteLimit(props, SizeInBytes.valueOf(MAX_ENTRY_BYTES));
+        RaftServerConfigKeys.Write.setElementLimit(props, PENDING_WRITES);
+        RaftServerConfigKeys.Write.setByteLimit(props, SizeInBytes.valueOf(PENDING_WRITE_BYTES));
         // --raft-sync none: an entry counts once written to its segment file (the page cache); Ratis
         // syncs in the background and its flush index does not wait for it (RaftSync).
         RaftServerConfigKeys.Log.setUnsafeFlushEnabled(props, replicas.raftSync() == RaftSync.NONE);

@@ -40,8 +40,9 @@ import java.util.concurrent.CompletableFuture;
  *  a lock_futex appended              the leader's early ask: its holder is hinted now, before the
  *                                       commit ({@link EarlyAsks}; nothing without one)
  *  a stream's messages                taken while fewer than {@link AppendWindow#DEFAULT_IN_FLIGHT} of
- *                                       it are appended and not applied ({@link AppendWindow}): one
- *                                       kernel's burst is not all in the log ahead of others' keepalives
+ *                                       it, and under {@link AppendWindow#MAX_BYTES}, are appended and
+ *                                       not applied ({@link AppendWindow}): one kernel's burst is not
+ *                                       all in the log ahead of others' keepalives
  * </pre>
  * Nothing is handled here: the core answers when the entry is applied, on the leader's stream.
  */
@@ -137,7 +138,11 @@ public final class ReplicaXpService extends MemoryObjectPagerGrpc.MemoryObjectPa
                         KernelMessage.newBuilder().setSessionId(sessionId).setMessage(m).setIndex(++arrived));
                 CompletableFuture<Boolean> appended = append(sessionId, entry);
                 if (window != null) {
-                    appended.whenComplete((ok, e) -> window.appendDone()); // applied (or not): the next may come
+                    // After the append, so that the next message is appended after it. Its
+                    // completion may come first (a refusal): the window's counts allow that.
+                    int size = m.getSerializedSize();
+                    window.taken(size);
+                    appended.whenComplete((ok, e) -> window.appendDone(size)); // applied (or not): room for the next
                 }
                 if (earlyAsks != null) {
                     earlyAsks.appended(sessionId, m, entry); // after the append: the release follows it in the log

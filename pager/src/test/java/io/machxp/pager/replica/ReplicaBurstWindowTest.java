@@ -2,11 +2,13 @@ package io.machxp.pager.replica;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.google.protobuf.ByteString;
 import io.grpc.stub.StreamObserver;
 import io.machxp.proto.replica.PagerLogEntry;
 import io.machxp.proto.xp.KernelHello;
 import io.machxp.proto.xp.KernelKeepalive;
 import io.machxp.proto.xp.KernelToPager;
+import io.machxp.proto.xp.MemoryObjectDataReturn;
 import io.machxp.proto.xp.MemoryObjectLockFutex;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -28,6 +30,8 @@ class ReplicaBurstWindowTest {
 
     private final List<String> log = new ArrayList<>();
     private final List<CompletableFuture<Boolean>> commits = new ArrayList<>();
+    /** The size of each appended kernel message, by the order of {@link #commits}. */
+    private final List<Integer> sizes = new ArrayList<>();
     private long sessions;
     private final ReplicaXpService xp = new ReplicaXpService(new ReplicaXpService.Group() {
         @Override
@@ -53,6 +57,7 @@ class ReplicaBurstWindowTest {
             log.add(entry.getKernelMessage().getSessionId() + " " + m.getRoutineCase().name().toLowerCase());
             CompletableFuture<Boolean> commit = new CompletableFuture<>();
             commits.add(commit);
+            sizes.add(m.getSerializedSize());
             return commit;
         }
 
@@ -89,6 +94,46 @@ class ReplicaBurstWindowTest {
             assertThat(unapplied).isLessThanOrEqualTo(2L * AppendWindow.DEFAULT_IN_FLIGHT);
         }
         assertThat(log.stream().filter("1 memory_object_lock_futex"::equals).count()).isEqualTo(BURST);
+    }
+
+    /**
+     * A flush of large data_returns (4 MiB each, the largest message a kernel may send) is not all
+     * appended at once: 64 of them were 256 MiB pending in Ratis, whose default limit is 64 MB (the
+     * append past it failed and ended the stream, and the kernel resumed and sent them again).
+     */
+    @Test
+    void largeMessagesAreAppendedAFewMiBAtATime() {
+        Call a = kernel("A");
+        int big = 20;
+        ByteString page = ByteString.copyFrom(new byte[4 << 20]);
+        for (int i = 0; i < big; i++) {
+            a.arrive(KernelToPager.newBuilder().setMemoryObjectDataReturn(MemoryObjectDataReturn.newBuilder()
+                    .setObjectId(1).setOffset((long) i << 22).setData(page).setDirty(true)).build());
+        }
+        a.deliver();
+        long most = 0;
+        int applied = 0;
+        while (true) {
+            most = Math.max(most, pendingBytes());
+            if (applied == commits.size()) {
+                break;
+            }
+            commits.get(applied++).complete(true);
+            a.deliver();
+        }
+        assertThat(log.stream().filter("1 memory_object_data_return"::equals).count()).isEqualTo(big);
+        // Old: all 20 at once, 80 MiB.
+        assertThat(most).as("bytes appended and not applied, at most").isLessThanOrEqualTo(
+                AppendWindow.MAX_BYTES + RaftSettings.MAX_ENTRY_BYTES).isLessThan(64L << 20);
+        assertThat(RaftSettings.PENDING_WRITE_BYTES).isGreaterThan(AppendWindow.MAX_BYTES + RaftSettings.MAX_ENTRY_BYTES);
+    }
+
+    private long pendingBytes() {
+        long n = 0;
+        for (int i = 0; i < commits.size(); i++) {
+            n += commits.get(i).isDone() ? 0 : sizes.get(i);
+        }
+        return n;
     }
 
     private Call kernel(String name) {
