@@ -191,8 +191,9 @@ final class FutexParking {
      * far as the pager sees: nobody queues or tries for it, nothing asked of its holder, whose
      * stream is not broken; one kept when asked only after {@link #askAgainNanos}. Set off by a
      * message (a lock_futex parked, a trylock refused, a futex kept): at most
-     * {@link #SKIPPED_PER_HOLDER} futexes that are not idle are looked at per holder, of the
-     * {@link #HOLDERS_PER_ASK} biggest, and every futex looked at moves to the end of its holder's
+     * {@link #SKIPPED_PER_HOLDER} futexes that are not idle are looked at per holder, of
+     * {@link #HOLDERS_PER_ASK} holders (the biggest half of them, the others from a place among the
+     * smaller holders that moves each round: {@link #chosen}), and every futex looked at moves to the end of its holder's
      * set, so that the next message's round looks at others (before, each round walked from the
      * start of every holder's set: with the records at their bound and the held futexes busy, every
      * parked lock_futex walked them all). The ask-back timer's round ({@link #timerDue}, once per
@@ -220,7 +221,7 @@ final class FutexParking {
         List<FutexKey> looked = new ArrayList<>();
         long walked = 0;
         try {
-            for (KernelSession h : biggest.subList(0, Math.min(holders, biggest.size()))) {
+            for (KernelSession h : chosen(biggest, holders, now)) {
                 looked.clear();
                 int skipped = 0;
                 try {
@@ -251,6 +252,38 @@ final class FutexParking {
         } finally {
             core.stats.walked.add(walked);
         }
+    }
+
+    /**
+     * The holders a round looks at, of {@code biggest} (sorted, biggest first): all of them if
+     * {@code holders} reaches; else the biggest half of {@code holders}, then the rest from a
+     * starting place among the smaller ones that moves from round to round (wrapping), so that a
+     * smaller holder's idle futexes are not left to the timer's round while bigger holders are all
+     * busy. The place comes from the core's clock, the same on every replica for the same applied
+     * message (a counter here would not be in snapshots), mixed so that a clock moving in round
+     * steps still moves it.
+     */
+    static List<KernelSession> chosen(List<KernelSession> biggest, int holders, long now) {
+        if (biggest.size() <= holders) {
+            return biggest;
+        }
+        int top = holders / 2;
+        List<KernelSession> out = new ArrayList<>(biggest.subList(0, top));
+        int rest = biggest.size() - top;
+        int from = (int) Long.remainderUnsigned(mix(now), rest);
+        for (int i = 0; i < holders - top; i++) {
+            out.add(biggest.get(top + (from + i) % rest));
+        }
+        return out;
+    }
+
+    /**
+     * Fibonacci hashing (times 2^64 over the golden ratio), its high bits folded into the low ones:
+     * a clock that moves in multiples of a power of two still moves the result's low bits.
+     */
+    private static long mix(long x) {
+        long h = x * 0x9E3779B97F4A7C15L;
+        return h ^ (h >>> 29);
     }
 
     private void ask(FutexRecord f, long now) {
