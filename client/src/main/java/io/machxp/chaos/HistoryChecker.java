@@ -27,7 +27,9 @@ import java.util.Set;
  *       a kernel that ever asked for the futex (it may have held it unowned, with unreturned
  *       writes) died or was doomed, and until the pager must have declared such a kernel dead
  *       (the pager may grant it the futex up to then: {@code DOOMED}'s time, or the one a
- *       {@code MAY_HAVE_DIED} carries); otherwise refused.</li>
+ *       {@code MAY_HAVE_DIED} carries); allowed too when a thread whose lock of it was pending
+ *       died (it may have been the waiter an unlock handed the futex to, which dies holding it
+ *       before it runs, as on Linux; the last write then stands); otherwise refused.</li>
  *   <li>No acknowledged write lost: the counter an owner reads is the last value written under
  *       the futex, unless its acquisition said OWNER_DIED (then an older one).</li>
  *   <li>Errors and deaths: EIO only from a kernel the harness doomed or killed; nothing a kernel
@@ -75,6 +77,13 @@ public final class HistoryChecker {
         /** A kernel that may have held it died since the last acquisition: OWNER_DIED is allowed. */
         boolean possibleDeath;
         boolean acquiredAfterDeath;
+        /**
+         * A thread whose lock of it was pending died since the last acquisition: it may have been
+         * the waiter an unlock handed the futex to (its woken heir) before it ran, which dies
+         * holding it as on Linux, so OWNER_DIED is allowed; it never ran under the futex, so the
+         * last write stays what the next owner must read.
+         */
+        boolean waiterDied;
         boolean lostInRestart;
         /** Until then a stopped kernel may be granted it, by the fault injector's record (0: none). */
         long grantableToStoppedUntil;
@@ -214,6 +223,10 @@ public final class HistoryChecker {
             case KERNEL -> {
                 if (e.detail().startsWith("worker gone")) {
                     gone.add(e.thread());
+                    Pending p = pendingCalls.get(e.thread());
+                    if (p != null && p.call.startsWith("lock f")) {
+                        futexes.computeIfAbsent(futexOfCall(p.call), i -> new FutexState()).waiterDied = true;
+                    }
                 } else if (e.detail().startsWith("worker")) {
                     // A worker that starts now maps every object now: on a new session with a pager
                     // its kernel lost before.
@@ -257,9 +270,13 @@ public final class HistoryChecker {
         pendingCalls.put(e.thread(), new Pending(e.detail(), e.value(), e.time(), deadline));
         if (e.detail().startsWith("lock f") || e.detail().startsWith("trylock f")) {
             // A trylock asks the pager too: its kernel may be granted the futex and hold it unowned.
-            String f = e.detail().substring(e.detail().indexOf(" f") + 2);
-            futexes.computeIfAbsent(Integer.parseInt(f), i -> new FutexState()).askedBy.add(kernelOf(e.thread()));
+            futexes.computeIfAbsent(futexOfCall(e.detail()), i -> new FutexState()).askedBy.add(kernelOf(e.thread()));
         }
+    }
+
+    /** The futex a "lock fN" or "trylock fN" call names. */
+    private static int futexOfCall(String call) {
+        return Integer.parseInt(call.substring(call.indexOf(" f") + 2));
     }
 
     private void answer(Entry e) {
@@ -419,10 +436,13 @@ public final class HistoryChecker {
             violation(e, "two owners of f" + e.futex() + ": " + e.thread() + " acquired it while " + f.owner
                     + " owned it");
         }
+        boolean onlyAWaiterDied = false;
         if (!f.lostInRestart) {
-            if (e.flag() && !f.requiredDeath && !f.possibleDeath && !mayHoldWhileDeclaredDead(e.futex(), f)
-                    && !(f.grantableToStoppedUntil > 0 && f.lastAcquiredAt <= f.grantableToStoppedUntil)
-                    && !Starvation.explains(episodes, e.time(), f.lastAcquiredAt)) {
+            boolean ownerMayHaveDied = f.requiredDeath || f.possibleDeath || mayHoldWhileDeclaredDead(e.futex(), f)
+                    || (f.grantableToStoppedUntil > 0 && f.lastAcquiredAt <= f.grantableToStoppedUntil)
+                    || Starvation.explains(episodes, e.time(), f.lastAcquiredAt);
+            onlyAWaiterDied = e.flag() && !ownerMayHaveDied && f.waiterDied;
+            if (e.flag() && !ownerMayHaveDied && !f.waiterDied) {
                 violation(e, e.thread() + " acquired f" + e.futex() + " with EOWNERDEAD, but no owner died since "
                         + "it was last acquired");
             } else if (!e.flag() && f.requiredDeath) {
@@ -439,9 +459,10 @@ public final class HistoryChecker {
         f.lastKernel = kernel;
         f.lastAcquiredAt = e.time();
         f.owner = e.thread();
-        f.acquiredAfterDeath = e.flag() || f.lostInRestart;
+        f.acquiredAfterDeath = (e.flag() && !onlyAWaiterDied) || f.lostInRestart;
         f.requiredDeath = false;
         f.possibleDeath = false;
+        f.waiterDied = false;
         f.lostInRestart = false;
     }
 
