@@ -137,6 +137,21 @@ final class CoreFixture {
         return a;
     }
 
+    /** Runs {@code then} as {@code t}'s compute of {@code nanos} ends, while it still has its CPU. */
+    void computeThen(MachThread t, long nanos, Runnable then) {
+        core.threadCompute(task.id, t.tid, nanos, new Reply<>() {
+            @Override
+            public void complete(Void value) {
+                then.run();
+            }
+
+            @Override
+            public void fail(KernelError error) {
+                throw new AssertionError(error.message());
+            }
+        });
+    }
+
     Answer<Void> terminate(MachThread t) {
         Answer<Void> a = new Answer<>();
         core.threadTerminate(task.id, t.tid, a);

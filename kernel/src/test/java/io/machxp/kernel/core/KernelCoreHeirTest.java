@@ -26,21 +26,6 @@ import org.junit.jupiter.api.Test;
 class KernelCoreHeirTest {
     private static final long MS = 1_000_000L;
 
-    /** Runs {@code then} as {@code t}'s compute of {@code nanos} ends, while it still has its CPU. */
-    private static void computeThen(CoreFixture k, MachThread t, long nanos, Runnable then) {
-        k.core.threadCompute(k.task.id, t.tid, nanos, new Reply<>() {
-            @Override
-            public void complete(Void value) {
-                then.run();
-            }
-
-            @Override
-            public void fail(KernelError error) {
-                throw new AssertionError(error.message());
-            }
-        });
-    }
-
     private static int word(CoreFixture k) {
         return FutexWord.word(k.futex(k.base).state());
     }
@@ -62,7 +47,7 @@ class KernelCoreHeirTest {
         k.acquireFromPager(owner, k.base);
         Answer<Acquired> waiting = k.lockFull(waiter, k.base);
         Answer<Acquired> taken = new Answer<>();
-        computeThen(k, high, 10 * MS, () -> k.core.vmTrylockFutex(k.task.id, high.tid, k.base, taken));
+        k.computeThen(high, 10 * MS, () -> k.core.vmTrylockFutex(k.task.id, high.tid, k.base, taken));
         k.terminate(owner).value();
         assertThat(waiting.answered()).as("the waiter has no CPU to take the futex").isFalse();
         assertThat(word(k)).as("nobody owns it until the waiter runs: no TID in the word")
@@ -87,7 +72,7 @@ class KernelCoreHeirTest {
         k.acquireFromPager(owner, k.base);
         Answer<Acquired> waiting = k.lockFull(waiter, k.base);
         Answer<Acquired> taken = new Answer<>();
-        computeThen(k, high, 10 * MS, () -> k.core.vmLockFutex(k.task.id, high.tid, k.base, -1, taken));
+        k.computeThen(high, 10 * MS, () -> k.core.vmLockFutex(k.task.id, high.tid, k.base, -1, taken));
         k.terminate(owner).value();
         k.env.advance(10 * MS);
         assertThat(taken.value()).extracting(Acquired::path, Acquired::ownerDied)
@@ -417,7 +402,7 @@ class KernelCoreHeirTest {
         k.acquireFromPager(owner, k.base);
         Answer<AcquirePath> waiting = k.lock(heir, k.base, 5 * MS);
         Answer<Acquired> taken = new Answer<>();
-        computeThen(k, high, 10 * MS, () -> k.core.vmTrylockFutex(k.task.id, high.tid, k.base, taken));
+        k.computeThen(high, 10 * MS, () -> k.core.vmTrylockFutex(k.task.id, high.tid, k.base, taken));
         k.terminate(owner).value();
         k.env.advance(5 * MS);
         assertThat(waiting.answered()).as("its timer fired, but it has no CPU to leave").isFalse();
@@ -568,7 +553,7 @@ class KernelCoreHeirTest {
         Answer<Acquired> waiting = k.lockFull(waiter, k.base);
         k.compute(owner, 10 * MS);
         Answer<Acquired> taken = new Answer<>();
-        computeThen(k, ready, 1 * MS, () -> k.core.vmLockFutex(k.task.id, ready.tid, k.base, -1, taken));
+        k.computeThen(ready, 1 * MS, () -> k.core.vmLockFutex(k.task.id, ready.tid, k.base, -1, taken));
         k.terminate(owner).value();
         assertThat(waiting.answered()).as("the ready thread has the CPU").isFalse();
         assertThat(word(k)).isEqualTo(FutexWord.OWNER_DIED | FutexWord.WAITERS);

@@ -23,21 +23,6 @@ import org.junit.jupiter.api.Test;
 class KernelCoreUnlockHeirTest {
     private static final long MS = 1_000_000L;
 
-    /** Runs {@code then} as {@code t}'s compute of {@code nanos} ends, while it still has its CPU. */
-    private static void computeThen(CoreFixture k, MachThread t, long nanos, Runnable then) {
-        k.core.threadCompute(k.task.id, t.tid, nanos, new Reply<>() {
-            @Override
-            public void complete(Void value) {
-                then.run();
-            }
-
-            @Override
-            public void fail(KernelError error) {
-                throw new AssertionError(error.message());
-            }
-        });
-    }
-
     private static long word(CoreFixture k) {
         return FutexWord.word(k.futex(k.base).state()) & 0xffffffffL;
     }
@@ -61,7 +46,7 @@ class KernelCoreUnlockHeirTest {
         Answer<Acquired> waiting = k.lockFull(low, k.base);
         long[] afterUnlock = new long[1];
         Answer<Acquired> relock = new Answer<>();
-        computeThen(k, high, 10 * MS, () -> {
+        k.computeThen(high, 10 * MS, () -> {
             k.unlock(high, k.base).value();
             afterUnlock[0] = word(k);
             k.core.vmLockFutex(k.task.id, high.tid, k.base, -1, relock);
@@ -91,7 +76,7 @@ class KernelCoreUnlockHeirTest {
         Answer<Acquired> waiting = k.lockFull(low, k.base);
         Answer<Acquired> tried = new Answer<>();
         Answer<Acquired> queued = new Answer<>();
-        computeThen(k, high, 10 * MS, () -> {
+        k.computeThen(high, 10 * MS, () -> {
             k.unlock(high, k.base).value();
             k.core.vmTrylockFutex(k.task.id, equal.tid, k.base, tried);
             k.core.vmLockFutex(k.task.id, equal.tid, k.base, -1, queued);
@@ -118,7 +103,7 @@ class KernelCoreUnlockHeirTest {
         k.acquireFromPager(high, k.base);
         Answer<Acquired> first = k.lockFull(low, k.base);
         Answer<Acquired> second = k.lockFull(lower, k.base);
-        computeThen(k, high, 10 * MS, () -> {
+        k.computeThen(high, 10 * MS, () -> {
             k.unlock(high, k.base).value();
             k.terminate(low).value();
         });
@@ -153,7 +138,7 @@ class KernelCoreUnlockHeirTest {
         MachThread low = k.thread(20);
         k.acquireFromPager(high, k.base);
         Answer<Acquired> waiting = k.lockFull(low, k.base);
-        computeThen(k, high, 10 * MS, () -> {
+        k.computeThen(high, 10 * MS, () -> {
             k.unlock(high, k.base).value();
             k.env.drain();
             k.relinquish(0, 40);
@@ -183,7 +168,7 @@ class KernelCoreUnlockHeirTest {
         Answer<Acquired> waiting = k.lockFull(low, k.base);
         assertThat(k.single().hasMemoryObjectLockFutex()).isTrue();
         Answer<Acquired> stolen = new Answer<>();
-        computeThen(k, high, 10 * MS, () -> {
+        k.computeThen(high, 10 * MS, () -> {
             k.core.xp().onXp(PagerToKernel.newBuilder().setMemoryObjectFutexGranted(MemoryObjectFutexGranted.newBuilder()
                     .setObjectId(CoreFixture.OBJECT_ID).setOffset(0).setFencingToken(1).setHandoff(true)
                     .addPages(io.machxp.proto.xp.PageData.newBuilder().setOffset(0)
