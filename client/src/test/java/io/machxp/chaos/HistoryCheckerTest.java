@@ -57,14 +57,19 @@ class HistoryCheckerTest {
      * the same (the heir never ran under it). A waiter that died with no lock of the futex
      * pending allows nothing (chaos --mix contended, seeds 10, 13, 45, 72, 81 before).
      */
-    @Test
-    void aWaiterThatDiedMayHaveBeenTheHeirButLeftTheDataAsWritten() {
+    /** a/1 writes 7 and unlocks while b/1 waits; b/1's task dies; c/1 acquires with OWNER_DIED. */
+    private void aWaiterDiesAfterTheUnlockAndTheNextOwnerIsToldOwnerDied() {
         acquire(1, "a/1", 0, 5, false);
         h.add(2, Kind.WRITE, "a/1", 0, 7, false, "");
         h.add(3, Kind.CALL, "b/1", -1, -1, false, "lock f0");
         h.add(4, Kind.RELEASE, "a/1", 0, 0, false, "");
         h.add(5, Kind.KERNEL, "b/1", -1, 0, false, "worker gone: task died");
         acquire(6, "c/1", 0, 6, true);
+    }
+
+    @Test
+    void aWaiterThatDiedMayHaveBeenTheHeirButLeftTheDataAsWritten() {
+        aWaiterDiesAfterTheUnlockAndTheNextOwnerIsToldOwnerDied();
         h.add(7, Kind.READ, "c/1", 0, 7, false, "");
         h.add(8, Kind.RELEASE, "c/1", 0, 0, false, "");
         assertThat(violations()).isEmpty();
@@ -79,12 +84,7 @@ class HistoryCheckerTest {
 
     @Test
     void aWaiterThatDiedDoesNotAllowOlderData() {
-        acquire(1, "a/1", 0, 5, false);
-        h.add(2, Kind.WRITE, "a/1", 0, 7, false, "");
-        h.add(3, Kind.CALL, "b/1", -1, -1, false, "lock f0");
-        h.add(4, Kind.RELEASE, "a/1", 0, 0, false, "");
-        h.add(5, Kind.KERNEL, "b/1", -1, 0, false, "worker gone: task died");
-        acquire(6, "c/1", 0, 6, true);
+        aWaiterDiesAfterTheUnlockAndTheNextOwnerIsToldOwnerDied();
         h.add(7, Kind.READ, "c/1", 0, 3, false, "");
         assertThat(violations()).singleElement().asString().contains("a write was lost");
     }

@@ -3,7 +3,6 @@ package io.machxp.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -16,18 +15,9 @@ import org.junit.jupiter.api.Test;
  */
 class LockSignalAfterCommandTest {
     /** The JVM's shutdown hooks, as the test sees them. */
-    private final List<Thread> hooks = new CopyOnWriteArrayList<>();
-    private final LockSignalGuard guard = new LockSignalGuard(new LockSignalGuard.Hooks() {
-        @Override
-        public void add(Thread hook) {
-            hooks.add(hook);
-        }
-
-        @Override
-        public void remove(Thread hook) {
-            hooks.remove(hook);
-        }
-    });
+    private final RecordedHooks recorded = new RecordedHooks();
+    private final List<Thread> hooks = recorded.hooks;
+    private final LockSignalGuard guard = new LockSignalGuard(recorded);
 
     @Test
     void aSignalAfterTheCommandExitedWaitsForTheReleaseUnderWay() throws Exception {

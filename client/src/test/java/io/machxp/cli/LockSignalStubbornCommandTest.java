@@ -17,18 +17,10 @@ import org.junit.jupiter.api.Test;
  * and CMD (a process that ends only when killed; its timed waits say at once that it has not ended).
  */
 class LockSignalStubbornCommandTest {
-    private final List<Thread> hooks = new CopyOnWriteArrayList<>();
-    private final LockSignalGuard guard = new LockSignalGuard(new LockSignalGuard.Hooks() {
-        @Override
-        public void add(Thread hook) {
-            hooks.add(hook);
-        }
-
-        @Override
-        public void remove(Thread hook) {
-            hooks.remove(hook);
-        }
-    });
+    /** The JVM's shutdown hooks, as the test sees them. */
+    private final RecordedHooks recorded = new RecordedHooks();
+    private final List<Thread> hooks = recorded.hooks;
+    private final LockSignalGuard guard = new LockSignalGuard(recorded);
 
     /** A CMD that ignores SIGTERM and ends at SIGKILL; once it has ended, lock releases the futex. */
     private final class Stubborn extends Process {

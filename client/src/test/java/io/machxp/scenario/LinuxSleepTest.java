@@ -58,11 +58,11 @@ class LinuxSleepTest {
         LinuxSleep sleep = new LinuxSleep();
         AtomicBoolean gone = new AtomicBoolean();
         AtomicReference<Boolean> slept = new AtomicReference<>();
-        Thread sleeper = new Thread(() -> slept.set(sleep.until(System.nanoTime() + 600_000 * MS, gone::get)));
-        sleeper.start();
+        Thread waiting = new Thread(() -> slept.set(sleep.until(System.nanoTime() + 600_000 * MS, gone::get)));
+        waiting.start();
         gone.set(true);
         sleep.interrupt();
-        sleeper.join(); // a lost wake-up would hang here (ten minutes), not pass
+        waiting.join(); // a lost wake-up would hang here (ten minutes), not pass
         assertThat(slept.get()).isFalse();
         assertThat(sleep.until(System.nanoTime() + 600_000 * MS, gone::get)).isFalse();
     }
