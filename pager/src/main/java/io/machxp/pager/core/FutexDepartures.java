@@ -57,10 +57,10 @@ final class FutexDepartures {
         if (s.gone || object != null) {
             forwards.targetLeft(s, object);
         }
-        for (FutexKey key : new ArrayList<>(s.queued)) {
-            if (object == null || key.object().equals(object)) {
-                leaveQueue(s, records.get(key));
-            }
+        java.util.List<FutexKey> queued = s.queued.of(object); // only the object's: its index (FutexKeySet)
+        core.walked(queued.size());
+        for (FutexKey key : queued) {
+            leaveQueue(s, records.get(key));
         }
     }
 
@@ -93,10 +93,10 @@ final class FutexDepartures {
      * futex_released (terminate, a stream ended without a lease, a kernel declared dead).
      */
     void releaseHeld(KernelSession s, String object) {
-        for (FutexKey key : new ArrayList<>(s.held)) {
-            if (object == null || key.object().equals(object)) {
-                releaseUnseen(records.get(key));
-            }
+        java.util.List<FutexKey> held = s.held.of(object);
+        core.walked(held.size());
+        for (FutexKey key : held) {
+            releaseUnseen(records.get(key));
         }
     }
 

@@ -7,10 +7,13 @@ import io.machxp.proto.xp.PagerToKernel;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Supplier;
 
@@ -86,6 +89,11 @@ final class FutexParking {
     final long askAgainNanos;
     /** The parked requests, in the order they go on. */
     private final LinkedHashMap<Spot, Parked> parked = new LinkedHashMap<>();
+    /**
+     * The same, per kernel and object: what a terminate drops is found without a walk of every
+     * request parked ({@link #leave}). Derived: rebuilt as a restore parks them again.
+     */
+    private final Map<KernelSession, Map<String, Set<FutexKey>>> bySession = new HashMap<>();
     /** Futexes asked back and not answered yet (kept exact: {@link #answered}, {@link #kept}; pruned each timer round). */
     private final Set<FutexKey> asked = new HashSet<>();
     /** The kernels open (PagerSessions, built after the futexes). */
@@ -132,8 +140,7 @@ final class FutexParking {
 
     /** A lock_futex that needs a new record while none is free: it waits; idle futexes are asked back. */
     void park(KernelSession s, FutexKey key, int priority, long since) {
-        parked.put(new Spot(s, key), new Parked(s, key, priority, since));
-        s.parked++;
+        put(s, key, priority, since);
         core.stats.futexRequestsParked.increment();
         if (parked.size() == 1) {
             CoreContext.log.info("pager {}: {} waits for a futex record (the pager keeps {}, the most it may); idle "
@@ -148,14 +155,41 @@ final class FutexParking {
 
     /** The kernel leaves: its parked requests for futexes of {@code object} (null: of all) are dropped. */
     void leave(KernelSession s, String object) {
-        if (s.parked == 0) {
+        Map<String, Set<FutexKey>> mine = s.parked == 0 ? null : bySession.get(s);
+        if (mine == null) {
             return;
         }
-        for (Iterator<Parked> it = parked.values().iterator(); it.hasNext(); ) {
-            Parked p = it.next();
-            if (p.session == s && (object == null || p.key.object().equals(object))) {
-                it.remove();
-                s.parked--;
+        List<FutexKey> dropped = new ArrayList<>();
+        if (object == null) {
+            mine.values().forEach(dropped::addAll);
+        } else if (mine.containsKey(object)) {
+            dropped.addAll(mine.get(object));
+        }
+        core.stats.walked.add(dropped.size()); // its own requests of the object, not every one parked
+        for (FutexKey key : dropped) {
+            parked.remove(new Spot(s, key));
+            unindex(s, key);
+        }
+    }
+
+    /** Parks the request (last in order) and indexes it. */
+    private void put(KernelSession s, FutexKey key, int priority, long since) {
+        parked.put(new Spot(s, key), new Parked(s, key, priority, since));
+        bySession.computeIfAbsent(s, k -> new HashMap<>()).computeIfAbsent(key.object(), o -> new LinkedHashSet<>())
+                .add(key);
+        s.parked++;
+    }
+
+    /** A parked request goes (on, or dropped): out of the index. */
+    private void unindex(KernelSession s, FutexKey key) {
+        s.parked--;
+        Map<String, Set<FutexKey>> mine = bySession.get(s);
+        Set<FutexKey> keys = mine.get(key.object());
+        keys.remove(key);
+        if (keys.isEmpty()) {
+            mine.remove(key.object());
+            if (mine.isEmpty()) {
+                bySession.remove(s);
             }
         }
     }
@@ -176,7 +210,7 @@ final class FutexParking {
                     return;
                 }
                 it.remove();
-                p.session.parked--;
+                unindex(p.session, p.key);
                 lock.lock(p.session, p.key, p.priority, p.since);
                 it = parked.values().iterator(); // lock may have changed what is parked (a session ended)
             }
@@ -197,7 +231,8 @@ final class FutexParking {
      * set, so that the next message's round looks at others (before, each round walked from the
      * start of every holder's set: with the records at their bound and the held futexes busy, every
      * parked lock_futex walked them all). The ask-back timer's round ({@link #timerDue}, once per
-     * {@link #askAgainNanos}, not set off by a message) looks at every held futex.
+     * {@link #askAgainNanos}, not set off by a message) looks at every holder, each for its share of
+     * {@link #TIMER_LOOKS} busy futexes, rotating alike (before, at every held futex).
      */
     void askBack() {
         askBack(SKIPPED_PER_HOLDER, HOLDERS_PER_ASK);
@@ -207,6 +242,12 @@ final class FutexParking {
     static final int SKIPPED_PER_HOLDER = 16;
     /** Holders, biggest first, a message's ask-back round looks at. */
     static final int HOLDERS_PER_ASK = 16;
+    /**
+     * Busy futexes the ask-back timer's round looks at, shared among all holders (each at least
+     * {@link #SKIPPED_PER_HOLDER}): so at most {@code max(TIMER_LOOKS, 1,023 x SKIPPED_PER_HOLDER)},
+     * whatever the kernels hold, besides the futexes it asks back.
+     */
+    static final int TIMER_LOOKS = 4096;
 
     private void askBack(int skippedPerHolder, int holders) {
         int wanted = parked.size() + ASK_AHEAD - asked.size();
@@ -340,7 +381,10 @@ final class FutexParking {
             recordsFull.run();
         }
         pruneAsked();
-        askBack(Integer.MAX_VALUE, Integer.MAX_VALUE); // every held futex, once a round
+        // Every holder, a bounded batch of each (its share of TIMER_LOOKS), moving on through its
+        // set from round to round as a message's round does; before, every held futex each round.
+        int holders = (int) sessions.get().stream().filter(k -> !k.broken && !k.gone && !k.held.isEmpty()).count();
+        askBack(Math.max(SKIPPED_PER_HOLDER, TIMER_LOOKS / Math.max(1, holders)), Integer.MAX_VALUE);
         timerSet = true;
         core.timers.set(askAgainNanos, new CoreTimers.AskBack());
     }
@@ -354,8 +398,7 @@ final class FutexParking {
 
     /** Restores a parked request, in order, and what is derived from the records (SnapshotReader). */
     void restore(KernelSession s, FutexKey key, int priority, long since) {
-        parked.put(new Spot(s, key), new Parked(s, key, priority, since));
-        s.parked++;
+        put(s, key, priority, since);
     }
 
     /** After a restore: the asks out are those the records say. */

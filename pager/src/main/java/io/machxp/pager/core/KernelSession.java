@@ -2,7 +2,6 @@ package io.machxp.pager.core;
 
 import io.machxp.pager.futex.FutexKey;
 import io.machxp.pager.object.MemoryObject;
-import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
 
@@ -45,8 +44,10 @@ public final class KernelSession {
         return o != null ? o : retiredIds.get(objectId);
     }
 
-    public final Set<FutexKey> held = new LinkedHashSet<>();
-    public final Set<FutexKey> queued = new LinkedHashSet<>();
+    /** The futexes it holds, in the order granted (rotated by the ask-back rounds), indexed by object. */
+    public final FutexKeySet held = new FutexKeySet();
+    /** The futexes it waits for, indexed by object. */
+    public final FutexKeySet queued = new FutexKeySet();
     /** Its lock_futex requests parked at the pager's bound on futex records (FutexParking): they count as queued. */
     public int parked;
     /**

@@ -63,7 +63,7 @@ final class PagerForwards {
     /** This start's first token of a futex ({@link PagerFutexes}). */
     private final long firstToken;
     /** The futexes with an order outstanding. */
-    private final java.util.Set<FutexRecord> active = new java.util.LinkedHashSet<>();
+    private final ForwardsActive active = new ForwardsActive();
 
     PagerForwards(CoreContext core, PageCoherence pages, PagerFutexes futexes, FutexTries tries, GrantLeases leases,
             long firstToken) {
@@ -133,9 +133,11 @@ final class PagerForwards {
      * without forward_to); a release that crosses the withdrawal says whether a copy went.
      */
     void targetLeft(KernelSession s, String object) {
-        for (FutexRecord f : active) {
+        java.util.List<FutexRecord> toward = active.toward(s, object);
+        core.walked(toward.size());
+        for (FutexRecord f : toward) {
             FutexForwarding fw = f.forward;
-            if (fw.to == s && !fw.withdrawn && (object == null || f.key.object().equals(object))) {
+            if (!fw.withdrawn) {
                 fw.withdrawn = true;
                 if (f.holder == fw.from && !fw.from.broken && !fw.from.gone) {
                     send(f, fw, f.relinquishPriority);
@@ -151,11 +153,10 @@ final class PagerForwards {
      * wait for it, and a broken session may resume asking anew.
      */
     void dropRelock(KernelSession s, String object) {
-        for (FutexRecord f : active) {
-            FutexForwarding fw = f.forward;
-            if (fw.to == s && (object == null || f.key.object().equals(object))) {
-                fw.relock = null;
-            }
+        java.util.List<FutexRecord> toward = active.toward(s, object);
+        core.walked(toward.size());
+        for (FutexRecord f : toward) {
+            f.forward.relock = null;
         }
     }
 
@@ -166,9 +167,9 @@ final class PagerForwards {
      * holder's release still goes to the target under its token.
      */
     private void pageAsked(MemoryObject o, long pageOffset) {
-        for (FutexRecord f : active) {
+        for (FutexRecord f : active.onPage(o.name(), pageOffset)) {
             FutexForwarding fw = f.forward;
-            if (fw.pageOffset == pageOffset && f.key.object().equals(o.name()) && !fw.withdrawn) {
+            if (!fw.withdrawn) {
                 fw.withdrawn = true;
                 if (f.holder == fw.from && !fw.from.broken && !fw.from.gone) {
                     send(f, fw, f.relinquishPriority);
@@ -264,9 +265,12 @@ final class PagerForwards {
      * made under the copy lost without OWNER_DIED.
      */
     void holderLeaving(KernelSession s, String object) {
-        for (FutexRecord f : active) {
-            FutexForwarding fw = f.forward;
-            if (fw.from == s && f.holder == s && (object == null || f.key.object().equals(object))) {
+        java.util.List<io.machxp.pager.futex.FutexKey> held = s.held.of(object); // its forwards are of futexes it holds
+        core.walked(held.size());
+        for (io.machxp.pager.futex.FutexKey key : held) {
+            FutexRecord f = futexes.records().get(key);
+            FutexForwarding fw = f == null ? null : f.forward;
+            if (fw != null && fw.from == s && f.holder == s) {
                 pages.forwardSettling(core.catalog.get(f.key.object()), fw.pageOffset);
             }
         }
@@ -284,7 +288,7 @@ final class PagerForwards {
             return null;
         }
         f.forward = null;
-        active.remove(f);
+        active.remove(f, fw);
         KernelSession to = fw.to;
         boolean present = !to.gone && to.hasObject(f.key.object());
         boolean usable = fw.earlyRelease != null || present;

@@ -265,9 +265,9 @@ final class PagerFutexes {
      * answered already crosses this one; it drops the duplicate (3.6).
      */
     void askAgainUnder(KernelSession s, String object) {
-        for (FutexKey key : java.util.List.copyOf(s.held)) {
+        for (FutexKey key : s.held.of(object)) {
             FutexRecord f = records.get(key);
-            if (key.object().equals(object) && f != null && f.holder == s && f.relinquishSent && !f.queue.isEmpty()) {
+            if (f != null && f.holder == s && f.relinquishSent && !f.queue.isEmpty()) {
                 f.relinquishSent = false;
                 asks.askToRelinquish(f);
             }
