@@ -98,20 +98,44 @@ final class DeathRecorder {
         recordIn(pageKeys, false);
     }
 
+    /** Futexes carrying a death {@link #recordAll} looks at per call, at most: the rest at the next calls. */
+    static final int LOOKED_PER_CALL = 128;
+
     /**
-     * Every unrecorded death is looked at again (a page held writable when its kernel died may have
+     * The futex {@link #recordAll} looked at last (null: none yet): the next call goes on past it,
+     * in the order of object and offset, wrapping. Replicated state: in the snapshot
+     * ({@code PagerSnapshot.death_cursor}), so that every replica looks at the same futexes next.
+     */
+    FutexKey cursor;
+
+    /**
+     * Unrecorded deaths are looked at again (a page held writable when its kernel died may have
      * come back since): when kernel ids run short and when the pager keeps as many futex records as
-     * it may. Looks only at the futexes that carry a death ({@code FutexRecords.withDeaths}), page
-     * by page in the order of object and offset, so every replica sends the same flushes in the
-     * same order.
+     * it may. Looks only at the futexes that carry a death ({@code FutexRecords.withDeaths}), at
+     * most {@link #LOOKED_PER_CALL} of them, from past the {@link #cursor} on, in the order of
+     * object and offset (wrapping), so that every replica sends the same flushes in the same order,
+     * and each call goes on where the last stopped. Before, every call looked at every futex that
+     * carries a death, held or queued ones too: at the records' bound, each lock_futex did.
      */
     void recordAll() {
+        if (inGrace.getAsBoolean()) {
+            return; // nothing is recorded: the cursor stays
+        }
         NavigableSet<FutexKey> pageKeys = new TreeSet<>(FutexRecords.KEY_ORDER);
-        for (FutexKey key : records.withDeaths) {
+        NavigableSet<FutexKey> withDeaths = records.withDeaths;
+        int looked = Math.min(LOOKED_PER_CALL, withDeaths.size());
+        FutexKey key = cursor;
+        for (int i = 0; i < looked; i++) {
+            FutexKey next = key == null ? null : withDeaths.higher(key);
+            key = next != null ? next : withDeaths.first();
             if (unrecorded(records.get(key))) {
                 pageKeys.add(pageOf(key));
             }
         }
+        if (looked > 0) {
+            cursor = key;
+        }
+        core.stats.walked.add(looked);
         recordIn(pageKeys, true);
     }
 
@@ -157,8 +181,9 @@ final class DeathRecorder {
     /** No kernel holds the page: the deaths its futexes carry are recorded in the pager's copy. */
     private void record(MemoryObject o, long pageOffset) {
         List<FutexRecord> here = new ArrayList<>();
-        for (long at = pageOffset; at < pageOffset + core.pageSize; at += 4) {
-            FutexRecord f = records.get(new FutexKey(o.name(), at));
+        for (FutexKey key : records.withDeaths.subSet(new FutexKey(o.name(), pageOffset), true,
+                new FutexKey(o.name(), pageOffset + core.pageSize), false)) { // only those that carry a death
+            FutexRecord f = records.get(key);
             if (unrecorded(f)) {
                 here.add(f);
             }

@@ -70,6 +70,7 @@ final class SnapshotReader {
         }
         snap.getTokenMarksList().forEach(m -> records.prunedTokens.put(m.getObject(), m.getToken()));
         records.rebuildCarrying();
+        sessions.deaths.cursor = snap.hasDeathCursor() ? key(snap.getDeathCursor()) : null;
         pages.restore(snap.getPagesList(), core.catalog, this::session);
         PageStore store = core.catalog.store();
         for (StoredPage p : snap.getStoredPagesList()) {

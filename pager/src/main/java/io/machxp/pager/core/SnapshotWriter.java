@@ -87,6 +87,9 @@ final class SnapshotWriter {
             }
             b.addParked(l);
         }
+        if (sessions.deaths.cursor != null) {
+            b.setDeathCursor(ref(sessions.deaths.cursor));
+        }
         for (CoreTimers.Pending p : core.timers.pending()) {
             TimerImage t = timer(p);
             if (t != null) {
