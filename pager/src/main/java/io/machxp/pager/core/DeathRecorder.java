@@ -15,7 +15,8 @@ import java.util.function.BooleanSupplier;
  * The pager records dead kernels' owner_died in futex words itself (xp-spec 2.5, 8.7), as Linux's
  * robust-list walk does for a thread that exits, so that a kernel that died holding a futex nobody
  * locks again pins neither its kernel id nor the futex's record. Part of the pager core beside
- * {@link PagerSessions}; core thread only; no state of its own (what waits is in the futex records).
+ * {@link PagerSessions}; core thread only; no state of its own (what waits is in the futex
+ * records) but where the last forced look stopped ({@link #cursor}, in the snapshot).
  *
  * <h2>Overview</h2>
  * A death is <i>unrecorded</i> while a futex nobody holds, waits for or forwards names dead kernels'
@@ -52,7 +53,8 @@ import java.util.function.BooleanSupplier;
  *                                        prefixes are free once no other futex names them
  * </pre>
  * Only the futexes that carry a death are looked at ({@code FutexRecords.withDeaths}), page by page
- * in the order of object and offset.
+ * in the order of object and offset; when ids or records run short, a bounded number of them per
+ * call, going on from where the last call stopped ({@link #recordAll}, {@link #cursor}).
  * A futex granted with owner_died (a kernel waited for it) is recorded by its grantee as before
  * (plain OWNER_DIED over any word but not recoverable: xp-spec 8.7 says why the two differ).
  * The holders' journal keeps its DIED entry (a restart then tells the next owner twice, never

@@ -40,7 +40,9 @@ public final class PagerStats {
     /**
      * Entries the core looked at in indexes and walks a kernel's message set off, over state that
      * grows with what kernels hold: a range lock_completed's awaited pages, a terminate's pages
-     * (SessionPages), an ask-back's held futexes ({@link FutexParking}); a test's measure of the work.
+     * (SessionPages) and its object's futexes, parked requests and forwards ({@link FutexKeySet},
+     * {@link ForwardsActive}), an ask-back's held futexes ({@link FutexParking}), the futexes with
+     * deaths a forced recording looks at ({@link DeathRecorder#recordAll}); a test's measure of the work.
      */
     final LongAdder walked = new LongAdder();
     final LongAdder fenced = new LongAdder();

@@ -38,7 +38,8 @@ class FutexWalksBoundTest {
     }
 
     private static KernelToPager.Builder terminateSmall() {
-        return KernelToPager.newBuilder().setMemoryObjectTerminate(MemoryObjectTerminate.newBuilder().setObjectId(SMALL));
+        return KernelToPager.newBuilder().setMemoryObjectTerminate(MemoryObjectTerminate.newBuilder()
+                .setObjectId(SMALL));
     }
 
     @Test
