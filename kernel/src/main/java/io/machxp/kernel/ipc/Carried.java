@@ -5,8 +5,19 @@ package io.machxp.kernel.ipc;
  * notification request's send-once right. {@code type} is PORT_RECEIVE, PORT_SEND or
  * PORT_SEND_ONCE; {@code port} null is a dead right (it arrives as MACH_PORT_DEAD). A carried send
  * right counts in its port's srights, a send-once right in its sorights.
+ *
+ * <p>{@code payer} is whose share of the kernel's port names ({@link NameBudget}) a name made for
+ * this right in a task without an owner counts in (a task with an owner pays for its own names):
+ * the owner the name it was copied in from counted to - the sending client's, or for a right
+ * an in-process task passes on, whoever that task's name counted to - or the kernel whose link
+ * brought it ({@link LinkedKernel}); null (the kernel's alone) for rights in-process tasks make.
+ * Review late4 B2: names made in in-process tasks for clients' rights counted to nobody.
  */
-record Carried(Port port, MsgType type) {
+record Carried(Port port, MsgType type, Object payer) {
+    Carried(Port port, MsgType type) {
+        this(port, type, null);
+    }
+
     static Carried dead(MsgType type) {
         return new Carried(null, type);
     }

@@ -224,7 +224,7 @@ final class Delivery {
         int localBits = m.dest.type().value << 8;
         MsgReturn result;
         boolean tooLarge = m.size > rcvSize || overTransport;
-        if (tooLarge || space.full() && Rights.needsName(space, m.reply)) {
+        if (tooLarge || space.full(m.reply) && Rights.needsName(space, m.reply)) {
             // GNU's ipc_kmsg_copyout_dest: the bits keep the reply's type and COMPLEX; the reply
             // right is destroyed (NULL), a reply sent as MACH_PORT_DEAD stays DEAD; the body goes
             ipc.rights.destroy(m.reply);
@@ -244,7 +244,7 @@ final class Delivery {
             List<MsgItem> body = new ArrayList<>(m.items.size());
             boolean lost = false;
             for (KMsg.Item i : m.items) {
-                if (i instanceof KMsg.Right r && space.full() && Rights.needsName(space, r.right())) {
+                if (i instanceof KMsg.Right r && space.full(r.right()) && Rights.needsName(space, r.right())) {
                     ipc.rights.destroy(r.right()); // no room for its name: as GNU Mach, the right ends
                     body.add(new MsgItem.Port(Mach.MACH_PORT_NULL, r.right().type()));
                     lost = true;

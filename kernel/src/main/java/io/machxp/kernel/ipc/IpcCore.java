@@ -113,6 +113,16 @@ public final class IpcCore {
         return names.used();
     }
 
+    /** Port names that count to {@code owner}'s peer now (its tasks', and those made for its rights in in-process tasks). */
+    public int namesOfPeerOf(Object owner) {
+        return names.usedByPeerOf(owner);
+    }
+
+    /** The kernel's budget of port names. */
+    NameBudget names() {
+        return names;
+    }
+
     /** Sets the budget of queued message bytes ({@link #DEFAULT_QUEUED_BYTES} unless set; tests use less). */
     public void limitQueuedBytes(long bytes) {
         if (bytes < 0) {

@@ -8,6 +8,11 @@ package io.machxp.kernel.ipc;
  */
 final class IpcEntry {
     final int name;
+    /**
+     * Whose share of the kernel's port names this name counts in ({@link NameBudget}): its task's
+     * owner, or in a task without one the payer of the right it was made for ({@link Carried#payer}).
+     */
+    final Object chargedTo;
     /** The Port (receive, send, send-once) or PortSet; null for a dead name. */
     Object object;
     /** MACH_PORT_TYPE_* bits. */
@@ -16,8 +21,9 @@ final class IpcEntry {
     /** A send-once reply right whose request brought a priority donation: ends it when the right goes. */
     Runnable donation;
 
-    IpcEntry(int name) {
+    IpcEntry(int name, Object chargedTo) {
         this.name = name;
+        this.chargedTo = chargedTo;
     }
 
     boolean has(PortRight right) {

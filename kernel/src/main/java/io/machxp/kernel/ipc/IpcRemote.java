@@ -308,7 +308,7 @@ final class IpcRemote {
         boolean fits = space != null && (c.type() == MsgType.PORT_SEND_ONCE ? e == null
                 : e == null ? c.port() == null || space.nameOf(c.port()) == null
                 : c.port() != null && e.port() == c.port())
-                && (e != null || !space.full() || !Rights.needsName(space, c));
+                && (e != null || !space.full(c) || !Rights.needsName(space, c));
         if (fits) {
             ipc.rights.copyout(space, c, in.getName());
         } else {

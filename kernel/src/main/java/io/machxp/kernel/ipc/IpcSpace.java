@@ -10,6 +10,11 @@ import java.util.TreeMap;
  * are repeatable. A port has at most one name for its send and receive rights here
  * ({@link #nameOf}); each send-once right has a name of its own. Core thread only.
  *
+ * <p>A name counts in the kernel's budget ({@link NameBudget}) to the task's owner; in a task
+ * without one (in-process), a name made for a right another sent counts to that right's payer
+ * ({@link Carried#payer}: the sending client, or the kernel whose link brought it), until the name
+ * is freed, whichever way (deallocated, destroyed, moved or used, the task's end): review late4 B2.
+ *
  * <p>Dead names appear lazily, as in GNU Mach: an entry for a send or send-once right whose port
  * has died turns into a dead name when it is next looked up.
  */
@@ -62,20 +67,36 @@ final class IpcSpace {
         return byPort.get(port);
     }
 
-    /** A new entry under an unused name. */
+    /** A new entry under an unused name, counted to the task's owner. */
     IpcEntry allocate() {
-        while (nextName == Mach.MACH_PORT_NULL || nextName == Mach.MACH_PORT_DEAD || entries.containsKey(nextName)) {
-            nextName++;
-        }
-        return allocate(nextName++);
+        return allocate(Mach.MACH_PORT_NULL, null);
     }
 
-    /** A new entry under {@code name}, which must be unused. */
+    /** A new entry under {@code name}, which must be unused, counted to the task's owner. */
     IpcEntry allocate(int name) {
-        IpcEntry e = new IpcEntry(name);
+        return allocate(name, null);
+    }
+
+    /**
+     * A new entry under {@code name} (MACH_PORT_NULL: an unused one), counted to the task's owner,
+     * or if it has none to {@code payer} ({@link #payerFor}).
+     */
+    IpcEntry allocate(int name, Object payer) {
+        if (name == Mach.MACH_PORT_NULL) {
+            while (nextName == Mach.MACH_PORT_NULL || nextName == Mach.MACH_PORT_DEAD || entries.containsKey(nextName)) {
+                nextName++;
+            }
+            name = nextName++;
+        }
+        IpcEntry e = new IpcEntry(name, payerFor(payer));
         entries.put(name, e);
-        budget.taken(owner);
+        budget.taken(e.chargedTo);
         return e;
+    }
+
+    /** Whom a name made here for a right paid by {@code payer} counts to: the owner, if the task has one. */
+    Object payerFor(Object payer) {
+        return owner != null ? owner : payer;
     }
 
     boolean inUse(int name) {
@@ -100,13 +121,13 @@ final class IpcSpace {
      * (unused), and {@code e}'s name is freed; returns the new entry.
      */
     IpcEntry rename(IpcEntry e, int name) {
-        IpcEntry n = allocate(name);
+        IpcEntry n = allocate(name, e.chargedTo);
         n.object = e.object;
         n.type = e.type;
         n.urefs = e.urefs;
         n.donation = e.donation;
         entries.remove(e.name);
-        budget.given(owner);
+        budget.given(e.chargedTo);
         if (e.port() != null && byPort.get(e.port()) == e) {
             byPort.put(e.port(), n);
         }
@@ -118,7 +139,7 @@ final class IpcSpace {
         e.endDonation();
         unbind(e);
         if (entries.remove(e.name) != null) {
-            budget.given(owner);
+            budget.given(e.chargedTo);
         }
     }
 
@@ -136,7 +157,17 @@ final class IpcSpace {
      * kernel's tasks together hold its budget, or the owner's tasks their part of it ({@link NameBudget}).
      */
     boolean full() {
-        return entries.size() >= MAX_NAMES || budget.exhausted(owner);
+        return fullFor(null);
+    }
+
+    /** As {@link #full}, for a name that would be made for carried right {@code c} (its payer's part, if the task has no owner). */
+    boolean full(Carried c) {
+        return fullFor(c == null ? null : c.payer());
+    }
+
+    /** As {@link #full}, for a name counted to {@code payerFor(payer)}. */
+    boolean fullFor(Object payer) {
+        return entries.size() >= MAX_NAMES || budget.exhausted(payerFor(payer));
     }
 
     /** What a call that would make a name here answers when {@link #full}: the task's bound, or the kernel's. */

@@ -32,6 +32,10 @@ import java.util.function.Consumer;
  *          longest ending at one of them, then its destination's) would hold more than
  *          {@link TransitChains#MAX_DEPTH} ports
  *                                   -> MACH_SEND_NO_BUFFER, nothing happened (before copyin)
+ *  names:  its destination's receive right is in a task without an owner here, and a right it
+ *          carries would need a new name there that counts to a payer (the sending client,
+ *          {@link Carried#payer}) whose share of the kernel's names is used up ({@link UnpaidNames})
+ *                                   -> MACH_SEND_NO_BUFFER, nothing happened (before copyin)
  *  cycle:  a receive right it carries is its destination's, or one its destination is in transit
  *          towards (through queued messages or blocked senders' alike: set at copyin)
  *                                   -> destroyed, MACH_MSG_SUCCESS (GNU's circular message); one
@@ -77,7 +81,8 @@ final class MsgSend {
             done.accept(KernReturn.MACH_SEND_INVALID_REPLY);
             return;
         }
-        if (ipc.transit.tooDeep(space.lookup(dest).port(), movedReceiveRights(space, msg))) {
+        if (ipc.transit.tooDeep(space.lookup(dest).port(), movedReceiveRights(space, msg))
+                || UnpaidNames.refused(ipc.names(), space, space.lookup(dest).port(), msg)) {
             done.accept(KernReturn.MACH_SEND_NO_BUFFER); // before anything is copied in: nothing happened
             return;
         }
@@ -222,7 +227,7 @@ final class MsgSend {
         }
         boolean lost = false;
         for (Carried c : k.rights()) {
-            if (space.full() && Rights.needsName(space, c)) {
+            if (space.full(c) && Rights.needsName(space, c)) {
                 ipc.rights.destroy(c);
                 lost = true;
             } else {

@@ -79,7 +79,7 @@ final class NotifyRequests {
      * space, unless the new right is moved in from a name of its own (which frees that name first).
      */
     private static boolean noRoomForPrevious(IpcSpace space, Carried previous, boolean cancel, MsgType d) {
-        return previous != null && !previous.dead() && space.full() && (cancel || d != MsgType.MOVE_SEND_ONCE);
+        return previous != null && !previous.dead() && space.full(previous) && (cancel || d != MsgType.MOVE_SEND_ONCE);
     }
 
     private IpcResult<Integer> deadName(IpcSpace space, IpcEntry e, int sync, boolean cancel, int notify, MsgType d) {

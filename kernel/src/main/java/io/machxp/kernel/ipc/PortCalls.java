@@ -242,7 +242,7 @@ final class PortCalls {
                 return KernReturn.KERN_UREFS_OVERFLOW;
             }
         }
-        if (space.full() && existing == null) {
+        if (space.fullFor(Rights.payerOf(from, fromName, d)) && existing == null) {
             return space.fullReturn();
         }
         Carried c = ipc.rights.copyin(from, fromName, d);
@@ -263,7 +263,7 @@ final class PortCalls {
             return IpcResult.fail(KernReturn.KERN_RESOURCE_SHORTAGE); // no room for the notification it would end as
         }
         IpcEntry e = space.lookup(name);
-        if (to.full() && !e.has(PortRight.DEAD_NAME) && Rights.needsName(to, e.port(), d.delivered())) {
+        if (to.fullFor(Rights.payerOf(space, name, d)) && !e.has(PortRight.DEAD_NAME) && Rights.needsName(to, e.port(), d.delivered())) {
             return IpcResult.fail(to.fullReturn());
         }
         Carried c = ipc.rights.copyin(space, name, d);

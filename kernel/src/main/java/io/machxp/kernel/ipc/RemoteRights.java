@@ -233,7 +233,7 @@ final class RemoteRights {
         PortUid u = uid(r.getPort());
         Port port = ports.get(u);
         if (type == MsgType.PORT_RECEIVE) {
-            return new Carried(arriveReceive(port, u, r.getMigration(), from), type);
+            return new Carried(arriveReceive(port, u, r.getMigration(), from), type, new LinkedKernel(from));
         }
         if (port == null) {
             int named = r.getReceiverKernel();
@@ -264,7 +264,7 @@ final class RemoteRights {
             }
             ipc.soRefs.arrived(port, from, r.getReceiverKernel());
         }
-        return new Carried(port, type);
+        return new Carried(port, type, new LinkedKernel(from)); // names it makes in in-process tasks count to that kernel
     }
 
     private Port arriveReceive(Port port, PortUid u, PortMigration m, int from) {

@@ -12,6 +12,9 @@ package io.machxp.kernel.ipc;
  * srights falls to 0 a no-senders request fires; a send-once right destroyed unused sends a
  * send-once notification to its own port; freeing a name that has a dead-name request sends a
  * port-deleted notification.
+ *
+ * <p>A right copied in carries its payer ({@link Carried#payer}, {@link #payerOf}); copied out into
+ * a task without an owner, its new name counts to that payer ({@link IpcSpace#payerFor}).
  */
 final class Rights {
     private final IpcCore ipc;
@@ -47,8 +50,24 @@ final class Rights {
         return KernReturn.KERN_INVALID_RIGHT;
     }
 
+    /**
+     * Whose share a name made elsewhere for the right {@code d} of {@code name} would count in, if
+     * made in a task without an owner: a right made from a receive right (MAKE_SEND,
+     * MAKE_SEND_ONCE) is the task's own, paid by its owner (null in-process: the kernel's alone);
+     * a right copied or moved on from a name, by whom that name counted to - so a client's right
+     * an in-process task passes on stays the client's charge (review late4 B2).
+     */
+    static Object payerOf(IpcSpace space, int name, MsgType d) {
+        if (d == MsgType.MAKE_SEND || d == MsgType.MAKE_SEND_ONCE) {
+            return space.owner;
+        }
+        IpcEntry e = space.lookup(name);
+        return e == null ? space.owner : e.chargedTo;
+    }
+
     /** Copies in a right {@link #check} accepted. */
     Carried copyin(IpcSpace space, int name, MsgType d) {
+        Object payer = payerOf(space, name, d);
         IpcEntry e = space.lookup(name);
         if (e.has(PortRight.DEAD_NAME)) {
             if (d != MsgType.COPY_SEND) {
@@ -65,7 +84,7 @@ final class Rights {
                 }
                 // the task lost the right: its waiting receivers get MACH_RCV_PORT_DIED (GNU's ipc_port_clear_receiver)
                 ipc.delivery.receiveRightLeaves(port, KernReturn.MACH_RCV_PORT_DIED);
-                return new Carried(port, MsgType.PORT_RECEIVE);
+                return new Carried(port, MsgType.PORT_RECEIVE, payer);
             }
             case MAKE_SEND -> {
                 port.mscount++;
@@ -83,7 +102,7 @@ final class Rights {
             case MOVE_SEND_ONCE -> freeName(space, e);
             default -> throw new IllegalArgumentException(d.toString());
         }
-        return new Carried(port, d.delivered());
+        return new Carried(port, d.delivered(), payer);
     }
 
     /** Whether receiving a right of {@code type} (PORT_*) for {@code port} makes a new name in {@code space}. */
@@ -112,7 +131,7 @@ final class Rights {
         }
         Port port = c.port();
         if (c.type() == MsgType.PORT_RECEIVE) {
-            IpcEntry e = entryFor(space, port, name);
+            IpcEntry e = entryFor(space, port, name, c.payer());
             e.add(PortRight.RECEIVE);
             port.receiver = space;
             port.transitDestination = null;
@@ -123,13 +142,13 @@ final class Rights {
             return Mach.MACH_PORT_DEAD;
         }
         if (c.type() == MsgType.PORT_SEND_ONCE) {
-            IpcEntry e = name == Mach.MACH_PORT_NULL ? space.allocate() : space.allocate(name);
+            IpcEntry e = space.allocate(name, c.payer());
             e.object = port;
             e.add(PortRight.SEND_ONCE);
             e.urefs = 1;
             return e.name;
         }
-        IpcEntry e = entryFor(space, port, name);
+        IpcEntry e = entryFor(space, port, name, c.payer());
         if (e.has(PortRight.SEND)) {
             e.urefs = ipc.plants.urefsAfterMerge(Math.min(e.urefs + 1, Mach.SEND_UREFS_MAX));
             port.srights--; // merged: the entry already counts
@@ -140,10 +159,10 @@ final class Rights {
         return e.name;
     }
 
-    private static IpcEntry entryFor(IpcSpace space, Port port, int name) {
+    private static IpcEntry entryFor(IpcSpace space, Port port, int name, Object payer) {
         IpcEntry e = space.nameOf(port);
         if (e == null) {
-            e = name == Mach.MACH_PORT_NULL ? space.allocate() : space.allocate(name);
+            e = space.allocate(name, payer);
             space.bind(e, port);
         }
         return e;

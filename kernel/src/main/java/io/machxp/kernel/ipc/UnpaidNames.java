@@ -1,0 +1,55 @@
+package io.machxp.kernel.ipc;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * mach_msg's check, before copyin, that the names a message would make in an in-process
+ * receiver are paid for. A name made in a task without an owner for a right another sent counts
+ * to that right's payer ({@link Carried#payer}: the sending client, or the client whose right an
+ * in-process task passes on), so that no client fills the reserve of in-process tasks, or their
+ * names, through them (review late4 B2). A send whose destination's receive right is in such a
+ * task on this kernel, carrying a right that would need a new name there for a payer whose share
+ * of the kernel's names is used up ({@link NameBudget#exhausted}), fails with
+ * MACH_SEND_NO_BUFFER (GNU Mach's answer when the kernel lacks the resources for a message),
+ * nothing done. The receiver never chose such a message: it would receive it with those rights
+ * destroyed ({@link Delivery}: MACH_RCV_BODY_ERROR / MACH_RCV_HEADER_ERROR with
+ * MACH_MSG_IPC_SPACE), as it still does for a message queued before its payer's share ran out,
+ * or one that comes from another kernel. Core thread only.
+ */
+final class UnpaidNames {
+    private UnpaidNames() {}
+
+    /** Whether {@code msg} from {@code sender} to {@code dest} would make names whose payer has no room. */
+    static boolean refused(NameBudget names, IpcSpace sender, Port dest, MachMessage msg) {
+        IpcSpace receiver = dest == null || dest.proxy() ? null : dest.receiver;
+        if (receiver == null || receiver.owner != null) {
+            return false; // on another kernel, in transit, or a task that pays for its names itself
+        }
+        for (MsgItem.Port p : rights(msg)) {
+            Object payer = Rights.payerOf(sender, p.name(), p.type());
+            IpcEntry e = sender.lookup(p.name());
+            if (payer != null && e != null && e.port() != null && names.exhausted(payer)
+                    && Rights.needsName(receiver, e.port(), p.type().delivered())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The reply right and the body's right items (by the sender's names; unchecked). */
+    private static List<MsgItem.Port> rights(MachMessage msg) {
+        List<MsgItem.Port> out = new ArrayList<>();
+        MsgType replyType = msg.localType();
+        if (replyType != null && msg.localPort() != Mach.MACH_PORT_NULL && msg.localPort() != Mach.MACH_PORT_DEAD) {
+            out.add(new MsgItem.Port(msg.localPort(), replyType));
+        }
+        for (MsgItem i : msg.body()) {
+            if (i instanceof MsgItem.Port p && p.type() != null && p.type() != MsgType.PORT_NAME
+                    && p.name() != Mach.MACH_PORT_NULL && p.name() != Mach.MACH_PORT_DEAD) {
+                out.add(p);
+            }
+        }
+        return out;
+    }
+}
