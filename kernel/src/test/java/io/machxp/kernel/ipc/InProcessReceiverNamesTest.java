@@ -49,10 +49,10 @@ class InProcessReceiverNamesTest {
                 assertThat(f.poll(B, inbox).code()).isIn(KernReturn.MACH_MSG_SUCCESS, KernReturn.MACH_RCV_BODY_ERROR_IPC_SPACE);
             }
         }
-        assertThat(f.ipc.namesOfPeerOf(ATTACKER)).as("the names made for its rights count to the client").isEqualTo(share);
-        assertThat(sends).as("once its share is used, its requests are refused").contains(KernReturn.MACH_SEND_NO_BUFFER);
         assertThat(f.ipc.machPortAllocate(B, PortRight.RECEIVE.value).code()).as("the in-process receiver allocates")
                 .isEqualTo(KernReturn.KERN_SUCCESS);
+        assertThat(f.ipc.namesOfPeerOf(ATTACKER)).as("the names made for its rights count to the client").isEqualTo(share);
+        assertThat(sends).as("once its share is used, its requests are refused").contains(KernReturn.MACH_SEND_NO_BUFFER);
         int made = 1;
         while (made < reserve && f.ipc.machPortAllocate(made % 2 == 0 ? A : B, PortRight.DEAD_NAME.value).code()
                 == KernReturn.KERN_SUCCESS) {
@@ -135,5 +135,33 @@ class InProcessReceiverNamesTest {
         assertThat(f.send(X, request).code()).isEqualTo(KernReturn.MACH_SEND_NO_BUFFER);
         assertThat(f.send(X, IpcFixture.to(to, 6)).code()).as("no name needed").isEqualTo(KernReturn.MACH_MSG_SUCCESS);
         assertThat(f.ipc.machPortAllocate(B, PortRight.RECEIVE.value).code()).isEqualTo(KernReturn.KERN_SUCCESS);
+    }
+
+    /**
+     * Rights another kernel's link brings count to that kernel ({@link LinkedKernel}): the link does
+     * not carry its sender's owner, so a client of kernel 1 fills no more than kernel 1's share of
+     * kernel 2's names through an in-process receiver there.
+     */
+    @Test
+    void rightsFromAnotherKernelCountToThatKernel() {
+        IpcCluster c = new IpcCluster(2);
+        int max = c.core(2).namesInUse() + 800;
+        c.core(2).limitNames(max);
+        int share = (max - max / NameBudget.RESERVE_SHARES) / NameBudget.PEER_SHARES;
+        int inbox = c.allocate(2);
+        c.give(2, inbox, MsgType.MAKE_SEND, 1, 0x500);
+        int p = c.allocate(1);
+        Object kernel1 = new LinkedKernel(1);
+        KernReturn last = KernReturn.MACH_MSG_SUCCESS;
+        for (int n = 0; n < 10; n++) {
+            assertThat(c.send(1, sendOnceRights(0x500, p, 20)).code()).isEqualTo(KernReturn.MACH_MSG_SUCCESS);
+            c.deliverAll();
+            last = c.poll(2, inbox).code();
+        }
+        assertThat(c.core(2).namesOfPeerOf(kernel1)).isEqualTo(share);
+        assertThat(last).as("beyond kernel 1's share, as into a full space").isEqualTo(KernReturn.MACH_RCV_BODY_ERROR_IPC_SPACE);
+        assertThat(c.core(2).machPortAllocate(2, PortRight.DEAD_NAME.value).code()).isEqualTo(KernReturn.KERN_SUCCESS);
+        c.core(2).spaceDestroy(2);
+        assertThat(c.core(2).namesOfPeerOf(kernel1)).as("given back at the receiver's end").isZero();
     }
 }
