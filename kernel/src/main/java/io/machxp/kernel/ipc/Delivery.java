@@ -29,6 +29,9 @@ import java.util.List;
  *            name space full, body rights need names
  *                                      -> MACH_RCV_BODY_ERROR|IPC_SPACE, received; those rights
  *                                         destroyed, arriving as MACH_PORT_NULL
+ *            (full: 65,536 names, or no room in the kernel's budget of names for the share a new
+ *            name counts in: the task's owner's, or in an in-process task the right's payer's,
+ *            {@link Carried#payer}, {@link NameBudget})
  * </pre>
  * Queued messages a task sent, and blocked senders' messages ({@link #block}), count against the
  * kernel's budget ({@link #queuedBytes}) and the sending task's share of it ({@link IpcSpace#queuedBytes}),

@@ -274,7 +274,10 @@ public final class IpcCore {
 
     // ---- tasks and threads --------------------------------------------------------------------
 
-    /** A new task gets an empty name space, its names counted in the kernel's budget alone. */
+    /**
+     * A new task gets an empty name space, the names it makes counted in the kernel's budget alone
+     * (those made for others' rights count to the rights' payers, {@link Carried#payer}).
+     */
     public void spaceCreate(long taskId) {
         spaceCreate(taskId, null);
     }

@@ -15,12 +15,17 @@ package io.machxp.kernel.ipc;
  * pool, {@link #pool}: all but a {@link #RESERVE_SHARES}th of the budget. The rest is a reserve
  * that names in remote clients' own tasks never take: tasks without an owner (in-process tasks,
  * the simulator's) make names while any of the budget is free. A name counts to the owner of the
- * task it is made in, so the names made in an owner-less task for rights that others send it
- * (remote clients' tasks, other kernels over the IPC links) count to nobody: an in-process
- * receiver that keeps what it receives (say the reply rights of requests it has not answered)
- * lets its senders fill the reserve and then the pool, up to {@link IpcSpace#MAX_NAMES} per such
- * task (review late4 B2). So in-process tasks can hold the reserve together as long as they do
- * not keep what remote senders send them.
+ * task it is made in; in a task without an owner, a name made for a right that another sent
+ * counts to that right's payer ({@link Carried#payer}): the client that sent it - also when an
+ * in-process task passes it on - or the kernel whose IPC link brought it ({@link LinkedKernel},
+ * one peer of its own), until the name is freed (deallocated, destroyed, moved on or used, the
+ * task's end). So a client's rights kept by an in-process receiver (say the reply rights of
+ * requests it has not answered) count in the client's share, not in the reserve: a send whose
+ * names its payer cannot pay for is MACH_SEND_NO_BUFFER ({@link UnpaidNames}), and such rights
+ * arriving anyway are destroyed as in a full space. Before, they counted to nobody, and one
+ * client filled the reserve and then the pool through such a receiver (review late4 B2). So
+ * in-process tasks can hold the reserve together whatever remote clients do; only what
+ * in-process tasks make themselves, or pass on among themselves from rights of their own, takes it.
  *
  * <p>Within the remote pool, the connections of one peer together may make a name only while
  * they hold fewer than {@link #peerMax} (a {@link #PEER_SHARES}th of the pool) and fewer than
