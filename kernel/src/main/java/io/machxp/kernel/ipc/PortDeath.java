@@ -30,7 +30,8 @@ final class PortDeath {
         if (port.pdRequest != null) {
             Carried backup = port.pdRequest;
             port.pdRequest = null;
-            ipc.notifications.portDestroyed(backup, new Carried(port, MsgType.PORT_RECEIVE));
+            // its name at the backup's receiver counts to whoever made the request (review late4 B2)
+            ipc.notifications.portDestroyed(backup, new Carried(port, MsgType.PORT_RECEIVE, backup.payer()));
             return;
         }
         port.active = false;

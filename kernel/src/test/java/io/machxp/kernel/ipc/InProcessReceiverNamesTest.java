@@ -164,4 +164,24 @@ class InProcessReceiverNamesTest {
         c.core(2).spaceDestroy(2);
         assertThat(c.core(2).namesOfPeerOf(kernel1)).as("given back at the receiver's end").isZero();
     }
+
+    /** A receive right a client's port-destroyed request sends to an in-process backup counts to the client. */
+    @Test
+    void aPortDestroyedRequestsReceiveRightCountsToItsRequester() {
+        f.ipc.spaceCreate(X, ATTACKER);
+        int p = f.allocate(X);
+        int backup = f.allocate(B);
+        int so = f.ipc.machPortExtractRight(B, backup, MsgType.MAKE_SEND_ONCE, X).orThrow("extract").name();
+        assertThat(f.ipc.machPortRequestNotification(X, p, Mach.MACH_NOTIFY_PORT_DESTROYED, 0, so,
+                MsgType.MOVE_SEND_ONCE).code()).isEqualTo(KernReturn.KERN_SUCCESS);
+        assertThat(f.ipc.namesOfPeerOf(ATTACKER)).isEqualTo(1);
+        assertThat(f.ipc.machPortDestroy(X, p)).isEqualTo(KernReturn.KERN_SUCCESS);
+        assertThat(f.ipc.namesOfPeerOf(ATTACKER)).isZero();
+        MachMessage n = f.take(B, backup);
+        assertThat(n.id()).isEqualTo(Mach.MACH_NOTIFY_PORT_DESTROYED);
+        int right = ((MsgItem.Port) n.body().get(0)).name();
+        assertThat(f.ipc.namesOfPeerOf(ATTACKER)).as("the receive right's name at the backup").isEqualTo(1);
+        assertThat(f.ipc.machPortDestroy(B, right)).isEqualTo(KernReturn.KERN_SUCCESS);
+        assertThat(f.ipc.namesOfPeerOf(ATTACKER)).isZero();
+    }
 }
