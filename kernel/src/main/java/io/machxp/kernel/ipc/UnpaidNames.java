@@ -10,7 +10,8 @@ import java.util.List;
  * in-process task passes on), so that no client fills the reserve of in-process tasks, or their
  * names, through them (review late4 B2). A send whose destination's receive right is in such a
  * task on this kernel, carrying a right that would need a new name there for a payer whose share
- * of the kernel's names is used up ({@link NameBudget#exhausted}), fails with
+ * of the kernel's names is used up ({@link NameBudget#exhausted}) - unless the right is moved out
+ * of its last name, which frees one of the payer's names - fails with
  * MACH_SEND_NO_BUFFER (GNU Mach's answer when the kernel lacks the resources for a message),
  * nothing done. The receiver never chose such a message: it would receive it with those rights
  * destroyed ({@link Delivery}: MACH_RCV_BODY_ERROR / MACH_RCV_HEADER_ERROR with
@@ -29,12 +30,25 @@ final class UnpaidNames {
         for (MsgItem.Port p : rights(msg)) {
             Object payer = Rights.payerOf(sender, p.name(), p.type());
             IpcEntry e = sender.lookup(p.name());
-            if (payer != null && e != null && e.port() != null && names.exhausted(payer)
+            if (payer != null && e != null && e.port() != null && !freesItsName(e, p.type()) && names.exhausted(payer)
                     && Rights.needsName(receiver, e.port(), p.type().delivered())) {
                 return true;
             }
         }
         return false;
+    }
+
+    /**
+     * Whether copying in {@code d} from {@code e} frees its name, for the same payer as the new one
+     * ({@link Rights#payerOf}): a right moved out of its last name costs its payer nothing more.
+     */
+    private static boolean freesItsName(IpcEntry e, MsgType d) {
+        return switch (d) {
+            case MOVE_SEND_ONCE -> true;
+            case MOVE_RECEIVE -> !e.has(PortRight.SEND);
+            case MOVE_SEND -> e.urefs == 1 && !e.has(PortRight.RECEIVE);
+            default -> false;
+        };
     }
 
     /** The reply right and the body's right items (by the sender's names; unchecked). */

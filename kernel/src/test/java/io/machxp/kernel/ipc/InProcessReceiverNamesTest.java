@@ -110,7 +110,8 @@ class InProcessReceiverNamesTest {
     /**
      * A message queued before its client's share ran out: the receiver gets it as into a full
      * space (the reply right destroyed: MACH_RCV_HEADER_ERROR|IPC_SPACE); later ones are refused
-     * at the send. A message without rights needing names still goes.
+     * at the send. A message without rights needing names still goes, and so does one moving a
+     * right out of its last name.
      */
     @Test
     void aClientAtItsShareIsRefusedAndTheReceiverSeesAFullSpaceForWhatWasQueued() {
@@ -134,6 +135,14 @@ class InProcessReceiverNamesTest {
                 .isEqualTo(KernReturn.MACH_RCV_HEADER_ERROR_IPC_SPACE);
         assertThat(f.send(X, request).code()).isEqualTo(KernReturn.MACH_SEND_NO_BUFFER);
         assertThat(f.send(X, IpcFixture.to(to, 6)).code()).as("no name needed").isEqualTo(KernReturn.MACH_MSG_SUCCESS);
+        assertThat(f.ipc.machPortExtractRight(B, inbox, MsgType.MAKE_SEND_ONCE, X).code())
+                .as("no name for a send-once right in the client's own task at its share").isEqualTo(KernReturn.KERN_RESOURCE_SHORTAGE);
+        assertThat(f.ipc.machPortDeallocate(X, names[names.length - 2])).isEqualTo(KernReturn.KERN_SUCCESS);
+        int own = f.ipc.machPortExtractRight(B, inbox, MsgType.MAKE_SEND_ONCE, X).orThrow("extract").name();
+        assertThat(f.send(X, IpcFixture.to(to, 7).withBody(new MsgItem.Port(own, MsgType.MOVE_SEND_ONCE))).code())
+                .as("a right moved out of its last name costs the client nothing more").isEqualTo(KernReturn.MACH_MSG_SUCCESS);
+        assertThat(f.take(B, inbox).id()).isEqualTo(6);
+        assertThat(f.take(B, inbox).id()).isEqualTo(7);
         assertThat(f.ipc.machPortAllocate(B, PortRight.RECEIVE.value).code()).isEqualTo(KernReturn.KERN_SUCCESS);
     }
 
