@@ -19,7 +19,8 @@ package io.machxp.kernel.ipc;
  * counts to that right's payer ({@link Carried#payer}): the client that sent it - also when an
  * in-process task passes it on - or the kernel whose IPC link brought it ({@link LinkedKernel},
  * one peer of its own), until the name is freed (deallocated, destroyed, moved on or used, the
- * task's end). So a client's rights kept by an in-process receiver (say the reply rights of
+ * task's end); a receive right a port-destroyed request sends to an in-process backup counts to
+ * whoever made the request. So a client's rights kept by an in-process receiver (say the reply rights of
  * requests it has not answered) count in the client's share, not in the reserve: a send whose
  * names its payer cannot pay for is MACH_SEND_NO_BUFFER ({@link UnpaidNames}), and such rights
  * arriving anyway are destroyed as in a full space. Before, they counted to nobody, and one
