@@ -27,6 +27,8 @@ package io.machxp.kernel.ipc;
  * client filled the reserve and then the pool through such a receiver (review late4 B2). So
  * in-process tasks can hold the reserve together whatever remote clients do; only what
  * in-process tasks make themselves, or pass on among themselves from rights of their own, takes it.
+ * One in-process task's own {@link IpcSpace#MAX_NAMES} is smaller than a peer's share by default:
+ * a receiver that keeps all a client sends can still be filled, as in Mach.
  *
  * <p>Within the remote pool, the connections of one peer together may make a name only while
  * they hold fewer than {@link #peerMax} (a {@link #PEER_SHARES}th of the pool) and fewer than
