@@ -232,6 +232,11 @@ final class CoreContext implements PageOutput {
     }
 
     @Override
+    public void settled(long entries) {
+        stats.settled.add(entries);
+    }
+
+    @Override
     public void answered(KernelSession from, long askedNanos) {
         answers.answered(from, askedNanos);
     }

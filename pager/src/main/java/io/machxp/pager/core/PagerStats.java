@@ -45,6 +45,11 @@ public final class PagerStats {
      * deaths a forced recording looks at ({@link DeathRecorder#recordAll}); a test's measure of the work.
      */
     final LongAdder walked = new LongAdder();
+    /**
+     * Entries the page index looked at to drop the kernels a changed page record no longer involves
+     * (SessionPages.settle), after every change to a record; a test's measure of the work.
+     */
+    final LongAdder settled = new LongAdder();
     final LongAdder fenced = new LongAdder();
     final LongAdder keepalives = new LongAdder();
     final LongAdder kernelsReclaimed = new LongAdder();
@@ -172,6 +177,11 @@ public final class PagerStats {
     /** Entries looked at in walks a message set off over what kernels hold ({@link #walked}). */
     public long walked() {
         return walked.sum();
+    }
+
+    /** Entries looked at to keep the page index exact after changes to page records ({@link #settled}). */
+    public long settled() {
+        return settled.sum();
     }
 
     /** Entries looked at to find the oldest answer a kernel owes (the work of the answer deadlines' checks). */

@@ -61,7 +61,7 @@ import java.util.List;
 public final class PageCoherence {
     private final int pageSize;
     private final PageOutput out;
-    private final PageTable pages = new PageTable();
+    private final PageTable pages;
     private final PageChecks checks;
     private final PageReturns returns;
     private final PageReclaim reclaims;
@@ -73,6 +73,7 @@ public final class PageCoherence {
     public PageCoherence(int pageSize, PageOutput out) {
         this.pageSize = pageSize;
         this.out = out;
+        this.pages = new PageTable(out::settled);
         this.checks = new PageChecks(pageSize, out, pages);
         this.returns = new PageReturns(pageSize, out);
         this.reclaims = new PageReclaim(pageSize, out, pages, checks);

@@ -66,4 +66,12 @@ public interface PageOutput {
      */
     default void walked(long entries) {
     }
+
+    /**
+     * {@link SessionPages#settle} looked at {@code entries} entries (sessions indexed under a record,
+     * queued operations) after a change to a page record: a test's measure of that work
+     * ({@code PagerStats#settled}).
+     */
+    default void settled(long entries) {
+    }
 }

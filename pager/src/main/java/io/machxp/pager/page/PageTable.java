@@ -17,7 +17,12 @@ final class PageTable {
     /** In the order made: {@link PageCoherence#forget} walks them in it, and a snapshot keeps it. */
     private final Map<PageKey, PageRecord> pages = new java.util.LinkedHashMap<>();
     /** Each kernel's pages, so that one kernel's message walks its own ({@link SessionPages}). */
-    final SessionPages sessions = new SessionPages();
+    final SessionPages sessions;
+
+    /** {@code settled}: told how many entries each settle of the index looked at ({@link SessionPages}). */
+    PageTable(java.util.function.LongConsumer settled) {
+        this.sessions = new SessionPages(settled);
+    }
 
     /** The record of the page, or null. */
     PageRecord get(String object, long offset) {

@@ -31,6 +31,12 @@ import java.util.TreeSet;
 final class SessionPages {
     private final Map<KernelSession, Map<String, TreeSet<Long>>> awaited = new HashMap<>();
     private final Map<KernelSession, Map<String, Set<PageRecord>>> touched = new HashMap<>();
+    /** Told the entries each {@link #settle} looked at (a test's measure: PagerStats.settled). */
+    private final java.util.function.LongConsumer settled;
+
+    SessionPages(java.util.function.LongConsumer settled) {
+        this.settled = settled;
+    }
 
     /** {@code s} has to do with the page now (a holder, a requester, asked about it). */
     void touch(KernelSession s, PageRecord p) {
@@ -50,17 +56,22 @@ final class SessionPages {
 
     /** After a change to {@code p}: the sessions it no longer involves lose their entry for it. */
     void settle(PageRecord p) {
+        long looked = 0;
         for (int i = p.indexed.size() - 1; i >= 0; i--) {
             KernelSession s = p.indexed.get(i);
-            if (!involves(p, s)) {
+            looked++;
+            long[] scanned = {0};
+            if (!involves(p, s, scanned)) {
                 p.indexed.remove(i);
                 remove(s, p);
             }
+            looked += scanned[0];
         }
+        settled.accept(looked);
     }
 
     /** What {@link PageTable#reindex} indexes {@code s} under: holder, requester, awaited. */
-    private static boolean involves(PageRecord p, KernelSession s) {
+    private static boolean involves(PageRecord p, KernelSession s, long[] scanned) {
         if (p.holds(s)) {
             return true;
         }
@@ -68,6 +79,7 @@ final class SessionPages {
             return true;
         }
         for (PageOperation op : p.queue) {
+            scanned[0]++;
             if (op.requester == s) {
                 return true;
             }
