@@ -89,7 +89,7 @@ final class PageImages {
             if (image.hasCurrent()) {
                 p.current = read(image.getCurrent(), sessions, nowNanos);
             }
-            image.getQueueList().forEach(op -> p.queue.add(read(op, sessions, nowNanos)));
+            image.getQueueList().forEach(op -> p.enqueue(read(op, sessions, nowNanos)));
         }
     }
 

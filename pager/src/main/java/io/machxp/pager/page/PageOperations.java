@@ -126,7 +126,7 @@ final class PageOperations {
         if (op.requester != null) {
             pages.sessions.touch(op.requester, p); // a terminate finds the request (SessionPages)
         }
-        p.queue.add(op);
+        p.enqueue(op);
         run(p);
         pages.pruneIfIdle(p);
     }
@@ -135,7 +135,7 @@ final class PageOperations {
     boolean completed(KernelSession s, MemoryObject o, long offset) {
         PageRecord p = pages.get(o.name(), offset);
         PageOperation op = p == null ? null : p.current;
-        PageOperation.Change change = op == null ? null : op.awaited.remove(s);
+        PageOperation.Change change = op == null ? null : p.stopAwaiting(s);
         if (change == null) {
             return false;
         }
@@ -174,7 +174,7 @@ final class PageOperations {
             }
             p.drop(s);
             withdraw(p, s);
-            if (p.current != null && p.current.awaited.remove(s) != null) {
+            if (p.stopAwaiting(s) != null) {
                 pages.sessions.unawait(s, p.key);
             }
             run(p);
@@ -235,11 +235,8 @@ final class PageOperations {
             if (p.gated && p.writer != p.gateWriter) {
                 ungate(p); // the holder gave the page up after the withdrawal: it sends no copy
             }
-            if (p.current == null) {
-                p.current = p.queue.poll();
-                if (p.current == null) {
-                    return;
-                }
+            if (p.current == null && p.startNext() == null) {
+                return;
             }
             PageOperation op = p.current;
             if (!op.awaited.isEmpty()) {
@@ -249,7 +246,7 @@ final class PageOperations {
                 if (flushReaders(p, op)) {
                     return;
                 }
-                p.current = null;
+                p.endCurrent();
                 if (p.writer == null) {
                     deathRecording.record(p.object, p.offset()); // nobody holds it: the pager may change its copy
                 }
@@ -264,7 +261,7 @@ final class PageOperations {
             if (op.requester != null) {
                 answers.answer(p, op);
             }
-            p.current = null;
+            p.endCurrent();
         }
     }
 
@@ -306,7 +303,7 @@ final class PageOperations {
         }
         PageOperation op = PageOperation.recordDeaths();
         op.takeWriter = takeWriter;
-        p.queue.add(op);
+        p.enqueue(op);
         run(p);
         pages.pruneIfIdle(p);
     }
@@ -363,6 +360,9 @@ final class PageOperations {
         if (p.current != null && p.current.requester == op.requester && p.current.write == op.write) {
             return true;
         }
+        if (op.requester != null) {
+            return p.queuedBy(op.requester, op.write); // counted: O(1) on a page many kernels queue on
+        }
         for (PageOperation q : p.queue) {
             if (q.requester == op.requester && q.write == op.write) {
                 return true;
@@ -373,12 +373,7 @@ final class PageOperations {
 
     /** {@code s}'s requests for the page go: queued ones, and the answer of one in progress. */
     private static boolean withdraw(PageRecord p, KernelSession s) {
-        boolean changed = p.queue.removeIf(op -> op.requester == s);
-        if (p.current != null && p.current.requester == s) {
-            p.current.requester = null;
-            changed = true;
-        }
-        return changed;
+        return p.withdraw(s);
     }
 
     /**

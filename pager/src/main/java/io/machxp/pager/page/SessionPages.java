@@ -21,7 +21,8 @@ import java.util.TreeSet;
  *            on, by object; a terminate and a forgotten session visit these (before: every page
  *            record of every kernel, at each terminate). An entry goes when the record stops
  *            involving the kernel ({@link #settle}, run by {@link PageTable#pruneIfIdle} after
- *            every change to a record), so the index is bounded by what kernels hold and ask for,
+ *            every change to a record, looking only at the kernels the change may have undone,
+ *            {@link PageRecord#takeLeaving}), so the index is bounded by what kernels hold and ask for,
  *            as the records are, and equals what {@link PageTable#reindex} rebuilds after a
  *            snapshot (every replica walks the same pages). By record identity: no boxing; a
  *            record lists the sessions it is indexed under ({@link PageRecord#indexed}).
@@ -54,37 +55,65 @@ final class SessionPages {
         touch(s, p);
     }
 
-    /** After a change to {@code p}: the sessions it no longer involves lose their entry for it. */
+    /**
+     * After a change to {@code p}: the sessions it no longer involves lose their entry for it. Only
+     * the sessions the change may have undone are looked at ({@link PageRecord#takeLeaving}: a holder
+     * dropped, a request done or withdrawn, a holder no longer awaited), each in O(1), so the work is
+     * what the change undid (before: every session indexed under the record, each against the whole
+     * queue, about K x 2K on a page K kernels queue on, after every message on it).
+     */
     void settle(PageRecord p) {
-        long looked = 0;
-        for (int i = p.indexed.size() - 1; i >= 0; i--) {
-            KernelSession s = p.indexed.get(i);
-            looked++;
-            long[] scanned = {0};
-            if (!involves(p, s, scanned)) {
-                p.indexed.remove(i);
-                remove(s, p);
+        List<KernelSession> leaving = p.takeLeaving();
+        if (leaving != null) {
+            for (KernelSession s : leaving) {
+                if (p.indexed.contains(s) && !involves(p, s)) {
+                    p.indexed.remove(s);
+                    remove(s, p);
+                }
             }
-            looked += scanned[0];
+            settled.accept(leaving.size());
         }
-        settled.accept(looked);
+        assert p.indexed.size() + p.queue.size() > CHECKED || indexedExactly(p) : p + " indexed under "
+                + p.indexed.toList() + ", which is not what involves kernels in it";
     }
 
     /** What {@link PageTable#reindex} indexes {@code s} under: holder, requester, awaited. */
-    private static boolean involves(PageRecord p, KernelSession s, long[] scanned) {
+    private static boolean involves(PageRecord p, KernelSession s) {
         if (p.holds(s)) {
             return true;
         }
         if (p.current != null && (p.current.requester == s || p.current.awaited.containsKey(s))) {
             return true;
         }
+        return p.queuedBy(s, null);
+    }
+
+    /** Records this small are checked whole at each settle when assertions are on (tests). */
+    private static final int CHECKED = 16;
+
+    /** Whether the record is indexed under exactly the sessions it involves, by a walk of all of it (checks). */
+    private static boolean indexedExactly(PageRecord p) {
+        Set<KernelSession> involved = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        if (p.writer != null) {
+            involved.add(p.writer);
+        }
+        involved.addAll(p.readers);
+        if (p.current != null) {
+            if (p.current.requester != null) {
+                involved.add(p.current.requester);
+            }
+            involved.addAll(p.current.awaited.keySet());
+        }
         for (PageOperation op : p.queue) {
-            scanned[0]++;
-            if (op.requester == s) {
-                return true;
+            if (op.requester != null) {
+                involved.add(op.requester);
+                if (!p.queuedBy(op.requester, op.write)) {
+                    return false; // the queue's counts are off
+                }
             }
         }
-        return false;
+        List<KernelSession> indexed = p.indexed.toList();
+        return indexed.size() == involved.size() && involved.containsAll(indexed);
     }
 
     private void remove(KernelSession s, PageRecord p) {
@@ -159,6 +188,9 @@ final class SessionPages {
     void clear(Iterable<PageRecord> records) {
         awaited.clear();
         touched.clear();
-        records.forEach(p -> p.indexed.clear());
+        records.forEach(p -> {
+            p.indexed.clear();
+            p.takeLeaving();
+        });
     }
 }
