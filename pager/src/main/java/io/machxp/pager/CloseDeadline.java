@@ -11,19 +11,27 @@ import java.time.Duration;
  */
 final class CloseDeadline {
     private final long end;
+    /** Now, in ns: System.nanoTime, or a test's clock. */
+    private final java.util.function.LongSupplier clock;
 
-    private CloseDeadline(long end) {
+    private CloseDeadline(long end, java.util.function.LongSupplier clock) {
         this.end = end;
+        this.clock = clock;
     }
 
     /** A deadline {@code bound} from now. */
     static CloseDeadline in(Duration bound) {
-        return new CloseDeadline(System.nanoTime() + bound.toNanos());
+        return in(bound, System::nanoTime);
+    }
+
+    /** A deadline {@code bound} from now on {@code clock} (ns; a test's). */
+    static CloseDeadline in(Duration bound, java.util.function.LongSupplier clock) {
+        return new CloseDeadline(clock.getAsLong() + bound.toNanos(), clock);
     }
 
     /** What is left of the deadline, never negative. */
     Duration left() {
-        return Duration.ofNanos(Math.max(0, end - System.nanoTime()));
+        return Duration.ofNanos(Math.max(0, end - clock.getAsLong()));
     }
 
     /** {@code bound}, or what is left of the deadline if that is less. */

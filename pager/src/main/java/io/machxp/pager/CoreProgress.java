@@ -12,7 +12,7 @@ import java.lang.management.ThreadMXBean;
  * waiting for a stuck core after one slice instead of the store's whole bound (late9 review L1:
  * close on a stuck core took at least 65 s). -1 when the JVM does not measure threads' CPU time.
  */
-final class CoreProgress {
+final class CoreProgress implements StuckCheck.Readings {
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
     /** The core thread's id, once its first task ran; 0 until then. */
     private volatile long coreThread;
@@ -29,7 +29,28 @@ final class CoreProgress {
     }
 
     /** The core thread's CPU time so far in ns, or -1 if not known (not measured, or not learnt yet). */
-    long cpuNanos() {
+    @Override
+    public Thread.State state() {
+        long id = coreThread;
+        java.lang.management.ThreadInfo info = id == 0 ? null : THREADS.getThreadInfo(id);
+        return info == null ? null : info.getThreadState();
+    }
+
+    @Override
+    public long gcNanos() {
+        long ms = 0;
+        for (java.lang.management.GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+            long t = gc.getCollectionTime();
+            if (t < 0) {
+                return -1;
+            }
+            ms += t;
+        }
+        return ms * 1_000_000;
+    }
+
+    @Override
+    public long cpuNanos() {
         long id = coreThread;
         if (id == 0) {
             return -1;

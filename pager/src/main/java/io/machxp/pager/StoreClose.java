@@ -28,7 +28,7 @@ final class StoreClose {
     /** How long the store's reads may take to drain. */
     private static final Duration DRAIN = Duration.ofSeconds(5);
     /** How long the store thread's writes may take to finish. */
-    private static final Duration STORE_WRITES = Duration.ofSeconds(30);
+    static final Duration STORE_WRITES = Duration.ofSeconds(30);
     /** What the retry and the store thread's writes leave of the deadline for the count and the store's close. */
     static final Duration KEPT_FOR_COUNT = Duration.ofSeconds(5);
     /** How long the retry waits for a core that does not answer before it looks whether the core used CPU meanwhile. */
@@ -78,12 +78,12 @@ final class StoreClose {
         boolean answering = !loop.isShuttingDown() && closeAskWhileBusy(() -> {
             core.retryFailedStoreWrites(); // a write that failed is tried once more before the store closes
             return true;
-        }, "retrying the page store's failed writes", deadline.upTo(within, KEPT_FOR_COUNT)) != null;
+        }, "retrying the page store's failed writes", retryBound(deadline, within, storeThread != null)) != null;
         String notAnswering = why;
         boolean written = true;
         if (storeThread != null) {
             storeThread.shutdown(); // the writes submitted so far are done first
-            Duration writes = deadline.upTo(STORE_WRITES, KEPT_FOR_COUNT);
+            Duration writes = writesBound(deadline);
             try {
                 written = storeThread.awaitTermination(writes.toMillis(), TimeUnit.MILLISECONDS);
                 if (!written) {
@@ -135,6 +135,19 @@ final class StoreClose {
     }
 
     /**
+     * How long the retry of the failed writes may wait for the core: {@code within}, within
+     * {@code deadline}, leaving {@link #KEPT_FOR_COUNT} for the count and the store's close.
+     */
+    static Duration retryBound(CloseDeadline deadline, Duration within, boolean storeThread) {
+        return deadline.upTo(within, KEPT_FOR_COUNT);
+    }
+
+    /** How long the store thread's writes may take, within {@code deadline}, after the retry. */
+    static Duration writesBound(CloseDeadline deadline) {
+        return deadline.upTo(STORE_WRITES, KEPT_FOR_COUNT);
+    }
+
+    /**
      * One of close's questions to the core, waited for at most {@code within}; null, with an ERROR
      * saying what close goes on without and why ({@link #why}), when the core does not answer
      * (overloaded or stuck: close must not hang with it; before, it waited for good), the query
@@ -162,9 +175,10 @@ final class StoreClose {
         }
         java.util.concurrent.CompletableFuture<T> answer = queries.submit(query);
         long end = System.nanoTime() + within.toNanos();
-        long cpu = progress.cpuNanos();
+        StuckCheck check = new StuckCheck(progress);
         while (true) {
             long slice = Math.max(0, Math.min(end - System.nanoTime(), STUCK_AFTER.toNanos()));
+            long sliceStart = System.nanoTime();
             try {
                 return queries.await(answer, Duration.ofNanos(slice));
             } catch (CoreNotAnswering e) {
@@ -172,12 +186,10 @@ final class StoreClose {
                     why = "did not answer in " + within.toMillis() + " ms (overloaded or stuck)";
                     break;
                 }
-                long now = progress.cpuNanos();
-                if (cpu >= 0 && now == cpu) {
+                if (check.stuck(System.nanoTime() - sliceStart)) {
                     why = "is stuck: it used no CPU in the " + STUCK_AFTER.toMillis() + " ms it did not answer";
                     break;
                 }
-                cpu = now;
             } catch (RuntimeException e) {
                 why = failed(e);
                 break;
