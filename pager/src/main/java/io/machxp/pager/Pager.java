@@ -391,7 +391,8 @@ public final class Pager implements AutoCloseable {
      * {@link #ADMIN_ANSWER}: a core busy for more than 5 s is not stuck, the retry is the last chance
      * to get the writes that failed (never acknowledged to a kernel) on disk, and the count is the
      * operator's only record of the pages lost (late6 review A7: before, 5 s, after which close
-     * skipped the retry and left the store's close queued).
+     * skipped the retry and left the store's close queued). With a store thread, the retry shares
+     * it with the thread's writes after it: it waits at most 30 s then (late10 review L1).
      */
     public static final java.time.Duration STORE_CLOSE_ANSWER = java.time.Duration.ofSeconds(60);
 
@@ -401,8 +402,9 @@ public final class Pager implements AutoCloseable {
     /**
      * The one deadline of {@link #close()}, shared by its phases ({@link CloseDeadline}): the server's
      * shutdown ({@link #ADMIN_ANSWER} and 5 s for its calls), 5 s for the store's reads, the
-     * retry of the failed writes ({@link #STORE_CLOSE_ANSWER}) and 5 s kept for the count of pages
-     * lost and the store's close: 80 s. Whatever the core does, close ends by it, having logged what
+     * retry of the failed writes and the store thread's writes after it ({@link #STORE_CLOSE_ANSWER}
+     * together: the retry waits at most what leaves the writes 30 s, StoreClose.retryBound) and 5 s
+     * kept for the count of pages lost and the store's close: 80 s. Whatever the core does, close ends by it, having logged what
      * it skipped. A process that closes a pager at exit must give it at least this (machxp pager does,
      * and cluster up waits that long for its pager); a supervisor's stop timeout bounds it too
      * (systemd's default is 90 s).

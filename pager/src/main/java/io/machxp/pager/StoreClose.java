@@ -16,7 +16,9 @@ import org.slf4j.LoggerFactory;
  * the core is bounded ({@link Pager#STORE_CLOSE_ANSWER}, 60 s, longer than other questions: a busy
  * core is not a stuck one, the retry is the last chance to get the failed writes on disk, and the
  * count is the operator's only record of what was lost), and every wait ends by close's one
- * {@link CloseDeadline}, a few seconds of it kept for the count and the close. What close goes on
+ * {@link CloseDeadline}, a few seconds of it kept for the count and the close. With a store thread,
+ * the retry and the thread's writes share those 60 s: the retry waits for a busy core at most what
+ * leaves the writes their {@link #STORE_WRITES} ({@link #retryBound}). What close goes on
  * without is logged (an ERROR, with the reason: no answer in time, the query failed, the closing
  * thread was interrupted): the retry, the count, the store's close (left queued on the core
  * thread). A store whose thread's writes have not finished is left open: closed under them, the
@@ -136,10 +138,14 @@ final class StoreClose {
 
     /**
      * How long the retry of the failed writes may wait for the core: {@code within}, within
-     * {@code deadline}, leaving {@link #KEPT_FOR_COUNT} for the count and the store's close.
+     * {@code deadline}, leaving {@link #KEPT_FOR_COUNT} for the count and the store's close and,
+     * with a store thread, {@link #STORE_WRITES} before that for its writes, the retry's among them.
      */
     static Duration retryBound(CloseDeadline deadline, Duration within, boolean storeThread) {
-        return deadline.upTo(within, KEPT_FOR_COUNT);
+        // With a store thread, the retry's writes go to it once the core has answered: they keep
+        // STORE_WRITES of the deadline after the retry (late10 review L1: before, a core answering
+        // late left them 0-10 s, and the store was left open).
+        return deadline.upTo(within, storeThread ? STORE_WRITES.plus(KEPT_FOR_COUNT) : KEPT_FOR_COUNT);
     }
 
     /** How long the store thread's writes may take, within {@code deadline}, after the retry. */
