@@ -8,9 +8,10 @@ import java.lang.management.ThreadMXBean;
  * Whether the pager's core thread is doing anything: the CPU time it has used, read from the JVM.
  * A core that does not answer a question may be busy (a long task, many tasks: its CPU time grows)
  * or stuck (blocked or parked for good: it does not); time alone cannot tell the two apart, and
- * neither can a count of tasks run (a busy core may be inside one long task). Close uses it to stop
- * waiting for a stuck core after one slice instead of the store's whole bound (late9 review L1:
- * close on a stuck core took at least 65 s). -1 when the JVM does not measure threads' CPU time.
+ * neither can a count of tasks run (a busy core may be inside one long task). Close uses it, with
+ * the thread's state and the JVM's collection time ({@link StuckCheck}), to stop waiting for a stuck
+ * core after a few slices instead of the store's whole bound (late9 review L1: close on a stuck core
+ * took at least 65 s). -1 when the JVM does not measure threads' CPU time.
  */
 final class CoreProgress implements StuckCheck.Readings {
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();

@@ -22,8 +22,9 @@ import org.slf4j.LoggerFactory;
  * without is logged (an ERROR, with the reason: no answer in time, the query failed, the closing
  * thread was interrupted): the retry, the count, the store's close (left queued on the core
  * thread). A store whose thread's writes have not finished is left open: closed under them, the
- * rest would fail unseen. A core that does not answer the retry and uses no CPU is stuck, not
- * busy ({@link CoreProgress}): close stops waiting for it after {@link #STUCK_AFTER}.
+ * rest would fail unseen. A core that does not answer the retry, uses no CPU and waits is stuck,
+ * not busy ({@link CoreProgress}, {@link StuckCheck}): close stops waiting for it after
+ * {@link StuckCheck#SLICES} slices of {@link #STUCK_AFTER}.
  */
 final class StoreClose {
     private static final Logger log = LoggerFactory.getLogger(Pager.class); // its ERRORs are the pager's close's
@@ -171,9 +172,9 @@ final class StoreClose {
     }
 
     /**
-     * As {@link #closeAsk}, but a core that has not answered after {@link #STUCK_AFTER} and used no
-     * CPU meanwhile ({@link CoreProgress}) is taken as stuck and not waited for any longer; a busy
-     * one is waited for up to {@code within}.
+     * As {@link #closeAsk}, but a core that has not answered for {@link StuckCheck#SLICES} slices of
+     * {@link #STUCK_AFTER}, used no CPU in them and waits or is blocked ({@link StuckCheck}) is taken
+     * as stuck and not waited for any longer; a busy one is waited for up to {@code within}.
      */
     private <T> T closeAskWhileBusy(java.util.concurrent.Callable<T> query, String what, Duration within) {
         if (queries.onCore()) {
@@ -193,7 +194,8 @@ final class StoreClose {
                     break;
                 }
                 if (check.stuck(System.nanoTime() - sliceStart)) {
-                    why = "is stuck: it used no CPU in the " + STUCK_AFTER.toMillis() + " ms it did not answer";
+                    why = "is stuck: it used no CPU in the last " + StuckCheck.SLICES * STUCK_AFTER.toMillis()
+                            + " ms it did not answer, and waits or is blocked (not running, not in a system call)";
                     break;
                 }
             } catch (RuntimeException e) {

@@ -26,8 +26,8 @@ import org.slf4j.LoggerFactory;
  * deadline, however long the store's own bound ({@link Pager#STORE_CLOSE_ANSWER}, 60 s here), with
  * ERRORs saying what it skipped and why, as a process that closes at exit must end (before, the
  * phases' bounds added up: the CLI's 15 s exit bound cut close off in the middle, logging nothing).
- * A core that uses no CPU meanwhile is stuck, not busy: close stops waiting for it after one
- * slice (L1). The futures' timeouts are guards against a hang; nothing here is timed.
+ * A core that uses no CPU meanwhile and waits is stuck, not busy: close stops waiting for it after
+ * a few slices (L1, late10 L2). The futures' timeouts are guards against a hang; nothing here is timed.
  */
 class CloseDeadlineTest {
     private final List<String> errors = new CopyOnWriteArrayList<>();
@@ -91,7 +91,7 @@ class CloseDeadlineTest {
 
     @Test
     void aCoreThatUsesNoCpuIsTakenAsStuckNotWaitedForTheStoresWholeBound() throws Exception {
-        // the core is parked, not computing: close stops waiting after one slice (StoreClose.STUCK_AFTER),
+        // the core is parked, not computing: close stops waiting after StuckCheck.SLICES slices (StoreClose.STUCK_AFTER),
         // not after the store's 60 s (late9 review L1: at least 65 s on a stuck core); the guard is below 60 s
         closer.submit(() -> pager.close()).get(40, TimeUnit.SECONDS);
         assertThat(errors).anyMatch(m -> m.contains("closing without retrying the page store's failed writes: "
