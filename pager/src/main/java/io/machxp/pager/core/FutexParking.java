@@ -256,13 +256,17 @@ final class FutexParking {
         }
         long now = core.env.nanoTime();
         List<KernelSession> biggest = new ArrayList<>(sessions.get());
+        long messages = asked.size(); // with the messages below: moves each round, also within one instant
+        for (KernelSession k : biggest) {
+            messages += k.received;
+        }
         biggest.removeIf(k -> k.broken || k.gone || k.held.isEmpty());
         biggest.sort(Comparator.comparingInt((KernelSession k) -> k.held.size()).reversed()
                 .thenComparingLong(k -> k.id));
         List<FutexKey> looked = new ArrayList<>();
         long walked = 0;
         try {
-            for (KernelSession h : chosen(biggest, holders, now)) {
+            for (KernelSession h : chosen(biggest, holders, now, messages)) {
                 looked.clear();
                 int skipped = 0;
                 try {
@@ -300,18 +304,21 @@ final class FutexParking {
      * {@code holders} reaches; else the biggest half of {@code holders}, then the rest from a
      * starting place among the smaller ones that moves from round to round (wrapping), so that a
      * smaller holder's idle futexes are not left to the timer's round while bigger holders are all
-     * busy. The place comes from the core's clock, the same on every replica for the same applied
-     * message (a counter here would not be in snapshots), mixed so that a clock moving in round
-     * steps still moves it.
+     * busy. The place comes from the core's clock and {@code messages}, the messages the open
+     * sessions have sent (each session's count, in snapshots) and the ask-backs out: the same on
+     * every replica for the same applied message (a counter here would not be in snapshots), mixed
+     * so that a clock moving in round steps still moves it, and moving from round to round also in
+     * one instant of the clock (late10 review L3: a burst of messages stamped together, or the
+     * simulator's rounds in one instant, all started from the same place).
      */
-    static List<KernelSession> chosen(List<KernelSession> biggest, int holders, long now) {
+    static List<KernelSession> chosen(List<KernelSession> biggest, int holders, long now, long messages) {
         if (biggest.size() <= holders) {
             return biggest;
         }
         int top = holders / 2;
         List<KernelSession> out = new ArrayList<>(biggest.subList(0, top));
         int rest = biggest.size() - top;
-        int from = (int) Long.remainderUnsigned(mix(now), rest);
+        int from = (int) Long.remainderUnsigned(mix(now ^ mix(messages)), rest);
         for (int i = 0; i < holders - top; i++) {
             out.add(biggest.get(top + (from + i) % rest));
         }
