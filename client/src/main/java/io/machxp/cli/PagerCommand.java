@@ -20,7 +20,8 @@ final class PagerCommand implements Callable<Integer> {
      * How long the pager's close at exit may take (SIGTERM, Ctrl-C): its own deadline
      * ({@link io.machxp.pager.Pager#CLOSE_BOUND}, 80 s: the store's part may wait for a busy core) and
      * 5 s for the metrics server and the log. Not {@link io.machxp.cluster.CloseAtExit#DEFAULT_BOUND}
-     * (15 s), which cut the store's part off in the middle (late9 review MED-3).
+     * (15 s), which cut the store's part off in the middle (late9 review MED-3). A replica
+     * ({@code --replicas}) closes within it too: its Raft server's close and its log's sync.
      */
     static final java.time.Duration EXIT_BOUND = io.machxp.pager.Pager.CLOSE_BOUND.plusSeconds(5);
 
@@ -211,7 +212,10 @@ final class PagerCommand implements Callable<Integer> {
                     replica, why);
             System.exit(ExitCodes.USAGE); // the shutdown hook closes the replica
         });
-        Shutdown.awaitSignal(pager::close);
+        // The single pager's bound: a replica's close syncs its whole Raft log after Raft's close
+        // with --raft-sync none, which a slow disk may take longer than the default 15 s for (late10
+        // review L5: cut off, the log's clean-stop mark stayed and the next start after a reboot refused).
+        Shutdown.awaitSignal(pager::close, EXIT_BOUND);
         return ExitCodes.OK;
     }
 }
