@@ -27,6 +27,8 @@ public final class MachxpProcess implements AutoCloseable {
     private final CompletableFuture<Integer> port = new CompletableFuture<>();
     private final CompletableFuture<Void> warm = new CompletableFuture<>();
     private final List<String> output = new ArrayList<>();
+    /** When each line of {@link #output} was read, System.nanoTime (guarded by {@link #output}). */
+    private final List<Long> readAt = new ArrayList<>();
     /** Its output ended (guarded by {@link #output}). */
     private boolean ended;
 
@@ -91,6 +93,7 @@ public final class MachxpProcess implements AutoCloseable {
             for (String line; (line = in.readLine()) != null; ) {
                 synchronized (output) {
                     output.add(line);
+                    readAt.add(System.nanoTime());
                     output.notifyAll();
                 }
                 if (line.equals(WarmStart.WARM)) {
@@ -151,6 +154,21 @@ public final class MachxpProcess implements AutoCloseable {
     public int lines() {
         synchronized (output) {
             return output.size();
+        }
+    }
+
+    /**
+     * When the first line from line {@code mark} on that {@code pattern} finds was read
+     * (System.nanoTime; a little after the process wrote it), or empty if none does.
+     */
+    public java.util.OptionalLong readAt(int mark, Pattern pattern) {
+        synchronized (output) {
+            for (int i = mark; i < output.size(); i++) {
+                if (pattern.matcher(output.get(i)).find()) {
+                    return java.util.OptionalLong.of(readAt.get(i));
+                }
+            }
+            return java.util.OptionalLong.empty();
         }
     }
 

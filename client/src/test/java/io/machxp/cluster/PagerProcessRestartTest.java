@@ -77,15 +77,18 @@ class PagerProcessRestartTest {
      * test stops as skipped, saying why. A reclaim that arrived (refused or taken), or a lease that
      * ran out after a quick restart, is not this, and fails the test.
      */
-    private void skipWhenLate(MachxpProcess k, int mark, String which, long restartedMillis, Throwable e)
-            throws InterruptedException {
+    private void skipWhenLate(MachxpProcess k, int mark, String which, long killed, long restartedMillis,
+            Throwable e) throws InterruptedException {
         String out = k.awaitOutputFrom(mark, RestartVerdict.RAN_OUT_OR_RECONNECTED, 10);
         long leaseLeft = RestartVerdict.leaseLeft(out);
-        if (RestartVerdict.inconclusive(which, out, pager.output(), restartedMillis, leaseLeft)) {
+        // the lease left runs from when the kernel saw the break (its line was read a little after: later, not earlier)
+        long brokeMillis = k.readAt(mark, RestartVerdict.LEASE_LEFT).stream().map(at -> (at - killed) / 1_000_000)
+                .findFirst().orElse(0);
+        if (RestartVerdict.inconclusive(which, out, pager.output(), restartedMillis, brokeMillis, leaseLeft)) {
             Assumptions.abort(String.format("the killed pager's successor listened %d ms after the kill, and kernel %s "
-                    + "said its lease still ran %d ms at the break; its lease ran out before it reconnected and no "
-                    + "reclaim of it arrived, so it could not reclaim (a loaded host, not a reclaim bug; see "
-                    + "LEASE_MILLIS): %s", restartedMillis, which, leaseLeft, e));
+                    + "said %d ms after the kill that its lease still ran %d ms; its lease ran out before it "
+                    + "reconnected and no reclaim of it arrived, so it could not reclaim (a loaded host, not a "
+                    + "reclaim bug; see LEASE_MILLIS): %s", restartedMillis, which, brokeMillis, leaseLeft, e));
         }
     }
 
@@ -132,8 +135,8 @@ class PagerProcessRestartTest {
                 holder.unlockFutex(baseA);
                 got = waiting.get(60, TimeUnit.SECONDS);
             } catch (AssertionError | RuntimeException | ExecutionException e) {
-                skipWhenLate(kernelA, markA, "A", restartedMillis, e);
-                skipWhenLate(kernelB, markB, "B", restartedMillis, e); // B's wait fails when B's lease runs out
+                skipWhenLate(kernelA, markA, "A", killed, restartedMillis, e);
+                skipWhenLate(kernelB, markB, "B", killed, restartedMillis, e); // B's wait fails when B's lease runs out
                 throw e;
             }
             long handedOnMillis = (System.nanoTime() - killed) / 1_000_000;

@@ -13,7 +13,10 @@ import java.util.regex.Pattern;
  *            neither it nor the new pager said the kernel's reclaim arrived (a reclaim refused,
  *            EAGAIN or ESTALE, or taken, arrived: then the restart was not too late for it)
  *   timing:  the new pager listened so late that, with the kernel's reconnect cadence
- *            ({@link #RECONNECT_MILLIS}), the kernel's lease left at the break was used up
+ *            ({@link #RECONNECT_MILLIS}), the kernel's lease left at the break was used up; both
+ *            counted from the kill: the lease left runs from when the kernel saw the break, which
+ *            comes after the kill (late10 review L4: before, from the kill, so a restart up to that
+ *            detection time earlier than truly late passed as late)
  * </pre>
  * A reclaim that is refused, dropped or never answered after a quick restart fails the test: that
  * is the bug class the test exists for.
@@ -22,7 +25,7 @@ final class RestartVerdict {
     /** The kernel's reconnect cadence after the restart: its retry period and the time it gives a connection. */
     static final long RECONNECT_MILLIS = 2_000;
     /** What a kernel logs when its stream breaks: how long its lease still runs (SessionReclaim). */
-    private static final Pattern LEASE_LEFT = Pattern.compile("it keeps what it holds for the (\\d+) ms its lease");
+    static final Pattern LEASE_LEFT = Pattern.compile("it keeps what it holds for the (\\d+) ms its lease");
     /** What a kernel logs when its lease ran out (SessionLease). */
     static final Pattern RAN_OUT = Pattern.compile("its lease( with pager \\S+)? ran out");
     /** What a kernel logs when its reclaim was welcomed (SessionReclaim). */
@@ -36,16 +39,19 @@ final class RestartVerdict {
     /**
      * True when the run is inconclusive (skip), false when its failure stands. {@code kernelOut} is
      * kernel {@code kernel}'s output after the kill, {@code pagerOut} the restarted pager's,
-     * {@code leaseLeft} what the kernel said its lease still ran at the break (-1: not said).
+     * {@code restartedMillis} when the new pager listened and {@code brokeMillis} when the kernel
+     * said its stream broke, both from the kill, {@code leaseLeft} what the kernel said its lease
+     * still ran at the break (-1: not said).
      */
-    static boolean inconclusive(String kernel, String kernelOut, String pagerOut, long restartedMillis, long leaseLeft) {
+    static boolean inconclusive(String kernel, String kernelOut, String pagerOut, long restartedMillis,
+            long brokeMillis, long leaseLeft) {
         if (REFUSED.matcher(kernelOut).find() || reclaimArrived(kernel, pagerOut)) {
             return false;
         }
         if (!ranOutBeforeReconnecting(kernelOut)) {
             return false;
         }
-        return leaseLeft >= 0 && restartedMillis + RECONNECT_MILLIS >= leaseLeft;
+        return leaseLeft >= 0 && restartedMillis + RECONNECT_MILLIS >= Math.max(0, brokeMillis) + leaseLeft;
     }
 
     /** Whether the kernel said its lease ran out before it said it had reconnected (or without saying so). */
