@@ -28,8 +28,10 @@ import java.util.Set;
  *       writes) died or was doomed, and until the pager must have declared such a kernel dead
  *       (the pager may grant it the futex up to then: {@code DOOMED}'s time, or the one a
  *       {@code MAY_HAVE_DIED} carries); allowed too when a thread whose lock of it was pending
- *       died (it may have been the waiter an unlock handed the futex to, which dies holding it
- *       before it runs, as on Linux; the last write then stands); otherwise refused.</li>
+ *       died after its last release began (nobody owned it, or its owner's unlock of it was
+ *       pending): it may have been the waiter an unlock handed the futex to, which dies holding
+ *       it before it runs, as on Linux; the last write then stands. A waiter that died while a
+ *       living owner held on allows nothing. Otherwise refused.</li>
  *   <li>No acknowledged write lost: the counter an owner reads is the last value written under
  *       the futex, unless its acquisition said OWNER_DIED (then an older one).</li>
  *   <li>Errors and deaths: EIO only from a kernel the harness doomed or killed; nothing a kernel
@@ -78,8 +80,9 @@ public final class HistoryChecker {
         boolean possibleDeath;
         boolean acquiredAfterDeath;
         /**
-         * A thread whose lock of it was pending died since the last acquisition: it may have been
-         * the waiter an unlock handed the futex to (its woken heir) before it ran, which dies
+         * A thread whose lock of it was pending died since the last acquisition, after the last
+         * release began: it may have been the waiter an unlock handed the futex to (its woken
+         * heir, here or on the kernel a grant took it to) before it ran, which dies
          * holding it as on Linux, so OWNER_DIED is allowed; it never ran under the futex, so the
          * last write stays what the next owner must read.
          */
@@ -225,7 +228,10 @@ public final class HistoryChecker {
                     gone.add(e.thread());
                     Pending p = pendingCalls.get(e.thread());
                     if (p != null && p.call.startsWith("lock f")) {
-                        futexes.computeIfAbsent(futexOfCall(p.call), i -> new FutexState()).waiterDied = true;
+                        int id = futexOfCall(p.call);
+                        FutexState g = futexes.computeIfAbsent(id, i -> new FutexState());
+                        // Only an unlock makes a waiting lock its heir: not while the owner holds on.
+                        g.waiterDied |= releaseBegun(g, id);
                     }
                 } else if (e.detail().startsWith("worker")) {
                     // A worker that starts now maps every object now: on a new session with a pager
@@ -484,6 +490,20 @@ public final class HistoryChecker {
             }
         }
         return false;
+    }
+
+    /**
+     * Whether futex {@code id}'s last release has begun: nobody owns it (the harness records a
+     * release before the unlock call), or its owner's {@code unlock} of it is pending. Only then
+     * may a waiting lock be the heir an unlock handed it to, here or, after a grant, on another
+     * kernel; while a living owner holds on, a waiter's death cannot leave it dead-owned.
+     */
+    private boolean releaseBegun(FutexState f, int id) {
+        if (f.owner == null) {
+            return true;
+        }
+        Pending ownerCall = pendingCalls.get(f.owner);
+        return ownerCall != null && ownerCall.call.equals("unlock f" + id);
     }
 
     private void requireOwner(Entry e, FutexState f, String what) {
