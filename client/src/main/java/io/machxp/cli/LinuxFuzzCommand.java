@@ -138,7 +138,8 @@ final class LinuxFuzzCommand implements Callable<Integer> {
         boolean tooFew = tooFewFiles(seeds.size(), files.size());
         if (tooFew) {
             err.println("machxp linux-fuzz: " + withoutFile + " of " + seeds.size() + " seeds drew no file that timing "
-                    + "does not decide in " + draws + " draws: " + (files.isEmpty() ? "nothing was" : "most of the range was not")
+                    + "does not decide in " + draws + " draws: "
+                    + (files.isEmpty() ? "nothing was" : "most of the range was not")
                     + " compared (a change to the generator or the simulator that the filter now refuses?)");
         }
         if (noCompare || files.isEmpty()) {

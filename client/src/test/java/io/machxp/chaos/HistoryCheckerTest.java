@@ -104,7 +104,8 @@ class HistoryCheckerTest {
         acquire(6, "c/1", 0, 6, true);
         h.add(7, Kind.READ, "c/1", 0, 7, false, "");
         h.add(8, Kind.RELEASE, "c/1", 0, 0, false, "");
-        assertThat(violations()).singleElement().asString().contains("#5").contains("with EOWNERDEAD, but no owner died");
+        assertThat(violations()).singleElement().asString().contains("#5")
+                .contains("with EOWNERDEAD, but no owner died");
     }
 
     /** The owner's unlock call under way counts as its release begun, whenever the release is recorded. */
