@@ -45,7 +45,9 @@ import io.machxp.proto.task.AcquirePath;
  *                       ETIMEDOUT if its timer fired meanwhile
  *  heir leaves          ended, cancelled, timed out or its page refused: the futex passes on as
  *  (heirLeft)           at the death (with the page elsewhere the next waiter here is woken at
- *                       once) or at the unlock (the page faulted in first)
+ *                       once) or at the unlock (the page faulted in first; until it is here the
+ *                       word names a thread that owns nothing, staleHeirTid: the next page-in,
+ *                       whoever asks for it, passes the futex on before anything reads the word)
  *  session ends         forgetFutex fails the waiters and clears the heir (failWaiters): a run
  *                       parked in the grace or due later finds it is no longer the heir
  * </pre>
@@ -194,10 +196,16 @@ final class FutexHeirs {
     }
 
     /**
-     * The heir {@code tid} of an unlock left before it ran (cancelled; one that ended dies holding
-     * it, below): the futex passes on from its word as at the unlock (to the next waiter, woken as heir if it cannot run, the pager, or free), once the
-     * page is here (refused: the waiters here fail, as a lock's page-in; a lost pager: forgetFutex
-     * fails them). Nothing if it went on meanwhile.
+     * The heir {@code tid} of an unlock left before it ran (cancelled, timed out, or its lock failed:
+     * its page refused; one that ended dies holding it, below): the futex passes on from its word as
+     * at the unlock (to the next waiter, woken as heir if it cannot run, the pager, or free). With
+     * the page elsewhere, the word there names {@code tid} until the page is here: the pending
+     * rewrite is remembered ({@link FutexEntry#staleHeirTid}) and done by whichever page-in comes
+     * first ({@link #passOnStaleHeir}, before any fault waiting for the page resumes), this one's
+     * or a later lock's, relinquish's or death's; meanwhile nobody owns the futex (nobody is
+     * boosted for it, and the thread's own lock or unlock is not judged by the word). A refused
+     * page-in fails the waiters here, as a lock's page-in (a lost pager: forgetFutex fails them);
+     * the rewrite waits for the next page-in. Nothing if the futex went on meanwhile.
      */
     private void unlockHeirLeft(FutexEntry e, int tid) {
         if (core.tasks.livingThread(tid) == null) {
@@ -208,9 +216,13 @@ final class FutexHeirs {
             return;
         }
         long s = e.state();
-        if (isNoPage(s) && !isAbsent(s)) {
+        if (isAbsent(s) || owner(s) != tid || isOwnerDied(s)) {
+            return;
+        }
+        e.staleHeirTid = tid;
+        if (isNoPage(s)) {
             pages.withAccess(core.objects.object(e.objectId()), e.offset(), Access.READ_WRITE,
-                    PageFault.of(() -> unlockHeirLeft(e, tid), error -> {
+                    PageFault.of(() -> passOnStaleHeir(e), error -> { // (the page's return passed it on already)
                         if (!core.sessions.pagerLost(e.objectId())) {
                             futexes.waits.failWaiters(e, error);
                             inheritance.refresh(e);
@@ -219,12 +231,37 @@ final class FutexHeirs {
             return;
         }
         core.sessions.forObject(e.objectId()).checkLeaseNow(); // lost: forgetFutex failed the waiters
-        s = e.state();
-        if (e.heir != null || !FutexWord.isLive(s) || owner(s) != tid || isOwnerDied(s) || isNotRecoverable(s)) {
-            return;
+        passOnStaleHeir(e);
+    }
+
+    /**
+     * The page of {@code e} is writable here (or was already): if its word still names an unlock's
+     * heir that left before it ran ({@link FutexEntry#staleHeirTid}), the futex passes on as at the
+     * unlock, as Linux's FUTEX_UNLOCK_PI would have left it had the waiter not been woken: to the
+     * next waiter (woken as heir if it cannot run), the pager if a waiter elsewhere comes first, or
+     * free. Called before any fault waiting for the page resumes (FutexRelinquish's writable hook),
+     * so a lock that faulted the page in finds the futex passed on; also if that thread has ended
+     * since (it owned nothing). True if it passed the futex on.
+     */
+    boolean passOnStaleHeir(FutexEntry e) {
+        int tid = e.staleHeirTid;
+        long s = e.state();
+        if (tid == 0 || (isNoPage(s) && !isAbsent(s))) {
+            return false; // none, or the page still elsewhere
         }
+        e.staleHeirTid = 0;
+        if (e.heir != null || !FutexWord.isLive(s) || owner(s) != tid || isOwnerDied(s) || isNotRecoverable(s)) {
+            return false;
+        }
+        env.trace("unlock-heir-left-passed-on", tid, futexes.futexName(e));
         futexes.passOn(e, false);
         inheritance.refresh(e);
+        return true;
+    }
+
+    /** Whether the word {@code s} of {@code e} names an unlock's heir that left before it ran (nobody owns it). */
+    static boolean staleHeir(FutexEntry e, long s) {
+        return e.staleHeirTid != 0 && !isAbsent(s) && owner(s) == e.staleHeirTid;
     }
 
     /**

@@ -300,10 +300,12 @@ final class FutexInheritance {
      * The thread of this kernel that owns {@code e}, or null. None while {@code e} has a woken
      * heir (FutexHeirs): after an unlock the heir's TID is in the word, but as Linux's rt_mutex
      * the futex has no owner until the heir runs, so nobody is boosted for it and no chain leads
-     * through it.
+     * through it. None either while the word still names an unlock's heir that left before it ran,
+     * its page elsewhere (FutexHeirs.staleHeir): that thread owns nothing.
      */
     MachThread ownerHere(FutexEntry e) {
         long s = e.state();
-        return isAbsent(s) || owner(s) == 0 || e.heir != null ? null : core.tasks.livingThread(owner(s));
+        return isAbsent(s) || owner(s) == 0 || e.heir != null || FutexHeirs.staleHeir(e, s) ? null
+                : core.tasks.livingThread(owner(s));
     }
 }

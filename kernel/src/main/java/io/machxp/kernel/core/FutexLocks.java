@@ -47,7 +47,10 @@ import io.machxp.proto.task.Errno;
  *  FREE|NOPAGE      -> with the page here, a grant awaiting its page-in: behind its waiters, or
  *                      served at once if none is left
  *  held here, NOPAGE -> the page faulted in writable first (the word changes only with the
- *                      page), then looked at again; refused: the page's error
+ *                      page), then looked at again; refused: the page's error. A word that
+ *                      names the caller is EDEADLK at once, unless it names an unlock's heir
+ *                      that left before it ran (FutexHeirs.staleHeir: it owns nothing; the
+ *                      page's return passes the futex on first)
  * </pre>
  * A lock with a timeout has its timer ({@link FutexWaits#timedOut}); a timeout of 0 is a trylock
  * that is ETIMEDOUT where a trylock is busy, and walks the owners' chain (EDEADLK) as a lock does.
@@ -128,7 +131,7 @@ final class FutexLocks {
         while (true) {
             long s = e.state();
             if (isNoPage(s) && !isAbsent(s)) {
-                if (owner(s) == tid) {
+                if (owner(s) == tid && !FutexHeirs.staleHeir(e, s)) { // (an unlock's heir that left owns nothing)
                     w.fail(alreadyOwned(tid, e));
                     return;
                 }
@@ -179,6 +182,10 @@ final class FutexLocks {
                 return;
             }
             // Live here and not FREE: the fast path cannot change it, except the owner's unlock.
+            if (e.staleHeirTid != 0) {
+                heirs.passOnStaleHeir(e); // (the page's return did it already: never reached)
+                continue;
+            }
             if (isNotRecoverable(s)) {
                 w.fail(futexes.notRecoverable(e));
                 return;

@@ -30,6 +30,10 @@ import io.machxp.kernel.vm.VmPage.Access;
  *                                       heir is passed over, released with OWNER_DIED (free
  *                                       after an unlock) and asked for again; else pending,
  *                                       given back at the heir's unlock
+ *                   its word elsewhere still naming an unlock's heir that left before it ran
+ *                                    -> pending, the page fetched: its return passes the futex
+ *                                       on as at the unlock (FutexHeirs.passOnStaleHeir), to
+ *                                       this waiter if it comes first
  *                   held             -> relinquish pending, WAITERS set (the page fetched back
  *                                       writable if it is only readable here), owner boosted to p;
  *                                       a page that comes back with the word written over elsewhere
@@ -52,6 +56,9 @@ import io.machxp.kernel.vm.VmPage.Access;
  *                                       the held word, as below (the fetch goes on, unanswered);
  *                                       a later try while that fetch, past its bound, is still out
  *                                       -> answered from the held word at once (no second wait)
+ *                   its word elsewhere still naming an unlock's heir that left -> the answer
+ *                                       waits for the page as above; its return passes the
+ *                                       futex on as at the unlock first
  *                   held             -> WAITERS set, futex_held; nothing pending
  *                   ABSENT           -> nothing (crossed with our own release)
  * </pre>
@@ -130,6 +137,16 @@ final class FutexRelinquish {
                     return;
                 }
                 remoteWaits(e, priority, requeued, waitedNanos);
+                inheritance.refresh(e);
+                return;
+            }
+            if (FutexHeirs.staleHeir(e, s)) {
+                // Its word, elsewhere, still names an unlock's heir that left before it ran: nobody
+                // owns it, but the word changes only with the page. Fetched: its return passes the
+                // futex on as at the unlock (onPageWritable), to this waiter if it comes first.
+                // Refused: pending, and the next page-in does it.
+                remoteWaits(e, priority, requeued, waitedNanos);
+                fetchWordPage(e);
                 inheritance.refresh(e);
                 return;
             }
@@ -231,13 +248,16 @@ final class FutexRelinquish {
                 toPager.sendReleased(e);
                 return;
             }
-            if (mayFetch && !futexes.unownedHere(s) && isNoPage(s) && e.pageLeftUnwaited && e.waiters.isEmpty()
-                    && !e.relinquishPending && !e.page.resident()) {
+            if (mayFetch && isNoPage(s) && (FutexHeirs.staleHeir(e, s) || (!futexes.unownedHere(s)
+                    && e.pageLeftUnwaited && e.waiters.isEmpty() && !e.relinquishPending && !e.page.resident()))) {
                 // Its page left while nobody waited and no copy is here: a task elsewhere may have
                 // written the word over (0: Linux's TRYLOCK_PI then takes it). The answer waits
                 // for the page, as Linux's trylock faults its word's page in; never a place in the
                 // queue, and bounded here: a silent writer of the page is recalled only at the
                 // pager's answer deadline plus a lease, past this kernel's own deadline (4.8).
+                // So does a word that still names an unlock's heir that left before it ran: nobody
+                // owns the futex, and the page's return passes it on (onPageWritable) before the
+                // answer is made from the word.
                 if (!e.tryAwaitsPage) {
                     e.tryAwaitsPage = true;
                     fetchPageForTry(e);
@@ -357,8 +377,10 @@ final class FutexRelinquish {
     }
 
     /**
-     * A page writable here, before any fault waiting for it resumes, whichever fault fetched it: a
-     * relinquish pending for a futex of it that is live and owned by no thread here, with nobody
+     * A page writable here, before any fault waiting for it resumes, whichever fault fetched it:
+     * first, a futex whose word still names an unlock's heir that left before it ran passes on as
+     * at the unlock (FutexHeirs.passOnStaleHeir); then a try that waited for the page is answered;
+     * then a relinquish pending for a futex of it that is live and owned by no thread here, with nobody
      * here waiting (the page came back with the word written over elsewhere while nobody waited, 0
      * or a TID of no thread here: {@code PageWords.heldWord}), or owned here without WAITERS (a
      * thread took the free word in the gap), is served again at once: given back as a free futex
@@ -367,6 +389,9 @@ final class FutexRelinquish {
     private void onPageWritable(VmPage p) {
         p.forEachFutex(e -> {
             e.tryPageOverdue = false; // the page came: a later try answers from its word here
+            // A word that still names an unlock's heir that left before it ran (its page was
+            // elsewhere): the futex passes on as at the unlock, before anything reads the word.
+            futexes.heirs.passOnStaleHeir(e);
             // A trylock elsewhere waited for this page: its word decides, first. The try's own
             // fault calls answerTry too, when it resumes after this; that second call finds the
             // flag cleared and does nothing. This one is meant to answer: it runs before any fault

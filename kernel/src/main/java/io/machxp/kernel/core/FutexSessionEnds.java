@@ -57,6 +57,7 @@ final class FutexSessionEnds {
      */
     void forgetFutex(FutexEntry e, KernelError error) {
         e.grantAwaitsPage = false;
+        e.staleHeirTid = 0;
         futexes.waits.failWaiters(e, error);
         e.request = FutexEntry.Request.NONE;
         e.relinquishPending = false;

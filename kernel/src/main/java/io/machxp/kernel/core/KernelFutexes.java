@@ -125,7 +125,7 @@ final class KernelFutexes {
         long s;
         while (true) {
             s = e == null ? ABSENT : e.state();
-            if (isAbsent(s) || owner(s) != tid) {
+            if (isAbsent(s) || owner(s) != tid || FutexHeirs.staleHeir(e, s)) { // an unlock's heir that left owns nothing
                 reply.fail(KernelError.of(Errno.EPERM, "thread %d does not own the futex at 0x%x, so it cannot unlock it",
                         tid, address));
                 return;

@@ -172,6 +172,15 @@ public final class FutexEntry {
     public boolean heirWaited;
     /** The heir's futex is a dead owner's (OWNER_DIED, no TID in the word); false: an unlock's. */
     public boolean heirDied;
+    /**
+     * An unlock's heir that left its wait before it ran (cancelled, or its lock failed: its page
+     * refused) while the futex's page was elsewhere: its TID is still in the word there, but it owns
+     * nothing. The futex passes on as at the unlock the next time the page is writable here (before
+     * any fault waiting for it resumes: FutexHeirs.passOnStaleHeir); until then nobody is boosted
+     * for it and that thread's own lock or unlock is not judged by the word. 0: none. Cleared at
+     * that pass, at every grant, and when the futex is forgotten.
+     */
+    public int staleHeirTid;
     /** The local thread this futex boosts now (its owner, while anyone waits), or null. */
     public io.machxp.kernel.task.MachThread boosting;
 
@@ -217,6 +226,7 @@ public final class FutexEntry {
     public void granted(long token) {
         fencingToken = token;
         forwardTo = 0; // an order for an earlier grant
+        staleHeirTid = 0; // a new holding: a word it finds names whoever the page says
         if (shared != null) {
             SHARED.setVolatile(shared, sharedAt + 8, token);
         }
