@@ -273,8 +273,11 @@ final class FutexInheritance {
      * boost is logged: Linux's lasts microseconds, below what its sampler sees) but where it
      * leaves them: each owner on the chain below that priority is placed as a thread that was
      * lowered, at the head of its priority if it is ready (rt_mutex_setprio) and behind its
-     * equals in the queue of the futex it waits for (the chain walk requeues its waiter). The
-     * chain is followed within this kernel: a futex held elsewhere, or with no owner, ends it.
+     * equals in the queue of the futex it waits for (the chain walk requeues its waiter, step 7
+     * of rt_mutex_adjust_prio_chain, before it looks at that futex's owner). The chain is followed
+     * within this kernel: a futex held elsewhere, or with no owner, ends it, after the requeue (a
+     * futex with a woken heir then has its heir checked, reelect, as Linux wakes the new top
+     * waiter of a lock with no owner; the waiter's place at the pager is not changed).
      * (A lock that fails with EDEADLK for a cycle here is queued for an instant on Linux too; it
      * is not modelled: docs/linux-mode.md.)
      */
@@ -286,12 +289,17 @@ final class FutexInheritance {
         MachThread t = ownerHere(e);
         while (t != null && t.effectivePriority < priority && seen.add(t)) {
             scheduler.raisedAndLoweredBack(t);
-            FutexEntry next = t.waiter == null ? null : t.waiter.entry;
-            MachThread nextOwner = next == null ? null : ownerHere(next);
-            if (nextOwner == null) {
+            FutexWaiter w = t.waiter;
+            FutexEntry next = w == null || w.trylock ? null : w.entry; // a trylock waits for no owner
+            if (next == null) {
                 return;
             }
-            next.waiters.requeue(t.waiter, env.nanoTime());
+            MachThread nextOwner = ownerHere(next);
+            next.waiters.requeue(w, env.nanoTime());
+            if (nextOwner == null) {
+                futexes.reelect(next); // nothing without a woken heir
+                return;
+            }
             t = nextOwner;
         }
     }

@@ -3,6 +3,7 @@ package io.machxp.kernel.core;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.machxp.kernel.task.MachThread;
+import io.machxp.proto.task.AcquirePath;
 import io.machxp.proto.task.Errno;
 import org.junit.jupiter.api.Test;
 
@@ -120,5 +121,70 @@ class KernelCoreReadyRequeueTest {
         assertThat(hiDone.answered()).isTrue();
         k.env.advance(1);
         assertThat(t5.onCpu).as("t4 below t3 raised nobody: t5 first, as before").isTrue();
+    }
+
+    /**
+     * Linux's chain walk requeues the owner's own waiter in the next futex's queue before it looks
+     * at that futex's owner (review heir-late10, LOW-2): t1 (10) owns f1 and waits for f2, held
+     * elsewhere, ahead of t2 (10); a lock at 30 whose timeout had passed, on f1, leaves t1 behind
+     * t2, so f2's grant goes to t2. The old code stopped at f2's missing owner before the requeue.
+     */
+    @Test
+    void anExpiredLockRequeuesTheOwnersWaitForAFutexHeldElsewhere() {
+        MachThread t1 = k.thread(10);
+        MachThread t2 = k.thread(10);
+        MachThread t4 = k.thread(30);
+        long f2 = k.base + CoreFixture.PAGE;
+        k.acquireFromPager(t1, k.base);
+        Answer<AcquirePath> t1Waits = k.lock(t1, f2);
+        k.env.advance(MS);
+        Answer<AcquirePath> t2Waits = k.lock(t2, f2);
+        k.env.drain();
+        assertThat(k.lock(t4, k.base, 0).error().errno()).isEqualTo(Errno.ETIMEDOUT);
+        assertThat(t1.effectivePriority).as("no boost left").isEqualTo(10);
+        k.grant(CoreFixture.PAGE);
+        k.zeroFill(CoreFixture.PAGE);
+        assertThat(t2Waits.value()).as("t1 was requeued behind t2").isEqualTo(AcquirePath.PAGER_GRANT);
+        assertThat(t1Waits.answered()).isFalse();
+    }
+
+    /**
+     * The same requeue where the next futex has a woken heir (no owner): t1 (10) owns f1 and is
+     * the woken heir of f2 (an unlock while it could not run), t2 (10) waits behind it; the
+     * expired lock at 30 on f1 leaves t1 behind t2, and as Linux wakes the new top waiter of a
+     * lock with no owner (t1, not the top waiter, cannot take it), t2 gets f2 and t1 waits on.
+     */
+    @Test
+    void anExpiredLockRequeuesTheOwnerThatIsAWokenHeirBehindItsEqual() {
+        MachThread t1 = k.thread(10);
+        MachThread t2 = k.thread(10);
+        MachThread o = k.thread(70);
+        MachThread t4 = k.thread(30);
+        long f2 = k.base + CoreFixture.PAGE;
+        k.acquireFromPager(t1, k.base);
+        k.acquireFromPager(o, f2);
+        Answer<AcquirePath> t1Waits = k.lock(t1, f2);
+        k.env.advance(MS);
+        Answer<AcquirePath> t2Waits = k.lock(t2, f2);
+        Answer<AcquirePath> expired = new Answer<>();
+        k.computeThen(o, 10 * MS, () -> {
+            k.unlock(o, f2).value();
+            assertThat(k.futex(f2).heir.thread).as("t1, which cannot run, is the woken heir").isSameAs(t1);
+            k.core.vmLockFutex(k.task.id, t4.tid, k.base, 0, new Reply<>() {
+                @Override
+                public void complete(io.machxp.kernel.futex.Acquired value) {
+                    expired.complete(null);
+                }
+
+                @Override
+                public void fail(KernelError error) {
+                    expired.fail(error);
+                }
+            });
+        });
+        k.env.advance(20 * MS);
+        assertThat(expired.error().errno()).isEqualTo(Errno.ETIMEDOUT);
+        assertThat(t2Waits.value()).as("t1 was requeued behind t2, the new top waiter").isNotNull();
+        assertThat(t1Waits.answered()).isFalse();
     }
 }
