@@ -170,7 +170,10 @@ final class FutexSessionEnds {
      * (RobustFutexes.ownerDied). With its page writable here the death goes into the word as
      * Linux's handle_futex_death writes it, (word & WAITERS) | OWNER_DIED; with the page elsewhere
      * it goes back with owner_died, which the pager's next grant carries into the word
-     * (PageWords.grantedWord), since nothing here will write it now. Any other TID (a task wrote
+     * (PageWords.grantedWord), since nothing here will write it now. So does a word elsewhere that
+     * still names an unlock's heir that left before it ran (FutexHeirs.staleHeir, a thread that
+     * owned nothing and has ended by now): its rewrite needed the page, and EOWNERDEAD for the
+     * next owner beats ESRCH for a TID of no thread. Any other TID (a task wrote
      * it: another kernel's thread, or none) stays in the word, and its next locker gets ESRCH.
      * Tasks may CAS the word in shared memory meanwhile: each pass decides again.
      */
