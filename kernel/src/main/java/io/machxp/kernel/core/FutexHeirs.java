@@ -245,9 +245,12 @@ final class FutexHeirs {
      */
     boolean passOnStaleHeir(FutexEntry e) {
         int tid = e.staleHeirTid;
+        if (tid == 0) {
+            return false;
+        }
         long s = e.state();
-        if (tid == 0 || (isNoPage(s) && !isAbsent(s))) {
-            return false; // none, or the page still elsewhere
+        if (isNoPage(s) && !isAbsent(s)) {
+            return false; // the page still elsewhere
         }
         e.staleHeirTid = 0;
         if (e.heir != null || !FutexWord.isLive(s) || owner(s) != tid || isOwnerDied(s) || isNotRecoverable(s)) {
