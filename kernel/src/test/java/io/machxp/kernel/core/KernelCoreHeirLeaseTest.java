@@ -8,6 +8,8 @@ import io.machxp.kernel.task.MachThread;
 import io.machxp.proto.task.AcquirePath;
 import io.machxp.proto.task.Errno;
 import io.machxp.proto.xp.KernelToPager;
+import io.machxp.proto.xp.PagerToKernel;
+import io.machxp.proto.xp.PagerWelcome;
 import io.machxp.proto.xp.ReturnPolicy;
 import io.machxp.proto.xp.VmProt;
 import org.junit.jupiter.api.Test;
@@ -15,7 +17,9 @@ import org.junit.jupiter.api.Test;
 /**
  * The woken heir of a dead owner's futex (FutexHeirs) when its session ends under it: a pager
  * lost while the heir's page is on its way wakes nobody (the loss fails every waiter), and a
- * priority change that runs after the lease ran out, before its timer saw it, hands nothing out.
+ * priority change that runs after the lease ran out, before its timer saw it, hands nothing out;
+ * and in a lease grace (the kernel hands out nothing it holds, LeaseGrace): an heir whose run
+ * or leaving falls in it hands nothing out until the lease runs again.
  */
 class KernelCoreHeirLeaseTest {
     private static final long MS = 1_000_000L;
@@ -135,5 +139,89 @@ class KernelCoreHeirLeaseTest {
         assertThat(nextWaits.error().errno()).as("nothing handed out after the lease's end").isEqualTo(Errno.EIO);
         assertThat(nextWaits.error().message()).contains("lease");
         assertThat(heirWaits.error().errno()).isEqualTo(Errno.EIO);
+    }
+
+    // ---- a lease grace: the kernel hands out nothing it holds (LeaseGrace) ----------------------
+
+    /**
+     * A kernel at a replicated pager, lease 1 s, whose keepalives go unanswered: it resumes its
+     * session on a new stream (the stall), and its lease runs out at 800 ms.
+     */
+    private static CoreFixture replicated() {
+        CoreFixture k = new CoreFixture(CoreOptions.DEFAULT, 1000, 77);
+        k.env.replicated = true;
+        return k;
+    }
+
+    private static void intoGrace(CoreFixture k) {
+        k.env.advance(850 * MS - k.env.nanoTime());
+        assertThat(k.env.traces).as("in its grace from 800 ms").contains("lease-grace 1000 ms");
+    }
+
+    /** The next leader takes the resume: the grace ends with nothing lost, and what it parked runs next. */
+    private static void resumeTaken(CoreFixture k) {
+        k.core.xp().onXp(PagerToKernel.newBuilder().setPagerWelcome(PagerWelcome.newBuilder().setKernelId(1)
+                .setResumed(true).setReceived(k.env.numbered)).build());
+        assertThat(k.env.traces).contains("lease-grace-over resumed");
+        k.env.advance(1);
+    }
+
+    /**
+     * Defect 1 of the review: the woken heir whose turn to run comes in a lease grace took the
+     * futex there. It waits for the grace's end (the kernel hands out nothing while its lease is
+     * in doubt), then takes it.
+     */
+    @Test
+    void aWokenHeirThatRunsInALeaseGraceTakesTheFutexOnlyOnceTheLeaseRunsAgain() {
+        CoreFixture k = replicated();
+        MachThread owner = k.thread(10);
+        MachThread heir = k.thread(20);
+        MachThread high = k.thread(30);
+        k.acquireFromPager(owner, k.base);
+        Answer<Acquired> waiting = k.lockFull(heir, k.base);
+        Answer<Void> work = k.compute(high, 1000 * MS);
+        k.terminate(owner).value();
+        assertThat(word(k)).isEqualTo(FutexWord.OWNER_DIED | FutexWord.WAITERS);
+        intoGrace(k);
+        k.env.advance(1050 * MS - k.env.nanoTime()); // high's compute ends at 1000 ms: the heir runs
+        assertThat(work.answered()).isTrue();
+        assertThat(waiting.answered()).as("nothing handed out in the grace").isFalse();
+        assertThat(word(k)).isEqualTo(FutexWord.OWNER_DIED | FutexWord.WAITERS);
+        resumeTaken(k);
+        assertThat(waiting.value().ownerDied()).isTrue();
+        assertThat(word(k)).isEqualTo(heir.tid | FutexWord.OWNER_DIED | FutexWord.WAITERS);
+    }
+
+    /**
+     * Defect 1, the heir's leaving: a woken heir that ends in a grace passed the futex on at once
+     * to the next waiter, which could run. It is woken instead, and takes it once the lease runs.
+     */
+    @Test
+    void aWokenHeirThatEndsInALeaseGraceHandsNothingOutThere() {
+        CoreFixture k = replicated();
+        MachThread owner = k.thread(10);
+        MachThread heir = k.thread(20);
+        MachThread next = k.thread(15);
+        MachThread high = k.thread(30);
+        k.acquireFromPager(owner, k.base);
+        Answer<Acquired> heirWaits = k.lockFull(heir, k.base);
+        Answer<Acquired> nextWaits = k.lockFull(next, k.base);
+        Answer<Void> work = k.compute(high, 1000 * MS);
+        k.terminate(owner).value();
+        intoGrace(k);
+        k.env.advance(1050 * MS - k.env.nanoTime());
+        assertThat(work.answered()).isTrue();
+        k.terminate(heir).value(); // the CPU is free: the next waiter could run at once
+        assertThat(heirWaits.error().errno()).isEqualTo(Errno.ESRCH);
+        k.env.advance(10 * MS);
+        assertThat(nextWaits.answered()).as("nothing handed out in the grace").isFalse();
+        assertThat(word(k)).isEqualTo(FutexWord.OWNER_DIED | FutexWord.WAITERS);
+        resumeTaken(k);
+        assertThat(nextWaits.value().ownerDied()).isTrue();
+        assertThat(word(k)).isEqualTo(next.tid | FutexWord.OWNER_DIED | FutexWord.WAITERS);
+    }
+
+    private static int word(CoreFixture k) {
+        return FutexWord.word(k.futex(k.base).state());
     }
 }

@@ -9,8 +9,6 @@ import io.machxp.kernel.task.MachThread;
 import io.machxp.proto.task.AcquirePath;
 import io.machxp.proto.task.Errno;
 import io.machxp.proto.xp.KernelToPager;
-import io.machxp.proto.xp.PagerToKernel;
-import io.machxp.proto.xp.PagerWelcome;
 import io.machxp.proto.xp.ReturnPolicy;
 import io.machxp.proto.xp.VmProt;
 import java.util.List;
@@ -20,8 +18,8 @@ import org.junit.jupiter.api.Test;
  * The woken heir of a dead owner's futex (FutexHeirs.wakeHeir): as Linux's robust-list walk,
  * an owner's death leaves the word OWNER_DIED|WAITERS with no owner and wakes the top waiter,
  * which takes the futex when it runs; a strictly higher lock or trylock takes it first. Also what
- * must not change meanwhile: nothing handed out in a lease grace, a higher waiter elsewhere takes
- * it, a page taken away is faulted back first, a fired timeout is kept.
+ * must not change meanwhile: a higher waiter elsewhere takes it, a page taken away is faulted back
+ * first, a fired timeout is kept (a lease grace, and the session's end: KernelCoreHeirLeaseTest).
  */
 class KernelCoreHeirTest {
     private static final long MS = 1_000_000L;
@@ -135,86 +133,6 @@ class KernelCoreHeirTest {
         assertThat(word(k)).isEqualTo(FutexWord.OWNER_DIED | FutexWord.WAITERS);
         k.env.advance(10 * MS);
         assertThat(work.answered()).isTrue();
-        assertThat(nextWaits.value().ownerDied()).isTrue();
-        assertThat(word(k)).isEqualTo(next.tid | FutexWord.OWNER_DIED | FutexWord.WAITERS);
-    }
-
-    // ---- a lease grace: the kernel hands out nothing it holds (LeaseGrace) ----------------------
-
-    /**
-     * A kernel at a replicated pager, lease 1 s, whose keepalives go unanswered: it resumes its
-     * session on a new stream (the stall), and its lease runs out at 800 ms.
-     */
-    private static CoreFixture replicated() {
-        CoreFixture k = new CoreFixture(CoreOptions.DEFAULT, 1000, 77);
-        k.env.replicated = true;
-        return k;
-    }
-
-    private static void intoGrace(CoreFixture k) {
-        k.env.advance(850 * MS - k.env.nanoTime());
-        assertThat(k.env.traces).as("in its grace from 800 ms").contains("lease-grace 1000 ms");
-    }
-
-    /** The next leader takes the resume: the grace ends with nothing lost, and what it parked runs next. */
-    private static void resumeTaken(CoreFixture k) {
-        k.core.xp().onXp(PagerToKernel.newBuilder().setPagerWelcome(PagerWelcome.newBuilder().setKernelId(1)
-                .setResumed(true).setReceived(k.env.numbered)).build());
-        assertThat(k.env.traces).contains("lease-grace-over resumed");
-        k.env.advance(1);
-    }
-
-    /**
-     * Defect 1 of the review: the woken heir whose turn to run comes in a lease grace took the
-     * futex there. It waits for the grace's end (the kernel hands out nothing while its lease is
-     * in doubt), then takes it.
-     */
-    @Test
-    void aWokenHeirThatRunsInALeaseGraceTakesTheFutexOnlyOnceTheLeaseRunsAgain() {
-        CoreFixture k = replicated();
-        MachThread owner = k.thread(10);
-        MachThread heir = k.thread(20);
-        MachThread high = k.thread(30);
-        k.acquireFromPager(owner, k.base);
-        Answer<Acquired> waiting = k.lockFull(heir, k.base);
-        Answer<Void> work = k.compute(high, 1000 * MS);
-        k.terminate(owner).value();
-        assertThat(word(k)).isEqualTo(FutexWord.OWNER_DIED | FutexWord.WAITERS);
-        intoGrace(k);
-        k.env.advance(1050 * MS - k.env.nanoTime()); // high's compute ends at 1000 ms: the heir runs
-        assertThat(work.answered()).isTrue();
-        assertThat(waiting.answered()).as("nothing handed out in the grace").isFalse();
-        assertThat(word(k)).isEqualTo(FutexWord.OWNER_DIED | FutexWord.WAITERS);
-        resumeTaken(k);
-        assertThat(waiting.value().ownerDied()).isTrue();
-        assertThat(word(k)).isEqualTo(heir.tid | FutexWord.OWNER_DIED | FutexWord.WAITERS);
-    }
-
-    /**
-     * Defect 1, the heir's leaving: a woken heir that ends in a grace passed the futex on at once
-     * to the next waiter, which could run. It is woken instead, and takes it once the lease runs.
-     */
-    @Test
-    void aWokenHeirThatEndsInALeaseGraceHandsNothingOutThere() {
-        CoreFixture k = replicated();
-        MachThread owner = k.thread(10);
-        MachThread heir = k.thread(20);
-        MachThread next = k.thread(15);
-        MachThread high = k.thread(30);
-        k.acquireFromPager(owner, k.base);
-        Answer<Acquired> heirWaits = k.lockFull(heir, k.base);
-        Answer<Acquired> nextWaits = k.lockFull(next, k.base);
-        Answer<Void> work = k.compute(high, 1000 * MS);
-        k.terminate(owner).value();
-        intoGrace(k);
-        k.env.advance(1050 * MS - k.env.nanoTime());
-        assertThat(work.answered()).isTrue();
-        k.terminate(heir).value(); // the CPU is free: the next waiter could run at once
-        assertThat(heirWaits.error().errno()).isEqualTo(Errno.ESRCH);
-        k.env.advance(10 * MS);
-        assertThat(nextWaits.answered()).as("nothing handed out in the grace").isFalse();
-        assertThat(word(k)).isEqualTo(FutexWord.OWNER_DIED | FutexWord.WAITERS);
-        resumeTaken(k);
         assertThat(nextWaits.value().ownerDied()).isTrue();
         assertThat(word(k)).isEqualTo(next.tid | FutexWord.OWNER_DIED | FutexWord.WAITERS);
     }
