@@ -338,13 +338,14 @@ final class FutexParking {
         f.tryAsked = true;
         f.tryAskedNanos = now;
         f.askedBack = true;
+        f.tryAskedPriority = f.relinquishSent ? f.relinquishPriority : 0;
         asked.add(f.key);
         core.answers.tryOwed(f);
         core.answers.asked(f.holder);
         core.stats.futexesAskedBack.increment();
         core.send(f.holder, PagerToKernel.newBuilder().setMemoryObjectRelinquishFutex(MemoryObjectRelinquishFutex
                 .newBuilder().setObjectId(f.holder.objectIdOf(f.key.object())).setOffset(f.key.offset())
-                .setPriority(f.relinquishSent ? f.relinquishPriority : 0).setTry(true)).build());
+                .setPriority(f.tryAskedPriority).setTry(true)).build());
     }
 
     /** An ask of ours was answered by the futex's release ({@code PagerGrants#release}): one ask fewer out. */

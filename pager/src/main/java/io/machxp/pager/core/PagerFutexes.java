@@ -28,11 +28,15 @@ import io.machxp.proto.xp.PageData;
  *                      not empty, try
  *                    held by H, nobody    -> K waits as a try; relinquish_futex(try) to H, which
  *                      queued, try           gives it back if no thread there owns or waits for
- *                                            it (granted to the first try), else answers
- *  futex_held(H)     tries waiting        -> futex_busy to each (H set WAITERS in the word, as
- *                                            Linux's TRYLOCK_PI does on a held futex)
- *  futex_released(H) held by H            -> granted to the head of the queue, which is sent
- *                                            relinquish at once if more kernels wait; or free
+ *                                            it, or for a try above its woken heir (granted to
+ *                                            the highest try), else answers
+ *  futex_held(H)     tries waiting        -> futex_busy to each at or below the priority asked (H
+ *                                            set WAITERS in the word, as Linux's TRYLOCK_PI does on
+ *                                            a held futex); those above are asked for again
+ *  futex_released(H) held by H            -> granted to the highest try it answers (ahead of the
+ *                                            queue and of a lower request_again), else to the head
+ *                                            of the queue, which is sent relinquish at once if more
+ *                                            kernels wait; or free
  *  session closed    everything the kernel held is released as above; it leaves every queue
  *  futex_granted                          carries the futex's next fencing token:
  *                                            epoch << 32 | grant number

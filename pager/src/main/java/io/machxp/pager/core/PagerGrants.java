@@ -15,9 +15,12 @@ import java.util.List;
  * <h2>Overview</h2>
  * <pre>
  *  released (futex_released, or      -> a direct handoff's reserved grant ({@link PagerForwards});
- *    a holder's departure)              else the head of the queue as the grant policy orders it
- *                                       ({@link GrantLeases#next}); else the first trylock; else
- *                                       free: the journal told, the record pruned if idle
+ *    a holder's departure)              else, if it answers a relinquish_futex(try), the highest
+ *                                       trylock (above the releaser's request_again, if any:
+ *                                       {@link FutexTries}); else the head of the queue as the
+ *                                       grant policy orders it ({@link GrantLeases#next}); else
+ *                                       the highest trylock; else free: the journal told, the
+ *                                       record pruned if idle
  *  grant to K                        -> held by K, futex_granted with the next fencing token
  *                                       (epoch << 32 | grant number; a direct handoff's reserved
  *                                       one); owner_died if an owner died (a holder declared dead,
@@ -68,7 +71,7 @@ final class PagerGrants {
     }
 
     /**
-     * The futex is nobody's: to the next kernel in its queue (or the first trylock), else idle.
+     * The futex is nobody's: to the highest try it answers, the next kernel in its queue (or the highest trylock), else idle.
      * {@code again}, if not null, is the releasing kernel asking for it again at {@code priority}
      * (futex_released with request_again; its top waiter waiting since {@code since}, pager
      * clock): queued first, so that the grant made now knows of it. A kernel that left asks for
@@ -88,6 +91,14 @@ final class PagerGrants {
             f.queue.add(again, priority, since);
             again.queued.add(f.key);
         }
+        // The release answers a relinquish_futex(try) (or crossed it): the futex was the holder's to
+        // give, and the tries asked before any kernel queued (a try is asked only with an empty
+        // queue), so the highest try goes first, ahead of the queue; ahead of the holder's own
+        // request_again only if above it (a holder gives a futex whose woken heir has not run to a
+        // try above the heir and asks again inside the release, xp-spec 8.3). An older holder's
+        // separate lock_futex for its heir comes after this release and queues behind the try.
+        KernelSession toTry = f.tryAsked && !f.tries.isEmpty()
+                && (again == null || f.tries.highestPriority() > priority) ? f.tries.highest() : null;
         f.relinquishSent = false;
         f.tryAsked = false;
         if (f.askedBack) {
@@ -102,9 +113,11 @@ final class PagerGrants {
             forwards.grant(f, forward, handoff);
             return;
         }
-        KernelSession next = leases.next(f);
+        KernelSession next = toTry != null ? toTry : leases.next(f);
         if (next == null && !f.tries.isEmpty()) {
-            next = f.tries.iterator().next(); // free everywhere: the first trylock gets it
+            next = f.tries.highest(); // free everywhere: the highest trylock gets it
+        }
+        if (next != null) {
             f.tries.remove(next);
         }
         if (next != null) {

@@ -205,8 +205,11 @@ final class SnapshotReader {
         f.grantedNanos = image.getGrantedNanos();
         f.ownerDied = image.getOwnerDied();
         f.grantOwnerDied = image.getGrantOwnerDied();
-        image.getTriesList().forEach(id -> f.tries.add(session(id)));
+        for (int i = 0; i < image.getTriesCount(); i++) { // an older snapshot kept no priorities: 0
+            f.tries.add(session(image.getTries(i)), i < image.getTryPrioritiesCount() ? image.getTryPriorities(i) : 0);
+        }
         f.tryAsked = image.getTryAsked();
+        f.tryAskedPriority = image.getTryAskedPriority();
         // a snapshot written before it was kept: the deadline of the holder's answer starts again
         f.tryAskedNanos = image.hasTryAskedNanos() ? image.getTryAskedNanos() : core.env.nanoTime();
         core.answers.tryOwed(f);

@@ -179,9 +179,9 @@ final class SnapshotWriter {
             }
             b.addWaiters(w);
         });
-        f.tries.forEach(s -> b.addTries(id(s)));
+        f.tries.forEach(s -> b.addTries(id(s)).addTryPriorities(f.tries.priorityOf(s)));
         if (f.tryAsked) {
-            b.setTryAskedNanos(f.tryAskedNanos);
+            b.setTryAskedNanos(f.tryAskedNanos).setTryAskedPriority(f.tryAskedPriority);
         }
         return b.build();
     }

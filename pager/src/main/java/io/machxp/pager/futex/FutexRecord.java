@@ -46,12 +46,16 @@ public final class FutexRecord {
     /** The current grant carried owner_died (the holder may not have seen it yet). */
     public boolean grantOwnerDied;
     /**
-     * Kernels whose trylock waits for the holder's answer to a relinquish_futex with try: the
-     * futex given back (granted to the first of them) or memory_object_futex_held (busy to all).
+     * Kernels whose trylock waits for the holder's answer to a relinquish_futex with try, with
+     * their priorities: the futex given back (granted to the highest of them, ahead of the queue)
+     * or memory_object_futex_held (busy to those at or below the priority asked; a round of its
+     * own for those above).
      */
-    public final Set<KernelSession> tries = new LinkedHashSet<>();
+    public final TryWaiters tries = new TryWaiters();
     /** A relinquish_futex with try is out to the holder of this grant and not yet answered. */
     public boolean tryAsked;
+    /** The priority that relinquish_futex(try) carried (meaningful when tryAsked). */
+    public int tryAskedPriority;
     /** When the holder was sent that relinquish_futex(try), on the pager's clock (its answer's deadline). */
     public long tryAskedNanos;
     /**
