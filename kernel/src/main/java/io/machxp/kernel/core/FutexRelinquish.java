@@ -206,9 +206,9 @@ final class FutexRelinquish {
      * relinquish_futex with try at {@code priority}, the trylock's (0: not known). A futex whose
      * woken heir has not run yet (no owner: after a death, or an unlock with the heir's TID in the
      * word) goes to a trylock strictly above the heir, as Linux's TRYLOCK_PI steals the rt_mutex:
-     * released with no request_again, so that the pager grants the trylock (a request_again would
-     * be queued ahead of it), then asked for again at once for the heir and the others here, who
-     * wait on. Otherwise answered from the word, as below.
+     * released asking again inside the release (request_again at the heir's priority) for the heir
+     * and the others here, who wait on; the pager grants the trylock first, as the answer to its
+     * try (xp-spec 8.3). Otherwise answered from the word, as below.
      */
     void onRelinquishTry(FutexEntry e, int priority) {
         long s = e.state();

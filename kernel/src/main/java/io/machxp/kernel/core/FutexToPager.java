@@ -33,6 +33,8 @@ import io.machxp.proto.xp.MemoryObjectLockFutex;
  *                                        NOT_RECOVERABLE left in the page, futex_released asking
  *                                        again (request LOCK) if local threads still wait; the
  *                                        queued trylocks are busy
+ *  releaseToTry      a woken heir passed over for a trylock elsewhere above it -> as
+ *                                        releaseToPager, without handoff
  *  futex_released    clears what was pending towards the pager: a grant awaiting its page, a
  *                    relinquish, the priority waiting elsewhere (the thread it still boosted is
  *                    deboosted); carries owner_died if the grant
@@ -73,6 +75,11 @@ final class FutexToPager {
         // Live, or (a dead owner's futex with a woken heir) its word already in the page elsewhere.
         assert (isLive(e.state()) && e.state() != FREE) || (isNoPage(e.state()) && !isAbsent(e.state())
                 && owner(e.state()) == 0) : "released racing the fast path: " + e;
+        release(e, word);
+    }
+
+    /** ABSENT, {@code word} into its page, futex_released asking again for the waiters here; trylocks here busy. */
+    private void release(FutexEntry e, long word) {
         e.setState(ABSENT);
         PageWords.leaveWord(e, word);
         boolean again = !e.waiters.isEmpty();
@@ -88,18 +95,15 @@ final class FutexToPager {
     /**
      * Gives a futex whose woken heir a higher trylock elsewhere passes over
      * ({@link FutexRelinquish#onRelinquishTry}) to the pager for that trylock, leaving {@code word}
-     * (OWNER_DIED or FREE) in its page: futex_released without request_again (the pager would
-     * queue that ahead of the trylock), then a lock_futex of its own for the waiters here.
+     * (OWNER_DIED or FREE) in its page: futex_released, asking again inside it (request_again at
+     * the top local waiter's priority, the heir's) if threads here still wait. The pager grants
+     * the try first, ahead of that request and of the kernels queued since the try (xp-spec 8.3);
+     * an older pager queues the request ahead of the try and answers the try busy. No handoff:
+     * the futex goes to a try, not to a waiting kernel.
      */
     void releaseToTry(FutexEntry e, long word) {
-        e.setState(ABSENT);
-        PageWords.leaveWord(e, word);
         e.releaseHandoff = false;
-        sendReleased(e, false);
-        futexes.waits.answerTrylocks(e);
-        if (!e.waiters.isEmpty()) {
-            askPager(e, FutexEntry.Request.LOCK);
-        }
+        release(e, word);
     }
 
     /**
