@@ -133,6 +133,32 @@ final class FutexCases {
                     a.send(Messages.released(OBJECT_ID, futex, token, false));
                     p.granted(b, futex, "A gave the futex back for B's trylock");
                 }),
+                should("8.3-release-to-try-first", "a release that answers a relinquish with try grants the try, "
+                        + "ahead of a kernel queued since and of the releaser's request_again below the try's priority",
+                        p -> {
+                    FakeKernel a = p.kernel("a");
+                    FakeKernel b = p.kernel("b");
+                    FakeKernel c = p.kernel("c");
+                    long futex = p.freshPage();
+                    long token = p.lock(a, futex).getFencingToken();
+                    b.send(Messages.lockFutex(OBJECT_ID, futex, true, 30));
+                    var r = p.relinquish(a, futex, "B tries the futex A holds, at priority 30 (spec 8.3)")
+                            .getMemoryObjectRelinquishFutex();
+                    Check.that(r.getTry() && r.getPriority() == 30, "the relinquish for B's trylock must have try set "
+                            + "and carry its priority 30 (spec 8.3); it has try " + r.getTry() + ", priority "
+                            + r.getPriority());
+                    c.send(Messages.lockFutex(OBJECT_ID, futex, false, 5));
+                    p.relinquish(a, futex, "C waits for the futex at priority 5 (spec 8.4)");
+                    // A's woken heir (20) has not run: A gives the futex up to the try above it and
+                    // asks again for its heir inside the release (spec 8.3, 8.4)
+                    a.send(Messages.releasedAskingAgain(OBJECT_ID, futex, token, 20));
+                    MemoryObjectFutexGranted g = p.granted(b, futex, "A released it in answer to B's try (30), "
+                            + "asking again at 20; C queued after the try (spec 8.3)");
+                    Check.that(g.getRelinquish() && g.getRelinquishPriority() == 20, "A (20) and C (5) wait: the grant "
+                            + "to B must carry relinquish with relinquish_priority 20 (spec 8.3, 8.6); it carries "
+                            + "relinquish " + g.getRelinquish() + ", priority " + g.getRelinquishPriority());
+                    c.expectNone("C (5) must not be granted while B holds the futex", m -> Check.isGrant(m, futex));
+                }),
                 must("8.6-priority-order", "kernels waiting for a futex are granted it highest priority first", p -> {
                     HeldAndQueued q = HeldAndQueued.of(p, 10, 50);
                     q.aReleases();

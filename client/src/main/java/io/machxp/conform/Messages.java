@@ -70,6 +70,13 @@ final class Messages {
         return KernelToPager.newBuilder().setMemoryObjectFutexReleased(r).build();
     }
 
+    /** futex_released asking again inside the release (request_again) at {@code priority} (spec 8.4). */
+    static KernelToPager releasedAskingAgain(int objectId, long offset, long token, int priority) {
+        return KernelToPager.newBuilder().setMemoryObjectFutexReleased(MemoryObjectFutexReleased.newBuilder()
+                .setObjectId(objectId).setOffset(offset).setFencingToken(token).setRequestAgain(true)
+                .setRequestPriority(priority)).build();
+    }
+
     static KernelToPager held(int objectId, long offset, long token) {
         return KernelToPager.newBuilder().setMemoryObjectFutexHeld(MemoryObjectFutexHeld.newBuilder()
                 .setObjectId(objectId).setOffset(offset).setFencingToken(token)).build();

@@ -17,6 +17,7 @@ public final class KernelCases {
         all.addAll(KernelPageCases.all());
         all.addAll(KernelMachCases.all());
         all.addAll(KernelFutexCases.all());
+        all.addAll(KernelTryHeirCases.all());
         all.addAll(TaskErrorCases.all());
         all.addAll(KernelLeaseCases.all());
         all.addAll(KernelResumeCases.all());

@@ -29,6 +29,12 @@ final class KernelMessages {
                 .setObjectId(objectId).setOffset(offset).setTry(true)).build();
     }
 
+    /** relinquish_futex with try and the trylock's {@code priority} (spec 8.3). */
+    static PagerToKernel relinquishTry(int objectId, long offset, int priority) {
+        return PagerToKernel.newBuilder().setMemoryObjectRelinquishFutex(MemoryObjectRelinquishFutex.newBuilder()
+                .setObjectId(objectId).setOffset(offset).setTry(true).setPriority(priority)).build();
+    }
+
     static PagerToKernel busy(int objectId, long offset) {
         return PagerToKernel.newBuilder().setMemoryObjectFutexBusy(io.machxp.proto.xp.MemoryObjectFutexBusy
                 .newBuilder().setObjectId(objectId).setOffset(offset)).build();
