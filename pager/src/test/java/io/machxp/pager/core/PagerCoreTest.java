@@ -257,7 +257,8 @@ class PagerCoreTest {
     /**
      * The relinquish with try carries the trylock's priority, so that a holder whose woken heir has
      * not run gives the futex to a try above it (Linux's TRYLOCK_PI steal): released without
-     * request_again, it goes to the try; the holder's own lock_futex after it queues as any.
+     * request_again, it goes to the try; the holder's own lock_futex after it queues as any (an
+     * older kernel's way: a kernel now asks again inside the release, TryAheadOfQueueTest).
      */
     @Test
     void aTrysPriorityGoesToTheHolderAndAReleaseWithoutAskingAgainGrantsTheTry() {
