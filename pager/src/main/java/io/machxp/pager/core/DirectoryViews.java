@@ -1,8 +1,11 @@
 package io.machxp.pager.core;
 
+import io.machxp.proto.xp.ObjectDispute;
 import io.machxp.proto.xp.PagerDirectoryView;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.List;
 import java.util.TreeSet;
 import java.util.zip.CRC32;
 
@@ -21,9 +24,14 @@ import java.util.zip.CRC32;
  * <pre>
  *  hello without a directory (older kernel)      -> not checked, and no reference
  *  a view that is not valid ({@link #invalid})    -> the stream ends (EINVAL); never a reference
- *  sends an object served here elsewhere, while  -> the stream ends (EINVAL), naming both: the
- *    an open session of another name uses it        kernel that uses the object here keeps it
- *    here ({@link #refusal})
+ *  sends an object served here elsewhere, while  -> the kernel named "directory_disputes": taken,
+ *    an open session of another name, whose view    and the welcome lists each such object
+ *    sends it here, uses it here ({@link #disputes})  ({@code PagerWelcome.disputes}), its reason
+ *                                                   naming both; the kernel uses none of them
+ *                                                   anywhere (its vm_map fails) and every other
+ *                                                   object as usual. Else (an older kernel): the
+ *                                                   stream ends (EINVAL) with the first reason
+ *                                                   ({@link #refusal})
  *  else                                          -> taken, whatever kernels that use nothing in
  *                                                   dispute here stated
  *  memory_object_init of X by K, K's view sends  -> the init is refused: memory_object_destroy,
@@ -31,11 +39,15 @@ import java.util.zip.CRC32;
  *    name (holding anything here or not) states a   at K's vm_map); K's session and every other
  *    view that sends X elsewhere ({@link #initRefusal}) go on, and K may use every other object
  * </pre>
- * Limit (xpdir-review H1): the first kernel to use an object here decides. A kernel with a wrong
- * directory that initializes an object first makes this pager refuse the hello of every kernel
- * whose view sends that object elsewhere, so their start fails, as a kernel with a wrong directory
- * connected first did before 2026-12-06 (the XP review, finding 5). The refusal names it; the
- * operator restarts it with the right directory. A first fix (branch xpfix) had an init end every
+ * The first kernel to use an object here keeps it (xpdir-review H1): a kernel with a wrong
+ * directory that initializes an object first makes this pager list that object as disputed to
+ * every kernel whose view sends it elsewhere. Those kernels start and use every other object of
+ * this pager; only the disputed object is unusable to them, with a sentence naming the kernel that
+ * uses it here, until the operator restarts whichever kernel is wrong. (Before 2026-12-07 their
+ * hello was refused, and machxp's kernel failed its start: a wrong first user locked every
+ * correct kernel out of the whole pager.) Taking the object from its user instead would end that
+ * kernel's use of pages it holds, and would need this pager to know which view is right.
+ * A first fix (branch xpfix) had an init end every
  * kernel whose view disputed it: one misconfigured kernel's init then ended every correct kernel
  * (its review, finding 2). Reclaims (9) are not checked: the kernel used those objects here.
  * The pager has no directory of its own and cannot tell which of two views is wrong; every
@@ -46,33 +58,58 @@ final class DirectoryViews {
 
     /**
      * Why kernel {@code kernelName}'s {@code view} may not be taken beside the {@code open}
-     * sessions' (a sentence naming both directories and an object served here that the view sends
-     * elsewhere while an open session of another name uses it here), or null if it may. Only the
-     * objects this pager serves ({@code served}) are compared: for each, whether the directory
-     * sends it here. A view that differs from one of a kernel that uses nothing in dispute here is
-     * taken: an init then decides ({@link #initRefusal}).
+     * sessions' (the first of {@link #disputes}' sentences), or null if it may: for a kernel whose
+     * hello does not name {@link #DISPUTES_FEATURE}, which would not know to leave the object alone.
      */
     static String refusal(Collection<KernelSession> open, String kernelName, PagerDirectoryView view,
             Collection<String> served, String pager) {
-        // in session id order, so every replica names the same other kernel (not the map's order)
-        for (KernelSession other : open.stream().sorted(java.util.Comparator.comparingLong(o -> o.id)).toList()) {
-            if (other.directory == null || other.gone || other.kernelName == null
-                    || other.kernelName.equals(kernelName) || other.directory.equals(view)) {
+        List<ObjectDispute> disputes = disputes(open, kernelName, view, served, pager);
+        return disputes.isEmpty() ? null : disputes.get(0).getReason();
+    }
+
+    /**
+     * The objects in dispute for kernel {@code kernelName}'s {@code view} beside the {@code open}
+     * sessions', by object name: each object this pager serves ({@code served}) that the view sends
+     * elsewhere while an open session of another name, whose own view sends it here, uses it here;
+     * its reason a sentence naming both kernels, both directories and the object (the first such
+     * session in session id order, so every replica names the same kernel). Empty if none. A view
+     * that differs from one of a kernel that uses nothing in dispute here has none: an init then
+     * decides ({@link #initRefusal}).
+     */
+    static List<ObjectDispute> disputes(Collection<KernelSession> open, String kernelName, PagerDirectoryView view,
+            Collection<String> served, String pager) {
+        List<KernelSession> others = open.stream().filter(o -> o.directory != null && !o.gone
+                && o.kernelName != null && !o.kernelName.equals(kernelName) && !o.directory.equals(view))
+                .sorted(java.util.Comparator.comparingLong(o -> o.id)).toList();
+        List<ObjectDispute> disputes = new ArrayList<>();
+        if (others.isEmpty()) {
+            return disputes;
+        }
+        for (String object : new TreeSet<>(served)) {
+            if (sendsHere(view, object)) {
                 continue;
             }
-            for (String object : new TreeSet<>(served)) {
-                if (!sendsHere(view, object) && sendsHere(other.directory, object) && other.hasObject(object)) {
-                    return "kernel '" + kernelName + "' was given another pager directory than kernel '"
-                            + other.kernelName + "', which is connected to pager " + pager + " and uses object '"
-                            + object + "' there: '" + kernelName + "' has " + describe(view) + ", '" + other.kernelName
-                            + "' has " + describe(other.directory) + ", so object '" + object + "' would be served "
-                            + "here for '" + other.kernelName + "' and by another pager for '" + kernelName + "'. "
-                            + SAME_DIRECTORY;
+            for (KernelSession other : others) {
+                if (sendsHere(other.directory, object) && other.hasObject(object)) {
+                    disputes.add(ObjectDispute.newBuilder().setObject(object).setReason("kernel '" + kernelName
+                            + "' was given another pager directory than kernel '" + other.kernelName + "', which is "
+                            + "connected to pager " + pager + " and uses object '" + object + "' there: '" + kernelName
+                            + "' has " + describe(view) + ", '" + other.kernelName + "' has "
+                            + describe(other.directory) + ", so object '" + object + "' would be served here for '"
+                            + other.kernelName + "' and by another pager for '" + kernelName + "'. " + SAME_DIRECTORY)
+                            .build());
+                    break;
                 }
             }
         }
-        return null;
+        return disputes;
     }
+
+    /**
+     * The hello feature of a kernel that takes a welcome listing the objects in dispute
+     * ({@code PagerWelcome.disputes}) and uses none of them anywhere: its hello is taken, not refused.
+     */
+    static final String DISPUTES_FEATURE = "directory_disputes";
 
     /**
      * Why kernel {@code user} may not initialize {@code object} here (a sentence naming both

@@ -3,6 +3,7 @@ package io.machxp.pager.core;
 import io.machxp.proto.task.Errno;
 import io.machxp.proto.xp.KernelHello;
 import io.machxp.proto.xp.KernelToPager;
+import io.machxp.proto.xp.ObjectDispute;
 
 /**
  * kernel_hello on a new session, up to its pager_welcome: the protocol's order (kernel_hello first
@@ -22,7 +23,10 @@ import io.machxp.proto.xp.KernelToPager;
  *    printable ASCII, a TID prefix that
  *    is no kernel id, or a pager directory
  *    that sends an object another kernel
- *    uses here elsewhere ({@link DirectoryViews})
+ *    uses here elsewhere ({@link DirectoryViews}),
+ *    unless the hello names
+ *    "directory_disputes" (then the welcome
+ *    lists those objects instead)
  *  (kernel_hello with a resume is {@link PagerResume}'s; with a reclaim, in the grace period after
  *   a restart, {@link PagerGrace}'s)
  *  kernel_hello(name)                   -> pager_welcome with a kernel id ({@link #hello}), stable
@@ -130,8 +134,10 @@ final class PagerHello {
             return false;
         }
         if (h.hasDirectory()) {
-            String refusal = DirectoryViews.refusal(sessions.all(), kernelName, h.getDirectory(),
-                    core.catalog.names(), core.name);
+            // a kernel that takes the disputes in its welcome is not refused for them (xpdir-review H1)
+            String refusal = h.getFeaturesList().contains(DirectoryViews.DISPUTES_FEATURE) ? null
+                    : DirectoryViews.refusal(sessions.all(), kernelName, h.getDirectory(), core.catalog.names(),
+                            core.name);
             if (refusal != null) {
                 sessions.end(s, Errno.EINVAL, refusal);
                 return false;
@@ -220,8 +226,25 @@ final class PagerHello {
         } else {
             ids.back(id); // back within its quarantine: the name keeps its id
         }
-        sessions.welcome(s, kernelName, id, prefix);
+        java.util.List<ObjectDispute> disputes = disputes(s, h);
+        sessions.welcome(s, kernelName, id, prefix, disputes);
         CoreContext.log.info("pager {}: kernel {} connected (id {})", core.name, kernelName, id);
+        for (ObjectDispute d : disputes) {
+            CoreContext.log.warn("pager {}: kernel {} is welcomed without object '{}', which it may not use: {}",
+                    core.name, kernelName, d.getObject(), d.getReason());
+        }
+    }
+
+    /**
+     * The objects in dispute to list in the welcome of {@code s}, whose hello is {@code h}
+     * ({@link DirectoryViews#disputes}): only to a kernel that named the feature and stated a view
+     * (any other was refused by {@link #mayHello} if it had any).
+     */
+    private java.util.List<ObjectDispute> disputes(KernelSession s, KernelHello h) {
+        if (s.directory == null || !h.getFeaturesList().contains(DirectoryViews.DISPUTES_FEATURE)) {
+            return java.util.List.of();
+        }
+        return DirectoryViews.disputes(sessions.all(), h.getKernelName(), s.directory, core.catalog.names(), core.name);
     }
 
     /**

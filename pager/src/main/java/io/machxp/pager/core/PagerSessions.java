@@ -232,6 +232,12 @@ final class PagerSessions {
 
     /** pager_welcome: the session is now the kernel's of that name and id, its TIDs have that prefix. */
     void welcome(KernelSession s, String kernelName, int id, int tidPrefix) {
+        welcome(s, kernelName, id, tidPrefix, java.util.List.of());
+    }
+
+    /** pager_welcome listing the objects in dispute for this kernel (xp-spec 2.8; {@link DirectoryViews#disputes}). */
+    void welcome(KernelSession s, String kernelName, int id, int tidPrefix,
+            java.util.List<io.machxp.proto.xp.ObjectDispute> disputes) {
         s.kernelName = kernelName;
         s.kernelId = id;
         s.tidPrefix = tidPrefix;
@@ -239,7 +245,8 @@ final class PagerSessions {
         long token = s.resumable && leaseNanos > 0 ? core.env.sessionToken() : 0;
         core.send(s, PagerToKernel.newBuilder().setPagerWelcome(PagerWelcome.newBuilder()
                 .setKernelId(id).setPageSize(core.pageSize).setPagerName(core.name).setSessionEpoch(tokenEpoch)
-                .setLeaseMillis(leaseNanos / 1_000_000).setSessionToken(token).setReclaimInParts(true)).build());
+                .setLeaseMillis(leaseNanos / 1_000_000).setSessionToken(token).setReclaimInParts(true)
+                .addAllDisputes(disputes)).build());
         if (token != 0) {
             s.replay = new ReplayLog(token); // the welcome is not counted: message 1 is the next one
         }

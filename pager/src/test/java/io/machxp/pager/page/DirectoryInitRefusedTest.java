@@ -39,6 +39,14 @@ class DirectoryInitRefusedTest {
         return x.take(session).stream().findFirst().orElse(null);
     }
 
+    /** A hello of a kernel that takes the objects in dispute in its welcome ("directory_disputes"). */
+    private PagerToKernel helloTakingDisputes(long session, String name, PagerDirectoryView view) {
+        x.pager.sessionOpened(session);
+        x.xp(session, KernelToPager.newBuilder().setKernelHello(KernelHello.newBuilder().setKernelName(name)
+                .setProtocolVersion(1).setDirectory(view).addFeatures("directory_disputes")));
+        return x.take(session).stream().findFirst().orElse(null);
+    }
+
     private List<PagerToKernel> init(long session) {
         x.xp(session, KernelToPager.newBuilder().setMemoryObjectInit(
                 MemoryObjectInit.newBuilder().setObjectId(XpKernels.OBJ).setName("obj").setPageSize(XpKernels.PAGE)));
@@ -120,5 +128,45 @@ class DirectoryInitRefusedTest {
                 .contains("kernel 'odd' was given another pager directory than kernel 'good'")
                 .contains("uses object 'obj' there");
         assertThat(x.ended).containsOnlyKeys(2L);
+    }
+
+    /**
+     * xpdir-review H1: a kernel given only this pager (every object here) starts first and maps
+     * "obj", which the cluster's directory sends to pager 1. Before, every correct kernel's hello
+     * was refused (EINVAL: their start failed, locked out of every object of this pager). Now each
+     * is welcomed, its welcome lists "obj" as in dispute naming both kernels, and it uses "home"
+     * here; "obj" stays served here for the one kernel that uses it, and nobody is ended.
+     */
+    @Test
+    void misconfiguredFirstUserLocksCorrectKernelsOutOfThePager() {
+        assertThat(helloTakingDisputes(1, "wrong", ONE).getPagerWelcome().getDisputesList()).isEmpty();
+        assertThat(init(1)).extracting(PagerToKernel::getRoutineCase)
+                .containsExactly(PagerToKernel.RoutineCase.MEMORY_OBJECT_READY);
+        for (long s = 2; s <= 4; s++) {
+            String name = "good" + s;
+            PagerToKernel welcome = helloTakingDisputes(s, name, ELSEWHERE);
+            assertThat(welcome.hasPagerWelcome()).as("good kernel %d is welcomed", s).isTrue();
+            assertThat(welcome.getPagerWelcome().getDisputesList()).singleElement().satisfies(d -> {
+                assertThat(d.getObject()).isEqualTo("obj");
+                assertThat(d.getReason()).contains("kernel '" + name + "' was given another pager directory than kernel 'wrong'")
+                        .contains("uses object 'obj' there")
+                        .contains("assignments obj=1").contains("'wrong' has 1 pager");
+            });
+            usesHome(s); // every undisputed object of this pager is theirs
+        }
+        assertThat(x.ended).as("nobody is ended, neither the correct kernels nor the wrong one").isEmpty();
+        // "obj" is not served twice: while the correct kernels are connected, no other kernel starts it here
+        assertThat(hello(5, "other", ONE).hasPagerWelcome()).isTrue();
+        assertThat(init(5)).extracting(PagerToKernel::getRoutineCase)
+                .containsExactly(PagerToKernel.RoutineCase.MEMORY_OBJECT_DESTROY);
+    }
+
+    /** A kernel that does not name "directory_disputes" is refused at its hello, as before (it would not know to leave the object alone). */
+    @Test
+    void aKernelThatDoesNotTakeDisputesIsStillRefusedAtItsHello() {
+        assertThat(helloTakingDisputes(1, "wrong", ONE).hasPagerWelcome()).isTrue();
+        init(1);
+        assertThat(hello(2, "good", ELSEWHERE)).isNull();
+        assertThat(x.ended.get(2L)).startsWith("EINVAL").contains("than kernel 'wrong'");
     }
 }
