@@ -18,8 +18,10 @@ import org.junit.jupiter.api.Test;
 /**
  * Review M3 (docs/multi-pager.md, xp-spec 2.8): two pagers that both serve "s" (as every
  * `machxp pager` without --object serves "shared"), and kernels given different pager directories.
- * Before, each kernel silently used its own copy of "s"; now the pager refuses the hello of the
- * kernel whose directory differs from the connected kernel's, with EINVAL naming both. And M5: a
+ * Before, each kernel silently used its own copy of "s"; now a pager at which one kernel uses "s"
+ * lists it as in dispute in the welcome of a kernel whose directory sends it elsewhere, whose
+ * vm_map of "s" then fails with EINVAL naming both (xp-spec 2.8; until xpdir-review H1 the hello
+ * was refused, and the kernel's start failed). And M5: a
  * pager listed twice in one kernel's list is named as such.
  */
 class PagerDirectoryMismatchOverGrpcTest {
@@ -53,7 +55,9 @@ class PagerDirectoryMismatchOverGrpcTest {
         kernel("Z", pagers, PagerDirectory.of(2, Map.of("s", byRule))); // what the rule does anyway: the same directory
         x.taskCreate("app").vmMap("s"); // X uses "s" at pager byRule: a view that sends it elsewhere is refused there
 
-        assertThatThrownBy(() -> kernel("Y", pagers, PagerDirectory.of(2, Map.of("s", 1 - byRule))))
+        // Y starts (xpdir-review H1: a refused hello failed its start), and "s" alone is refused to it
+        var ty = kernel("Y", pagers, PagerDirectory.of(2, Map.of("s", 1 - byRule))).taskCreate("y");
+        assertThatThrownBy(() -> ty.vmMap("s"))
                 .hasMessageContaining("EINVAL")
                 .hasMessageContaining("kernel 'Y' was given another pager directory than kernel")
                 .hasMessageContaining("assignments s=" + (1 - byRule))
@@ -115,12 +119,52 @@ class PagerDirectoryMismatchOverGrpcTest {
         assertThat(tz.vmFetchAdd64(tz.vmMap("s") + 8, 0)).as("the correct kernels share one copy of 's'").isEqualTo(42);
     }
 
+    /**
+     * xpdir-review H1, the order of aMisconfiguredKernelsMapIsRefusedAndTheCorrectKernelsGoOn swapped:
+     * the kernel given only the other pager's address (one pager: "s" there) starts first and maps
+     * "s" there. Before, that pager refused the hello of every correct kernel (EINVAL) and their
+     * start failed: every object of that pager was theirs no more. Now they start, use every object
+     * of both pagers but "s", and their vm_map of "s" fails (EINVAL, naming the wrong kernel, both
+     * directories and the object), so "s" is never served by two pagers; nobody is ended.
+     */
+    @Test
+    void misconfiguredFirstUserLocksCorrectKernelsOutOfThePager() throws Exception {
+        Pager[] p = {pager("p0"), pager("p1")};
+        String pagers = p[0].target() + "," + p[1].target();
+        int byRule = PagerDirectory.ruleFor("s", 2);
+        Kernel wrong = kernel("W", p[1 - byRule].target(), PagerDirectory.of(1, Map.of()));
+        var tw = wrong.taskCreate("w");
+        tw.vmFetchAdd64(tw.vmMap("s") + 8, 7); // W uses "s" at the pager the cluster's directory does not send it to
+        List<Kernel> correct = new ArrayList<>();
+        for (String name : List.of("X", "Y", "Z")) {
+            correct.add(kernel(name, pagers, PagerDirectory.of(2, Map.of("h", 1 - byRule)))); // starts
+        }
+        for (Kernel k : correct) {
+            var t = k.taskCreate("app");
+            assertThat(t.vmMap("h")).as("an undisputed object of the pager W uses").isPositive();
+            assertThatThrownBy(() -> t.vmMap("s"))
+                    .isInstanceOfSatisfying(io.machxp.kernel.core.KernelException.class,
+                            e -> assertThat(e.errno()).isEqualTo(io.machxp.proto.task.Errno.EINVAL))
+                    .hasMessageContaining("memory object 's' cannot be mapped")
+                    .hasMessageContaining("than kernel 'W', which is connected to pager p" + (1 - byRule)
+                            + " and uses object 's' there")
+                    .hasMessageContaining("assignments h=" + (1 - byRule))
+                    .hasMessageContaining("'W' has 1 pager");
+        }
+        assertThat(p[1 - byRule].kernels()).containsExactlyInAnyOrder("W", "X", "Y", "Z");
+        assertThat(p[byRule].kernels()).containsExactlyInAnyOrder("X", "Y", "Z");
+        assertThat(p[byRule].stats().received(io.machxp.proto.xp.KernelToPager.RoutineCase.MEMORY_OBJECT_INIT))
+                .as("'s' is not taken into use at its directory's pager while W uses it at the other").isZero();
+        assertThat(tw.vmFetchAdd64(tw.vmMap("s") + 8, 0)).as("W keeps its use of 's'").isEqualTo(7);
+    }
+
     @Test
     void aKernelListingThePagersInAnotherOrderIsRefused() throws Exception {
         Pager p0 = pager("p0");
         Pager p1 = pager("p1");
         kernel("X", p0.target() + "," + p1.target(), PagerDirectory.of(2, Map.of())).taskCreate("app").vmMap("s");
-        assertThatThrownBy(() -> kernel("Y", p1.target() + "," + p0.target(), PagerDirectory.of(2, Map.of())))
+        var ty = kernel("Y", p1.target() + "," + p0.target(), PagerDirectory.of(2, Map.of())).taskCreate("y");
+        assertThatThrownBy(() -> ty.vmMap("s"))
                 .hasMessageContaining("EINVAL")
                 .hasMessageContaining("this one pager 1 of its list")
                 .hasMessageContaining("this one pager 0 of its list");

@@ -68,6 +68,8 @@ public final class KernelCore {
     final PageSync sync;
     final KernelSessions sessions;
     final PagerDirectory directory; // which pager serves each object
+    /** The objects a pager's welcome said are in dispute: mapped at no pager (xp-spec 2.8). */
+    final DirectoryDisputes disputes;
     final KernelEnv env; // the world: effects such as file I/O go through it
     /**
      * This boot's boot_nonce, in every reclaim it sends (xp-spec 9.4, Again): random, never 0; a
@@ -111,6 +113,7 @@ public final class KernelCore {
         this.plants = options.plants();
         this.env = env;
         this.directory = options.pagers();
+        this.disputes = new DirectoryDisputes(name);
         this.sessions = new KernelSessions(this, name, env, stats, directory.count());
         this.returns = new RetainedReturns(directory.count(), id -> sessions.forObject(id).pager);
         PageCache.Link pageLink = new CoreLink(this);

@@ -134,6 +134,11 @@ final class KernelObjects {
             return;
         }
         VmObject o = objectsByName.get(objectName);
+        KernelError disputed = o == null ? core.disputes.refusal(objectName) : null;
+        if (disputed != null) {
+            reply.fail(disputed); // another kernel uses it at a pager this kernel's directory does not send it to
+            return;
+        }
         if (o == null) {
             KernelSession session = core.sessions.session(core.directory.pagerOf(objectName));
             if (!session.connected(reply)) {
@@ -167,6 +172,11 @@ final class KernelObjects {
         } else {
             o.pendingMaps.add(map);
         }
+    }
+
+    /** Whether this kernel keeps an object of that name (mapped, cached, or being initialized). */
+    boolean uses(String objectName) {
+        return objectsByName.containsKey(objectName);
     }
 
     // ---- answers to memory_object_init ----------------------------------------------------------

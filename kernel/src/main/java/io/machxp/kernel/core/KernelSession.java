@@ -145,6 +145,7 @@ final class KernelSession {
                 .setResumable(true).addAllFeatures(PageCache.FEATURES)
                 .addFeatures(RelinquishHints.FEATURE) // a replicated pager's early asks (xp-spec 13.6)
                 .addFeatures(END_INFO) // ErrorInfo on every end, broken-stream ends marked (xp-spec 3.1; PagerWord)
+                .addFeatures(DirectoryDisputes.FEATURE) // objects in dispute listed in the welcome (xp-spec 2.8)
                 .setDirectory(core.directory.viewFor(pager)); // the pager refuses a kernel configured unlike the others
         if (pager != 0) {
             h.setTidPrefix(core.sessions.primary().kernelId()); // a secondary starts once the primary welcomed it

@@ -88,6 +88,9 @@ final class XpDispatch {
         switch (m.getRoutineCase()) {
             case PAGER_WELCOME -> {
                 session.pagerTakesReclaimParts = m.getPagerWelcome().getReclaimInParts(); // for its next reclaim
+                boolean fresh = !m.getPagerWelcome().getResumed() && !session.reclaim.reclaiming()
+                        && session.kernelId() == 0;
+                core.disputes.welcomed(session.pager, m.getPagerWelcome().getDisputesList(), fresh, objects::uses);
                 if (m.getPagerWelcome().getResumed()) {
                     session.resume.resumed(m.getPagerWelcome());
                     return;

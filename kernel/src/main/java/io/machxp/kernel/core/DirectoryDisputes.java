@@ -1,0 +1,80 @@
+package io.machxp.kernel.core;
+
+import io.machxp.proto.xp.ObjectDispute;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The objects this kernel may use at no pager because a pager's welcome said they are in dispute
+ * (xp-spec 2.8, docs/multi-pager.md; {@code PagerWelcome.disputes}): another kernel, given another
+ * pager directory, uses the object at that pager, while this kernel's directory sends it to another
+ * pager. Were this kernel to map it where its own directory says, the object would be served by two
+ * pagers at once, each kernel using its own copy. So its {@code vm_map} of such an object fails
+ * ({@link #refusal}), naming both kernels and both directories, while every other object is used
+ * as usual. The kernel names the hello feature {@link #FEATURE} to be told this way; a pager
+ * refuses the hello of a kernel that does not (it would not know to leave the object alone).
+ *
+ * <p>Per pager, the list of that pager's latest welcome of a new session: a new session's welcome
+ * replaces it (the dispute may be over, its user gone), a resume's or a reclaim's lists nothing and
+ * keeps it. Core thread only.
+ */
+final class DirectoryDisputes {
+    private static final Logger log = LoggerFactory.getLogger(DirectoryDisputes.class);
+
+    /** The hello feature by which the kernel takes the disputes in its welcomes instead of a refused hello. */
+    static final String FEATURE = "directory_disputes";
+
+    private final String kernelName;
+    /** pager -> object -> the pager's sentence. */
+    private final Map<Integer, Map<String, String>> byPager = new HashMap<>();
+
+    DirectoryDisputes(String kernelName) {
+        this.kernelName = kernelName;
+    }
+
+    /**
+     * Pager {@code pager} welcomed this kernel listing {@code disputes}; {@code fresh}: the welcome
+     * of a new session (which replaces that pager's list), else a resume's or a reclaim's (which
+     * adds to it). {@code inUse}: whether this kernel already uses an object (mapped before the
+     * dispute was seen: after a lost session, the pager could not see this kernel's directory
+     * meanwhile), logged as an error since two copies may then exist.
+     */
+    void welcomed(int pager, List<ObjectDispute> disputes, boolean fresh, java.util.function.Predicate<String> inUse) {
+        Map<String, String> list = fresh ? new TreeMap<>() : byPager.computeIfAbsent(pager, p -> new TreeMap<>());
+        for (ObjectDispute d : disputes) {
+            list.put(d.getObject(), d.getReason());
+            if (inUse.test(d.getObject())) {
+                log.error("kernel {}: pager {} says object '{}', which this kernel uses at its pager, is in dispute, "
+                        + "so two copies of it may exist; stop the kernel whose directory is wrong: {}", kernelName,
+                        pager, d.getObject(), d.getReason());
+            } else {
+                log.warn("kernel {}: object '{}' is in dispute at pager {} and will not be mapped: {}", kernelName,
+                        d.getObject(), pager, d.getReason());
+            }
+        }
+        if (list.isEmpty()) {
+            byPager.remove(pager);
+        } else {
+            byPager.put(pager, list);
+        }
+    }
+
+    /** Why {@code object} may not be taken into use (an EINVAL for its vm_map), or null if it may. */
+    KernelError refusal(String object) {
+        for (var e : new TreeMap<>(byPager).entrySet()) {
+            String reason = e.getValue().get(object);
+            if (reason != null) {
+                return KernelError.of(io.machxp.proto.task.Errno.EINVAL, "memory object '%s' cannot be mapped: "
+                        + "this kernel's pager %d said, when it welcomed it, that the object is in dispute (xp-spec "
+                        + "2.8): %s. The kernel maps it at no pager, lest two pagers serve it at once; once the "
+                        + "operator has restarted the kernel whose directory is wrong, restart this kernel or let "
+                        + "it open a new session with that pager", object, e.getKey(), reason);
+            }
+        }
+        return null;
+    }
+}
