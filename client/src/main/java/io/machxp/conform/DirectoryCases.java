@@ -17,7 +17,9 @@ import java.util.List;
  * view disputed an init: one misconfigured kernel ended every correct one). The pager may also
  * have sessions of other tenants or of earlier cases; by 2.8 only sessions that stated a view
  * count, so they change nothing here. In hello-refused, a (single) uses the object here and b's
- * hello (elsewhere) is refused. The init rule of 2.8 (b's init refused because a's view sends the
+ * hello (elsewhere, not naming directory_disputes) is refused; in disputes-listed, the same hello
+ * naming directory_disputes is welcomed listing the object (or, by a pager without the feature,
+ * refused). The init rule of 2.8 (b's init refused because a's view sends the
  * object elsewhere) is what others-kept provokes, but a SHOULD: the case requires only that a's
  * session goes on, whatever b is answered (xp-spec Appendix C).
  */
@@ -61,6 +63,47 @@ final class DirectoryCases {
                     Check.that(s.getCode() == io.grpc.Status.Code.INVALID_ARGUMENT, "kernel b's view sends '"
                             + p.object() + "' to another pager while kernel a uses it here: b's hello should end with "
                             + "INVALID_ARGUMENT (spec 2.8), not " + FakeKernel.describe(s));
+                    a.sync();
+                    Check.that(!a.ended(), "kernel a, which uses the object, must keep its session (spec 2.8)");
+                }),
+                should("2.8-directory-disputes-listed", "a hello naming directory_disputes whose directory sends "
+                        + "elsewhere an object a connected kernel of another name uses here is welcomed with the "
+                        + "object listed in dispute (or refused with INVALID_ARGUMENT); the user goes on", p -> {
+                    FakeKernel a = p.open("a");
+                    a.hello(hello(a, single()));
+                    a.send(Messages.init(PagerProbe.OBJECT_ID, p.object(), a.welcome().getPageSize()));
+                    PagerToKernel ready = a.await("memory_object_ready or _destroy for object '" + p.object() + "'",
+                            m -> m.hasMemoryObjectReady() || m.hasMemoryObjectDestroy());
+                    if (!ready.hasMemoryObjectReady()) {
+                        throw new Skipped("kernel a's init of '" + p.object() + "' was answered with destroy ("
+                                + ready.getMemoryObjectDestroy().getReason() + "): nobody uses it here, so there "
+                                + "is nothing in dispute");
+                    }
+                    FakeKernel b = p.open("b");
+                    b.send(io.machxp.proto.xp.KernelToPager.newBuilder().setKernelHello(hello(b, elsewhere(p)).toBuilder()
+                            .addFeatures("directory_disputes")));
+                    PagerToKernel welcome = null;
+                    try {
+                        welcome = b.await("pager_welcome, or the refusal of kernel b's hello", PagerToKernel::hasPagerWelcome);
+                    } catch (Violation endedFirst) {
+                        if (!b.ended()) {
+                            throw endedFirst;
+                        }
+                    }
+                    if (welcome == null) { // a pager without the feature refuses, as for an older kernel: safe too
+                        io.grpc.Status s = b.awaitEnd("the refusal of kernel b's hello (spec 2.8)");
+                        Check.that(s.getCode() == io.grpc.Status.Code.INVALID_ARGUMENT, "kernel b's view sends '"
+                                + p.object() + "' to another pager while kernel a uses it here: b should be welcomed "
+                                + "with it in pager_welcome.disputes, or refused with INVALID_ARGUMENT (spec 2.8), not "
+                                + FakeKernel.describe(s));
+                    } else {
+                        var disputes = welcome.getPagerWelcome().getDisputesList();
+                        Check.that(disputes.stream().anyMatch(d -> d.getObject().equals(p.object())
+                                && !d.getReason().isEmpty()), "kernel b was welcomed although its view sends '"
+                                + p.object() + "' to another pager while kernel a uses it here, and the welcome does "
+                                + "not list it in disputes with a reason (it lists " + disputes.size() + "): b would "
+                                + "use a second copy of it elsewhere (spec 2.8)");
+                    }
                     a.sync();
                     Check.that(!a.ended(), "kernel a, which uses the object, must keep its session (spec 2.8)");
                 }));
