@@ -107,4 +107,38 @@ class DirectoryViewReplicaTest {
         assertThat(said.said.get(3)).startsWith("4 EINVAL").contains("'l'", "not valid", "'obj'");
         assertThat(said.said.subList(4, 6)).containsExactly("5 PAGER_WELCOME", "5 MEMORY_OBJECT_READY");
     }
+
+    /**
+     * xpdir-review H1 at a replicated pager: a hello naming directory_disputes is welcomed by every
+     * replica (one restored from a snapshot too) with the same objects in dispute, the same sentence.
+     */
+    @Test
+    void everyReplicaListsTheSameDisputesOneRestoredFromASnapshotToo() throws Exception {
+        Said saidA = new Said();
+        ReplicaCore a = replica(saidA);
+        a.apply(entry(0).setGenesis(Genesis.newBuilder().setTokenEpoch(5)
+                .setTokenSeed(ByteString.copyFromUtf8("seed"))).build());
+        open(1, "x", 5, view(0)).forEach(a::apply); // x uses 'obj' here
+        Said saidB = new Said();
+        ReplicaCore b = replica(saidB);
+        b.restore(ReplicaSnapshot.parseFrom(a.snapshot().toByteArray()));
+
+        int from = saidA.welcomes.size();
+        KernelHello.Builder h = KernelHello.newBuilder().setKernelName("y").setProtocolVersion(1).setResumable(true)
+                .setTidPrefix(6).setDirectory(view(1)).addFeatures("directory_disputes");
+        for (PagerLogEntry e : List.of(entry(1_000_000).setSessionOpened(SessionOpened.newBuilder().setSessionId(2))
+                .build(), xp(2, 1, KernelToPager.newBuilder().setKernelHello(h)))) {
+            a.apply(e);
+            b.apply(e);
+        }
+        assertThat(saidA.welcomes.subList(from, saidA.welcomes.size())).singleElement()
+                .satisfies(w -> assertThat(w.getDisputesList()).singleElement().satisfies(d -> {
+                    assertThat(d.getObject()).isEqualTo("obj");
+                    assertThat(d.getReason()).contains("'y'", "'x'", "uses object 'obj' there");
+                }));
+        assertThat(saidB.welcomes).as("the restored replica's welcome").containsExactlyElementsOf(
+                saidA.welcomes.subList(from, saidA.welcomes.size()));
+        assertThat(saidB.said.stream().filter(m -> m.contains("EINVAL"))).as("nobody refused").isEmpty();
+        assertThat(b.snapshot()).isEqualTo(a.snapshot());
+    }
 }

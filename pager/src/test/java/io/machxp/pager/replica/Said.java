@@ -13,10 +13,15 @@ import java.util.List;
  */
 final class Said implements ReplicaCore.Outlet {
     final List<String> said = new ArrayList<>();
+    /** The welcomes sent, whole (their disputes, xp-spec 2.8). */
+    final List<io.machxp.proto.xp.PagerWelcome> welcomes = new ArrayList<>();
 
     @Override
     public void send(long sessionId, PagerToKernel message) {
         said.add(sessionId + " " + message.getRoutineCase());
+        if (message.hasPagerWelcome()) {
+            welcomes.add(message.getPagerWelcome());
+        }
     }
 
     @Override
