@@ -117,7 +117,10 @@ class DirectoryInitRefusedTest {
         assertThat(x.ended).isEmpty();
     }
 
-    /** A kernel that uses an object here keeps it: a hello whose view sends it elsewhere is refused, nobody else. */
+    /**
+     * A kernel that uses an object here keeps it: a hello whose view sends it elsewhere, from a
+     * kernel that does not name "directory_disputes" (an older one), is refused, nobody else.
+     */
     @Test
     void aHelloThatWouldSplitAnObjectInUseHereIsRefused() {
         assertThat(hello(1, "good", ONE).hasPagerWelcome()).isTrue();
