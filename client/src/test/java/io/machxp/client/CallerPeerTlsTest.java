@@ -16,7 +16,7 @@ import io.grpc.stub.ServerCalls;
 import io.machxp.cli.Machxp;
 import io.machxp.kernel.ipc.NameOwner;
 import io.machxp.kernel.net.CallerConnection;
-import io.machxp.kernel.net.ClientPeer;
+import io.machxp.proto.transport.ClientPeer;
 import io.machxp.proto.transport.TlsFiles;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;

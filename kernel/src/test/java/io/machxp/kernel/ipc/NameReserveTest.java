@@ -2,7 +2,7 @@ package io.machxp.kernel.ipc;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.machxp.kernel.net.ClientPeer;
+import io.machxp.proto.transport.ClientPeer;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import org.junit.jupiter.api.Test;

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 /**
  * Review late3 A2, end to end through gRPC: one local process binding the source addresses
  * 127.0.0.2-5 made four peers, so four shares of the kernel's port names. Every loopback
- * address is now one host ({@link ClientPeer}), so they are one peer.
+ * address is now one host ({@link io.machxp.proto.transport.ClientPeer}), so they are one peer.
  */
 class LoopbackPeersTest {
     @Test

@@ -266,12 +266,13 @@ public final class XpService extends MemoryObjectPagerGrpc.MemoryObjectPagerImpl
         long sessionId = nextSessionId++;
         KernelOutbox outbox = new KernelOutbox(toKernel);
         streams.put(sessionId, outbox);
-        // The stream's messages are taken in turns, so that no kernel's burst holds the loop
-        // (StreamTurns); a plain observer (a test's) has gRPC's automatic flow control.
+        // The stream's messages are taken in its peer's turns, so that no kernel's burst, nor one
+        // host's many sessions, holds the loop (StreamTurns); a plain observer (a test's) has
+        // gRPC's automatic flow control.
         StreamTurns.Turn turn = null;
         if (toKernel instanceof ServerCallStreamObserver<PagerToKernel> call) {
             call.setOnReadyHandler(outbox::ready); // the kernel reads again: what waits goes
-            turn = turns.open(call);
+            turn = turns.open(call, CallerPeer.current());
         }
         core.sessionOpened(sessionId);
         StreamTurns.Turn taking = turn;
@@ -286,8 +287,19 @@ public final class XpService extends MemoryObjectPagerGrpc.MemoryObjectPagerImpl
             /** The stream opened with a hello naming {@link StreamEnds#FEATURE}. */
             private boolean endInfo;
 
+            /** The handling of a message (one object for the stream: nothing allocated per message). */
+            private final java.util.function.Consumer<KernelToPager> handler = this::handle;
+
             @Override
             public void onNext(KernelToPager message) {
+                if (taking != null) {
+                    taking.arrived(message, handler); // now, or in its peer's next turn
+                } else {
+                    handle(message);
+                }
+            }
+
+            private void handle(KernelToPager message) {
                 if (failed) {
                     return;
                 }
@@ -307,16 +319,18 @@ public final class XpService extends MemoryObjectPagerGrpc.MemoryObjectPagerImpl
                     return;
                 }
                 handling.record(System.nanoTime() - started, java.util.concurrent.TimeUnit.NANOSECONDS);
-                if (taking != null) {
-                    taking.taken(); // the next message now, or after the other streams' turns
-                }
             }
 
             @Override
             public void onError(Throwable t) {
                 if (taking != null) {
-                    taking.end();
+                    taking.close(this::broken); // after the message it holds, if any: in the order they came
+                } else {
+                    broken();
                 }
+            }
+
+            private void broken() {
                 KernelOutbox out = streams.remove(sessionId);
                 if (out != null) {
                     out.abandon(); // the call is gone: what waited for it goes
@@ -327,8 +341,13 @@ public final class XpService extends MemoryObjectPagerGrpc.MemoryObjectPagerImpl
             @Override
             public void onCompleted() {
                 if (taking != null) {
-                    taking.end();
+                    taking.close(this::halfClosed); // after the message it holds, if any
+                } else {
+                    halfClosed();
                 }
+            }
+
+            private void halfClosed() {
                 KernelOutbox out = streams.remove(sessionId);
                 String holding = out == null ? null : core.heldAtHalfClose(sessionId);
                 if (holding != null) {

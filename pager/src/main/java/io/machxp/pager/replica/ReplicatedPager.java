@@ -133,7 +133,8 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
                 .maxInboundMessageSize(RaftSettings.MAX_KERNEL_MESSAGE_BYTES) // the log takes an entry of it (RaftSettings)
                 // As many calls per connection as the unreplicated pager takes (xp-spec 1.1).
                 .maxConcurrentCallsPerConnection(io.machxp.pager.Pager.MAX_CALLS_PER_CONNECTION)
-                .addService(new ReplicaXpService(this, streams, new EarlyAsks(replica.holders(), streams))).build();
+                .addService(io.grpc.ServerInterceptors.intercept(new ReplicaXpService(this, streams,
+                        new EarlyAsks(replica.holders(), streams)), io.machxp.pager.net.CallerPeer.INTERCEPTOR)).build();
         this.ticker = new LeaderTicker(replica);
         this.tickerThread = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "pager-" + config.name() + "-ticker-" + replicas.self());

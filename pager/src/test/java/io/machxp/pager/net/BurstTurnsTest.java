@@ -9,6 +9,7 @@ import io.machxp.pager.core.PagerStats;
 import io.machxp.pager.object.ObjectCatalog;
 import io.machxp.pager.store.MemoryPageStore;
 import io.machxp.proto.task.Errno;
+import io.machxp.proto.transport.ClientPeer;
 import io.machxp.proto.xp.KernelHello;
 import io.machxp.proto.xp.KernelKeepalive;
 import io.machxp.proto.xp.KernelToPager;
@@ -37,19 +38,29 @@ import org.junit.jupiter.api.Test;
 class BurstTurnsTest {
     private static final int PAGE = 4096;
     private static final int BURST = 65_536;
+    private static final int SESSIONS = 32;
+    private static final int PER_SESSION = 1024;
 
     private final List<Runnable> tasks = new ArrayList<>();
     private final List<Call> connections = new ArrayList<>();
     private final XpService xp = new XpService();
     private final StreamTurns turns = new StreamTurns(StreamTurns.DEFAULT_MESSAGES_PER_TURN, tasks::add);
-    /** Every message the core was handed, in order: "A" for the burst's, "B keepalive" and so on. */
+    /**
+     * Every message the core handled, in order, by its answer (each of these is answered as it
+     * is handled): "A" for the burst's lock_futex (its futex_granted), "B keepalive" and so on.
+     */
     private final List<String> handled = new ArrayList<>();
+    /** The kernels' names by session id (XpService numbers sessions 1, 2, ... as they open). */
+    private final List<String> names = new ArrayList<>();
 
     BurstTurnsTest() {
         PagerCore core = new PagerCore("p", PAGE, new ObjectCatalog(Map.of("obj", (long) BURST * 4), PAGE,
                 new MemoryPageStore()), new PagerEnv() {
                     @Override
                     public void send(long sessionId, PagerToKernel message) {
+                        String name = names.get((int) sessionId - 1);
+                        handled.add(message.hasMemoryObjectFutexGranted() ? name : name + " "
+                                + message.getRoutineCase().name().toLowerCase().replace("pager_", ""));
                         xp.send(sessionId, message);
                     }
 
@@ -78,7 +89,7 @@ class BurstTurnsTest {
                 .isLessThanOrEqualTo(StreamTurns.DEFAULT_MESSAGES_PER_TURN);
         assertThat(b.answers).anyMatch(PagerToKernel::hasPagerKeepalive);
 
-        while (a.waiting() > 0) {
+        while (a.waiting() > 0 || turns.waiting() > 0) {
             pass(); // the rest of the burst, a turn per pass: nothing lost, nothing handled twice
         }
         assertThat(handled.stream().filter("A"::equals).count()).isEqualTo(BURST);
@@ -127,6 +138,89 @@ class BurstTurnsTest {
         }
     }
 
+    @Test
+    void oneHostsManySessionsShareOneTurn() {
+        ClientPeer host = new ClientPeer("10.0.0.7", "");
+        List<Call> sessions = new ArrayList<>();
+        for (int k = 0; k < SESSIONS; k++) {
+            sessions.add(kernel("A" + k, host));
+        }
+        Call b = kernel("B", new ClientPeer("10.0.0.8", ""));
+        for (int k = 0; k < SESSIONS; k++) {
+            for (int i = 0; i < PER_SESSION; i++) {
+                sessions.get(k).arrive(lockFutex(4L * (k * PER_SESSION + i)));
+            }
+        }
+        b.arrive(KernelToPager.newBuilder().setKernelKeepalive(KernelKeepalive.newBuilder().setSequence(1)).build());
+        while (!handled.contains("B keepalive")) {
+            pass();
+        }
+        long burstFirst = handled.subList(0, handled.indexOf("B keepalive")).stream().filter(BurstTurnsTest::isBurst)
+                .count();
+        // Per stream (before): 64 of each of the 32 sessions, 2,048.
+        assertThat(burstFirst).as("lock_futex of the host's %d sessions handled before B's keepalive", SESSIONS)
+                .isLessThanOrEqualTo(StreamTurns.DEFAULT_MESSAGES_PER_TURN);
+
+        int passes = 0;
+        while (sessions.stream().anyMatch(a -> a.waiting() > 0) || turns.waiting() > 0) {
+            int before = handled.size();
+            pass();
+            passes++;
+            // The host's turn when its connections are read and one when the turn task runs.
+            assertThat(handled.subList(before, handled.size()).stream().filter(BurstTurnsTest::isBurst).count())
+                    .as("pass %d", passes).isLessThanOrEqualTo(2L * StreamTurns.DEFAULT_MESSAGES_PER_TURN);
+        }
+        assertThat(handled.stream().filter(BurstTurnsTest::isBurst).count()).isEqualTo((long) SESSIONS * PER_SESSION);
+        for (Call a : sessions) {
+            assertThat(a.answers.stream().filter(PagerToKernel::hasMemoryObjectFutexGranted).count())
+                    .as("every lock_futex of %s answered once", a.name).isEqualTo(PER_SESSION);
+        }
+        assertThat(tasks).isEmpty();
+        assertThat(turns.waiting()).isZero();
+    }
+
+    @Test
+    void theSessionsOfABusyHostAreEachHeardInItsTurn() {
+        ClientPeer host = new ClientPeer("loopback", "");
+        Call a = kernel("A", host);
+        Call idle = kernel("I", host);
+        for (int i = 0; i < BURST; i++) {
+            a.arrive(lockFutex(4L * i));
+        }
+        for (int pass = 1; pass <= 16; pass++) {
+            idle.arrive(KernelToPager.newBuilder().setKernelKeepalive(KernelKeepalive.newBuilder().setSequence(pass))
+                    .build());
+            int before = handled.size();
+            pass();
+            // Round-robin within the host: the other session's keepalive waits for no more than the
+            // host's turn, handled in the pass it arrived in.
+            assertThat(handled.subList(before, handled.size())).as("pass %d", pass).contains("I keepalive");
+        }
+    }
+
+    @Test
+    void aHostsStreamEndsAfterTheMessageItHolds() {
+        ClientPeer host = new ClientPeer("10.0.0.7", "");
+        Call a = kernel("A", host);
+        Call c = kernel("C", host);
+        for (int i = 0; i < 2 * StreamTurns.DEFAULT_MESSAGES_PER_TURN; i++) {
+            a.arrive(lockFutex(4L * i));
+        }
+        c.arrive(lockFutex(4L * (BURST - 1)));
+        c.halfClosed = true; // C's lock_futex waits for the host's next turn; its end comes after it
+        pass();
+        assertThat(c.answers.stream().filter(PagerToKernel::hasMemoryObjectFutexGranted).count()).isEqualTo(1);
+        assertThat(c.closed).as("C's stream ended").isTrue();
+        while (a.waiting() > 0 || turns.waiting() > 0) {
+            pass();
+        }
+        assertThat(turns.peers()).as("A still open").isEqualTo(1);
+    }
+
+    private static boolean isBurst(String handledAs) {
+        return handledAs.startsWith("A") && !handledAs.contains(" ");
+    }
+
     // ---- the modelled loop ---------------------------------------------------------------------
 
     /** One pass of the loop: every connection read in turn, then the tasks due. */
@@ -140,9 +234,21 @@ class BurstTurnsTest {
     }
 
     private Call kernel(String name) {
+        return kernel(name, null);
+    }
+
+    /** A kernel whose stream comes from {@code peer} (null: none known, a peer of its own). */
+    private Call kernel(String name, ClientPeer peer) {
         Call c = new Call(name);
         connections.add(c);
-        c.listener = xp.connect(c);
+        names.add(name);
+        io.grpc.Context from = peer == null ? io.grpc.Context.current() : CallerPeer.context(peer);
+        io.grpc.Context previous = from.attach(); // as CallerPeer's interceptor has it while the call starts
+        try {
+            c.listener = xp.connect(c);
+        } finally {
+            from.detach(previous);
+        }
         if (c.auto) {
             c.request(1); // what gRPC's ServerCalls does after the method returns
         }
@@ -174,6 +280,11 @@ class BurstTurnsTest {
         boolean auto = true;
         int requested;
         boolean delivering;
+        /** The kernel half-closed: gRPC hands the half-close over once what arrived before it is taken. */
+        boolean halfClosed;
+        private boolean halfCloseGiven;
+        /** The pager ended the stream. */
+        boolean closed;
 
         Call(String name) {
             this.name = name;
@@ -206,13 +317,14 @@ class BurstTurnsTest {
             try {
                 while (requested > 0 && !arrived.isEmpty()) {
                     requested--;
-                    KernelToPager m = arrived.poll();
-                    handled.add(m.hasMemoryObjectLockFutex() ? name : name + " " + m.getRoutineCase().name().toLowerCase()
-                            .replace("kernel_", ""));
-                    listener.onNext(m);
+                    listener.onNext(arrived.poll());
                     if (auto) {
                         requested++;
                     }
+                }
+                if (halfClosed && arrived.isEmpty() && !halfCloseGiven) {
+                    halfCloseGiven = true; // requested or not, as gRPC's deframer does once drained
+                    listener.onCompleted();
                 }
             } finally {
                 delivering = false;
@@ -222,6 +334,16 @@ class BurstTurnsTest {
         @Override
         public void onNext(PagerToKernel value) {
             answers.add(value);
+        }
+
+        @Override
+        public void onCompleted() {
+            closed = true;
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            closed = true;
         }
     }
 }

@@ -1,4 +1,4 @@
-package io.machxp.kernel.net;
+package io.machxp.proto.transport;
 
 import java.net.Inet6Address;
 import java.net.InetAddress;

@@ -1,4 +1,4 @@
-package io.machxp.kernel.net;
+package io.machxp.proto.transport;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
