@@ -1,6 +1,8 @@
 package io.machxp.pager.replica;
 
 import io.grpc.stub.ServerCallStreamObserver;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
 
 /**
  * How much of one kernel stream a replicated pager's leader has appended and not yet seen applied:
@@ -16,10 +18,13 @@ import io.grpc.stub.ServerCallStreamObserver;
  * stream. The byte bound keeps a flush of large data_returns (up to 4 MiB each) under Ratis's
  * pending-write byte limit ({@link RaftSettings}): before, 64 of them were 256 MiB, and the append
  * past the limit failed and ended the stream, which the kernel resumed and sent again. What the
- * kernel sends meanwhile waits in HTTP/2's window, which holds it back.
+ * kernel sends meanwhile waits in HTTP/2's window, which holds it back. A stream's message is
+ * appended only if its peer and the group have room too ({@link AppendBudget}): else it is held,
+ * and the stream's end (half-close, cancel) waits for it, so that the end follows it in the log.
  *
  * <p>Thread-safe: the append's completion runs on the group's client threads, the stream's
- * messages on gRPC's; {@code request} is called outside the lock (it may deliver inline).
+ * messages on gRPC's, a held one's append on the budget's executor; one lock, the budget's, for
+ * all; {@code request} and the appends are called outside it (a request may deliver inline).
  */
 final class AppendWindow {
     /** Messages of one stream appended and not yet applied, at most. */
@@ -28,69 +33,167 @@ final class AppendWindow {
     static final int MAX_BYTES = 2 << 20;
 
     private final ServerCallStreamObserver<?> call;
+    private final AppendBudget budget;
+    /** The stream's peer's part of the budget. */
+    final AppendBudget.Peer peer;
+    // Under the budget's lock:
     /** Taken and not yet completed: messages, and their bytes. */
     private int inFlight;
     private long bytes;
     /** Whether one message is requested and not yet taken. */
     private boolean requested;
+    /** A message taken and not appended yet (no room), with how to append it, or null. */
+    private Object heldMessage;
+    private int heldSize;
+    private Function<Object, CompletableFuture<Boolean>> heldAppend;
+    /** The stream's end, to run once the held message is appended. */
+    private Runnable endAfter;
+    private boolean ended;
 
-    private AppendWindow(ServerCallStreamObserver<?> call) {
+    private AppendWindow(ServerCallStreamObserver<?> call, AppendBudget budget, Object peerKey) {
         this.call = call;
+        this.budget = budget;
+        synchronized (budget) {
+            this.peer = budget.join(peerKey);
+        }
     }
 
     /**
-     * Automatic inbound flow control off for the stream: call within the service method, then
-     * {@link #open()}. Null for an observer that is not a server call's (a simulation's): no window.
+     * Automatic inbound flow control off for the stream, whose peer is {@code peerKey} (null: a
+     * peer of its own): call within the service method, then {@link #open()}. Null for an observer
+     * that is not a server call's (a simulation's): no window.
      */
-    static AppendWindow of(Object toKernel) {
+    static AppendWindow of(Object toKernel, AppendBudget budget, Object peerKey) {
         if (toKernel instanceof ServerCallStreamObserver<?> call) {
             call.disableAutoRequest();
-            return new AppendWindow(call);
+            return new AppendWindow(call, budget, peerKey);
         }
         return null;
     }
 
     /** The stream may send its first message. */
     void open() {
-        synchronized (this) {
+        synchronized (budget) {
             requested = true;
         }
         call.request(1);
     }
 
-    /** A message of {@code size} bytes was taken, to be appended: the next is asked for if there is room. */
-    void taken(int size) {
-        boolean more;
-        synchronized (this) {
+    /**
+     * A message of {@code size} bytes was taken: {@code append} runs now if the stream's peer and
+     * the group have room (it returns the append's future, or null if it appended nothing), else
+     * once they have; the next message is asked for once it ran, if the stream has room.
+     */
+    @SuppressWarnings("unchecked")
+    <M> void taken(M message, int size, Function<M, CompletableFuture<Boolean>> append) {
+        synchronized (budget) {
             requested = false;
+            if (!budget.admit(peer, size)) {
+                heldMessage = message;
+                heldSize = size;
+                heldAppend = (Function<Object, CompletableFuture<Boolean>>) (Function<?, ?>) append;
+                budget.hold(this);
+                return;
+            }
             inFlight++;
             bytes += size;
-            more = more();
         }
-        if (more) {
-            call.request(1);
+        append(message, size, append);
+        requestIfRoom();
+    }
+
+    /**
+     * The kernel ended the stream (half-close, cancel): {@code ending} runs now, or once the held
+     * message is appended (so that what it appends follows that message in the log).
+     */
+    void close(Runnable ending) {
+        synchronized (budget) {
+            if (heldMessage != null) {
+                endAfter = ending;
+                return;
+            }
+            end();
+        }
+        ending.run();
+    }
+
+    /** Size of the held message (under the budget's lock). */
+    int heldSize() {
+        return heldSize;
+    }
+
+    /** The budget counted the held message (it has room now): it is appended, here. */
+    void appendHeld() {
+        Object message;
+        int size;
+        Function<Object, CompletableFuture<Boolean>> append;
+        Runnable ending;
+        synchronized (budget) {
+            message = heldMessage;
+            size = heldSize;
+            append = heldAppend;
+            ending = endAfter;
+            heldMessage = null;
+            heldAppend = null;
+            endAfter = null;
+            inFlight++;
+            bytes += size;
+            if (ending != null) {
+                end();
+            }
+        }
+        append(message, size, append);
+        if (ending != null) {
+            ending.run();
+        } else {
+            requestIfRoom();
         }
     }
 
-    /** The append of a message of {@code size} bytes completed (applied, or not): room for the next. */
-    void appendDone(int size) {
-        boolean more;
-        synchronized (this) {
+    private <M> void append(M message, int size, Function<M, CompletableFuture<Boolean>> append) {
+        CompletableFuture<Boolean> appended;
+        try {
+            appended = append.apply(message);
+        } catch (RuntimeException e) {
+            appendDone(size);
+            throw e;
+        }
+        if (appended == null) { // nothing appended (a redirect): the stream takes nothing more
+            synchronized (budget) {
+                end();
+            }
+            appendDone(size);
+        } else {
+            appended.whenComplete((ok, e) -> appendDone(size)); // applied (or not): room for the next
+        }
+    }
+
+    /** The append of a message of {@code size} bytes completed (applied, or not): room for the next, here and in the budget. */
+    private void appendDone(int size) {
+        synchronized (budget) {
             inFlight--;
             bytes -= size;
-            more = more();
+            budget.release(peer, size);
         }
-        if (more) {
-            call.request(1);
+        budget.serve();
+        requestIfRoom();
+    }
+
+    /** Under the lock: the stream ended; it leaves its peer. */
+    private void end() {
+        if (!ended) {
+            ended = true;
+            budget.leave(peer);
         }
     }
 
-    /** Under the lock: whether to request one more now (and note it requested). */
-    private boolean more() {
-        if (requested || inFlight >= DEFAULT_IN_FLIGHT || bytes >= MAX_BYTES) {
-            return false;
+    private void requestIfRoom() {
+        synchronized (budget) {
+            if (ended || requested || heldMessage != null || inFlight >= DEFAULT_IN_FLIGHT || bytes >= MAX_BYTES) {
+                return;
+            }
+            requested = true;
         }
-        requested = true;
-        return true;
+        call.request(1);
     }
 }

@@ -75,16 +75,17 @@ final class RaftSettings {
     static final int MAX_ENTRY_BYTES = MAX_KERNEL_MESSAGE_BYTES + (64 << 10);
     /**
      * Appends the leader takes and has not applied ({@code raft.server.write.element-limit}, 4,096
-     * by default; one past it fails, and the stream it came on ends as if the leader had stopped
-     * leading). Set explicitly: at least every kernel id's {@link AppendWindow#DEFAULT_IN_FLIGHT}
-     * (1,023 x 64 = 65,472), so that windows alone never reach it.
+     * by default; one past it is refused, {@link AppendRefused}). Set explicitly: at least every
+     * kernel id's {@link AppendWindow#DEFAULT_IN_FLIGHT} (1,023 x 64 = 65,472); the kernels'
+     * messages together stay 4,096 under it ({@link AppendBudget#GROUP_ENTRIES}).
      */
     static final int PENDING_WRITES = 1 << 16;
     /**
      * Bytes of those appends ({@code raft.server.write.byte-limit}, 64 MB by default). Set
-     * explicitly: one stream's window stays under {@link AppendWindow#MAX_BYTES} plus one entry
-     * (about 6.1 MiB), so 256 MiB takes some 40 streams flushing 4 MiB data_returns at once; more
-     * streams than that at once can still reach it (docs/limits.md).
+     * explicitly: the kernels' messages together stay two largest entries under it
+     * ({@link AppendBudget#GROUP_BYTES}): before, only each stream was bounded (under
+     * {@link AppendWindow#MAX_BYTES} plus one entry), and 45-64 streams flushing 4 MiB
+     * data_returns at once reached it (review late10 M2).
      */
     static final long PENDING_WRITE_BYTES = 256L << 20;
     static final int SNAPSHOTS_KEPT = 2;

@@ -37,12 +37,16 @@ import java.util.concurrent.CompletableFuture;
  *                                       session_closed is appended for it (xp-spec 4.4)
  *  an append fails (not the leader)   the stream ends UNAVAILABLE: the kernel resumes at the leader,
  *                                       which has every message the log took and counts them
+ *  an append refused for load         the same, saying so (EAGAIN; {@link AppendRefused}): this
+ *    (Ratis's pending-write limits)     replica still leads and keeps its appender
  *  a lock_futex appended              the leader's early ask: its holder is hinted now, before the
  *                                       commit ({@link EarlyAsks}; nothing without one)
  *  a stream's messages                taken while fewer than {@link AppendWindow#DEFAULT_IN_FLIGHT} of
  *                                       it, and under {@link AppendWindow#MAX_BYTES}, are appended and
  *                                       not applied ({@link AppendWindow}): one kernel's burst is not
- *                                       all in the log ahead of others' keepalives
+ *                                       all in the log ahead of others' keepalives; and appended only
+ *                                       while its peer (host) and the group have room under Ratis's
+ *                                       pending-write limits, else held ({@link AppendBudget})
  * </pre>
  * Nothing is handled here: the core answers when the entry is applied, on the leader's stream.
  */
@@ -81,6 +85,8 @@ public final class ReplicaXpService extends MemoryObjectPagerGrpc.MemoryObjectPa
     private final ReplicaStreams streams;
     /** The leader's early asks, or null: none. */
     private final EarlyAsks earlyAsks;
+    /** What the streams' windows share: the group's and each peer's pending appends ({@link AppendBudget}). */
+    private final AppendBudget budget;
 
     public ReplicaXpService(Group group, ReplicaStreams streams) {
         this(group, streams, null);
@@ -88,9 +94,16 @@ public final class ReplicaXpService extends MemoryObjectPagerGrpc.MemoryObjectPa
 
     /** With the leader's early asks ({@code null}: none, a lock_futex waits for its commit before the holder is asked). */
     public ReplicaXpService(Group group, ReplicaStreams streams, EarlyAsks earlyAsks) {
+        // A held message is appended on a pool thread, not on Ratis's thread that completed an append.
+        this(group, streams, earlyAsks, new AppendBudget(java.util.concurrent.ForkJoinPool.commonPool()));
+    }
+
+    /** With the windows' budget given (a test's). */
+    ReplicaXpService(Group group, ReplicaStreams streams, EarlyAsks earlyAsks, AppendBudget budget) {
         this.group = group;
         this.streams = streams;
         this.earlyAsks = earlyAsks;
+        this.budget = budget;
     }
 
     @Override
@@ -104,8 +117,9 @@ public final class ReplicaXpService extends MemoryObjectPagerGrpc.MemoryObjectPa
             call.setOnCancelHandler(() -> { });
             call.setOnReadyHandler(out::readAgain); // the kernel reads again (ReplicaStreams: not reading)
         }
-        // At most a window of the stream's messages in the log, not applied yet (AppendWindow).
-        AppendWindow window = AppendWindow.of(toKernel);
+        // At most a window of the stream's messages in the log, not applied yet, within its
+        // peer's and the group's budget (AppendWindow, AppendBudget).
+        AppendWindow window = AppendWindow.of(toKernel, budget, io.machxp.pager.net.CallerPeer.current());
         if (window != null) {
             window.open();
         }
@@ -117,18 +131,31 @@ public final class ReplicaXpService extends MemoryObjectPagerGrpc.MemoryObjectPa
             /** Whether the stream opened with a hello that offers to resume (resumable, or a resume itself). */
             private boolean resumable;
 
+            /** The append of a message (one object for the stream: nothing allocated per message). */
+            private final java.util.function.Function<KernelToPager, CompletableFuture<Boolean>> appender =
+                    this::appendMessage;
+
             @Override
             public void onNext(KernelToPager m) {
+                if (window != null) {
+                    window.taken(m, m.getSerializedSize(), appender); // now, or once there is room
+                } else {
+                    appendMessage(m);
+                }
+            }
+
+            /** Appends the stream's message {@code m}: its append, or null if none (a redirect). */
+            private CompletableFuture<Boolean> appendMessage(KernelToPager m) {
                 if (sessionId == 0) {
                     out.opened(m); // whether its ends carry ErrorInfo (xp-spec 3.1, StreamEnds)
                     if (!group.takesKernels()) {
                         redirect(out);
-                        return;
+                        return null;
                     }
                     Group.Opened opened = group.openSession(id -> streams.put(id, out));
                     if (opened == null) {
                         redirect(out);
-                        return;
+                        return null;
                     }
                     resumable = m.hasKernelHello() && (m.getKernelHello().getResumable() || m.getKernelHello().hasResume());
                     sessionId = opened.sessionId();
@@ -137,16 +164,10 @@ public final class ReplicaXpService extends MemoryObjectPagerGrpc.MemoryObjectPa
                 PagerLogEntry.Builder entry = PagerLogEntry.newBuilder().setKernelMessage(
                         KernelMessage.newBuilder().setSessionId(sessionId).setMessage(m).setIndex(++arrived));
                 CompletableFuture<Boolean> appended = append(sessionId, entry);
-                if (window != null) {
-                    // After the append, so that the next message is appended after it. Its
-                    // completion may come first (a refusal): the window's counts allow that.
-                    int size = m.getSerializedSize();
-                    window.taken(size);
-                    appended.whenComplete((ok, e) -> window.appendDone(size)); // applied (or not): room for the next
-                }
                 if (earlyAsks != null) {
                     earlyAsks.appended(sessionId, m, entry); // after the append: the release follows it in the log
                 }
+                return appended;
             }
 
             /**
@@ -159,6 +180,14 @@ public final class ReplicaXpService extends MemoryObjectPagerGrpc.MemoryObjectPa
              */
             @Override
             public void onError(Throwable t) {
+                if (window != null) {
+                    window.close(this::broken); // once its held message, if any, is appended
+                } else {
+                    broken();
+                }
+            }
+
+            private void broken() {
                 if (sessionId != 0) {
                     if (!resumable && streams.holds(sessionId, out)) {
                         append(sessionId, PagerLogEntry.newBuilder().setSessionClosed(
@@ -175,6 +204,14 @@ public final class ReplicaXpService extends MemoryObjectPagerGrpc.MemoryObjectPa
              */
             @Override
             public void onCompleted() {
+                if (window != null) {
+                    window.close(this::halfClosed); // once its held message, if any, is appended
+                } else {
+                    halfClosed();
+                }
+            }
+
+            private void halfClosed() {
                 if (sessionId != 0 && streams.remove(sessionId) != null) {
                     endOnceCommitted(sessionId, out, append(sessionId, PagerLogEntry.newBuilder().setSessionClosed(
                             SessionClosed.newBuilder().setSessionId(sessionId))));
@@ -207,8 +244,7 @@ public final class ReplicaXpService extends MemoryObjectPagerGrpc.MemoryObjectPa
                         out.failNotAllStored("replica " + group.id() + " has not committed within " + bound
                                 + " s the end of the session: what the stream carried may not be in its group's log yet");
                     } else {
-                        out.failBroken("replica " + group.id() + " could not commit the end of the session: it is no "
-                                + "longer the leader of its pager group");
+                        out.failBroken("the end of the session was not committed: " + notAppended(error));
                     }
                 });
     }
@@ -217,18 +253,33 @@ public final class ReplicaXpService extends MemoryObjectPagerGrpc.MemoryObjectPa
         return failIfNotAppended(sessionId, group.append(entry));
     }
 
-    /** An entry of the session's stream not appended ends the stream UNAVAILABLE (this replica no longer leads). */
+    /**
+     * An entry of the session's stream not appended ends the stream UNAVAILABLE (with ErrorInfo
+     * EAGAIN for a kernel that named "end_info"), saying why: this replica no longer leads, or its
+     * Raft log refused the entry for load ({@link AppendRefused}; it still leads).
+     */
     private CompletableFuture<Boolean> failIfNotAppended(long sessionId, CompletableFuture<Boolean> appending) {
-        appending.thenAccept(appended -> {
-            if (!appended) {
+        appending.whenComplete((appended, error) -> {
+            if (!Boolean.TRUE.equals(appended)) {
                 ReplicaStreams.KernelStream s = streams.remove(sessionId);
                 if (s != null) {
-                    s.failBroken("replica " + group.id() + " is no longer the leader of its pager group: the "
-                            + "kernel resumes its session at the new leader");
+                    s.failBroken(notAppended(error));
                 }
             }
         });
         return appending;
+    }
+
+    /** Why an entry was not appended, as the kernel is told ({@code error}: the append's, if it failed). */
+    private String notAppended(Throwable error) {
+        AppendRefused refused = AppendRefused.of(error);
+        if (refused != null) {
+            log.warn("replica {}: a kernel's stream ends EAGAIN: {}", group.id(), refused.getMessage());
+            return "replica " + group.id() + " is overloaded: " + refused.getMessage() + "; it still leads its pager "
+                    + "group: the kernel resumes its session here and sends again what the log did not take";
+        }
+        return "replica " + group.id() + " is no longer the leader of its pager group: the kernel resumes its "
+                + "session at the new leader";
     }
 
     /** A follower (or a leader not ready yet) names the leader and ends the stream, having taken nothing. */

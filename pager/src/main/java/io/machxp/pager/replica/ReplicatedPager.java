@@ -459,6 +459,7 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
         return c.send(PagerStateMachine.message(entry.build())).handle((reply, e) -> {
             boolean appended = e == null && reply.isSuccess();
             if (!appended) {
+                AppendRefused.throwIfRefused(reply, e); // refused for load, still leading: completes exceptionally
                 replaceAppender(c);
             }
             return appended;

@@ -1,10 +1,14 @@
 package io.machxp.pager.replica;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import com.google.protobuf.ByteString;
 import io.grpc.stub.StreamObserver;
+import io.machxp.pager.net.CallerPeer;
 import io.machxp.proto.replica.PagerLogEntry;
+import io.machxp.proto.transport.ClientPeer;
 import io.machxp.proto.xp.KernelHello;
 import io.machxp.proto.xp.KernelKeepalive;
 import io.machxp.proto.xp.KernelToPager;
@@ -14,6 +18,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import org.apache.ratis.protocol.exceptions.ResourceUnavailableException;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -33,7 +38,12 @@ class ReplicaBurstWindowTest {
     /** The size of each appended kernel message, by the order of {@link #commits}. */
     private final List<Integer> sizes = new ArrayList<>();
     private long sessions;
-    private final ReplicaXpService xp = new ReplicaXpService(new ReplicaXpService.Group() {
+    /** Bytes pending as Ratis counts them (each entry's size), and how many appends it refused for them. */
+    private long ratisPending;
+    private int refused;
+    /** What the group does with the next appends: null, append; else fail them so. */
+    private Throwable failAppends;
+    private final ReplicaXpService.Group group = new ReplicaXpService.Group() {
         @Override
         public boolean takesKernels() {
             return true;
@@ -53,9 +63,25 @@ class ReplicaBurstWindowTest {
 
         @Override
         public CompletableFuture<Boolean> append(PagerLogEntry.Builder entry) {
+            if (failAppends != null) {
+                return CompletableFuture.failedFuture(failAppends);
+            }
+            if (entry.hasSessionClosed()) {
+                log.add(entry.getSessionClosed().getSessionId() + " session_closed");
+                return CompletableFuture.completedFuture(true);
+            }
             KernelToPager m = entry.getKernelMessage().getMessage();
+            // As Ratis 3.3.0 counts pending writes (PendingRequests): in whole MiB, the request's
+            // size rounded up taken beside the total rounded up, refused past the limit.
+            int size = m.getSerializedSize() + 64;
+            if (mib(ratisPending) + mib(size) > RaftSettings.PENDING_WRITE_BYTES >> 20) {
+                refused++;
+                return CompletableFuture.completedFuture(false);
+            }
+            ratisPending += size;
             log.add(entry.getKernelMessage().getSessionId() + " " + m.getRoutineCase().name().toLowerCase());
             CompletableFuture<Boolean> commit = new CompletableFuture<>();
+            commit.whenComplete((ok, e) -> ratisPending -= size);
             commits.add(commit);
             sizes.add(m.getSerializedSize());
             return commit;
@@ -65,7 +91,14 @@ class ReplicaBurstWindowTest {
         public String id() {
             return "r";
         }
-    }, new ReplicaStreams());
+    };
+    /** Held messages are appended at once, on the thread that made room (deterministic). */
+    private final AppendBudget budget = new AppendBudget(Runnable::run);
+    private final ReplicaXpService xp = new ReplicaXpService(group, new ReplicaStreams(), null, budget);
+
+    private static long mib(long bytes) {
+        return (bytes + (1 << 20) - 1) >> 20;
+    }
 
     @Test
     void aKeepaliveArrivingWithABurstIsAppendedBehindAtMostAWindowOfIt() {
@@ -128,6 +161,118 @@ class ReplicaBurstWindowTest {
         assertThat(RaftSettings.PENDING_WRITE_BYTES).isGreaterThan(AppendWindow.MAX_BYTES + RaftSettings.MAX_ENTRY_BYTES);
     }
 
+    /**
+     * 64 kernels flushing 4 MiB data_returns at once (a lock_request flush of a large object each)
+     * stay under Ratis's pending-write byte limit: before, the windows were only per stream (one
+     * such message each, 64 x 4 MiB = 256 MiB and more), Ratis refused the appends past its limit,
+     * and each refusal ended a stream as if the leader had stopped leading (review late10 M2).
+     */
+    @Test
+    void manyKernelsFlushingLargeMessagesAtOnceStayUnderRatisLimits() {
+        int kernels = 64;
+        int each = 3;
+        List<Call> calls = new ArrayList<>();
+        for (int k = 0; k < kernels; k++) {
+            calls.add(kernel("K" + k, new ClientPeer("10.0.1." + k, ""))); // a host each: only the group's budget binds
+        }
+        ByteString page = ByteString.copyFrom(new byte[4 << 20]);
+        for (Call c : calls) {
+            for (int i = 0; i < each; i++) {
+                c.arrive(KernelToPager.newBuilder().setMemoryObjectDataReturn(MemoryObjectDataReturn.newBuilder()
+                        .setObjectId(1).setOffset((long) i << 22).setData(page).setDirty(true)).build());
+            }
+        }
+        calls.forEach(Call::deliver);
+        int applied = 0;
+        while (applied < commits.size()) {
+            assertThat(refused).as("appends Ratis refused for its pending bytes").isZero();
+            commits.get(applied++).complete(true);
+            calls.forEach(Call::deliver);
+        }
+        assertThat(refused).isZero();
+        assertThat(log.stream().filter(e -> e.endsWith("memory_object_data_return")).count())
+                .isEqualTo((long) kernels * each);
+        assertThat(budget.pending()).containsExactly(0, 0);
+        assertThat(AppendBudget.GROUP_ENTRIES).isLessThan(RaftSettings.PENDING_WRITES);
+    }
+
+    /**
+     * One host's many sessions share one budget: before, each stream had its window, and 32
+     * sessions of one host put 32 x 64 = 2,048 lock_futex in the log ahead of another kernel's
+     * keepalive (review burst M2).
+     */
+    @Test
+    void oneHostsManySessionsShareOnePeerBudget() {
+        ClientPeer host = new ClientPeer("10.0.0.7", "");
+        List<Call> sessionsOfHost = new ArrayList<>();
+        for (int k = 0; k < 32; k++) {
+            sessionsOfHost.add(kernel("A" + k, host));
+        }
+        Call b = kernel("B", new ClientPeer("10.0.0.8", ""));
+        for (int k = 0; k < 32; k++) {
+            for (int i = 0; i < 1000; i++) {
+                sessionsOfHost.get(k).arrive(KernelToPager.newBuilder().setMemoryObjectLockFutex(
+                        MemoryObjectLockFutex.newBuilder().setObjectId(1).setOffset(4L * (k * 1000 + i))).build());
+            }
+        }
+        b.arrive(KernelToPager.newBuilder().setKernelKeepalive(KernelKeepalive.newBuilder().setSequence(1)).build());
+        sessionsOfHost.forEach(Call::deliver);
+        b.deliver();
+        int keepalive = log.indexOf(b.session + " kernel_keepalive");
+        assertThat(keepalive).as("B's keepalive in the log").isNotNegative();
+        long burstFirst = log.subList(0, keepalive).stream().filter(e -> e.endsWith("memory_object_lock_futex")).count();
+        assertThat(burstFirst).as("the host's lock_futex appended before B's keepalive")
+                .isLessThanOrEqualTo(AppendBudget.PEER_IN_FLIGHT);
+
+        int applied = 0;
+        while (applied < commits.size()) {
+            commits.get(applied++).complete(true);
+            // The host's, and B's hello and keepalive (applied in the log's order).
+            assertThat(budget.pending()[0]).isLessThanOrEqualTo(AppendBudget.PEER_IN_FLIGHT + 2);
+        }
+        assertThat(log.stream().filter(e -> e.endsWith("memory_object_lock_futex")).count()).isEqualTo(32_000);
+        assertThat(budget.pending()).containsExactly(0, 0);
+        assertThat(budget.peers()).as("the host and B, still open").isEqualTo(2);
+    }
+
+    /** A stream's end comes after the message it holds, in the log: its session_closed follows that message. */
+    @Test
+    void aHeldMessageIsAppendedBeforeTheStreamsEnd() {
+        AppendBudget tight = new AppendBudget(1_000, 1L << 30, 1, 1L << 30, Runnable::run);
+        ReplicaXpService one = new ReplicaXpService(group, new ReplicaStreams(), null, tight);
+        ClientPeer host = new ClientPeer("10.0.0.7", "");
+        Call a = kernel("A", host, one);
+        Call c = kernel("C", host, one); // its hello is held: A's is pending, and the host may have one
+        assertThat(log).containsExactly(a.session + " kernel_hello");
+        c.halfClosed = true;
+        c.deliver();
+        assertThat(log).as("C's end waits for its held hello").hasSize(1);
+        commits.get(0).complete(true);
+        assertThat(log).containsExactly(a.session + " kernel_hello", c.session + " kernel_hello",
+                c.session + " session_closed");
+        commits.get(1).complete(true);
+        assertThat(tight.pending()).containsExactly(0, 0);
+    }
+
+    /**
+     * An append Ratis refused for its pending-write limits ends the stream saying so, not as a
+     * change of leader (review late10 M2).
+     */
+    @Test
+    void anAppendRefusedForLoadEndsTheStreamSayingSo() {
+        Throwable refusal = catchThrowable(() -> AppendRefused.throwIfRefused(null,
+                new java.util.concurrent.CompletionException(new ResourceUnavailableException("limits reached"))));
+        assertThat(refusal).isInstanceOf(AppendRefused.class);
+        assertThatCode(() -> AppendRefused.throwIfRefused(null, new java.io.IOException("not the leader")))
+                .doesNotThrowAnyException();
+        Call a = kernel("A");
+        failAppends = refusal;
+        a.arrive(KernelToPager.newBuilder().setKernelKeepalive(KernelKeepalive.newBuilder().setSequence(1)).build());
+        a.deliver();
+        assertThat(a.ended).isNotNull();
+        assertThat(a.ended.getMessage()).contains("overloaded", "still leads").doesNotContain("no longer the leader");
+    }
+
     private long pendingBytes() {
         long n = 0;
         for (int i = 0; i < commits.size(); i++) {
@@ -137,8 +282,24 @@ class ReplicaBurstWindowTest {
     }
 
     private Call kernel(String name) {
+        return kernel(name, null, xp);
+    }
+
+    private Call kernel(String name, ClientPeer peer) {
+        return kernel(name, peer, xp);
+    }
+
+    /** A kernel's stream from {@code peer} (null: none known, a peer of its own). */
+    private Call kernel(String name, ClientPeer peer, ReplicaXpService to) {
         Call c = new Call();
-        c.listener = xp.connect(c);
+        c.session = sessions + 1;
+        io.grpc.Context from = peer == null ? io.grpc.Context.current() : CallerPeer.context(peer);
+        io.grpc.Context previous = from.attach(); // as CallerPeer's interceptor has it while the call starts
+        try {
+            c.listener = to.connect(c);
+        } finally {
+            from.detach(previous);
+        }
         if (c.auto) {
             c.request(1); // what gRPC's ServerCalls does after the method returns
         }
@@ -155,6 +316,18 @@ class ReplicaBurstWindowTest {
         boolean auto = true;
         int requested;
         boolean delivering;
+        /** The session id its hello opens. */
+        long session;
+        /** The kernel half-closed: handed over once what arrived before it is taken, as gRPC does. */
+        boolean halfClosed;
+        private boolean halfCloseGiven;
+        /** How the pager ended the stream, if it did with an error. */
+        Throwable ended;
+
+        @Override
+        public void onError(Throwable t) {
+            ended = t;
+        }
 
         void arrive(KernelToPager m) {
             arrived.add(m);
@@ -183,6 +356,10 @@ class ReplicaBurstWindowTest {
                     if (auto) {
                         requested++;
                     }
+                }
+                if (halfClosed && arrived.isEmpty() && !halfCloseGiven) {
+                    halfCloseGiven = true;
+                    listener.onCompleted();
                 }
             } finally {
                 delivering = false;
