@@ -46,6 +46,8 @@ final class AppendWindow {
     private Object heldMessage;
     private int heldSize;
     private Function<Object, CompletableFuture<Boolean>> heldAppend;
+    /** Whether the held message is being appended (on the budget's executor, beside gRPC's thread). */
+    private boolean appendingHeld;
     /** The stream's end, to run once the held message is appended. */
     private Runnable endAfter;
     private boolean ended;
@@ -108,7 +110,7 @@ final class AppendWindow {
      */
     void close(Runnable ending) {
         synchronized (budget) {
-            if (heldMessage != null) {
+            if (heldMessage != null || appendingHeld) {
                 endAfter = ending;
                 return;
             }
@@ -127,26 +129,33 @@ final class AppendWindow {
         Object message;
         int size;
         Function<Object, CompletableFuture<Boolean>> append;
-        Runnable ending;
         synchronized (budget) {
             message = heldMessage;
             size = heldSize;
             append = heldAppend;
-            ending = endAfter;
             heldMessage = null;
             heldAppend = null;
-            endAfter = null;
+            appendingHeld = true; // an end arriving meanwhile waits for it
             inFlight++;
             bytes += size;
-            if (ending != null) {
-                end();
-            }
         }
-        append(message, size, append);
-        if (ending != null) {
-            ending.run();
-        } else {
-            requestIfRoom();
+        try {
+            append(message, size, append);
+        } finally {
+            Runnable ending;
+            synchronized (budget) {
+                appendingHeld = false;
+                ending = endAfter;
+                endAfter = null;
+                if (ending != null) {
+                    end();
+                }
+            }
+            if (ending != null) {
+                ending.run();
+            } else {
+                requestIfRoom();
+            }
         }
     }
 
@@ -189,7 +198,8 @@ final class AppendWindow {
 
     private void requestIfRoom() {
         synchronized (budget) {
-            if (ended || requested || heldMessage != null || inFlight >= DEFAULT_IN_FLIGHT || bytes >= MAX_BYTES) {
+            if (ended || requested || heldMessage != null || appendingHeld || inFlight >= DEFAULT_IN_FLIGHT
+                    || bytes >= MAX_BYTES) {
                 return;
             }
             requested = true;
