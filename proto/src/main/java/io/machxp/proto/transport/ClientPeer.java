@@ -14,7 +14,8 @@ import java.util.HexFormat;
  * Who a client connection belongs to, as far as the kernel can tell: the host it comes from and
  * the certificate it presented. The connections of one peer share its part of the kernel's port
  * names ({@code NameBudget}), so that a client cannot take more by opening more connections
- * (review gi F4). The host is the remote IP address: an IPv4 one whole, an IPv6 one by its /64
+ * (review gi F4); at a pager, the XP streams of one peer share one turn of its event loop and one
+ * budget of a replicated leader's appends ({@code CallerPeer}, review burst M2). The host is the remote IP address: an IPv4 one whole, an IPv6 one by its /64
  * (what one host or site is usually given, so every host of one IPv6 LAN, and every link-local
  * client, is one host here), and every loopback address (127.0.0.0/8, ::1) the one host
  * "loopback", since a local process may bind any of them (review late3 A2: 127.0.0.2, .3, ...
