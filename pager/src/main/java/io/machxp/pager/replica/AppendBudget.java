@@ -6,6 +6,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executor;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 
 /**
  * What a replicated pager's leader has appended of its kernels' messages and not yet seen applied,
@@ -86,6 +89,21 @@ final class AppendBudget {
         this.peerInFlight = peerInFlight;
         this.peerBytes = peerBytes;
         this.heldAppends = heldAppends;
+    }
+
+    /**
+     * The executor for held messages: one daemon thread, started when a message is held and ended a
+     * second after the last, so held messages are appended in the order they were let go and a
+     * replica that is never closed leaves no thread behind. Not the common fork-join pool: an append
+     * may wait for the division's lock, and on 2 CPUs that pool has one worker.
+     */
+    static Executor heldAppendsThread() {
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(0, 1, 1, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+            Thread t = new Thread(r, "replica-held-appends");
+            t.setDaemon(true);
+            return t;
+        });
+        return pool;
     }
 
     /** Entries and bytes of kernel messages appended and not applied now, group-wide. */

@@ -94,8 +94,9 @@ public final class ReplicaXpService extends MemoryObjectPagerGrpc.MemoryObjectPa
 
     /** With the leader's early asks ({@code null}: none, a lock_futex waits for its commit before the holder is asked). */
     public ReplicaXpService(Group group, ReplicaStreams streams, EarlyAsks earlyAsks) {
-        // A held message is appended on a pool thread, not on Ratis's thread that completed an append.
-        this(group, streams, earlyAsks, new AppendBudget(java.util.concurrent.ForkJoinPool.commonPool()));
+        // A held message is appended on a thread of the budget's own (one, started when a message is
+        // held and ended a second after the last), not on Ratis's thread that completed an append.
+        this(group, streams, earlyAsks, new AppendBudget(AppendBudget.heldAppendsThread()));
     }
 
     /** With the windows' budget given (a test's). */
