@@ -94,6 +94,12 @@ final class FutexParking {
      * request parked ({@link #leave}). Derived: rebuilt as a restore parks them again.
      */
     private final Map<KernelSession, Map<String, Set<FutexKey>>> bySession = new HashMap<>();
+    /**
+     * Futexes their holders kept when asked, in the order they are asked again once
+     * {@link #askAgainNanos} has passed: looked at before the holders' rotation. Derived from the
+     * records ({@link #restored}).
+     */
+    final KeptFutexes keptAsked = new KeptFutexes();
     /** Futexes asked back and not answered yet (kept exact: {@link #answered}, {@link #kept}; pruned each timer round). */
     private final Set<FutexKey> asked = new HashSet<>();
     /** The kernels open (PagerSessions, built after the futexes). */
@@ -235,8 +241,14 @@ final class FutexParking {
      * {@link #TIMER_LOOKS} busy futexes, rotating alike (before, at every held futex).
      */
     void askBack() {
-        askBack(SKIPPED_PER_HOLDER, HOLDERS_PER_ASK);
+        askBack(KEPT_LOOKS, SKIPPED_PER_HOLDER, HOLDERS_PER_ASK);
     }
+
+    /**
+     * Futexes kept when asked and due again that a message's ask-back round looks at first
+     * ({@link #keptAsked}; the timer's round looks at up to {@link #TIMER_LOOKS}).
+     */
+    static final int KEPT_LOOKS = 256;
 
     /** Busy futexes a message's ask-back round looks at per holder before it goes to the next. */
     static final int SKIPPED_PER_HOLDER = 16;
@@ -249,12 +261,32 @@ final class FutexParking {
      */
     static final int TIMER_LOOKS = 4096;
 
-    private void askBack(int skippedPerHolder, int holders) {
+    private void askBack(int keptLooks, int skippedPerHolder, int holders) {
         int wanted = parked.size() + ASK_AHEAD - asked.size();
         if (wanted <= 0) {
             return;
         }
         long now = core.env.nanoTime();
+        // First the futexes kept when asked whose wait is over, in the order kept: asked again a
+        // wait later (docs/limits.md), not when the rotation below comes back to them, which
+        // moved them to the end of their holders' sets when it looked at them (walks review F1).
+        int looks = 0;
+        try {
+            for (FutexRecord f; looks < keptLooks
+                    && (f = keptAsked.firstDue(now, askAgainNanos, records::get)) != null; looks++) {
+                if (f.holder == null || f.holder.broken || f.holder.gone || !f.queue.isEmpty() || !f.tries.isEmpty()
+                        || f.tryAsked || f.forward != null) {
+                    keptAsked.forget(f); // not idle now: left to the rotation (its wait is over)
+                    continue;
+                }
+                ask(f, now);
+                if (--wanted == 0) {
+                    return;
+                }
+            }
+        } finally {
+            core.stats.walked.add(looks);
+        }
         List<KernelSession> biggest = new ArrayList<>(sessions.get());
         long messages = asked.size(); // with the messages below: moves each round, also within one instant
         for (KernelSession k : biggest) {
@@ -335,6 +367,7 @@ final class FutexParking {
     }
 
     private void ask(FutexRecord f, long now) {
+        keptAsked.forget(f); // asked only once its wait is over: the flag no longer matters
         f.tryAsked = true;
         f.tryAskedNanos = now;
         f.askedBack = true;
@@ -369,8 +402,8 @@ final class FutexParking {
     void kept(FutexRecord f) {
         f.askedBack = false;
         asked.remove(f.key);
-        f.keptWhenAsked = true;
-        f.keptWhenAskedNanos = core.env.nanoTime();
+        keptAsked.kept(f, core.env.nanoTime());
+        keptAsked.sweep(records::get);
         if (!parked.isEmpty()) {
             askBack(); // another instead
         }
@@ -392,7 +425,7 @@ final class FutexParking {
         // Every holder, a bounded batch of each (its share of TIMER_LOOKS), moving on through its
         // set from round to round as a message's round does; before, every held futex each round.
         int holders = (int) sessions.get().stream().filter(k -> !k.broken && !k.gone && !k.held.isEmpty()).count();
-        askBack(Math.max(SKIPPED_PER_HOLDER, TIMER_LOOKS / Math.max(1, holders)), Integer.MAX_VALUE);
+        askBack(TIMER_LOOKS, Math.max(SKIPPED_PER_HOLDER, TIMER_LOOKS / Math.max(1, holders)), Integer.MAX_VALUE);
         timerSet = true;
         core.timers.set(askAgainNanos, new CoreTimers.AskBack());
     }
@@ -416,6 +449,7 @@ final class FutexParking {
                 asked.add(f.key);
             }
         }
+        keptAsked.restore(all);
         timerSet = timerPending;
     }
 }
