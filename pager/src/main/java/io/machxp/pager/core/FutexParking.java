@@ -40,7 +40,8 @@ import java.util.function.Supplier;
  *  lock_futex update of a parked one    -> its priority (and wait) replaced, its place kept
  *  trylock, new record, records full    -> futex_busy at once (not parked); idle futexes asked back
  *  after every input                    -> parked requests go on while records are free
- *  futex_held to such an ask            -> kept: asked again only after a while ({@link #askAgainNanos})
+ *  futex_held to such an ask            -> kept: asked again only after a while ({@link #askAgainNanos}),
+ *                                          then before any other ({@link KeptFutexes})
  *  ask-back timer (every askAgainNanos  -> unrecorded deaths forced (their pages taken from their
  *    while requests are parked)            writers), idle futexes asked back again, those kept
  *                                          once included
@@ -229,7 +230,8 @@ final class FutexParking {
      * Asks the kernels holding the most futexes to give idle ones back (relinquish_futex with try),
      * enough for the requests parked and {@link #ASK_AHEAD} more, less the asks still out. Idle as
      * far as the pager sees: nobody queues or tries for it, nothing asked of its holder, whose
-     * stream is not broken; one kept when asked only after {@link #askAgainNanos}. Set off by a
+     * stream is not broken; one kept when asked only after {@link #askAgainNanos}, and then first
+     * (up to {@link #KEPT_LOOKS} of them, in the order kept: {@link #keptAsked}). Set off by a
      * message (a lock_futex parked, a trylock refused, a futex kept): at most
      * {@link #SKIPPED_PER_HOLDER} futexes that are not idle are looked at per holder, of
      * {@link #HOLDERS_PER_ASK} holders (the biggest half of them, the others from a place among the

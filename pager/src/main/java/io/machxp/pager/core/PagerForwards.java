@@ -265,11 +265,11 @@ final class PagerForwards {
      * made under the copy lost without OWNER_DIED.
      */
     void holderLeaving(KernelSession s, String object) {
-        java.util.List<io.machxp.pager.futex.FutexKey> held = s.held.of(object); // its forwards are of futexes it holds
-        core.walked(held.size());
-        for (io.machxp.pager.futex.FutexKey key : held) {
-            FutexRecord f = futexes.records().get(key);
-            FutexForwarding fw = f == null ? null : f.forward;
+        // Its own orders only (none under GrantPolicy.IMMEDIATE), not every futex it holds (walks review F3).
+        java.util.List<FutexRecord> ordered = active.from(s, object);
+        core.walked(ordered.size());
+        for (FutexRecord f : ordered) {
+            FutexForwarding fw = f.forward;
             if (fw != null && fw.from == s && f.holder == s) {
                 pages.forwardSettling(core.catalog.get(f.key.object()), fw.pageOffset);
             }
