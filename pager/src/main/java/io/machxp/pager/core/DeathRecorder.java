@@ -114,7 +114,8 @@ final class DeathRecorder {
      * Unrecorded deaths are looked at again (a page held writable when its kernel died may have
      * come back since): when kernel ids run short and when the pager keeps as many futex records as
      * it may. Looks only at the futexes that carry a death ({@code FutexRecords.withDeaths}), at
-     * most {@link #LOOKED_PER_CALL} of them, from past the {@link #cursor} on, in the order of
+     * most {@link #LOOKED_PER_CALL} of them (held or waited for ones count too, though they have
+     * nothing to record yet: walks review F2), from past the {@link #cursor} on, in the order of
      * object and offset (wrapping), so that every replica sends the same flushes in the same order,
      * and each call goes on where the last stopped. Before, every call looked at every futex that
      * carries a death, held or queued ones too: at the records' bound, each lock_futex did.
