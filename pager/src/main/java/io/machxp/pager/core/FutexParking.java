@@ -404,8 +404,7 @@ final class FutexParking {
     void kept(FutexRecord f) {
         f.askedBack = false;
         asked.remove(f.key);
-        keptAsked.kept(f, core.env.nanoTime());
-        keptAsked.sweep(records::get);
+        keptAsked.kept(f, core.env.nanoTime(), records::get);
         if (!parked.isEmpty()) {
             askBack(); // another instead
         }

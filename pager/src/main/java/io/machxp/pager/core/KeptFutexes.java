@@ -42,14 +42,18 @@ final class KeptFutexes {
     /** Where the sweep of stale entries goes on (null: from the first). */
     private Kept sweep;
 
-    /** The holder kept {@code f} when asked, at {@code now}: its flag set, in the queue. */
-    void kept(FutexRecord f, long now) {
+    /**
+     * The holder kept {@code f} when asked, at {@code now}: its flag set, in the queue; and two
+     * entries swept ({@link #sweep}; {@code records} looks a key up).
+     */
+    void kept(FutexRecord f, long now, Function<FutexKey, FutexRecord> records) {
         if (f.keptWhenAsked) {
             kept.remove(new Kept(f.keptWhenAskedNanos, f.key));
         }
         f.keptWhenAsked = true;
         f.keptWhenAskedNanos = now;
         kept.add(new Kept(now, f.key));
+        sweep(records);
     }
 
     /** {@code f} is asked again (or looked at, due, and not idle): out, its flag cleared. */
@@ -94,7 +98,7 @@ final class KeptFutexes {
      * Drops stale entries among the next two past the sweep's place (wrapping), called per entry
      * added: each stale entry is met within a pass, so they stay about as few as the valid ones.
      */
-    void sweep(Function<FutexKey, FutexRecord> records) {
+    private void sweep(Function<FutexKey, FutexRecord> records) {
         for (int i = 0; i < 2 && !kept.isEmpty(); i++) {
             Kept k = sweep == null ? null : kept.higher(sweep);
             if (k == null) {
