@@ -2,6 +2,7 @@ package io.machxp.pager;
 
 import io.netty.channel.EventLoop;
 import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
 import java.lang.management.ThreadMXBean;
 
 /**
@@ -11,7 +12,9 @@ import java.lang.management.ThreadMXBean;
  * neither can a count of tasks run (a busy core may be inside one long task). Close uses it, with
  * the thread's state and the JVM's collection time ({@link StuckCheck}), to stop waiting for a stuck
  * core after a few slices instead of the store's whole bound (late9 review L1: close on a stuck core
- * took at least 65 s). -1 when the JVM does not measure threads' CPU time.
+ * took at least 65 s). -1 when the JVM does not measure threads' CPU time. Also the owner of a lock
+ * the core waits for (a store thread writing under the file store's monitor: the core is not stuck
+ * while it is busy) and the JVM's pause time ({@link GcPauses}).
  */
 final class CoreProgress implements StuckCheck.Readings {
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
@@ -29,33 +32,45 @@ final class CoreProgress implements StuckCheck.Readings {
         return p;
     }
 
-    /** The core thread's CPU time so far in ns, or -1 if not known (not measured, or not learnt yet). */
+    /** The core thread's state now, or null if not known (not learnt yet, or ended). */
     @Override
     public Thread.State state() {
         long id = coreThread;
-        java.lang.management.ThreadInfo info = id == 0 ? null : THREADS.getThreadInfo(id);
+        ThreadInfo info = id == 0 ? null : THREADS.getThreadInfo(id);
         return info == null ? null : info.getThreadState();
     }
 
+    /** Stop-the-world collection time so far ({@link GcPauses}: concurrent collectors' cycles left out). */
     @Override
     public long gcNanos() {
-        long ms = 0;
-        for (java.lang.management.GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
-            long t = gc.getCollectionTime();
-            if (t < 0) {
-                return -1;
-            }
-            ms += t;
-        }
-        return ms * 1_000_000;
+        return GcPauses.nanos(ManagementFactory.getGarbageCollectorMXBeans());
     }
 
+    /**
+     * The owner of the monitor or lock the core thread is blocked or waiting on (its id from the
+     * core's {@link ThreadInfo#getLockOwnerId}), with its CPU time and state; null if none.
+     */
+    @Override
+    public StuckCheck.Owner lockOwner() {
+        long id = coreThread;
+        ThreadInfo core = id == 0 ? null : THREADS.getThreadInfo(id);
+        long owner = core == null ? -1 : core.getLockOwnerId();
+        ThreadInfo info = owner < 0 ? null : THREADS.getThreadInfo(owner);
+        return info == null ? null : new StuckCheck.Owner(owner, cpuOf(owner), info.getThreadState());
+    }
+
+    /** The core thread's CPU time so far in ns, or -1 if not known (not measured, or not learnt yet). */
     @Override
     public long cpuNanos() {
         long id = coreThread;
         if (id == 0) {
             return -1;
         }
+        return cpuOf(id);
+    }
+
+    /** Thread {@code id}'s CPU time so far in ns, or -1 if not measured. */
+    private static long cpuOf(long id) {
         try {
             return THREADS.isThreadCpuTimeSupported() && THREADS.isThreadCpuTimeEnabled()
                     ? THREADS.getThreadCpuTime(id) : -1;

@@ -173,8 +173,8 @@ final class StoreClose {
 
     /**
      * As {@link #closeAsk}, but a core that has not answered for {@link StuckCheck#SLICES} slices of
-     * {@link #STUCK_AFTER}, used no CPU in them and waits or is blocked ({@link StuckCheck}) is taken
-     * as stuck and not waited for any longer; a busy one is waited for up to {@code within}.
+     * {@link #STUCK_AFTER}, used no CPU in them and waits or is blocked, not behind a busy lock owner
+     * ({@link StuckCheck}), is taken as stuck and not waited for any longer; a busy one is waited for up to {@code within}.
      */
     private <T> T closeAskWhileBusy(java.util.concurrent.Callable<T> query, String what, Duration within) {
         if (queries.onCore()) {
@@ -195,7 +195,8 @@ final class StoreClose {
                 }
                 if (check.stuck(System.nanoTime() - sliceStart)) {
                     why = "is stuck: it used no CPU in the last " + StuckCheck.SLICES * STUCK_AFTER.toMillis()
-                            + " ms it did not answer, and waits or is blocked (not running, not in a system call)";
+                            + " ms it did not answer, and waits or is blocked (not running, not in a system call,"
+                            + " not behind a busy lock owner)";
                     break;
                 }
             } catch (RuntimeException e) {

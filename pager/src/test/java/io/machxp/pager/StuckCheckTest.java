@@ -21,6 +21,7 @@ class StuckCheckTest {
         long cpu = 1_000;
         Thread.State state = Thread.State.WAITING;
         long gc;
+        StuckCheck.Owner owner;
 
         @Override
         public long cpuNanos() {
@@ -35,6 +36,11 @@ class StuckCheckTest {
         @Override
         public long gcNanos() {
             return gc;
+        }
+
+        @Override
+        public StuckCheck.Owner lockOwner() {
+            return owner;
         }
     }
 
@@ -91,5 +97,57 @@ class StuckCheckTest {
         for (int i = 0; i < 5; i++) {
             assertThat(check.stuck(SLICE)).isFalse();
         }
+    }
+
+    /**
+     * Late11 review MED-P1: the core blocked on the file store's monitor while the store thread
+     * writes (and fsyncs) under it is waiting for a slow disk, not stuck.
+     */
+    @Test
+    void aCoreBlockedBehindABusyLockOwnerIsWaitedFor() {
+        Core core = new Core();
+        core.state = Thread.State.BLOCKED;
+        core.owner = new StuckCheck.Owner(42, 7_000, Thread.State.RUNNABLE); // the store thread in fsync
+        StuckCheck check = new StuckCheck(core);
+        for (int i = 0; i < 20; i++) {
+            assertThat(check.stuck(SLICE)).as("slice %d behind the owner's system call", i).isFalse();
+        }
+    }
+
+    @Test
+    void aCoreWaitingOnALockWhoseOwnerUsesCpuIsWaitedFor() {
+        Core core = new Core();
+        core.state = Thread.State.WAITING; // parked on a ReentrantLock
+        core.owner = new StuckCheck.Owner(42, 7_000, Thread.State.TIMED_WAITING);
+        StuckCheck check = new StuckCheck(core);
+        for (int i = 0; i < 20; i++) {
+            core.owner = new StuckCheck.Owner(42, 7_000 + (i + 1) * 1_000_000L, Thread.State.TIMED_WAITING);
+            assertThat(check.stuck(SLICE)).as("slice %d, the owner ran", i).isFalse();
+        }
+    }
+
+    @Test
+    void aCoreBlockedBehindAnOwnerStandingStillIsStuck() {
+        Core core = new Core();
+        core.state = Thread.State.BLOCKED;
+        core.owner = new StuckCheck.Owner(42, 7_000, Thread.State.WAITING); // the owner parked for good
+        StuckCheck check = new StuckCheck(core);
+        for (int i = 1; i < StuckCheck.SLICES; i++) {
+            assertThat(check.stuck(SLICE)).isFalse();
+        }
+        assertThat(check.stuck(SLICE)).isTrue();
+    }
+
+    @Test
+    void anotherOwnersCpuTimeIsNotTakenForProgress() {
+        Core core = new Core();
+        core.state = Thread.State.BLOCKED;
+        core.owner = new StuckCheck.Owner(42, 7_000, Thread.State.BLOCKED);
+        StuckCheck check = new StuckCheck(core);
+        core.owner = new StuckCheck.Owner(43, 9_000, Thread.State.BLOCKED); // the lock changed hands, both stand still
+        for (int i = 1; i < StuckCheck.SLICES; i++) {
+            assertThat(check.stuck(SLICE)).isFalse();
+        }
+        assertThat(check.stuck(SLICE)).isTrue();
     }
 }
