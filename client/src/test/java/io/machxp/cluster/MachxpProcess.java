@@ -172,6 +172,18 @@ public final class MachxpProcess implements AutoCloseable {
         }
     }
 
+    /** The first line from line {@code mark} on that {@code pattern} finds, or empty if none does. */
+    public java.util.Optional<String> lineFrom(int mark, Pattern pattern) {
+        synchronized (output) {
+            for (int i = mark; i < output.size(); i++) {
+                if (pattern.matcher(output.get(i)).find()) {
+                    return java.util.Optional.of(output.get(i));
+                }
+            }
+            return java.util.Optional.empty();
+        }
+    }
+
     /** The output from line {@code mark} ({@link #lines}) on. */
     public String outputFrom(int mark) {
         synchronized (output) {

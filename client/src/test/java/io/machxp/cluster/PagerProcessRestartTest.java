@@ -77,13 +77,15 @@ class PagerProcessRestartTest {
      * test stops as skipped, saying why. A reclaim that arrived (refused or taken), or a lease that
      * ran out after a quick restart, is not this, and fails the test.
      */
-    private void skipWhenLate(MachxpProcess k, int mark, String which, long killed, long restartedMillis,
-            Throwable e) throws InterruptedException {
+    private void skipWhenLate(MachxpProcess k, int mark, String which, long killed, long killedMillisOfDay,
+            long restartedMillis, Throwable e) throws InterruptedException {
         String out = k.awaitOutputFrom(mark, RestartVerdict.RAN_OUT_OR_RECONNECTED, 10);
         long leaseLeft = RestartVerdict.leaseLeft(out);
-        // the lease left runs from when the kernel saw the break (its line was read a little after: later, not earlier)
-        long brokeMillis = k.readAt(mark, RestartVerdict.LEASE_LEFT).stream().map(at -> (at - killed) / 1_000_000)
+        // the lease left runs from when the kernel saw the break: the time its line carries (read later, perhaps much)
+        long readMillis = k.readAt(mark, RestartVerdict.LEASE_LEFT).stream().map(at -> (at - killed) / 1_000_000)
                 .findFirst().orElse(0);
+        long brokeMillis = k.lineFrom(mark, RestartVerdict.LEASE_LEFT)
+                .map(line -> RestartVerdict.brokeMillis(line, killedMillisOfDay, readMillis)).orElse(readMillis);
         if (RestartVerdict.inconclusive(which, out, pager.output(), restartedMillis, brokeMillis, leaseLeft)) {
             Assumptions.abort(String.format("the killed pager's successor listened %d ms after the kill, and kernel %s "
                     + "said %d ms after the kill that its lease still ran %d ms; its lease ran out before it "
@@ -123,6 +125,7 @@ class PagerProcessRestartTest {
             markB = kernelB.lines();
             pager.kill();
             long killed = System.nanoTime();
+            long killedMillisOfDay = java.time.LocalTime.now().toNanoOfDay() / 1_000_000; // as the kernels' log times
             next.go();
             pager = next;
             assertThat(pager.port()).isEqualTo(port);
@@ -135,8 +138,8 @@ class PagerProcessRestartTest {
                 holder.unlockFutex(baseA);
                 got = waiting.get(60, TimeUnit.SECONDS);
             } catch (AssertionError | RuntimeException | ExecutionException e) {
-                skipWhenLate(kernelA, markA, "A", killed, restartedMillis, e);
-                skipWhenLate(kernelB, markB, "B", killed, restartedMillis, e); // B's wait fails when B's lease runs out
+                skipWhenLate(kernelA, markA, "A", killed, killedMillisOfDay, restartedMillis, e);
+                skipWhenLate(kernelB, markB, "B", killed, killedMillisOfDay, restartedMillis, e); // B's wait fails when B's lease runs out
                 throw e;
             }
             long handedOnMillis = (System.nanoTime() - killed) / 1_000_000;

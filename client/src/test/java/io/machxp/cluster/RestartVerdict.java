@@ -16,7 +16,10 @@ import java.util.regex.Pattern;
  *            ({@link #RECONNECT_MILLIS}), the kernel's lease left at the break was used up; both
  *            counted from the kill: the lease left runs from when the kernel saw the break, which
  *            comes after the kill (late10 review L4: before, from the kill, so a restart up to that
- *            detection time earlier than truly late passed as late)
+ *            detection time earlier than truly late passed as late); when the kernel saw it is
+ *            the time its log line carries ({@link #brokeMillis}), not when the test read the
+ *            line (late11 review LOW-P4: a reader lagging seconds behind on a loaded host made a
+ *            late restart look in time, so the test failed instead of skipping)
  * </pre>
  * A reclaim that is refused, dropped or never answered after a quick restart fails the test: that
  * is the bug class the test exists for.
@@ -34,7 +37,32 @@ final class RestartVerdict {
     /** What a kernel logs when a pager refused its reclaim (SessionReclaim): the reclaim arrived. */
     private static final Pattern REFUSED = Pattern.compile("cannot take its reclaim|does not take a reclaim in parts");
 
+    /** The time logback's pattern (client's logback.xml, {@code %d{HH:mm:ss.SSS}}) puts at a line's start. */
+    private static final Pattern STAMP = Pattern.compile("^(\\d{2}):(\\d{2}):(\\d{2})\\.(\\d{3}) ");
+    private static final long DAY_MILLIS = 86_400_000;
+
     private RestartVerdict() {}
+
+    /**
+     * When the kernel said its stream broke, in ms from the kill: from the time at the start of its
+     * log {@code line} (its wall clock's time of day; the kill at {@code killedMillisOfDay}, this
+     * JVM's, on the same host and zone; across midnight too), but no later than {@code readMillis},
+     * when the test read the line (a clock set back cannot make it later than that); just
+     * {@code readMillis} for a line without a time.
+     */
+    static long brokeMillis(String line, long killedMillisOfDay, long readMillis) {
+        Matcher m = STAMP.matcher(line);
+        if (!m.find()) {
+            return readMillis;
+        }
+        long logged = ((Long.parseLong(m.group(1)) * 60 + Long.parseLong(m.group(2))) * 60
+                + Long.parseLong(m.group(3))) * 1_000 + Long.parseLong(m.group(4));
+        long since = Math.floorMod(logged - killedMillisOfDay, DAY_MILLIS);
+        if (since > DAY_MILLIS / 2) {
+            since -= DAY_MILLIS; // logged before the kill was timed
+        }
+        return Math.min(since, readMillis);
+    }
 
     /**
      * True when the run is inconclusive (skip), false when its failure stands. {@code kernelOut} is

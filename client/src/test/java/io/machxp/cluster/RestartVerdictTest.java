@@ -77,4 +77,31 @@ class RestartVerdictTest {
         assertThat(RestartVerdict.inconclusive("A", BROKE + RAN_OUT, "", 7_600, 1_500, 8_000))
                 .as("a restart after it").isTrue();
     }
+
+    /**
+     * Late11 review LOW-P4: when the kernel saw the break is the time in its log line, not when the
+     * test's reader read the line: read 9 s after the kill on a loaded host, logged 1.5 s after it,
+     * the lease of 8 s ran until 9.5 s, so a restart at 7.6 s (9.6 s with the reconnect cadence) was
+     * late; from the reader's time (17 s) it looked in time and the test failed instead of skipping.
+     */
+    @Test
+    void theBreakIsWhenTheKernelLoggedItNotWhenItWasRead() {
+        long killed = 12 * 3_600_000L; // 12:00:00.000
+        String line = "12:00:01.500 INFO  [grpc-default-executor-1] SessionReclaim - " + BROKE.strip();
+        long broke = RestartVerdict.brokeMillis(line, killed, 9_000);
+        assertThat(broke).isEqualTo(1_500);
+        assertThat(RestartVerdict.inconclusive("A", BROKE + RAN_OUT, "", 7_600, broke, 8_000)).isTrue();
+    }
+
+    @Test
+    void theLoggedTimeAcrossMidnightAndItsBounds() {
+        long killed = 24 * 3_600_000L - 100; // 23:59:59.900
+        assertThat(RestartVerdict.brokeMillis("00:00:00.700 INFO  x - " + BROKE.strip(), killed, 2_000))
+                .as("across midnight").isEqualTo(800);
+        assertThat(RestartVerdict.brokeMillis("23:59:59.800 INFO  x - " + BROKE.strip(), killed, 50))
+                .as("logged just before the kill was timed").isEqualTo(-100);
+        assertThat(RestartVerdict.brokeMillis("00:00:05.000 INFO  x - " + BROKE.strip(), killed, 3_000))
+                .as("never later than it was read (a clock set forward)").isEqualTo(3_000);
+        assertThat(RestartVerdict.brokeMillis(BROKE.strip(), killed, 3_000)).as("a line without a time").isEqualTo(3_000);
+    }
 }
