@@ -82,7 +82,7 @@ final class MsgSend {
             return;
         }
         if (ipc.transit.tooDeep(space.lookup(dest).port(), movedReceiveRights(space, msg))
-                || UnpaidNames.refused(ipc.names(), space, space.lookup(dest).port(), msg)) {
+                || UnpaidNames.refused(ipc.names(), ipc.rights, space, space.lookup(dest).port(), msg)) {
             done.accept(KernReturn.MACH_SEND_NO_BUFFER); // before anything is copied in: nothing happened
             return;
         }

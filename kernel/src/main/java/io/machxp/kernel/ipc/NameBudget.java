@@ -17,16 +17,20 @@ package io.machxp.kernel.ipc;
  * the simulator's) make names while any of the budget is free. A name counts to the owner of the
  * task it is made in; in a task without an owner, a name made for a right that another sent
  * counts to that right's payer ({@link Carried#payer}): the client that sent it - also when an
- * in-process task passes it on - or the kernel whose IPC link brought it ({@link LinkedKernel},
- * one peer of its own), until the name is freed (deallocated, destroyed, moved on or used, the
- * task's end); a receive right a port-destroyed request sends to an in-process backup counts to
- * whoever made the request. So a client's rights kept by an in-process receiver (say the reply rights of
+ * in-process task moves it on; a copy (COPY_SEND) an in-process task makes is its own, like
+ * MAKE_SEND - or the kernel whose IPC link brought it ({@link LinkedKernel}), until the name is
+ * freed (deallocated, destroyed, moved on or used, the task's end); a receive right a
+ * port-destroyed request sends to an in-process backup counts to whoever made the request. So a client's rights kept by an in-process receiver (say the reply rights of
  * requests it has not answered) count in the client's share, not in the reserve: a send whose
  * names its payer cannot pay for is MACH_SEND_NO_BUFFER ({@link UnpaidNames}), and such rights
  * arriving anyway are destroyed as in a full space. Before, they counted to nobody, and one
- * client filled the reserve and then the pool through such a receiver (review late4 B2). So
- * in-process tasks can hold the reserve together whatever remote clients do; only what
- * in-process tasks make themselves, or pass on among themselves from rights of their own, takes it.
+ * client filled the reserve and then the pool through such a receiver (review late4 B2).
+ * Linked kernels' names are not in the remote pool (clients using it up must not cut in-process
+ * tasks off from other kernels, review late11 MED-N2): each linked kernel may be charged at most
+ * {@link #linkMax} (a {@link #LINK_SHARES}th of the reserve), all together at most
+ * {@link #linkPool} (half of it). So in-process tasks can hold at least half the reserve together
+ * whatever remote clients and other kernels do; only what in-process tasks make or copy
+ * themselves, or pass on among themselves from rights of their own, takes it.
  * One in-process task's own {@link IpcSpace#MAX_NAMES} is smaller than a peer's share by default:
  * a receiver that keeps all a client sends can still be filled, as in Mach.
  *
@@ -52,10 +56,18 @@ final class NameBudget {
     /** One peer's tasks together may hold at most this fraction of the remote pool. */
     static final int PEER_SHARES = 8;
 
+    /**
+     * Names counted to one linked kernel ({@link LinkedKernel}) may be at most this fraction of the
+     * reserve; those of all linked kernels together at most half of it (review late11 MED-N2).
+     */
+    static final int LINK_SHARES = 8;
+
     private int max = DEFAULT_MAX;
     private int used;
     /** Names held by tasks with an owner (remote clients'), all together. */
     private int remote;
+    /** Names counted to linked kernels, all together (in the reserve, not in {@link #remote}). */
+    private int linked;
     /** Names held per peer of the owners (only peers holding some). */
     private final java.util.Map<Object, Integer> byPeer = new java.util.HashMap<>();
 
@@ -79,7 +91,25 @@ final class NameBudget {
             return false;
         }
         int held = byPeer.getOrDefault(peerOf(owner), 0);
+        if (owner instanceof LinkedKernel) {
+            return held >= linkMax() || linked >= linkPool();
+        }
         return held >= peerMax() || held >= remoteFree();
+    }
+
+    /** The reserve: the part of the budget that names in remote clients' own tasks never take. */
+    int reserve() {
+        return max / RESERVE_SHARES;
+    }
+
+    /** The most names all linked kernels together may be charged: half the reserve. */
+    int linkPool() {
+        return Math.max(1, reserve() / 2);
+    }
+
+    /** The most names one linked kernel may be charged. */
+    int linkMax() {
+        return Math.max(1, reserve() / LINK_SHARES);
     }
 
     private static Object peerOf(Object owner) {
@@ -108,7 +138,10 @@ final class NameBudget {
 
     void taken(Object owner) {
         used++;
-        if (owner != null) {
+        if (owner instanceof LinkedKernel) {
+            linked++;
+            byPeer.merge(owner, 1, Integer::sum);
+        } else if (owner != null) {
             remote++;
             byPeer.merge(peerOf(owner), 1, Integer::sum);
         }
@@ -116,7 +149,10 @@ final class NameBudget {
 
     void given(Object owner) {
         used--;
-        if (owner != null) {
+        if (owner instanceof LinkedKernel) {
+            linked--;
+            byPeer.computeIfPresent(owner, (o, n) -> n == 1 ? null : n - 1);
+        } else if (owner != null) {
             remote--;
             byPeer.computeIfPresent(peerOf(owner), (o, n) -> n == 1 ? null : n - 1);
         }
@@ -129,6 +165,11 @@ final class NameBudget {
     /** Names the tasks of all owners hold now. */
     int remoteUsed() {
         return remote;
+    }
+
+    /** Names counted to linked kernels now. */
+    int linkedUsed() {
+        return linked;
     }
 
     int max() {

@@ -1,5 +1,7 @@
 package io.machxp.kernel.ipc;
 
+import java.util.Objects;
+
 /**
  * mach_port_request_notification: registers (or with MACH_PORT_NULL cancels) a one-shot request
  * and returns the send-once right of the request it replaces (named in the caller's space, or
@@ -52,7 +54,7 @@ final class NotifyRequests {
         }
         Port port = e.port();
         if (noRoomForPrevious(space, variant == Mach.MACH_NOTIFY_PORT_DESTROYED ? port.pdRequest : port.nsRequest,
-                cancel, d)) {
+                cancel, notify, d)) {
             return IpcResult.fail(space.fullReturn());
         }
         Carried right = cancel ? null : ipc.rights.copyin(space, notify, d);
@@ -76,10 +78,16 @@ final class NotifyRequests {
 
     /**
      * The previous request's send-once right comes back under a new name: refused in a full name
-     * space, unless the new right is moved in from a name of its own (which frees that name first).
+     * space (for the previous right's payer), unless the new right is moved in from a name of its
+     * own counted to that same payer (which frees that name first). A name freed for another payer
+     * makes no room in the previous one's share (review late11 LOW-N3).
      */
-    private static boolean noRoomForPrevious(IpcSpace space, Carried previous, boolean cancel, MsgType d) {
-        return previous != null && !previous.dead() && space.full(previous) && (cancel || d != MsgType.MOVE_SEND_ONCE);
+    private static boolean noRoomForPrevious(IpcSpace space, Carried previous, boolean cancel, int notify, MsgType d) {
+        if (previous == null || previous.dead() || !space.full(previous)) {
+            return false;
+        }
+        return cancel || d != MsgType.MOVE_SEND_ONCE
+                || !Objects.equals(space.payerFor(Rights.payerOf(space, notify, d)), space.payerFor(previous.payer()));
     }
 
     private IpcResult<Integer> deadName(IpcSpace space, IpcEntry e, int sync, boolean cancel, int notify, MsgType d) {
@@ -99,7 +107,7 @@ final class NotifyRequests {
         }
         Port.DeadNameKey key = new Port.DeadNameKey(space, e.name);
         Port port = e.port();
-        if (noRoomForPrevious(space, port.deadNameRequests.get(key), cancel, d)) {
+        if (noRoomForPrevious(space, port.deadNameRequests.get(key), cancel, notify, d)) {
             return IpcResult.fail(space.fullReturn());
         }
         Carried right = cancel ? null : ipc.rights.copyin(space, notify, d);

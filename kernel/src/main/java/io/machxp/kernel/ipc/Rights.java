@@ -53,12 +53,14 @@ final class Rights {
     /**
      * Whose share a name made elsewhere for the right {@code d} of {@code name} would count in, if
      * made in a task without an owner: a right made from a receive right (MAKE_SEND,
-     * MAKE_SEND_ONCE) is the task's own, paid by its owner (null in-process: the kernel's alone);
-     * a right copied or moved on from a name, by whom that name counted to - so a client's right
-     * an in-process task passes on stays the client's charge (review late4 B2).
+     * MAKE_SEND_ONCE) or copied (COPY_SEND) is the task's own spending, paid by its owner (null
+     * in-process: the kernel's alone) - an in-process task that chose to duplicate a client's right
+     * pays for the copy, so a client at its share cannot make an in-process server's replies fail
+     * (review late11 MED-N1); a right moved on from a name, by whom that name counted to - so a
+     * client's right an in-process task passes on stays the client's charge (review late4 B2).
      */
     static Object payerOf(IpcSpace space, int name, MsgType d) {
-        if (d == MsgType.MAKE_SEND || d == MsgType.MAKE_SEND_ONCE) {
+        if (d == MsgType.MAKE_SEND || d == MsgType.MAKE_SEND_ONCE || d == MsgType.COPY_SEND) {
             return space.owner;
         }
         IpcEntry e = space.lookup(name);

@@ -7,8 +7,9 @@ import java.util.List;
  * mach_msg's check, before copyin, that the names a message would make in an in-process
  * receiver are paid for. A name made in a task without an owner for a right another sent counts
  * to that right's payer ({@link Carried#payer}: the sending client, or the client whose right an
- * in-process task passes on), so that no client fills the reserve of in-process tasks, or their
- * names, through them (review late4 B2). A send whose destination's receive right is in such a
+ * in-process task moves on; a copy an in-process task makes is its own, review late11 MED-N1), so
+ * that no client fills the reserve of in-process tasks, or their names, through them (review
+ * late4 B2). A send whose destination's receive right is in such a
  * task on this kernel, carrying a right that would need a new name there for a payer whose share
  * of the kernel's names is used up ({@link NameBudget#exhausted}) - unless the right is moved out
  * of its last name, which frees one of the payer's names - fails with
@@ -22,10 +23,13 @@ final class UnpaidNames {
     private UnpaidNames() {}
 
     /** Whether {@code msg} from {@code sender} to {@code dest} would make names whose payer has no room. */
-    static boolean refused(NameBudget names, IpcSpace sender, Port dest, MachMessage msg) {
+    static boolean refused(NameBudget names, Rights rights, IpcSpace sender, Port dest, MachMessage msg) {
         IpcSpace receiver = dest == null || dest.proxy() ? null : dest.receiver;
         if (receiver == null || receiver.owner != null) {
             return false; // on another kernel, in transit, or a task that pays for its names itself
+        }
+        if (!bodyChecks(rights, sender, msg)) {
+            return false; // copyin answers the body's error first, as GNU would (review late11 LOW-N4)
         }
         for (MsgItem.Port p : rights(msg)) {
             Object payer = Rights.payerOf(sender, p.name(), p.type());
@@ -49,6 +53,35 @@ final class UnpaidNames {
             case MOVE_SEND -> e.urefs == 1 && !e.has(PortRight.RECEIVE);
             default -> false;
         };
+    }
+
+    /**
+     * Whether the body's items pass copyin's checks ({@code MsgSend.copyinBody}, each item on its
+     * own): else the send fails with that error, not with MACH_SEND_NO_BUFFER.
+     */
+    private static boolean bodyChecks(Rights rights, IpcSpace sender, MachMessage msg) {
+        for (MsgItem i : msg.body()) {
+            if (i instanceof MsgItem.Inline) {
+                continue;
+            }
+            if (!msg.complex()) {
+                return false;
+            }
+            if (!(i instanceof MsgItem.Port p)) {
+                continue;
+            }
+            if (p.type() == null) {
+                return false;
+            }
+            if (p.type() == MsgType.PORT_NAME || p.name() == Mach.MACH_PORT_NULL
+                    || (p.name() == Mach.MACH_PORT_DEAD && p.type() != MsgType.MOVE_RECEIVE)) {
+                continue;
+            }
+            if (p.name() == Mach.MACH_PORT_DEAD || !rights.check(sender, p.name(), p.type(), true).ok()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The reply right and the body's right items (by the sender's names; unchecked). */

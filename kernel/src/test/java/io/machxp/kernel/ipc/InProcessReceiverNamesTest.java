@@ -149,14 +149,14 @@ class InProcessReceiverNamesTest {
     /**
      * Rights another kernel's link brings count to that kernel ({@link LinkedKernel}): the link does
      * not carry its sender's owner, so a client of kernel 1 fills no more than kernel 1's share of
-     * kernel 2's names through an in-process receiver there.
+     * kernel 2's names (a share of the reserve) through an in-process receiver there.
      */
     @Test
     void rightsFromAnotherKernelCountToThatKernel() {
         IpcCluster c = new IpcCluster(2);
         int max = c.core(2).namesInUse() + 800;
         c.core(2).limitNames(max);
-        int share = (max - max / NameBudget.RESERVE_SHARES) / NameBudget.PEER_SHARES;
+        int share = c.core(2).names().linkMax(); // a share of the reserve, not of the clients' pool
         int inbox = c.allocate(2);
         c.give(2, inbox, MsgType.MAKE_SEND, 1, 0x500);
         int p = c.allocate(1);
