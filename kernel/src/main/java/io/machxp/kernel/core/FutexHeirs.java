@@ -205,7 +205,8 @@ final class FutexHeirs {
      * or a later lock's, relinquish's or death's; meanwhile nobody owns the futex (nobody is
      * boosted for it, and the thread's own lock or unlock is not judged by the word). A refused
      * page-in fails the waiters here, as a lock's page-in (a lost pager: forgetFutex fails them);
-     * the rewrite waits for the next page-in. Nothing if the futex went on meanwhile.
+     * the rewrite waits for the next page-in, which is asked for again with a backoff while a
+     * waiter elsewhere waits (FutexRewriteRetry). Nothing if the futex went on meanwhile.
      */
     private void unlockHeirLeft(FutexEntry e, int tid) {
         if (core.tasks.livingThread(tid) == null) {
@@ -226,6 +227,8 @@ final class FutexHeirs {
                         if (!core.sessions.pagerLost(e.objectId())) {
                             futexes.waits.failWaiters(e, error);
                             inheritance.refresh(e);
+                            // A waiter elsewhere still waits for the rewrite: asked again (FutexRewriteRetry).
+                            futexes.rewriteRetry.refused(e, () -> e.staleHeirTid == tid, () -> { });
                         }
                     }));
             return;

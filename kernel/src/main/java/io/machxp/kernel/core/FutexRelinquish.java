@@ -144,7 +144,8 @@ final class FutexRelinquish {
                 // Its word, elsewhere, still names an unlock's heir that left before it ran: nobody
                 // owns it, but the word changes only with the page. Fetched: its return passes the
                 // futex on as at the unlock (onPageWritable), to this waiter if it comes first.
-                // Refused: pending, and the next page-in does it.
+                // Refused: pending, and the fetch is retried with a backoff while it waits
+                // (FutexRewriteRetry), or a local page-in does it first.
                 remoteWaits(e, priority, requeued, waitedNanos);
                 fetchWordPage(e);
                 inheritance.refresh(e);
@@ -323,10 +324,20 @@ final class FutexRelinquish {
         e.remotePriority = priority;
     }
 
-    /** The word every kernel reads is in a page not writable here: fetch it writable, so WAITERS reaches it. */
+    /**
+     * The word every kernel reads is in a page not writable here: fetch it writable, so WAITERS
+     * reaches it. Its return is served by onPageWritable. Refused while the word names a stale
+     * heir: nobody here will fault it in for the waiter elsewhere, so it is retried
+     * (FutexRewriteRetry); otherwise the owner's unlock faults it in.
+     */
     private void fetchWordPage(FutexEntry e) {
         pages.withAccess(core.objects.object(e.objectId()), e.offset(), Access.READ_WRITE,
-                PageFault.of(() -> { }, error -> { })); // its return is served by onPageWritable
+                PageFault.of(() -> { }, error -> {
+                    int stale = e.staleHeirTid;
+                    if (stale != 0) {
+                        futexes.rewriteRetry.refused(e, () -> e.staleHeirTid == stale, () -> { });
+                    }
+                }));
     }
 
     /**

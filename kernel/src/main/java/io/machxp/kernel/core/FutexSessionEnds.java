@@ -58,6 +58,11 @@ final class FutexSessionEnds {
     void forgetFutex(FutexEntry e, KernelError error) {
         e.grantAwaitsPage = false;
         e.staleHeirTid = 0;
+        if (e.rewriteRetryTimer != null) {
+            e.rewriteRetryTimer.cancel();
+            e.rewriteRetryTimer = null;
+        }
+        e.rewriteRetryNanos = 0;
         futexes.waits.failWaiters(e, error);
         e.request = FutexEntry.Request.NONE;
         e.relinquishPending = false;

@@ -90,6 +90,7 @@ final class KernelFutexes {
     private final RobustFutexes robust;
     final FutexWaits waits;
     final FutexHeirs heirs;
+    final FutexRewriteRetry rewriteRetry;
     private final FutexLocks locks;
 
     KernelFutexes(KernelCore core, KernelEnv env, KernelStats stats, PageCache pages, Scheduler scheduler,
@@ -99,6 +100,7 @@ final class KernelFutexes {
         this.pages = pages;
         this.cacheFutexes = policy.cacheFutexes();
         this.pi = pi;
+        this.rewriteRetry = new FutexRewriteRetry(core, pages);
         this.inheritance = new FutexInheritance(core, this, env, scheduler, pi);
         this.waits = new FutexWaits(core, this, env, stats, pages, scheduler, inheritance, cacheFutexes, pi);
         FutexHolds holds = new FutexHolds(core, env, policy, inheritance);

@@ -123,11 +123,15 @@ final class RobustFutexes {
         if (isNoPage(s)) {
             // A refused page (memory_object_data_error from a live pager, or the pager lost) fails
             // the waiters here as it fails any lock's page-in: nobody could take the futex without
-            // its word. A waiter elsewhere waits on at the pager.
+            // its word. A waiter elsewhere waits on at the pager, and the page is asked for
+            // again with a backoff while it waits (FutexRewriteRetry).
             pages.withAccess(core.objects.object(e.objectId()), e.offset(), Access.READ_WRITE,
                     PageFault.of(() -> passOnAsDeath(e, tid, trace), error -> {
                         futexes.waits.failWaiters(e, error);
                         inheritance.refresh(e);
+                        // A waiter elsewhere waits for the word without the dead TID: asked again.
+                        futexes.rewriteRetry.refused(e, () -> isLiveOwner(e, tid),
+                                () -> passOnAsDeath(e, tid, trace));
                     }));
             return;
         }
@@ -138,5 +142,11 @@ final class RobustFutexes {
         env.trace(trace, tid, futexes.futexName(e));
         futexes.passOn(e, core.plants.ownerDiedPassedOn(true));
         inheritance.refresh(e);
+    }
+
+    /** The word of {@code e} still names the dead owner {@code tid}: its pass-on is still to do. */
+    private static boolean isLiveOwner(FutexEntry e, int tid) {
+        long s = e.state();
+        return !isAbsent(s) && owner(s) == tid;
     }
 }

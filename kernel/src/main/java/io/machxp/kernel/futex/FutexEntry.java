@@ -181,6 +181,14 @@ public final class FutexEntry {
      * that pass, at every grant, and when the futex is forgotten.
      */
     public int staleHeirTid;
+    /**
+     * A rewrite of the word waits for its page (a stale heir above, or a dead owner's pass-on) and its
+     * page-in was refused while someone waits: the next fetch's timer (FutexRewriteRetry), or null.
+     * At most one is out; cleared when it fires.
+     */
+    public Timer rewriteRetryTimer;
+    /** The delay before that retry's successor, doubled at each refusal up to a bound; 0: none yet. */
+    public long rewriteRetryNanos;
     /** The local thread this futex boosts now (its owner, while anyone waits), or null. */
     public io.machxp.kernel.task.MachThread boosting;
 

@@ -1,0 +1,105 @@
+package io.machxp.kernel.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.machxp.kernel.futex.Acquired;
+import io.machxp.kernel.futex.FutexWord;
+import io.machxp.kernel.task.MachThread;
+import io.machxp.proto.task.Errno;
+import io.machxp.proto.xp.KernelToPager;
+import io.machxp.proto.xp.ReturnPolicy;
+import io.machxp.proto.xp.VmProt;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A dead owner's pass-on whose page-in is refused while a waiter elsewhere waits (heir11 MED-1,
+ * the pre-existing death case): the page is asked for again with a backoff until it comes, and its
+ * return passes the futex on with OWNER_DIED to the waiter elsewhere.
+ */
+class KernelCoreDeathRewriteRetryTest {
+    private static final long MS = 1_000_000L;
+
+    private final CoreFixture k = new CoreFixture(true);
+    private final MachThread owner = k.thread(30);
+    private final MachThread local = k.thread(10);
+    private byte[] page;
+
+    private long word() {
+        return FutexWord.word(k.futex(k.base).state()) & 0xffffffffL;
+    }
+
+    /** Refuses every data_request for {@code steps} of 10 ms; the data_requests seen. */
+    private int refuseFor(int steps) {
+        int requests = 0;
+        for (int i = 0; i < steps; i++) {
+            k.env.advance(10 * MS);
+            List<KernelToPager> sent = k.env.drain();
+            long n = sent.stream().filter(KernelToPager::hasMemoryObjectDataRequest).count();
+            assertThat(n).as("one fetch out at a time").isLessThanOrEqualTo(1);
+            assertThat(sent).noneMatch(KernelToPager::hasMemoryObjectFutexReleased);
+            if (n > 0) {
+                requests++;
+                k.dataError(0, "transient store error");
+            }
+        }
+        return requests;
+    }
+
+    private Answer<Acquired> ownerDiesWithItsPageElsewhereAndRefused() {
+        k.acquireFromPager(owner, k.base);
+        Answer<Acquired> localWaits = k.lockFull(local, k.base);
+        k.env.drain();
+        k.lockRequest(0, ReturnPolicy.RETURN_ALL, true, VmProt.VM_PROT_NONE, true);
+        page = k.env.drain().stream().filter(KernelToPager::hasMemoryObjectDataReturn).findFirst()
+                .orElseThrow().getMemoryObjectDataReturn().getData().toByteArray();
+        k.relinquish(0, 5); // a waiter elsewhere, below the local one: pending
+        k.env.advance(1);
+        for (KernelToPager m : k.env.drain()) {
+            if (m.hasMemoryObjectDataRequest()) {
+                k.dataError(0, "transient store error"); // the word fetch for the relinquish
+            }
+        }
+        k.env.advance(1);
+        k.terminate(owner).value();
+        k.env.advance(1);
+        assertThat(k.env.drain()).as("the death's pass-on faults the page in").anyMatch(KernelToPager::hasMemoryObjectDataRequest);
+        k.dataError(0, "transient store error");
+        k.env.advance(1);
+        assertThat(localWaits.error().errno()).as("a refused page: EIO here").isEqualTo(Errno.EIO);
+        assertThat(FutexWord.owner(k.futex(k.base).state())).as("the dead TID still in the word").isEqualTo(owner.tid);
+        return localWaits;
+    }
+
+    @Test
+    void aDeadOwnersRefusedPassOnIsRetriedUntilThePageComes() {
+        ownerDiesWithItsPageElsewhereAndRefused();
+        assertThat(refuseFor(300)).as("retried with a backoff").isBetween(2, 12);
+        List<KernelToPager> sent = new ArrayList<>();
+        for (int i = 0; i < 1000 && sent.stream().noneMatch(KernelToPager::hasMemoryObjectDataRequest); i++) {
+            k.env.advance(10 * MS);
+            sent.addAll(k.env.drain());
+        }
+        assertThat(sent).anyMatch(KernelToPager::hasMemoryObjectDataRequest);
+        k.supply(0, page);
+        k.env.advance(1);
+        assertThat(k.env.drain()).as("passed on to the waiter elsewhere, its page along").anyMatch(m ->
+                m.hasMemoryObjectFutexReleased() && m.getMemoryObjectFutexReleased().getHandoff());
+        assertThat(k.env.traces).as("as a death: OWNER_DIED in the word").anyMatch(t -> t.startsWith("owner-died"));
+        assertThat(k.futex(k.base).rewriteRetryTimer).isNull();
+        k.env.advance(5000 * MS);
+        assertThat(k.env.drain()).noneMatch(KernelToPager::hasMemoryObjectDataRequest);
+    }
+
+    @Test
+    void theRetryStopsWhenThePagerIsLost() {
+        ownerDiesWithItsPageElsewhereAndRefused();
+        assertThat(refuseFor(20)).isPositive();
+        assertThat(k.futex(k.base).rewriteRetryTimer).as("the next retry scheduled").isNotNull();
+        k.core.xp().onPagerLost(0, "pager gone");
+        assertThat(k.futex(k.base).rewriteRetryTimer).isNull();
+        k.env.advance(10_000 * MS);
+        assertThat(k.env.drain()).noneMatch(KernelToPager::hasMemoryObjectDataRequest);
+    }
+}
