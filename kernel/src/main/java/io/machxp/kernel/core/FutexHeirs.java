@@ -172,7 +172,8 @@ final class FutexHeirs {
      * lock meanwhile compares with it, as with any heir, and a refused page fails it in turn);
      * with no waiter here, or a waiter elsewhere first, the futex passes on once the page is
      * here again (refused: the top waiter here, if any, is woken all the same, so that no waiter
-     * here is left without a run that faults the page in or fails).
+     * here is left without a run that faults the page in or fails; with none, the page is asked
+     * for again with a backoff while a waiter elsewhere waits, FutexRewriteRetry).
      */
     void heirLeft(FutexEntry e) {
         int tid = e.heir.thread.tid;
@@ -185,8 +186,11 @@ final class FutexHeirs {
             if (!wakeNextHeir(e, false)) {
                 pages.withAccess(core.objects.object(e.objectId()), e.offset(), Access.READ_WRITE,
                         PageFault.of(() -> passOnOwnerless(e), error -> {
-                            if (!core.sessions.pagerLost(e.objectId())) { // lost: forgetFutex fails the waiters
-                                wakeNextHeir(e, true);
+                            if (!core.sessions.pagerLost(e.objectId()) // lost: forgetFutex fails the waiters
+                                    && !wakeNextHeir(e, true)) {
+                                // Nobody here to fault it in: asked again while a waiter elsewhere waits.
+                                futexes.rewriteRetry.refused(e, () -> ownerlessDeadOwners(e),
+                                        () -> passOnOwnerless(e));
                             }
                         }));
             }
@@ -285,6 +289,12 @@ final class FutexHeirs {
         }
         wakeHeir(e, top, e.heirPath, e.heirWaited);
         return true;
+    }
+
+    /** A dead owner's futex that no heir is woken for and nobody passed on yet: live, no owner, OWNER_DIED. */
+    private boolean ownerlessDeadOwners(FutexEntry e) {
+        long s = e.state();
+        return e.heir == null && FutexWord.isLive(s) && owner(s) == 0 && isOwnerDied(s) && !isNotRecoverable(s);
     }
 
     /** Passes on a dead owner's futex that no heir is woken for, if it is still that (live, no owner, OWNER_DIED). */
