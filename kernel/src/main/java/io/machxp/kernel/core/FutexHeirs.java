@@ -294,7 +294,7 @@ final class FutexHeirs {
     /** A dead owner's futex that no heir is woken for and nobody passed on yet: live, no owner, OWNER_DIED. */
     private boolean ownerlessDeadOwners(FutexEntry e) {
         long s = e.state();
-        return e.heir == null && FutexWord.isLive(s) && owner(s) == 0 && isOwnerDied(s) && !isNotRecoverable(s);
+        return e.heir == null && !isAbsent(s) && owner(s) == 0 && isOwnerDied(s) && !isNotRecoverable(s);
     }
 
     /** Passes on a dead owner's futex that no heir is woken for, if it is still that (live, no owner, OWNER_DIED). */

@@ -102,4 +102,47 @@ class KernelCoreDeathRewriteRetryTest {
         k.env.advance(10_000 * MS);
         assertThat(k.env.drain()).noneMatch(KernelToPager::hasMemoryObjectDataRequest);
     }
+
+    /**
+     * A dead owner's woken heir (it cannot run: a higher thread computes) whose page then goes
+     * elsewhere; it runs, its page-in is refused (EIO) and so is its leaving's: with nobody here to
+     * wake, the page is asked for again while the waiter elsewhere waits, and its return passes the
+     * futex on, OWNER_DIED in the word.
+     */
+    @Test
+    void aDeadOwnersHeirThatLeftWithItsPageRefusedIsRetried() {
+        MachThread high = k.thread(70);
+        k.acquireFromPager(owner, k.base);
+        Answer<Acquired> heirWaits = k.lockFull(local, k.base);
+        k.computeThen(high, 10 * MS, () -> {
+            k.terminate(owner);
+            k.env.drain();
+            k.lockRequest(0, ReturnPolicy.RETURN_ALL, true, VmProt.VM_PROT_NONE, true);
+            page = k.env.drain().stream().filter(KernelToPager::hasMemoryObjectDataReturn).findFirst()
+                    .orElseThrow().getMemoryObjectDataReturn().getData().toByteArray();
+            k.relinquish(0, 5); // below the heir: pending
+            k.env.drain();
+        });
+        k.env.advance(10 * MS);
+        k.env.advance(1);
+        assertThat(k.env.drain()).as("the heir's run faults the page in").anyMatch(KernelToPager::hasMemoryObjectDataRequest);
+        k.dataError(0, "transient store error");
+        k.env.advance(1);
+        assertThat(heirWaits.error().errno()).isEqualTo(Errno.EIO);
+        assertThat(k.env.drain()).as("its leaving faults it in").anyMatch(KernelToPager::hasMemoryObjectDataRequest);
+        k.dataError(0, "transient store error");
+        k.env.advance(1);
+        assertThat(word() & FutexWord.OWNER_DIED).isNotZero();
+        assertThat(refuseFor(300)).as("retried with a backoff").isBetween(2, 12);
+        List<KernelToPager> sent = new ArrayList<>();
+        for (int i = 0; i < 1000 && sent.stream().noneMatch(KernelToPager::hasMemoryObjectDataRequest); i++) {
+            k.env.advance(10 * MS);
+            sent.addAll(k.env.drain());
+        }
+        k.supply(0, page);
+        k.env.advance(1);
+        assertThat(k.env.drain()).as("given back to the waiter elsewhere").anyMatch(KernelToPager::hasMemoryObjectFutexReleased);
+        assertThat(FutexWord.isAbsent(k.futex(k.base).state())).isTrue();
+        assertThat(k.futex(k.base).rewriteRetryTimer).isNull();
+    }
 }
