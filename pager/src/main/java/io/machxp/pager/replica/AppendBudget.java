@@ -26,7 +26,8 @@ import java.util.concurrent.TimeUnit;
  * <h2>Overview</h2>
  * <pre>
  *  a message arrives, its peer has    counted (stream, peer, group) and appended now
- *    room, the group too, none held
+ *    room, the group too, none held     (a peer alone in the group has a window per open stream
+ *                                       of room, if more than its bound: work-conserving)
  *  otherwise                          held; its stream joins its peer's line, the peer the waiting
  *                                       line (once); nothing more is requested of the stream
  *  an append completes                uncounted; then the waiting peers in line order: each one's
@@ -64,11 +65,22 @@ final class AppendBudget {
     static final int PEER_IN_FLIGHT = 16 * AppendWindow.DEFAULT_IN_FLIGHT;
     /** Bytes of one peer's messages appended and not applied past which none more is appended: 16 streams' windows. */
     static final long PEER_BYTES = 16L * AppendWindow.MAX_BYTES;
+    /**
+     * A peer alone in the group (no other peer has anything pending or held) may have this many
+     * messages pending per open stream, if more than {@link #PEER_IN_FLIGHT}: a stream's window, as
+     * before the peer bound, so one host (all kernels on loopback, one NAT address, one IPv6 /64)
+     * is not held to 1,024 while the group is idle (review tb MED-1).
+     */
+    static final int STREAM_IN_FLIGHT = AppendWindow.DEFAULT_IN_FLIGHT;
+    /** The same per open stream for bytes, if more than {@link #PEER_BYTES}. */
+    static final long STREAM_BYTES = AppendWindow.MAX_BYTES;
 
     private final int groupEntries;
     private final long groupBytes;
     private final int peerInFlight;
     private final long peerBytes;
+    private final int streamInFlight;
+    private final long streamBytes;
     private final Executor heldAppends;
     private final Map<Object, Peer> peers = new HashMap<>();
     /** Peers with held messages, in the order they came to wait. */
@@ -79,15 +91,23 @@ final class AppendBudget {
     private boolean groupBlocked;
 
     AppendBudget(Executor heldAppends) {
-        this(GROUP_ENTRIES, GROUP_BYTES, PEER_IN_FLIGHT, PEER_BYTES, heldAppends);
+        this(GROUP_ENTRIES, GROUP_BYTES, PEER_IN_FLIGHT, PEER_BYTES, STREAM_IN_FLIGHT, STREAM_BYTES, heldAppends);
     }
 
-    /** With the bounds given (a test's). */
+    /** With the bounds given (a test's), a peer alone in the group bounded as any other. */
     AppendBudget(int groupEntries, long groupBytes, int peerInFlight, long peerBytes, Executor heldAppends) {
+        this(groupEntries, groupBytes, peerInFlight, peerBytes, 0, 0, heldAppends);
+    }
+
+    /** With the bounds given, a peer alone in the group allowed {@code streamInFlight}/{@code streamBytes} per open stream. */
+    AppendBudget(int groupEntries, long groupBytes, int peerInFlight, long peerBytes, int streamInFlight,
+            long streamBytes, Executor heldAppends) {
         this.groupEntries = groupEntries;
         this.groupBytes = groupBytes;
         this.peerInFlight = peerInFlight;
         this.peerBytes = peerBytes;
+        this.streamInFlight = streamInFlight;
+        this.streamBytes = streamBytes;
         this.heldAppends = heldAppends;
     }
 
@@ -236,8 +256,20 @@ final class AppendBudget {
             this.key = key;
         }
 
+        /**
+         * Under the lock: room for one more message. The peer bound holds while another peer has
+         * something pending or held; a peer alone in the group may have a window per open stream
+         * (work-conserving: one host is not capped while the group is idle), the group's bounds
+         * applying as ever.
+         */
         private boolean hasRoom() {
-            return inFlight == 0 || (inFlight < peerInFlight && bytes < peerBytes);
+            if (inFlight == 0) {
+                return true;
+            }
+            boolean alone = entries == inFlight && waiting.size() == (queued ? 1 : 0);
+            int maxInFlight = alone ? Math.max(peerInFlight, streams * streamInFlight) : peerInFlight;
+            long maxBytes = alone ? Math.max(peerBytes, streams * streamBytes) : peerBytes;
+            return inFlight < maxInFlight && bytes < maxBytes;
         }
     }
 }

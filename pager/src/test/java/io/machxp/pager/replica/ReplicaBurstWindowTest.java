@@ -227,12 +227,53 @@ class ReplicaBurstWindowTest {
         int applied = 0;
         while (applied < commits.size()) {
             commits.get(applied++).complete(true);
-            // The host's, and B's hello and keepalive (applied in the log's order).
-            assertThat(budget.pending()[0]).isLessThanOrEqualTo(AppendBudget.PEER_IN_FLIGHT + 2);
+            if (applied <= keepalive) {
+                // The host's, and B's hello and keepalive (applied in the log's order).
+                assertThat(budget.pending()[0]).isLessThanOrEqualTo(AppendBudget.PEER_IN_FLIGHT + 2);
+            } else {
+                // B has nothing pending: the host alone in the group has a window per stream (tb MED-1).
+                assertThat(budget.pending()[0]).isLessThanOrEqualTo(32L * AppendWindow.DEFAULT_IN_FLIGHT);
+            }
         }
         assertThat(log.stream().filter(e -> e.endsWith("memory_object_lock_futex")).count()).isEqualTo(32_000);
         assertThat(budget.pending()).containsExactly(0, 0);
         assertThat(budget.peers()).as("the host and B, still open").isEqualTo(2);
+    }
+
+    /**
+     * One host alone in the group (all kernels on loopback, or behind one NAT address) is not held to
+     * the peer bound: it may have a window per stream pending, as before the peer bound; once
+     * another peer is in the group the bound holds again (review tb MED-1: it was capped at 1,024).
+     */
+    @Test
+    void oneHostAloneInTheGroupHasAWindowPerStream() {
+        ClientPeer host = new ClientPeer("127.0.0.1", "");
+        List<Call> ks = new ArrayList<>();
+        for (int k = 0; k < 64; k++) {
+            ks.add(kernel("K" + k, host));
+        }
+        for (Call c : ks) {
+            for (int i = 0; i < 64; i++) {
+                c.arrive(KernelToPager.newBuilder().setKernelKeepalive(KernelKeepalive.newBuilder().setSequence(i + 1)).build());
+            }
+            c.deliver();
+        }
+        // Old: 1,024 (the peer bound) with the group idle.
+        assertThat(budget.pending()[0]).as("the host's pending, nothing applied").isEqualTo(64L * AppendWindow.DEFAULT_IN_FLIGHT);
+        Call b = kernel("B", new ClientPeer("10.0.0.8", ""));
+        assertThat(log.get(log.size() - 1)).as("another peer's hello is appended at once").isEqualTo(b.session + " kernel_hello");
+        int before = log.size();
+        int applied = 0;
+        while (applied < 64 * AppendWindow.DEFAULT_IN_FLIGHT - AppendBudget.PEER_IN_FLIGHT) {
+            commits.get(applied++).complete(true);
+        }
+        assertThat(log).as("with B in the group, nothing more of the host's while it has its bound pending").hasSize(before);
+        while (applied < commits.size()) {
+            commits.get(applied++).complete(true);
+            ks.forEach(Call::deliver);
+        }
+        assertThat(log.stream().filter(e -> e.endsWith("kernel_keepalive")).count()).isEqualTo(64L * 64);
+        assertThat(budget.pending()).containsExactly(0, 0);
     }
 
     /** A stream's end comes after the message it holds, in the log: its session_closed follows that message. */
