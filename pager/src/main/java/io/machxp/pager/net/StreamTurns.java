@@ -108,7 +108,11 @@ public final class StreamTurns {
         call.disableAutoRequest();
         Peer p = peer == null ? new Peer(null) : peers.computeIfAbsent(peer, Peer::new);
         p.streams++;
-        return new Turn(call, p);
+        Turn t = new Turn(call, p);
+        // grpc-java gives neither onError nor onCompleted to a call the pager closed itself (a
+        // failed session, a redirect): only this, on every close (review tb LOW-2).
+        call.setOnCloseHandler(t::callClosed);
+        return t;
     }
 
     /** A stream that is a peer of its own. */
@@ -229,6 +233,20 @@ public final class StreamTurns {
             }
             end();
             ending.run();
+        }
+
+        /**
+         * The call closed (the pager ended it, or it completed): the stream leaves its peer, after
+         * its held message if it has one; an end already waiting for that message is kept.
+         */
+        void callClosed() {
+            if (heldMessage != null) {
+                if (endAfter == null) {
+                    endAfter = () -> { };
+                }
+                return;
+            }
+            end();
         }
 
         /** The pager stops taking the stream's messages (or it ended): no turn is given to it again. */

@@ -68,7 +68,11 @@ final class AppendWindow {
     static AppendWindow of(Object toKernel, AppendBudget budget, Object peerKey) {
         if (toKernel instanceof ServerCallStreamObserver<?> call) {
             call.disableAutoRequest();
-            return new AppendWindow(call, budget, peerKey);
+            AppendWindow w = new AppendWindow(call, budget, peerKey);
+            // grpc-java gives neither onError nor onCompleted to a call the pager closed itself (a
+            // failed append, a redirect): only this, on every close (review tb LOW-2).
+            call.setOnCloseHandler(w::callClosed);
+            return w;
         }
         return null;
     }
@@ -117,6 +121,22 @@ final class AppendWindow {
             end();
         }
         ending.run();
+    }
+
+    /**
+     * The call closed (the pager ended it, or it completed): the stream leaves its peer, once its
+     * held message, if any, is appended; an end already waiting for that message is kept.
+     */
+    void callClosed() {
+        synchronized (budget) {
+            if (heldMessage != null || appendingHeld) {
+                if (endAfter == null) {
+                    endAfter = () -> { };
+                }
+                return;
+            }
+            end();
+        }
     }
 
     /** Size of the held message (under the budget's lock). */

@@ -224,6 +224,18 @@ class BurstTurnsTest {
     // ---- the modelled loop ---------------------------------------------------------------------
 
     /** One pass of the loop: every connection read in turn, then the tasks due. */
+    /**
+     * A stream the pager ends itself leaves its peer: grpc-java gives it neither onError nor
+     * onCompleted then, only the close handler (review tb LOW-2: the peer stayed for good).
+     */
+    @Test
+    void aStreamThePagerEndsLeavesItsPeer() {
+        Call a = kernel("A", new ClientPeer("10.0.0.9", ""));
+        xp.endSession(1, Errno.EAGAIN, "the pager ends it");
+        assertThat(a.closed).isTrue();
+        assertThat(turns.peers()).as("peers with a stream open").isZero();
+    }
+
     private void pass() {
         for (Call c : connections) {
             c.deliver();
@@ -339,11 +351,13 @@ class BurstTurnsTest {
         @Override
         public void onCompleted() {
             closed = true;
+            closeCall();
         }
 
         @Override
         public void onError(Throwable t) {
             closed = true;
+            closeCall();
         }
     }
 }

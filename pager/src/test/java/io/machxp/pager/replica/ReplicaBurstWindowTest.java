@@ -314,6 +314,23 @@ class ReplicaBurstWindowTest {
         assertThat(a.ended.getMessage()).contains("overloaded", "still leads").doesNotContain("no longer the leader");
     }
 
+    /**
+     * A stream the pager ends itself (an append refused) leaves its peer: grpc-java gives it neither
+     * onError nor onCompleted then, only the close handler (review tb LOW-2: the peer stayed for good).
+     */
+    @Test
+    void aStreamThePagerEndsLeavesItsPeer() {
+        Call a = kernel("A", new ClientPeer("10.0.0.9", ""));
+        commits.get(0).complete(true); // its hello applied
+        failAppends = catchThrowable(() -> AppendRefused.throwIfRefused(null,
+                new java.util.concurrent.CompletionException(new ResourceUnavailableException("limits reached"))));
+        a.arrive(KernelToPager.newBuilder().setKernelKeepalive(KernelKeepalive.newBuilder().setSequence(1)).build());
+        a.deliver();
+        assertThat(a.ended).isNotNull();
+        assertThat(budget.pending()).containsExactly(0, 0);
+        assertThat(budget.peers()).as("peers with a stream open or something pending").isZero();
+    }
+
     private long pendingBytes() {
         long n = 0;
         for (int i = 0; i < commits.size(); i++) {
@@ -368,6 +385,12 @@ class ReplicaBurstWindowTest {
         @Override
         public void onError(Throwable t) {
             ended = t;
+            closeCall();
+        }
+
+        @Override
+        public void onCompleted() {
+            closeCall();
         }
 
         void arrive(KernelToPager m) {

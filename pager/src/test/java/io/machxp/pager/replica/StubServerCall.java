@@ -57,4 +57,19 @@ class StubServerCall extends ServerCallStreamObserver<PagerToKernel> {
     @Override
     public void onCompleted() {
     }
+
+    /** What gRPC runs once the call is closed (onComplete); a test that closes the call runs it ({@link #closeCall}). */
+    Runnable onClose;
+
+    @Override
+    public void setOnCloseHandler(Runnable onCloseHandler) {
+        onClose = onCloseHandler;
+    }
+
+    /** The server closed the call (the pager's onError or onCompleted): gRPC runs the close handler. */
+    void closeCall() {
+        if (onClose != null) {
+            onClose.run();
+        }
+    }
 }
