@@ -271,6 +271,11 @@ public final class XpService extends MemoryObjectPagerGrpc.MemoryObjectPagerImpl
         // gRPC's automatic flow control.
         StreamTurns.Turn turn = null;
         if (toKernel instanceof ServerCallStreamObserver<PagerToKernel> call) {
+            // Without a cancel handler grpc-java throws CANCELLED from onNext once the kernel has
+            // cancelled the call; the stream's end may wait for its held message (StreamTurns), and
+            // the core's sends meanwhile must not throw into another session's handling (review tb
+            // LOW-7). The cancellation reaches onError below all the same.
+            call.setOnCancelHandler(() -> { });
             call.setOnReadyHandler(outbox::ready); // the kernel reads again: what waits goes
             turn = turns.open(call, CallerPeer.current());
         }
