@@ -13,7 +13,9 @@ import org.apache.ratis.protocol.exceptions.ResourceUnavailableException;
  * and sends again what the log did not take. The windows' budget ({@link AppendBudget}) keeps the
  * kernels' messages under those limits, so this is for what it does not count (review late10 M2:
  * before, the refusal was taken for a lost leadership, the appender replaced, and the kernel told
- * the leader had changed).
+ * the leader had changed). Taken so only while the replica still leads the appender's term and is
+ * ready ({@link ReplicatedPager}): Ratis refuses alike an append racing a step-down (it closes the
+ * pending-write semaphore as the leader state stops), which is a lost leadership (review tb LOW-3).
  */
 final class AppendRefused extends RuntimeException {
     private static final long serialVersionUID = 1L;

@@ -459,7 +459,10 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
         return c.send(PagerStateMachine.message(entry.build())).handle((reply, e) -> {
             boolean appended = e == null && reply.isSuccess();
             if (!appended) {
-                AppendRefused.throwIfRefused(reply, e); // refused for load, still leading: completes exceptionally
+                // Refused for load, still leading c's term: completes exceptionally; else a step-down's (tb LOW-3)
+                if (takesKernels(c)) {
+                    AppendRefused.throwIfRefused(reply, e);
+                }
                 replaceAppender(c);
             }
             return appended;
