@@ -96,9 +96,12 @@ final class PagerGrants {
         // queue), so the highest try goes first, ahead of the queue; ahead of the holder's own
         // request_again only if above it (a holder gives a futex whose woken heir has not run to a
         // try above the heir and asks again inside the release, xp-spec 8.3). An older holder's
-        // separate lock_futex for its heir comes after this release and queues behind the try.
+        // separate lock_futex for its heir comes after this release and queues behind the try. Only
+        // if above every kernel queued too (the request_again is queued now): one queued since the ask
+        // may have reached the holder before its decision, and then Linux gives the futex to that top
+        // waiter, as a trylock steals only strictly above it (review tb LOW-1).
         KernelSession toTry = f.tryAsked && !f.tries.isEmpty()
-                && (again == null || f.tries.highestPriority() > priority) ? f.tries.highest() : null;
+                && (f.queue.isEmpty() || f.tries.highestPriority() > f.queue.topPriority()) ? f.tries.highest() : null;
         f.relinquishSent = false;
         f.tryAsked = false;
         if (f.askedBack) {

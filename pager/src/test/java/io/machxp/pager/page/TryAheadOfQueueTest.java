@@ -48,6 +48,32 @@ class TryAheadOfQueueTest {
         assertThat(x.stats.refused()).isZero();
     }
 
+    /**
+     * A kernel queued since the ask above the try goes first: it may have reached the holder before
+     * its decision, and Linux's trylock steals only above the top waiter (review tb LOW-1: before,
+     * the try at 30, or at 0 on a plain unlock, was granted ahead of C at 90).
+     */
+    @Test
+    void aKernelQueuedAboveTheTryGoesFirst() {
+        trylock(b, 30);
+        lock(c, 90);
+        said(a);
+        released(a, true, 20);
+        assertThat(said(c)).containsExactly("granted+relinquish 20");
+        assertThat(said(b)).containsExactly("busy");
+    }
+
+    /** The same for a try at 0 whose ask crossed a plain unlock. */
+    @Test
+    void aKernelQueuedAboveATryAtZeroGoesFirstOnAPlainUnlock() {
+        trylock(b, 0);
+        lock(c, 90);
+        said(a);
+        released(a, false, 0);
+        assertThat(said(c)).containsExactly("granted");
+        assertThat(said(b)).containsExactly("busy");
+    }
+
     /** An older kernel releases without request_again and asks with a separate lock_futex: the try still goes first. */
     @Test
     void anOlderHoldersSeparateLockFutexQueuesBehindTheTry() {
