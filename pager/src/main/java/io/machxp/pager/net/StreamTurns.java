@@ -36,7 +36,8 @@ import java.util.function.Consumer;
  *                                       stream ended is forgotten
  * </pre>
  * Every stream that is not holding a message has one requested, so an idle kernel of a busy peer
- * is heard as soon as it speaks (its message waits for the peer's next turn, one pass); the
+ * is heard as soon as it speaks (its message joins the back of its peer's line: one pass per 64
+ * of the peer's streams holding ahead of it, plus up to two turns of every other busy peer a pass); the
  * messages held are one per stream, which gRPC would otherwise hold in its deframer. What a
  * holding stream's kernel sends meanwhile stays in gRPC's deframer and HTTP/2's window (1 MiB a
  * stream): the window is given back only as messages are taken, so a waiting kernel is held back
