@@ -71,8 +71,10 @@ final class DirectoryViews {
      * The objects in dispute for kernel {@code kernelName}'s {@code view} beside the {@code open}
      * sessions', by object name: each object this pager serves ({@code served}) that the view sends
      * elsewhere while an open session of another name, whose own view sends it here, uses it here;
-     * its reason a sentence naming both kernels, both directories and the object (the first such
-     * session in session id order, so every replica names the same kernel). Empty if none. A view
+     * its reason a short sentence naming the object, both kernels and the pager each one's view sends
+     * it to (the first such session in session id order, so every replica names the same kernel;
+     * never the whole views, dir2-review H2). At most {@link #MAX_LISTED} + 1 entries: one more
+     * than the bound means there are too many ({@link #tooMany}). Empty if none. A view
      * that differs from one of a kernel that uses nothing in dispute here has none: an init then
      * decides ({@link #initRefusal}).
      */
@@ -89,15 +91,18 @@ final class DirectoryViews {
             if (sendsHere(view, object)) {
                 continue;
             }
+            if (disputes.size() > MAX_LISTED) {
+                break; // one more than the bound: the caller refuses the hello (tooMany)
+            }
             for (KernelSession other : others) {
                 if (sendsHere(other.directory, object) && other.hasObject(object)) {
+                    // short, per object (dir2-review H2): the two placements, never the whole views
                     disputes.add(ObjectDispute.newBuilder().setObject(object).setReason("kernel '" + kernelName
                             + "' was given another pager directory than kernel '" + other.kernelName + "', which is "
-                            + "connected to pager " + pager + " and uses object '" + object + "' there: '" + kernelName
-                            + "' has " + describe(view) + ", '" + other.kernelName + "' has "
-                            + describe(other.directory) + ", so object '" + object + "' would be served here for '"
-                            + other.kernelName + "' and by another pager for '" + kernelName + "'. " + SAME_DIRECTORY)
-                            .build());
+                            + "connected to pager " + pager + " and uses object '" + object + "' there: '"
+                            + other.kernelName + "' sends it to " + placement(other.directory, object) + ", '"
+                            + kernelName + "' to " + placement(view, object) + ", so two copies of it would be used. "
+                            + SHORT_SAME).build());
                     break;
                 }
             }
@@ -144,6 +149,53 @@ final class DirectoryViews {
         }
         return null;
     }
+
+    /**
+     * The most objects a welcome lists as disputed (dir2-review H2): with at most this many, each
+     * reason a few hundred bytes, a welcome stays far below gRPC's 4 MiB message limit. A hello
+     * with more is refused ({@link #tooMany}).
+     */
+    static final int MAX_LISTED = 1024;
+
+    /**
+     * Why a hello whose {@link #disputes} are {@code disputes} is refused though its kernel takes a
+     * list, or null if the list fits ({@link #MAX_LISTED}): the kernel cannot be told of every
+     * object it must leave alone, so it is not welcomed at all (its stream ends EINVAL).
+     */
+    static String tooMany(List<ObjectDispute> disputes, String kernelName, String pager) {
+        if (disputes.size() <= MAX_LISTED) {
+            return null;
+        }
+        return "pager " + pager + " refuses kernel '" + kernelName + "': more than " + MAX_LISTED + " of the objects "
+                + "it serves are in dispute with another kernel's pager directory (too many to list in a welcome, "
+                + "xp-spec 2.8); the first: " + disputes.get(0).getReason();
+    }
+
+    /** Where {@code v} sends {@code object}: "pager 1 of its list of 2, where this pager is 0". */
+    static String placement(PagerDirectoryView v, String object) {
+        return "pager " + pagerFor(v, object) + " of its list of " + v.getPagerCount() + ", where this pager is "
+                + v.getPagerIndex();
+    }
+
+    /** The index, in the kernel's own pager list, of the pager {@code v} sends {@code object} to. */
+    static long pagerFor(PagerDirectoryView v, String object) {
+        String prefix = object + "=";
+        for (String a : v.getAssignmentsList()) {
+            if (a.startsWith(prefix) && a.indexOf('=', prefix.length()) < 0) {
+                return Long.parseLong(a.substring(prefix.length()));
+            }
+        }
+        if (v.getPagerCount() <= 1) {
+            return 0;
+        }
+        CRC32 crc = new CRC32();
+        crc.update(object.getBytes(StandardCharsets.UTF_8));
+        return crc.getValue() % v.getPagerCount();
+    }
+
+    /** The operator's part, short, for each listed dispute. */
+    private static final String SHORT_SAME = "Give every kernel the same --pager list and --object-pagers, and "
+            + "restart the one that is wrong (docs/multi-pager.md)";
 
     /** What every sentence asks of the operator. */
     private static final String SAME_DIRECTORY = "Every kernel of a cluster must be given the same --pager list, in "

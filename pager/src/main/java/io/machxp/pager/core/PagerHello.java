@@ -138,6 +138,10 @@ final class PagerHello {
             String refusal = h.getFeaturesList().contains(DirectoryViews.DISPUTES_FEATURE) ? null
                     : DirectoryViews.refusal(sessions.all(), kernelName, h.getDirectory(), core.catalog.names(),
                             core.name);
+            if (refusal == null && h.getFeaturesList().contains(DirectoryViews.DISPUTES_FEATURE)) {
+                refusal = DirectoryViews.tooMany(DirectoryViews.disputes(sessions.all(), kernelName,
+                        h.getDirectory(), core.catalog.names(), core.name), kernelName, core.name);
+            }
             if (refusal != null) {
                 sessions.end(s, Errno.EINVAL, refusal);
                 return false;

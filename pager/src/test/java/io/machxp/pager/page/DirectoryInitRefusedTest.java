@@ -153,7 +153,7 @@ class DirectoryInitRefusedTest {
                 assertThat(d.getObject()).isEqualTo("obj");
                 assertThat(d.getReason()).contains("kernel '" + name + "' was given another pager directory than kernel 'wrong'")
                         .contains("uses object 'obj' there")
-                        .contains("assignments obj=1").contains("'wrong' has 1 pager");
+                        .contains("'wrong' sends it to pager 0 of its list of 1").contains("to pager 1 of its list of 2");
             });
             usesHome(s); // every undisputed object of this pager is theirs
         }
