@@ -48,8 +48,9 @@ final class DirectoryDisputes {
         for (ObjectDispute d : disputes) {
             list.put(d.getObject(), d.getReason());
             if (inUse.test(d.getObject())) {
-                log.error("kernel {}: pager {} says object '{}', which this kernel uses at its pager, is in dispute, "
-                        + "so two copies of it may exist; stop the kernel whose directory is wrong: {}", kernelName,
+                log.error("kernel {}: pager {} of its list says object '{}', which this kernel uses at another "
+                        + "pager, is in dispute, so two copies of it may exist; its mappings keep working, new ones "
+                        + "are refused; stop one of the two kernels' use of it now: {}", kernelName,
                         pager, d.getObject(), d.getReason());
             } else {
                 log.warn("kernel {}: object '{}' is in dispute at pager {} and will not be mapped: {}", kernelName,
@@ -63,16 +64,29 @@ final class DirectoryDisputes {
         }
     }
 
-    /** Why {@code object} may not be taken into use (an EINVAL for its vm_map), or null if it may. */
-    KernelError refusal(String object) {
+    /**
+     * Why {@code object} may not be mapped (an EINVAL for its vm_map), or null if it may; checked at
+     * every vm_map. {@code held}: this kernel already uses the object (it mapped it before the
+     * pager that lists it welcomed it, e.g. while rejoining that pager after a partition): then two
+     * copies may exist, its existing mappings keep working, and a new mapping is refused all the
+     * same, so the split grows no further (dir2-review H1).
+     */
+    KernelError refusal(String object, boolean held) {
         for (var e : new TreeMap<>(byPager).entrySet()) {
             String reason = e.getValue().get(object);
             if (reason != null) {
+                String what = held
+                        ? "this kernel already uses it, mapped before that pager welcomed it, so two copies of it may "
+                                + "exist now: the mappings it has keep working, but no new one is made. Stop one of "
+                                + "the two kernels' use of it now, and compare the copies"
+                        : "the kernel maps it at no pager, lest two pagers serve it at once";
                 return KernelError.of(io.machxp.proto.task.Errno.EINVAL, "memory object '%s' cannot be mapped: "
-                        + "this kernel's pager %d said, when it welcomed it, that the object is in dispute (xp-spec "
-                        + "2.8): %s. The kernel maps it at no pager, lest two pagers serve it at once; once the "
-                        + "operator has restarted the kernel whose directory is wrong, restart this kernel or let "
-                        + "it open a new session with that pager", object, e.getKey(), reason);
+                        + "pager %d of this kernel's --pager list (named in what follows) said, when it welcomed "
+                        + "this kernel, that the object is in dispute (xp-spec 2.8): %s. So %s. Once the kernel "
+                        + "whose directory is wrong is stopped or restarted with the right one, restart kernel "
+                        + "'%s' (this one) to map the object again; the data the other kernel wrote to it is at "
+                        + "that pager, not at the one this kernel's directory names", object, e.getKey(), reason,
+                        what, kernelName);
             }
         }
         return null;

@@ -134,7 +134,9 @@ final class KernelObjects {
             return;
         }
         VmObject o = objectsByName.get(objectName);
-        KernelError disputed = o == null ? core.disputes.refusal(objectName) : null;
+        // every vm_map, of a held object too (dir2-review H1): a new mapping of an object known to be
+        // in dispute would extend a split; the mappings it has keep working
+        KernelError disputed = core.disputes.refusal(objectName, o != null);
         if (disputed != null) {
             reply.fail(disputed); // another kernel uses it at a pager this kernel's directory does not send it to
             return;
