@@ -90,7 +90,9 @@ final class XpDispatch {
                 session.pagerTakesReclaimParts = m.getPagerWelcome().getReclaimInParts(); // for its next reclaim
                 boolean fresh = !m.getPagerWelcome().getResumed() && !session.reclaim.reclaiming()
                         && session.kernelId() == 0;
-                core.disputes.welcomed(session.pager, m.getPagerWelcome().getDisputesList(), fresh, objects::uses);
+                if (!fresh && (m.getPagerWelcome().getResumed() || session.reclaim.reclaiming())) {
+                    core.disputes.welcomed(session.pager, m.getPagerWelcome().getDisputesList(), false, objects::uses);
+                }
                 if (m.getPagerWelcome().getResumed()) {
                     session.resume.resumed(m.getPagerWelcome());
                     return;
@@ -100,6 +102,10 @@ final class XpDispatch {
                     return;
                 }
                 session.onWelcome(m.getPagerWelcome());
+                if (fresh && session.kernelId() != 0) {
+                    // only once the welcome is taken (dir2-review L3): a second or invalid welcome adds nothing
+                    core.disputes.welcomed(session.pager, m.getPagerWelcome().getDisputesList(), true, objects::uses);
+                }
             }
             case MEMORY_OBJECT_READY -> objects.onReady(m.getMemoryObjectReady());
             case MEMORY_OBJECT_DESTROY -> objects.onDestroy(m.getMemoryObjectDestroy());

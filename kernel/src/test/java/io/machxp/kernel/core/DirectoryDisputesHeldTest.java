@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
  * Disputes checked at every vm_map, of objects the kernel already holds too (dir2-review H1): a
  * kernel that mapped an object at one pager before another pager's welcome listed it (a rejoin
  * after a partition from that pager) keeps its mappings, but no new one is made, so the split
- * grows no further.
+ * grows no further; and a welcome's list counts only once the welcome is taken (L3).
  */
 class DirectoryDisputesHeldTest {
     private final FakeKernelEnv env = new FakeKernelEnv();
@@ -69,5 +69,26 @@ class DirectoryDisputesHeldTest {
                 .contains("than kernel 'W'").contains("restart kernel 'C'");
         assertThat(env.drain()).as("no init for the disputed object").isEmpty();
         assertThat(t.mappingAt(first.start())).as("the first task's mapping stays").isSameAs(first);
+    }
+
+    @Test
+    void aSecondWelcomeAddsNoDisputes() {
+        core.xp().start();
+        core.xp().onXp(0, PagerToKernel.newBuilder().setPagerWelcome(
+                PagerWelcome.newBuilder().setKernelId(1).setPageSize(4096)).build());
+        core.xp().onXp(1, PagerToKernel.newBuilder().setPagerWelcome(
+                PagerWelcome.newBuilder().setKernelId(2).setPageSize(4096)).build());
+        MachTask t = task("t");
+        core.xp().onXp(0, welcomeListingZero(1)); // a second welcome: a violation, its list is not taken
+        env.drain();
+        Answer<VmMapping> m = new Answer<>();
+        core.vmMap(t.id, "zero", m);
+        String why;
+        try {
+            why = m.error().message();
+        } catch (AssertionError notAnError) {
+            why = "";
+        }
+        assertThat(why).as("the list of a second welcome refuses nothing").doesNotContain("in dispute");
     }
 }
