@@ -164,6 +164,24 @@ final class KernelIds {
         return id < 1 || id > MAX_KERNEL_ID ? null : idOwners[id];
     }
 
+    /**
+     * After a restart (the ids the last pager gave are lost with it): a stored futex word names a
+     * TID of this id, of kernel {@code kernelName} that did not reclaim ({@link RestartDeaths}). If
+     * no session took the id, it rests as the name's would have, and goes to another name only once
+     * its quarantine is over and the death is recorded ({@link #releaseQuarantined}); the name, if
+     * it has no id here, gets it back (xp-spec 2.5).
+     */
+    void restsForDeath(int id, String kernelName) {
+        if (id < 1 || id > MAX_KERNEL_ID || idOwners[id] != null) {
+            return;
+        }
+        idOwners[id] = kernelName;
+        kernelIds.putIfAbsent(kernelName, id);
+        freeIds.remove(id);
+        quarantine.remove(id);
+        quarantine.put(id, core.env.nanoTime() + quarantineNanos);
+    }
+
     /** The id is the kernel's from now on (a new one, or a reclaimed one, which may not be free here). */
     void take(String kernelName, int id) {
         if (idOwners[id] != null && !idOwners[id].equals(kernelName)) {

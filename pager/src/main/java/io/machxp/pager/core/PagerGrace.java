@@ -65,6 +65,8 @@ final class PagerGrace {
     private final FutexJournal journal;
     /** A reclaim in grace, whole or in parts ({@link GraceReclaims}). */
     private final GraceReclaims graceReclaims;
+    /** At grace end: which dead kernels' TIDs the stored futex words still name (their ids rest). */
+    private final RestartDeaths restartDeaths;
     /** Until the grace period after a restart ends: messages held, and the session each came on. */
     ArrayDeque<Held> heldInGrace;
     /** The bytes of {@link #heldInGrace}'s messages, summed (each session's are its heldBytes). */
@@ -84,6 +86,7 @@ final class PagerGrace {
         this.handler = handler;
         this.reclaims = options.reclaims();
         this.graceReclaims = new GraceReclaims(core, pages, futexes, sessions, options, journal, this);
+        this.restartDeaths = new RestartDeaths(core, futexes, sessions);
         sessions.closing = this::closed;
         if (options.graceNanos() > 0) {
             heldInGrace = new ArrayDeque<>();
@@ -259,9 +262,11 @@ final class PagerGrace {
                         + "part came, so the kernel's lease has run out; restart the kernel");
             }
         }
+        java.util.Map<io.machxp.pager.futex.FutexKey, String> lost = new java.util.LinkedHashMap<>(journal.unreclaimed);
         for (io.machxp.pager.futex.FutexKey key : journal.graceEnded()) {
             futexes.reclaims.diedInRestart(key); // before any held lock is handled: its grant says owner_died
         }
+        restartDeaths.graceEnded(lost); // the dead kernels' TIDs the stored words still name: their ids rest
         core.env.graceEnded();
         if (reclaims) {
             CoreContext.log.info("pager {}: grace period over; {} kernels reclaimed what they held; handling {} held "

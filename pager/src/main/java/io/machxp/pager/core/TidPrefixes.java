@@ -108,4 +108,13 @@ final class TidPrefixes {
             died.put(s.tidPrefix, s.kernelName);
         }
     }
+
+    /**
+     * After a restart: a word of a futex whose holder did not reclaim it names a TID of this
+     * prefix, of the kernel {@code kernelName} (or one the journal does not name, {@link
+     * RestartDeaths#UNKNOWN}) that the last pager knew dead or that died in the crash.
+     */
+    void diedBeforeRestart(int prefix, String kernelName) {
+        died.putIfAbsent(prefix, kernelName);
+    }
 }
