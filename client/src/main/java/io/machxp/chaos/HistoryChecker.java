@@ -39,7 +39,10 @@ import java.util.Set;
  *       by. With the contended mix ({@link ContendedWorkload}): EBUSY only from a trylock (which
  *       asks for the futex as a lock does, and acquires it only when it succeeds); a racy access
  *       of a page outside its futex ("peek", "poke") fails only with EIO, or ESRCH once the
- *       harness recorded its worker gone; a compute, like a sleep, only passes time.</li>
+ *       harness recorded its worker gone; a compute, like a sleep, only passes time. No lock or
+ *       trylock answers EDEADLK, nor ESRCH unless the harness recorded its worker gone: a worker
+ *       holds at most one futex and writes no futex word, so either says a stale TID in the word
+ *       ({@link #staleOwner}).</li>
  *   <li>Liveness: after {@code QUIET} every call is answered within the quiet period of its start
  *       (or of the quiet's, if older), a lock with no timeout, or one longer than the quiet period,
  *       never times out, and no call is left unanswered unless its kernel was killed: a breach is
@@ -280,6 +283,26 @@ public final class HistoryChecker {
         }
     }
 
+    /**
+     * A lock or trylock answered EDEADLK or ESRCH. A worker holds at most one futex, never locks
+     * one it holds (it unlocks before its next lock, and stops if its critical section fails) and
+     * never writes a futex word (its racy pokes stay outside the words), so neither the futex held
+     * by itself nor an owners' chain back to it can be; and a kernel replaces the TID of an owner
+     * that ended with OWNER_DIED. So EDEADLK, and ESRCH while the worker lives (ESRCH answers the
+     * calls of a worker whose task died), say the word names a thread that does not own it: a
+     * stale TID, such as a dead kernel's that a kernel given its id again reads as its own thread's.
+     */
+    private void staleOwner(Entry e, String call) {
+        if (e.detail().equals("EDEADLK")) {
+            violation(e, e.thread() + "'s " + call + " answered EDEADLK, but it holds no futex and no chain of "
+                    + "owners can lead back to it: the futex's word names it although it never locked it (a stale TID)");
+        } else if (e.detail().equals("ESRCH") && !gone.contains(e.thread())) {
+            violation(e, e.thread() + "'s " + call + " answered ESRCH: the futex's word names a TID of no thread, "
+                    + "but no worker writes a futex word and a kernel replaces an ended owner's TID with OWNER_DIED "
+                    + "(a stale TID, such as a dead kernel's after its kernel id was given again)");
+        }
+    }
+
     /** The futex a "lock fN" or "trylock fN" call names. */
     private static int futexOfCall(String call) {
         return Integer.parseInt(call.substring(call.indexOf(" f") + 2));
@@ -306,6 +329,9 @@ public final class HistoryChecker {
             violation(e, e.thread() + "'s racy " + p.call + " (an access of a page outside its futex) failed with "
                     + e.detail() + ": only EIO (from a kernel that lost its pager) and ESRCH (once its task ended) "
                     + "are allowed");
+        }
+        if (p.call.startsWith("lock f") || p.call.startsWith("trylock f")) {
+            staleOwner(e, p.call);
         }
         boolean anew = link != null && remapped.contains(e.thread() + "|" + pager);
         if (e.detail().equals("OK") && p.call.startsWith("vm_map ") && link != null && deadLinks.contains(link)) {

@@ -38,6 +38,26 @@ class ContendedMixTest {
         }
     }
 
+    /**
+     * Contended seed 962 with the CLI's defaults: kernel k2 (id 1) held f2 with its TID in the word
+     * of the page the pager stored, was cut off and died across a pager restart; the restarted
+     * pager gave id 1 to the new kernel k3, and k3's thread 1048577 (k2's old owner's TID) got
+     * EDEADLK on every lock of f2 and its other threads ESRCH, for 180 ms. Now the restarted pager
+     * reads the stored word at grace end and keeps id 1 resting until k2's death is recorded.
+     */
+    @Test
+    void seed962NewKernelAfterPagerRestartGetsNoDeadKernelsId() {
+        ChaosRun.Result r = new ChaosRun(962, ChaosOptions.DEFAULT.withMix(ChaosMix.CONTENDED)).run();
+        assertThat(r.violations()).isEmpty();
+        assertThat(r.stuck()).isEmpty();
+        assertThat(r.counts()).as("%s", r.counts()).doesNotContainKey("EDEADLK").containsKey("pager restarts");
+        assertThat(r.history().entries()).as("k2 had kernel id 1 (TIDs 1048577...)")
+                .anyMatch(e -> e.thread().equals("k2/1048577"));
+        assertThat(r.history().entries()).as("k3, started after the restart, has another id")
+                .anyMatch(e -> e.thread().startsWith("k3/"))
+                .noneMatch(e -> e.thread().startsWith("k3/") && Long.parseLong(e.thread().substring(3)) >> 20 == 1);
+    }
+
     @Test
     void theStandardMixMakesNoneOfItsCalls() {
         ChaosRun.Result r = new ChaosRun(1, CONTENDED.withMix(ChaosMix.STANDARD)).run();
