@@ -40,7 +40,7 @@ import java.util.Set;
  *       asks for the futex as a lock does, and acquires it only when it succeeds); a racy access
  *       of a page outside its futex ("peek", "poke") fails only with EIO, or ESRCH once the
  *       harness recorded its worker gone; a compute, like a sleep, only passes time. No lock or
- *       trylock answers EDEADLK, nor ESRCH unless the harness recorded its worker gone: a worker
+ *       trylock answers EDEADLK, nor ESRCH to a worker that lives on (calls again): a worker
  *       holds at most one futex and writes no futex word, so either says a stale TID in the word
  *       ({@link #staleOwner}).</li>
  *   <li>Liveness: after {@code QUIET} every call is answered within the quiet period of its start
@@ -109,6 +109,8 @@ public final class HistoryChecker {
     private final Set<String> killedKernels = new HashSet<>();
     /** Workers the harness recorded gone (their task died, or their kernel): ESRCH may answer their racy accesses. */
     private final Set<String> gone = new HashSet<>();
+    /** Workers whose lock or trylock answered ESRCH, with the answer and the call, until they call again. */
+    private final Map<String, Object[]> esrch = new HashMap<>();
     /** Kernels doomed or dead (EIO is allowed from them), with when the pager must have declared them dead. */
     private final Map<String, Long> failingKernels = new HashMap<>();
     /** Kernels past the time they must have stopped by: nothing they do may succeed. */
@@ -229,6 +231,7 @@ public final class HistoryChecker {
             case KERNEL -> {
                 if (e.detail().startsWith("worker gone")) {
                     gone.add(e.thread());
+                    esrch.remove(e.thread());
                     Pending p = pendingCalls.get(e.thread());
                     if (p != null && p.call.startsWith("lock f")) {
                         int id = futexOfCall(p.call);
@@ -275,6 +278,7 @@ public final class HistoryChecker {
     }
 
     private void call(Entry e) {
+        livedAfterEsrch(e.thread());
         long deadline = quietStart < 0 ? Long.MAX_VALUE : e.time() + quietNanos;
         pendingCalls.put(e.thread(), new Pending(e.detail(), e.value(), e.time(), deadline));
         if (e.detail().startsWith("lock f") || e.detail().startsWith("trylock f")) {
@@ -297,9 +301,22 @@ public final class HistoryChecker {
             violation(e, e.thread() + "'s " + call + " answered EDEADLK, but it holds no futex and no chain of "
                     + "owners can lead back to it: the futex's word names it although it never locked it (a stale TID)");
         } else if (e.detail().equals("ESRCH") && !gone.contains(e.thread())) {
-            violation(e, e.thread() + "'s " + call + " answered ESRCH: the futex's word names a TID of no thread, "
-                    + "but no worker writes a futex word and a kernel replaces an ended owner's TID with OWNER_DIED "
-                    + "(a stale TID, such as a dead kernel's after its kernel id was given again)");
+            esrch.put(e.thread(), new Object[] {e, call}); // judged at the worker's next call: it lived on
+        }
+    }
+
+    /**
+     * The worker made a call after its lock or trylock answered ESRCH: it lived, so the ESRCH said
+     * a word naming a TID of no thread. (ESRCH also answers the call of a worker whose task died;
+     * the standard mix records no "worker gone", but such a worker makes no further call.)
+     */
+    private void livedAfterEsrch(String thread) {
+        Object[] got = esrch.remove(thread);
+        if (got != null) {
+            violation((Entry) got[0], thread + "'s " + got[1] + " answered ESRCH and the worker lived on: the "
+                    + "futex's word names a TID of no thread, but no worker writes a futex word and a kernel replaces "
+                    + "an ended owner's TID with OWNER_DIED (a stale TID, such as a dead kernel's after its kernel id "
+                    + "was given again)");
         }
     }
 
