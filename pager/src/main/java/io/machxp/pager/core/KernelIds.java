@@ -176,7 +176,9 @@ final class KernelIds {
             return;
         }
         idOwners[id] = kernelName;
-        kernelIds.putIfAbsent(kernelName, id);
+        if (!kernelName.equals(RestartDeaths.UNKNOWN)) {
+            kernelIds.putIfAbsent(kernelName, id); // no name is counted for a death the journal names nobody for
+        }
         freeIds.remove(id);
         quarantine.remove(id);
         quarantine.put(id, core.env.nanoTime() + quarantineNanos);
