@@ -58,6 +58,20 @@ class ContendedMixTest {
                 .noneMatch(e -> e.thread().startsWith("k3/") && Long.parseLong(e.thread().substring(3)) >> 20 == 1);
     }
 
+    /**
+     * Contended seed 965 with the CLI's defaults: kernel k7 released f2 but kept its page writable;
+     * f2 went to k4 without the page, and k7 was cut off and declared dead. Its page reverted to
+     * the pager's older copy, whose f2 word still named k7's thread 8388611, and k4's lockers got
+     * ESRCH. Now the pager writes OWNER_DIED over such a word before it serves the page again.
+     */
+    @Test
+    void seed965ARevertedPageNamesNoThreadOfTheDeadWriter() {
+        ChaosRun.Result r = new ChaosRun(965, ChaosOptions.DEFAULT.withMix(ChaosMix.CONTENDED)).run();
+        assertThat(r.violations()).isEmpty();
+        assertThat(r.stuck()).isEmpty();
+        assertThat(r.counts()).as("%s", r.counts()).doesNotContainKey("EDEADLK");
+    }
+
     @Test
     void theStandardMixMakesNoneOfItsCalls() {
         ChaosRun.Result r = new ChaosRun(1, CONTENDED.withMix(ChaosMix.STANDARD)).run();

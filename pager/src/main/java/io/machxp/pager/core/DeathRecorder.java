@@ -100,6 +100,78 @@ final class DeathRecorder {
         recordIn(pageKeys, false);
     }
 
+    /**
+     * A kernel is declared dead holding pages writable: they revert to the pager's copy, which may
+     * be older than its writes. A futex of such a page it no longer holds (it released it, maybe
+     * to another kernel already) may have a word in that copy that still names one of its threads
+     * (its release's write of the word is lost with the page). Before the page is served again,
+     * each such word (TID prefix the dead kernel's id) gets {@code (word & WAITERS) | OWNER_DIED}
+     * in the pager's copy, so no word the pager serves names a dead kernel's thread without
+     * OWNER_DIED (its next locker gets EOWNERDEAD, as for a word the pager records a death in).
+     * The futexes it held are left to {@link #died}, which runs after its pages reverted.
+     * Only futexes the pager has a record of are looked at (it knows no other futex words).
+     * Called before the session's pages are forgotten, while {@code s} still holds them.
+     */
+    void revertingWriter(KernelSession s) {
+        if (s.tidPrefix == 0) {
+            return;
+        }
+        java.util.Map<FutexKey, List<FutexRecord>> byPage = new java.util.TreeMap<>(FutexRecords.KEY_ORDER);
+        for (FutexRecord f : records.all()) {
+            FutexKey page = pageOf(f.key);
+            if (!s.held.contains(f.key) && pages.writes(s, page.object(), page.offset())) {
+                byPage.computeIfAbsent(page, k -> new ArrayList<>()).add(f);
+            }
+        }
+        byPage.forEach((page, here) -> {
+            MemoryObject o = core.catalog.get(page.object());
+            if (o != null) {
+                correctStaleWords(o, page.offset(), here, s.tidPrefix);
+            }
+        });
+    }
+
+    /** The words of {@code here} in the pager's copy of the page that name a thread of kernel {@code deadId}. */
+    private void correctStaleWords(MemoryObject o, long pageOffset, List<FutexRecord> here, int deadId) {
+        byte[] data;
+        long version;
+        try {
+            data = o.page(pageOffset);
+            version = o.version(pageOffset);
+        } catch (UncheckedIOException e) {
+            core.storeFailed("page 0x" + Long.toHexString(pageOffset) + " of '" + o.name() + "' cannot be read, so "
+                    + "words a dead kernel's threads may still own in it are not corrected", e);
+            return;
+        }
+        if (data == null) {
+            return; // zeros: no word names anyone
+        }
+        byte[] changed = null;
+        int written = 0;
+        for (FutexRecord f : here) {
+            int at = (int) (f.key.offset() - pageOffset);
+            int word = wordAt(data, at);
+            int tid = word & TID_MASK;
+            if (tid != 0 && tid != TID_MASK && tid >>> 20 == deadId) {
+                if (changed == null) {
+                    changed = data.clone();
+                }
+                putWord(changed, at, (word & WAITERS) | OWNER_DIED);
+                written++;
+            }
+        }
+        if (changed == null) {
+            return;
+        }
+        core.storeWrite(null, o, pageOffset, changed, version + 1, "the page store failed to write page 0x"
+                + Long.toHexString(pageOffset) + " of '" + o.name() + "', in which the pager recorded OWNER_DIED "
+                + "over a dead kernel's TIDs its reverted copy still carried: until it is written it is kept in memory only");
+        core.stats.deathsRecordedByPager.add(written);
+        CoreContext.log.info("pager {}: page 0x{} of '{}' reverted to the pager's copy, in which {} words of futexes "
+                + "the dead kernel {} no longer held still named its threads: OWNER_DIED written", core.name,
+                Long.toHexString(pageOffset), o.name(), written, deadId);
+    }
+
     /** Futexes carrying a death {@link #recordAll} looks at per call, at most: the rest at the next calls. */
     static final int LOOKED_PER_CALL = 128;
 

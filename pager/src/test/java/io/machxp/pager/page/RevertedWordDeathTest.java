@@ -1,0 +1,65 @@
+package io.machxp.pager.page;
+
+import static io.machxp.pager.page.XpKernels.PAGE;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.machxp.pager.store.MemoryPageStore;
+import io.machxp.proto.xp.PagerToKernel;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import org.junit.jupiter.api.Test;
+
+/**
+ * xp-spec 8.7: a kernel declared dead holding a page writable but no longer the futex in it
+ * (chaos seed 965's shape). Its page reverts to the pager's copy, older than its writes: the
+ * futex word there may still name its thread from when it held the futex, while the futex is
+ * granted to another kernel already, without owner_died. The pager writes OWNER_DIED over such a
+ * word before it serves the page again, so the next owner's locker gets EOWNERDEAD, not ESRCH for
+ * a thread of a dead kernel. On the core with a clock the test moves.
+ */
+class RevertedWordDeathTest {
+    private static final long LEASE = 1_000_000_000L;
+    private static final int WAITERS = 0x80000000;
+    private static final int OWNER_DIED = 0x40000000;
+
+    private static int wordAt(byte[] page, long offset) {
+        return page.length == 0 ? 0 : ByteBuffer.wrap(page).order(ByteOrder.LITTLE_ENDIAN).getInt((int) offset);
+    }
+
+    private static byte[] pageWithWord(long offset, int word) {
+        byte[] page = new byte[PAGE];
+        ByteBuffer.wrap(page).order(ByteOrder.LITTLE_ENDIAN).putInt((int) offset, word);
+        return page;
+    }
+
+    @Test
+    void aDeadWritersTidInTheRevertedCopyOfAFutexGrantedElsewhereBecomesOwnerDied() {
+        XpKernels k = new XpKernels(new MemoryPageStore(), LEASE);
+        long d = k.kernel(1, "D");
+        long e = k.kernel(2, "E");
+        long futex = 0x20;
+        int tidOfD = 1 << 20 | 3;
+        k.lockFutex(d, futex);
+        assertThat(k.one(d).hasMemoryObjectFutexGranted()).isTrue();
+        k.write(d, 0);
+        k.take(d);
+        k.returnDirty(d, 0, pageWithWord(futex, WAITERS | tidOfD), false); // the pager's copy names D's thread
+        k.write(d, 0); // D writes the page again: its unlock's write of the word stays in its copy
+        k.take(d);
+        k.futexReleased(d, futex); // the futex goes back without the page
+        k.take(d);
+
+        k.lockFutex(e, futex);
+        assertThat(k.one(e).getMemoryObjectFutexGranted().getOwnerDied()).as("D released the futex").isFalse();
+        k.pager.sessionClosed(d);
+        k.advanceHeard(LEASE, LEASE / 2, e); // D declared dead holding the page writable, not the futex
+        assertThat(k.declaredDead).containsKey("D");
+
+        k.write(e, 0);
+        PagerToKernel supply = k.one(e);
+        assertThat(wordAt(supply.getMemoryObjectDataSupply().getData().toByteArray(), futex))
+                .as("no word the pager serves names a dead kernel's thread without OWNER_DIED")
+                .isEqualTo(WAITERS | OWNER_DIED);
+        assertThat(k.stats.refused()).isZero();
+    }
+}
