@@ -72,6 +72,20 @@ class ContendedMixTest {
         assertThat(r.counts()).as("%s", r.counts()).doesNotContainKey("EDEADLK");
     }
 
+    /**
+     * Contended seed 307: k7 died holding f2 with its thread 8388611 in the pager's copy of f2's
+     * page; k3 got f2 with owner_died and recorded it in its own copy, and after a pager restart
+     * died holding f2 and the page writable. The page reverted to the copy naming k7's thread and
+     * f2's lockers got ESRCH for 160 ms. Now the revert writes OWNER_DIED over a dead kernel's TID.
+     */
+    @Test
+    void seed307ARevertedPageNamesNoThreadOfAKernelThatDiedBefore() {
+        ChaosRun.Result r = new ChaosRun(307, ChaosOptions.DEFAULT.withMix(ChaosMix.CONTENDED)).run();
+        assertThat(r.violations()).isEmpty();
+        assertThat(r.stuck()).isEmpty();
+        assertThat(r.counts()).as("%s", r.counts()).containsKey("pager restarts");
+    }
+
     @Test
     void theStandardMixMakesNoneOfItsCalls() {
         ChaosRun.Result r = new ChaosRun(1, CONTENDED.withMix(ChaosMix.STANDARD)).run();

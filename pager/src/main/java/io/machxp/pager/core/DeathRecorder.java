@@ -102,37 +102,42 @@ final class DeathRecorder {
 
     /**
      * A kernel is declared dead holding pages writable: they revert to the pager's copy, which may
-     * be older than its writes. A futex of such a page it no longer holds (it released it, maybe
-     * to another kernel already) may have a word in that copy that still names one of its threads
-     * (its release's write of the word is lost with the page). Before the page is served again,
-     * each such word (TID prefix the dead kernel's id) gets {@code (word & WAITERS) | OWNER_DIED}
+     * be older than its writes. A futex word there may name a thread that is no longer: one of its
+     * own from when it held the futex (it released it since, maybe to another kernel already,
+     * chaos seed 965), or one of a kernel that died before, whose death the dead writer recorded
+     * in its lost copy as the grantee of an owner_died (seed 307: the pager's copy, never returned
+     * since, kept that kernel's TID). Before the page is served again, each such word (TID prefix
+     * the dead writer's id, or an id no open session has) gets {@code (word & WAITERS) | OWNER_DIED}
      * in the pager's copy, so no word the pager serves names a dead kernel's thread without
      * OWNER_DIED (its next locker gets EOWNERDEAD, as for a word the pager records a death in).
-     * The futexes it held are left to {@link #died}, which runs after its pages reverted.
-     * Only futexes the pager has a record of are looked at (it knows no other futex words).
+     * Only futexes the pager has a record of are looked at (it knows no other futex words); in the
+     * grace period after a restart only the writer's own id (kernels may not have come back yet).
      * Called before the session's pages are forgotten, while {@code s} still holds them.
      */
-    void revertingWriter(KernelSession s) {
+    void revertingWriter(KernelSession s, java.util.function.IntPredicate liveId) {
         if (s.tidPrefix == 0) {
             return;
         }
+        boolean grace = inGrace.getAsBoolean();
+        java.util.function.IntPredicate dead = id -> id == s.tidPrefix || !grace && !liveId.test(id);
         java.util.Map<FutexKey, List<FutexRecord>> byPage = new java.util.TreeMap<>(FutexRecords.KEY_ORDER);
         for (FutexRecord f : records.all()) {
             FutexKey page = pageOf(f.key);
-            if (!s.held.contains(f.key) && pages.writes(s, page.object(), page.offset())) {
+            if (pages.writes(s, page.object(), page.offset())) {
                 byPage.computeIfAbsent(page, k -> new ArrayList<>()).add(f);
             }
         }
         byPage.forEach((page, here) -> {
             MemoryObject o = core.catalog.get(page.object());
             if (o != null) {
-                correctStaleWords(o, page.offset(), here, s.tidPrefix);
+                correctStaleWords(o, page.offset(), here, dead, s.tidPrefix);
             }
         });
     }
 
-    /** The words of {@code here} in the pager's copy of the page that name a thread of kernel {@code deadId}. */
-    private void correctStaleWords(MemoryObject o, long pageOffset, List<FutexRecord> here, int deadId) {
+    /** The words of {@code here} in the pager's copy of the page that name a thread of a dead kernel. */
+    private void correctStaleWords(MemoryObject o, long pageOffset, List<FutexRecord> here,
+            java.util.function.IntPredicate dead, int deadId) {
         byte[] data;
         long version;
         try {
@@ -152,7 +157,7 @@ final class DeathRecorder {
             int at = (int) (f.key.offset() - pageOffset);
             int word = wordAt(data, at);
             int tid = word & TID_MASK;
-            if (tid != 0 && tid != TID_MASK && tid >>> 20 == deadId) {
+            if (tid != 0 && tid != TID_MASK && dead.test(tid >>> 20)) {
                 if (changed == null) {
                     changed = data.clone();
                 }

@@ -62,4 +62,47 @@ class RevertedWordDeathTest {
                 .isEqualTo(WAITERS | OWNER_DIED);
         assertThat(k.stats.refused()).isZero();
     }
+
+    /**
+     * Chaos seed 307's shape: A dies holding the futex, the pager's copy naming A's thread; B gets
+     * it with owner_died, records the death in its copy of the page and releases the futex (A's
+     * death is recorded, at the pager too), keeping the page writable; then B dies. B's copy is
+     * lost: the pager's names A, whose id is not B's, and no record says A's death is still to
+     * record (in seed 307 a pager restart forgot it). Now the revert writes OWNER_DIED over it.
+     */
+    @Test
+    void aTidOfAKernelThatDiedBeforeInTheRevertedCopyBecomesOwnerDied() {
+        XpKernels k = new XpKernels(new MemoryPageStore(), LEASE);
+        long a = k.kernel(1, "A");
+        long b = k.kernel(2, "B");
+        long c = k.kernel(3, "C");
+        long futex = 0x30;
+        int tidOfA = 1 << 20 | 2;
+        k.lockFutex(a, futex);
+        assertThat(k.one(a).hasMemoryObjectFutexGranted()).isTrue();
+        k.write(a, 0);
+        k.take(a);
+        k.returnDirty(a, 0, pageWithWord(futex, tidOfA), false); // the pager's copy names A's thread
+        k.lockFutex(b, futex);
+        k.take(a);
+        k.pager.sessionClosed(a);
+        k.advanceHeard(LEASE, LEASE / 2, b, c); // A declared dead holding the futex: B gets it
+        assertThat(k.declaredDead).containsKey("A");
+        assertThat(k.one(b).getMemoryObjectFutexGranted().getOwnerDied()).isTrue();
+        k.write(b, 0); // B records the death in its copy, and never returns it
+        k.take(b);
+        k.futexReleased(b, futex);
+        k.take(b);
+
+        k.lockFutex(c, futex);
+        assertThat(k.one(c).getMemoryObjectFutexGranted().getOwnerDied()).isFalse();
+        k.pager.sessionClosed(b);
+        k.advanceHeard(LEASE, LEASE / 2, c); // B declared dead holding the page writable
+        assertThat(k.declaredDead).containsKey("B");
+        k.write(c, 0);
+        PagerToKernel supply = k.one(c);
+        assertThat(wordAt(supply.getMemoryObjectDataSupply().getData().toByteArray(), futex))
+                .as("the reverted copy's word named A's thread: OWNER_DIED now").isEqualTo(OWNER_DIED);
+        assertThat(k.stats.refused()).isZero();
+    }
 }
