@@ -107,19 +107,19 @@ final class DeathRecorder {
      * chaos seed 965), or one of a kernel that died before, whose death the dead writer recorded
      * in its lost copy as the grantee of an owner_died (seed 307: the pager's copy, never returned
      * since, kept that kernel's TID). Before the page is served again, each such word (TID prefix
-     * the dead writer's id, or an id no open session has) gets {@code (word & WAITERS) | OWNER_DIED}
+     * the dead writer's id, or the id of a dead kernel: one resting that no open session has) gets {@code (word & WAITERS) | OWNER_DIED}
      * in the pager's copy, so no word the pager serves names a dead kernel's thread without
      * OWNER_DIED (its next locker gets EOWNERDEAD, as for a word the pager records a death in).
      * Only futexes the pager has a record of are looked at (it knows no other futex words); in the
      * grace period after a restart only the writer's own id (kernels may not have come back yet).
      * Called before the session's pages are forgotten, while {@code s} still holds them.
      */
-    void revertingWriter(KernelSession s, java.util.function.IntPredicate liveId) {
+    void revertingWriter(KernelSession s, java.util.function.IntPredicate deadId) {
         if (s.tidPrefix == 0) {
             return;
         }
         boolean grace = inGrace.getAsBoolean();
-        java.util.function.IntPredicate dead = id -> id == s.tidPrefix || !grace && !liveId.test(id);
+        java.util.function.IntPredicate dead = id -> id == s.tidPrefix || !grace && deadId.test(id);
         java.util.Map<FutexKey, List<FutexRecord>> byPage = new java.util.TreeMap<>(FutexRecords.KEY_ORDER);
         for (FutexRecord f : records.all()) {
             FutexKey page = pageOf(f.key);

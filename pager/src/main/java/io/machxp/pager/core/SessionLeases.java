@@ -126,7 +126,8 @@ final class SessionLeases {
             boolean clean = !pages.writes(s, key.object(), key.offset() - key.offset() % core.pageSize);
             f.zeroWordClean = f.diedKernelIds.isEmpty() ? clean : f.zeroWordClean && clean;
         }
-        sessions.deaths.revertingWriter(s, id -> sessions.all().stream().anyMatch(o -> o != s && o.tidPrefix == id)); // words its reverted pages' older copies name it in (futexes it let go)
+        sessions.deaths.revertingWriter(s, id -> sessions.ids.ownerOf(id) != null // an id given out (not a task's TID)
+                && sessions.all().stream().noneMatch(o -> o != s && o.tidPrefix == id)); // and no open session's // words its reverted pages' older copies name it in (futexes it let go)
         List<FutexKey> held = futexes.departures.ownerDied(s);
         if (!held.isEmpty()) {
             sessions.prefixes.died(s); // its TIDs may stay in those futexes' words
