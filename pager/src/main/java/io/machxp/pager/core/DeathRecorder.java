@@ -52,6 +52,10 @@ import java.util.function.BooleanSupplier;
  *                                        its record is pruned if idle, and their ids and TID
  *                                        prefixes are free once no other futex names them
  * </pre>
+ * A kernel declared dead holding pages writable loses its copies: before its pages revert to the
+ * pager's copy, {@link #revertingWriter} writes OWNER_DIED over each known futex word there that
+ * names its threads or a dead kernel's (one the records may no longer say is dead: a futex it
+ * released, or a death it recorded only in its lost copy; chaos seeds 965 and 307).
  * Only the futexes that carry a death are looked at ({@code FutexRecords.withDeaths}), page by page
  * in the order of object and offset; when ids or records run short, a bounded number of them per
  * call, going on from where the last call stopped ({@link #recordAll}, {@link #cursor}).
