@@ -56,11 +56,19 @@ final class RestartDeaths {
      * gave the futex to ({@link PageStore#DIED} for a death no owner was told of yet).
      */
     void graceEnded(Map<FutexKey, String> lost) {
-        lost.forEach((key, holder) -> look(key, PageStore.DIED.equals(holder) ? UNKNOWN : holder));
-        for (FutexRecord f : java.util.List.copyOf(futexes.all())) {
+        // In key order, not the maps' (hash) order: the order sets the order the ids rest in, so
+        // every replica, one restored from a snapshot too, must look alike. The word's prefix need
+        // not be the journal's holder's (a stale copy flushed by another kernel), so no name is
+        // attached: the id rests under nobody's name and no kernel is welcomed back with it.
+        java.util.List<FutexKey> keys = new java.util.ArrayList<>(lost.keySet());
+        for (FutexRecord f : futexes.all()) {
             if (f.holder != null && f.grantOwnerDied && !lost.containsKey(f.key)) {
-                look(f.key, UNKNOWN); // reclaimed by a grantee told of a death declared before the crash
+                keys.add(f.key); // reclaimed by a grantee told of a death declared before the crash
             }
+        }
+        keys.sort(FutexRecords.KEY_ORDER);
+        for (FutexKey key : keys) {
+            look(key, UNKNOWN);
         }
     }
 
