@@ -142,16 +142,12 @@ final class DeathRecorder {
     /** The words of {@code here} in the pager's copy of the page that name a thread of a dead kernel. */
     private void correctStaleWords(MemoryObject o, long pageOffset, List<FutexRecord> here,
             java.util.function.IntPredicate dead, int deadId) {
-        byte[] data;
-        long version;
-        try {
-            data = o.page(pageOffset);
-            version = o.version(pageOffset);
-        } catch (UncheckedIOException e) {
-            core.storeFailed("page 0x" + Long.toHexString(pageOffset) + " of '" + o.name() + "' cannot be read, so "
-                    + "words a dead kernel's threads may still own in it are not corrected", e);
+        PageCopy copy = readPage(o, pageOffset, "words a dead kernel's threads may still own in it are not corrected");
+        if (copy == null) {
             return;
         }
+        byte[] data = copy.data;
+        long version = copy.version;
         if (data == null) {
             return; // zeros: no word names anyone
         }
@@ -275,16 +271,13 @@ final class DeathRecorder {
         if (here.isEmpty()) {
             return;
         }
-        byte[] data;
-        long version;
-        try {
-            data = o.page(pageOffset);
-            version = o.version(pageOffset);
-        } catch (UncheckedIOException e) {
-            core.storeFailed("page 0x" + Long.toHexString(pageOffset) + " of '" + o.name() + "' cannot be read, so "
-                    + "the deaths of kernels that held its futexes are not recorded yet (their ids wait)", e);
+        PageCopy copy = readPage(o, pageOffset,
+                "the deaths of kernels that held its futexes are not recorded yet (their ids wait)");
+        if (copy == null) {
             return;
         }
+        byte[] data = copy.data;
+        long version = copy.version;
         byte[] changed = null;
         int written = 0;
         for (FutexRecord f : here) {
@@ -315,6 +308,22 @@ final class DeathRecorder {
         CoreContext.log.info("pager {}: recorded the deaths of kernels that held {} futexes of page 0x{} of '{}' "
                 + "(OWNER_DIED written into {} words)", core.name, here.size(), Long.toHexString(pageOffset), o.name(),
                 written);
+    }
+
+    /** The pager's copy of a page (data null: zeros) and its version. */
+    private record PageCopy(byte[] data, long version) {
+    }
+
+    /** The pager's copy of the page, or null (reported, with what is {@code notDone} so) if the store cannot read it. */
+    private PageCopy readPage(MemoryObject o, long pageOffset, String notDone) {
+        try {
+            byte[] data = o.page(pageOffset);
+            return new PageCopy(data, o.version(pageOffset));
+        } catch (UncheckedIOException e) {
+            core.storeFailed("page 0x" + Long.toHexString(pageOffset) + " of '" + o.name() + "' cannot be read, so "
+                    + notDone, e);
+            return null;
+        }
     }
 
     private static int wordAt(byte[] page, int at) {
