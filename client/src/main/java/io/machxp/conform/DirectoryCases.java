@@ -47,16 +47,7 @@ final class DirectoryCases {
                         + "goes on", p -> {
                     // the hello rule: a uses the object here first, then b's view disputes it (the
                     // init rule is what others-kept provokes)
-                    FakeKernel a = p.open("a");
-                    a.hello(hello(a, single()));
-                    a.send(Messages.init(PagerProbe.OBJECT_ID, p.object(), a.welcome().getPageSize()));
-                    PagerToKernel ready = a.await("memory_object_ready or _destroy for object '" + p.object() + "'",
-                            m -> m.hasMemoryObjectReady() || m.hasMemoryObjectDestroy());
-                    if (!ready.hasMemoryObjectReady()) {
-                        throw new Skipped("kernel a's init of '" + p.object() + "' was answered with destroy ("
-                                + ready.getMemoryObjectDestroy().getReason() + "): nobody uses it here, so there "
-                                + "is nothing for b's hello to dispute");
-                    }
+                    FakeKernel a = usingObject(p, "is nothing for b's hello to dispute");
                     FakeKernel b = p.open("b");
                     b.send(io.machxp.proto.xp.KernelToPager.newBuilder().setKernelHello(hello(b, elsewhere(p))));
                     io.grpc.Status s = b.awaitEnd("the refusal of kernel b's hello (spec 2.8)");
@@ -69,16 +60,7 @@ final class DirectoryCases {
                 should("2.8-directory-disputes-listed", "a hello naming directory_disputes whose directory sends "
                         + "elsewhere an object a connected kernel of another name uses here is welcomed with the "
                         + "object listed in dispute (or refused with INVALID_ARGUMENT); the user goes on", p -> {
-                    FakeKernel a = p.open("a");
-                    a.hello(hello(a, single()));
-                    a.send(Messages.init(PagerProbe.OBJECT_ID, p.object(), a.welcome().getPageSize()));
-                    PagerToKernel ready = a.await("memory_object_ready or _destroy for object '" + p.object() + "'",
-                            m -> m.hasMemoryObjectReady() || m.hasMemoryObjectDestroy());
-                    if (!ready.hasMemoryObjectReady()) {
-                        throw new Skipped("kernel a's init of '" + p.object() + "' was answered with destroy ("
-                                + ready.getMemoryObjectDestroy().getReason() + "): nobody uses it here, so there "
-                                + "is nothing in dispute");
-                    }
+                    FakeKernel a = usingObject(p, "is nothing in dispute");
                     FakeKernel b = p.open("b");
                     b.send(io.machxp.proto.xp.KernelToPager.newBuilder().setKernelHello(hello(b, elsewhere(p)).toBuilder()
                             .addFeatures("directory_disputes")));
@@ -119,6 +101,23 @@ final class DirectoryCases {
                 throw endedFirst;
             }
         }
+    }
+
+    /**
+     * Kernel a (single view) says hello and initializes the object, which it then uses here; the
+     * case is skipped (there {@code is} nothing to dispute) if the pager answers with destroy.
+     */
+    private static FakeKernel usingObject(PagerProbe p, String is) {
+        FakeKernel a = p.open("a");
+        a.hello(hello(a, single()));
+        a.send(Messages.init(PagerProbe.OBJECT_ID, p.object(), a.welcome().getPageSize()));
+        PagerToKernel ready = a.await("memory_object_ready or _destroy for object '" + p.object() + "'",
+                m -> m.hasMemoryObjectReady() || m.hasMemoryObjectDestroy());
+        if (!ready.hasMemoryObjectReady()) {
+            throw new Skipped("kernel a's init of '" + p.object() + "' was answered with destroy ("
+                    + ready.getMemoryObjectDestroy().getReason() + "): nobody uses it here, so there " + is);
+        }
+        return a;
     }
 
     private static KernelHello hello(FakeKernel k, PagerDirectoryView view) {
