@@ -1,5 +1,9 @@
 package io.machxp.pager.page;
 
+import static io.machxp.pager.page.FutexWords.OWNER_DIED;
+import static io.machxp.pager.page.FutexWords.WAITERS;
+import static io.machxp.pager.page.FutexWords.pageWithWord;
+import static io.machxp.pager.page.FutexWords.wordAt;
 import static io.machxp.pager.page.XpKernels.PAGE;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -7,8 +11,6 @@ import io.machxp.pager.store.MemoryPageStore;
 import io.machxp.proto.xp.KernelHello;
 import io.machxp.proto.xp.KernelToPager;
 import io.machxp.proto.xp.PagerToKernel;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -19,8 +21,6 @@ import org.junit.jupiter.api.Test;
  */
 class DeathRecordingTest {
     private static final long LEASE = 1_000_000_000L;
-    private static final int WAITERS = 0x80000000;
-    private static final int OWNER_DIED = 0x40000000;
 
     private static int welcomedId(XpKernels k, long session, String name) {
         k.pager.sessionOpened(session);
@@ -29,16 +29,6 @@ class DeathRecordingTest {
         PagerToKernel m = k.one(session);
         assertThat(k.ended.get(session)).as("the hello of '%s' is refused", name).isNull();
         return m.getPagerWelcome().getKernelId();
-    }
-
-    private static int wordAt(byte[] page, long offset) {
-        return page.length == 0 ? 0 : ByteBuffer.wrap(page).order(ByteOrder.LITTLE_ENDIAN).getInt((int) offset);
-    }
-
-    private static byte[] pageWithWord(long offset, int word) {
-        byte[] page = new byte[PAGE];
-        ByteBuffer.wrap(page).order(ByteOrder.LITTLE_ENDIAN).putInt((int) offset, word);
-        return page;
     }
 
     /**
@@ -90,11 +80,7 @@ class DeathRecordingTest {
         long e = k.kernel(3, "E");
         long futex = 0x10;
         int tidOfD = 1 << 20 | 5;
-        k.lockFutex(d, futex);
-        assertThat(k.one(d).hasMemoryObjectFutexGranted()).isTrue();
-        k.write(d, 0);
-        k.take(d);
-        k.returnDirty(d, 0, pageWithWord(futex, WAITERS | tidOfD), false); // written back while D's thread owns it
+        FutexWords.ownedWithWordInPagersCopy(k, d, futex, WAITERS | tidOfD); // written back while D's thread owns it
         k.read(r, 0);
         XpKernels.assertReadCopy(k.one(r), 0, pageWithWord(futex, WAITERS | tidOfD));
 

@@ -1,12 +1,12 @@
 package io.machxp.pager.page;
 
-import static io.machxp.pager.page.XpKernels.PAGE;
+import static io.machxp.pager.page.FutexWords.OWNER_DIED;
+import static io.machxp.pager.page.FutexWords.WAITERS;
+import static io.machxp.pager.page.FutexWords.wordAt;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.machxp.pager.store.MemoryPageStore;
 import io.machxp.proto.xp.PagerToKernel;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -19,18 +19,6 @@ import org.junit.jupiter.api.Test;
  */
 class RevertedWordDeathTest {
     private static final long LEASE = 1_000_000_000L;
-    private static final int WAITERS = 0x80000000;
-    private static final int OWNER_DIED = 0x40000000;
-
-    private static int wordAt(byte[] page, long offset) {
-        return page.length == 0 ? 0 : ByteBuffer.wrap(page).order(ByteOrder.LITTLE_ENDIAN).getInt((int) offset);
-    }
-
-    private static byte[] pageWithWord(long offset, int word) {
-        byte[] page = new byte[PAGE];
-        ByteBuffer.wrap(page).order(ByteOrder.LITTLE_ENDIAN).putInt((int) offset, word);
-        return page;
-    }
 
     @Test
     void aDeadWritersTidInTheRevertedCopyOfAFutexGrantedElsewhereBecomesOwnerDied() {
@@ -39,11 +27,7 @@ class RevertedWordDeathTest {
         long e = k.kernel(2, "E");
         long futex = 0x20;
         int tidOfD = 1 << 20 | 3;
-        k.lockFutex(d, futex);
-        assertThat(k.one(d).hasMemoryObjectFutexGranted()).isTrue();
-        k.write(d, 0);
-        k.take(d);
-        k.returnDirty(d, 0, pageWithWord(futex, WAITERS | tidOfD), false); // the pager's copy names D's thread
+        FutexWords.ownedWithWordInPagersCopy(k, d, futex, WAITERS | tidOfD); // the pager's copy names D's thread
         k.write(d, 0); // D writes the page again: its unlock's write of the word stays in its copy
         k.take(d);
         k.futexReleased(d, futex); // the futex goes back without the page
@@ -78,11 +62,7 @@ class RevertedWordDeathTest {
         long c = k.kernel(3, "C");
         long futex = 0x30;
         int tidOfA = 1 << 20 | 2;
-        k.lockFutex(a, futex);
-        assertThat(k.one(a).hasMemoryObjectFutexGranted()).isTrue();
-        k.write(a, 0);
-        k.take(a);
-        k.returnDirty(a, 0, pageWithWord(futex, tidOfA), false); // the pager's copy names A's thread
+        FutexWords.ownedWithWordInPagersCopy(k, a, futex, tidOfA); // the pager's copy names A's thread
         k.lockFutex(b, futex);
         k.take(a);
         k.pager.sessionClosed(a);
