@@ -300,6 +300,54 @@ final class CoreFixture {
                 .setObjectId(OBJECT_ID).setOffset(offset).setTry(true).setPriority(priority)).build());
     }
 
+    /** The word of the futex at {@link #base}, unsigned. */
+    long baseWord() {
+        return io.machxp.kernel.futex.FutexWord.word(futex(base).state()) & 0xffffffffL;
+    }
+
+    /** The pager takes page 0 back (RETURN_ALL, flush, reply): the data the kernel returned. */
+    byte[] takePageBack() {
+        lockRequest(0, ReturnPolicy.RETURN_ALL, true, VmProt.VM_PROT_NONE, true);
+        return env.drain().stream().filter(KernelToPager::hasMemoryObjectDataReturn).findFirst()
+                .orElseThrow().getMemoryObjectDataReturn().getData().toByteArray();
+    }
+
+    /**
+     * Runs {@code steps} of 10 ms (answering keepalives if told), refusing every data_request of
+     * page 0, one out at a time and no futex released meanwhile; returns the data_requests seen.
+     */
+    int refuseFor(int steps, boolean keepalives) {
+        int requests = 0;
+        for (int i = 0; i < steps; i++) {
+            env.advance(10_000_000L);
+            if (keepalives) {
+                answerKeepalives();
+            }
+            List<KernelToPager> sent = env.drain();
+            long n = sent.stream().filter(KernelToPager::hasMemoryObjectDataRequest).count();
+            assertThat(n).as("one fetch out at a time").isLessThanOrEqualTo(1);
+            assertThat(sent).noneMatch(KernelToPager::hasMemoryObjectFutexReleased);
+            if (n > 0) {
+                requests++;
+                dataError(0, "transient store error");
+            }
+        }
+        return requests;
+    }
+
+    /** Advances by 10 ms (answering keepalives if told) until the next data_request; the messages sent meanwhile. */
+    List<KernelToPager> untilDataRequest(boolean keepalives) {
+        List<KernelToPager> sent = new java.util.ArrayList<>();
+        for (int i = 0; i < 1000 && sent.stream().noneMatch(KernelToPager::hasMemoryObjectDataRequest); i++) {
+            env.advance(10_000_000L);
+            if (keepalives) {
+                answerKeepalives();
+            }
+            sent.addAll(env.drain());
+        }
+        return sent;
+    }
+
     FutexEntry futex(long address) {
         return core.inspect().futexAt(task.id, address);
     }

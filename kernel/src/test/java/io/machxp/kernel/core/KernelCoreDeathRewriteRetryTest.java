@@ -7,9 +7,6 @@ import io.machxp.kernel.futex.FutexWord;
 import io.machxp.kernel.task.MachThread;
 import io.machxp.proto.task.Errno;
 import io.machxp.proto.xp.KernelToPager;
-import io.machxp.proto.xp.ReturnPolicy;
-import io.machxp.proto.xp.VmProt;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -26,34 +23,11 @@ class KernelCoreDeathRewriteRetryTest {
     private final MachThread local = k.thread(10);
     private byte[] page;
 
-    private long word() {
-        return FutexWord.word(k.futex(k.base).state()) & 0xffffffffL;
-    }
-
-    /** Refuses every data_request for {@code steps} of 10 ms; the data_requests seen. */
-    private int refuseFor(int steps) {
-        int requests = 0;
-        for (int i = 0; i < steps; i++) {
-            k.env.advance(10 * MS);
-            List<KernelToPager> sent = k.env.drain();
-            long n = sent.stream().filter(KernelToPager::hasMemoryObjectDataRequest).count();
-            assertThat(n).as("one fetch out at a time").isLessThanOrEqualTo(1);
-            assertThat(sent).noneMatch(KernelToPager::hasMemoryObjectFutexReleased);
-            if (n > 0) {
-                requests++;
-                k.dataError(0, "transient store error");
-            }
-        }
-        return requests;
-    }
-
     private Answer<Acquired> ownerDiesWithItsPageElsewhereAndRefused() {
         k.acquireFromPager(owner, k.base);
         Answer<Acquired> localWaits = k.lockFull(local, k.base);
         k.env.drain();
-        k.lockRequest(0, ReturnPolicy.RETURN_ALL, true, VmProt.VM_PROT_NONE, true);
-        page = k.env.drain().stream().filter(KernelToPager::hasMemoryObjectDataReturn).findFirst()
-                .orElseThrow().getMemoryObjectDataReturn().getData().toByteArray();
+        page = k.takePageBack();
         k.relinquish(0, 5); // a waiter elsewhere, below the local one: pending
         k.env.advance(1);
         for (KernelToPager m : k.env.drain()) {
@@ -75,12 +49,8 @@ class KernelCoreDeathRewriteRetryTest {
     @Test
     void aDeadOwnersRefusedPassOnIsRetriedUntilThePageComes() {
         ownerDiesWithItsPageElsewhereAndRefused();
-        assertThat(refuseFor(300)).as("retried with a backoff").isBetween(2, 12);
-        List<KernelToPager> sent = new ArrayList<>();
-        for (int i = 0; i < 1000 && sent.stream().noneMatch(KernelToPager::hasMemoryObjectDataRequest); i++) {
-            k.env.advance(10 * MS);
-            sent.addAll(k.env.drain());
-        }
+        assertThat(k.refuseFor(300, false)).as("retried with a backoff").isBetween(2, 12);
+        List<KernelToPager> sent = k.untilDataRequest(false);
         assertThat(sent).anyMatch(KernelToPager::hasMemoryObjectDataRequest);
         k.supply(0, page);
         k.env.advance(1);
@@ -95,7 +65,7 @@ class KernelCoreDeathRewriteRetryTest {
     @Test
     void theRetryStopsWhenThePagerIsLost() {
         ownerDiesWithItsPageElsewhereAndRefused();
-        assertThat(refuseFor(20)).isPositive();
+        assertThat(k.refuseFor(20, false)).isPositive();
         assertThat(k.futex(k.base).rewriteRetryTimer).as("the next retry scheduled").isNotNull();
         k.core.xp().onPagerLost(0, "pager gone");
         assertThat(k.futex(k.base).rewriteRetryTimer).isNull();
@@ -117,9 +87,7 @@ class KernelCoreDeathRewriteRetryTest {
         k.computeThen(high, 10 * MS, () -> {
             k.terminate(owner);
             k.env.drain();
-            k.lockRequest(0, ReturnPolicy.RETURN_ALL, true, VmProt.VM_PROT_NONE, true);
-            page = k.env.drain().stream().filter(KernelToPager::hasMemoryObjectDataReturn).findFirst()
-                    .orElseThrow().getMemoryObjectDataReturn().getData().toByteArray();
+            page = k.takePageBack();
             k.relinquish(0, 5); // below the heir: pending
             k.env.drain();
         });
@@ -132,13 +100,9 @@ class KernelCoreDeathRewriteRetryTest {
         assertThat(k.env.drain()).as("its leaving faults it in").anyMatch(KernelToPager::hasMemoryObjectDataRequest);
         k.dataError(0, "transient store error");
         k.env.advance(1);
-        assertThat(word() & FutexWord.OWNER_DIED).isNotZero();
-        assertThat(refuseFor(300)).as("retried with a backoff").isBetween(2, 12);
-        List<KernelToPager> sent = new ArrayList<>();
-        for (int i = 0; i < 1000 && sent.stream().noneMatch(KernelToPager::hasMemoryObjectDataRequest); i++) {
-            k.env.advance(10 * MS);
-            sent.addAll(k.env.drain());
-        }
+        assertThat(k.baseWord() & FutexWord.OWNER_DIED).isNotZero();
+        assertThat(k.refuseFor(300, false)).as("retried with a backoff").isBetween(2, 12);
+        List<KernelToPager> sent = k.untilDataRequest(false);
         k.supply(0, page);
         k.env.advance(1);
         assertThat(k.env.drain()).as("given back to the waiter elsewhere").anyMatch(KernelToPager::hasMemoryObjectFutexReleased);

@@ -7,9 +7,6 @@ import io.machxp.kernel.futex.FutexWord;
 import io.machxp.kernel.task.MachThread;
 import io.machxp.proto.task.Errno;
 import io.machxp.proto.xp.KernelToPager;
-import io.machxp.proto.xp.ReturnPolicy;
-import io.machxp.proto.xp.VmProt;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -26,10 +23,6 @@ class KernelCoreStaleHeirRetryTest {
     private final MachThread low = k.thread(20);
     private byte[] page;
 
-    private long word() {
-        return FutexWord.word(k.futex(k.base).state()) & 0xffffffffL;
-    }
-
     /** high unlocks to low (cannot run: the woken heir), the page leaves; {@code waiterElsewhere} > 0: a relinquish then. */
     private Answer<Acquired> heirWokenPageElsewhere(int waiterElsewhere) {
         k.acquireFromPager(high, k.base);
@@ -37,9 +30,7 @@ class KernelCoreStaleHeirRetryTest {
         k.computeThen(high, 10 * MS, () -> {
             k.unlock(high, k.base).value();
             k.env.drain();
-            k.lockRequest(0, ReturnPolicy.RETURN_ALL, true, VmProt.VM_PROT_NONE, true);
-            page = k.env.drain().stream().filter(KernelToPager::hasMemoryObjectDataReturn).findFirst()
-                    .orElseThrow().getMemoryObjectDataReturn().getData().toByteArray();
+            page = k.takePageBack();
             if (waiterElsewhere > 0) {
                 k.relinquish(0, waiterElsewhere);
                 k.env.drain();
@@ -48,35 +39,6 @@ class KernelCoreStaleHeirRetryTest {
         k.env.advance(10 * MS);
         k.env.advance(1);
         return heirWaits;
-    }
-
-    /** Runs {@code steps} of 10 ms, refusing every data_request; returns the data_requests seen. */
-    private int refuseFor(int steps) {
-        int requests = 0;
-        for (int i = 0; i < steps; i++) {
-            k.env.advance(10 * MS);
-            k.answerKeepalives();
-            List<KernelToPager> sent = k.env.drain();
-            long n = sent.stream().filter(KernelToPager::hasMemoryObjectDataRequest).count();
-            assertThat(n).as("one fetch out at a time").isLessThanOrEqualTo(1);
-            assertThat(sent).noneMatch(KernelToPager::hasMemoryObjectFutexReleased);
-            if (n > 0) {
-                requests++;
-                k.dataError(0, "transient store error");
-            }
-        }
-        return requests;
-    }
-
-    /** Advances until the next data_request; the messages sent meanwhile. */
-    private List<KernelToPager> untilDataRequest() {
-        List<KernelToPager> sent = new ArrayList<>();
-        for (int i = 0; i < 1000 && sent.stream().noneMatch(KernelToPager::hasMemoryObjectDataRequest); i++) {
-            k.env.advance(10 * MS);
-            k.answerKeepalives();
-            sent.addAll(k.env.drain());
-        }
-        return sent;
     }
 
     @Test
@@ -89,10 +51,10 @@ class KernelCoreStaleHeirRetryTest {
         assertThat(k.env.drain()).anyMatch(KernelToPager::hasMemoryObjectDataRequest);
         k.dataError(0, "transient store error");
         k.env.advance(1);
-        assertThat(word()).isEqualTo((low.tid | FutexWord.WAITERS) & 0xffffffffL);
-        int refusedRetries = refuseFor(300); // 3 s refused
+        assertThat(k.baseWord()).isEqualTo((low.tid | FutexWord.WAITERS) & 0xffffffffL);
+        int refusedRetries = k.refuseFor(300, true); // 3 s refused
         assertThat(refusedRetries).as("retried, with a backoff (no storm)").isBetween(2, 12);
-        assertThat(untilDataRequest()).anyMatch(KernelToPager::hasMemoryObjectDataRequest);
+        assertThat(k.untilDataRequest(true)).anyMatch(KernelToPager::hasMemoryObjectDataRequest);
         k.supply(0, page);
         k.env.advance(1);
         List<KernelToPager> sent = k.env.drain();
@@ -119,8 +81,8 @@ class KernelCoreStaleHeirRetryTest {
         k.relinquish(0, 25);
         assertThat(k.env.drain()).anyMatch(KernelToPager::hasMemoryObjectDataRequest);
         k.dataError(0, "transient store error");
-        assertThat(refuseFor(100)).isPositive();
-        assertThat(untilDataRequest()).anyMatch(KernelToPager::hasMemoryObjectDataRequest);
+        assertThat(k.refuseFor(100, true)).isPositive();
+        assertThat(k.untilDataRequest(true)).anyMatch(KernelToPager::hasMemoryObjectDataRequest);
         k.supply(0, page);
         k.env.advance(1);
         assertThat(k.env.drain()).anyMatch(m ->

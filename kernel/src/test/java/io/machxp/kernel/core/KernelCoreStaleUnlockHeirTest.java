@@ -7,8 +7,6 @@ import io.machxp.kernel.futex.FutexWord;
 import io.machxp.kernel.task.MachThread;
 import io.machxp.proto.task.Errno;
 import io.machxp.proto.xp.KernelToPager;
-import io.machxp.proto.xp.ReturnPolicy;
-import io.machxp.proto.xp.VmProt;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -30,10 +28,6 @@ class KernelCoreStaleUnlockHeirTest {
     private final MachThread low = k.thread(20);
     private byte[] page;
 
-    private long word() {
-        return FutexWord.word(k.futex(k.base).state()) & 0xffffffffL;
-    }
-
     /**
      * high (70) owns the futex, low (20) waits; high unlocks inside its compute (low, which cannot
      * run, is the woken heir: low|WAITERS), and the page is taken away (RETURN_ALL + flush, the
@@ -46,9 +40,7 @@ class KernelCoreStaleUnlockHeirTest {
         k.computeThen(high, 10 * MS, () -> {
             k.unlock(high, k.base).value();
             k.env.drain();
-            k.lockRequest(0, ReturnPolicy.RETURN_ALL, true, VmProt.VM_PROT_NONE, true);
-            page = k.env.drain().stream().filter(KernelToPager::hasMemoryObjectDataReturn).findFirst()
-                    .orElseThrow().getMemoryObjectDataReturn().getData().toByteArray();
+            page = k.takePageBack();
         });
         k.env.advance(10 * MS);
         k.env.advance(1);
@@ -60,7 +52,7 @@ class KernelCoreStaleUnlockHeirTest {
         assertThat(k.env.drain()).as("the heir's leaving faults the page in").anyMatch(KernelToPager::hasMemoryObjectDataRequest);
         k.dataError(0, "disk on fire");
         k.env.advance(1);
-        assertThat(word()).as("still the heir's TID, elsewhere").isEqualTo((low.tid | FutexWord.WAITERS) & 0xffffffffL);
+        assertThat(k.baseWord()).as("still the heir's TID, elsewhere").isEqualTo((low.tid | FutexWord.WAITERS) & 0xffffffffL);
         return heirWaits;
     }
 
@@ -76,7 +68,7 @@ class KernelCoreStaleUnlockHeirTest {
         k.supply(0, page);
         k.env.advance(10 * MS);
         assertThat(later.value().ownerDied()).isFalse();
-        assertThat(word()).isEqualTo(other.tid & 0xffffffffL);
+        assertThat(k.baseWord()).isEqualTo(other.tid & 0xffffffffL);
         assertThat(k.env.traces).anyMatch(t -> t.startsWith("unlock-heir-left-passed-on"));
         Answer<Acquired> relock = k.lockFull(low, k.base);
         k.env.advance(10 * MS);
@@ -86,7 +78,7 @@ class KernelCoreStaleUnlockHeirTest {
         k.unlock(other, k.base).value();
         k.env.advance(10 * MS);
         assertThat(relock.value().ownerDied()).isFalse();
-        assertThat(word()).isEqualTo((low.tid | FutexWord.WAITERS) & 0xffffffffL);
+        assertThat(k.baseWord()).isEqualTo((low.tid | FutexWord.WAITERS) & 0xffffffffL);
     }
 
     /** low's own lock first: no EDEADLK, its page-in passes the futex on (free) and low takes it. */
@@ -100,9 +92,9 @@ class KernelCoreStaleUnlockHeirTest {
         k.supply(0, page);
         k.env.advance(10 * MS);
         assertThat(relock.value().ownerDied()).isFalse();
-        assertThat(word()).isEqualTo(low.tid & 0xffffffffL);
+        assertThat(k.baseWord()).isEqualTo(low.tid & 0xffffffffL);
         k.unlock(low, k.base).value();
-        assertThat(word()).isEqualTo(FutexWord.FREE);
+        assertThat(k.baseWord()).isEqualTo(FutexWord.FREE);
     }
 
     /** low's unlock: EPERM at once (it owns nothing), the word left for the next page-in. */
@@ -156,7 +148,7 @@ class KernelCoreStaleUnlockHeirTest {
         k.env.advance(1);
         assertThat(k.env.drain()).anyMatch(KernelToPager::hasMemoryObjectDataRequest);
         k.supply(0, page);
-        assertThat(word()).isEqualTo(FutexWord.FREE);
+        assertThat(k.baseWord()).isEqualTo(FutexWord.FREE);
         Answer<Acquired> later = k.lockFull(other, k.base);
         assertThat(later.value().ownerDied()).as("no owner died").isFalse();
     }
