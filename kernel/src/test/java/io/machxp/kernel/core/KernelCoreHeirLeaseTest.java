@@ -1,5 +1,6 @@
 package io.machxp.kernel.core;
 
+import static io.machxp.kernel.core.DeadOwnerHeirs.word;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.machxp.kernel.futex.Acquired;
@@ -33,16 +34,14 @@ class KernelCoreHeirLeaseTest {
      */
     @Test
     void aPagerLostWhileTheHeirsPageIsOnItsWayWakesNobody() {
-        CoreFixture k = new CoreFixture(true);
-        MachThread owner = k.thread(10);
-        MachThread heir = k.thread(20);
-        MachThread next = k.thread(15);
-        MachThread high = k.thread(30);
-        k.acquireFromPager(owner, k.base);
-        Answer<Acquired> heirWaits = k.lockFull(heir, k.base);
-        Answer<Acquired> nextWaits = k.lockFull(next, k.base);
-        Answer<Void> work = k.compute(high, 10 * MS);
-        k.terminate(owner).value();
+        DeadOwnerHeirs.Waiters w = DeadOwnerHeirs.ownerDiesWhileAHigherThreadComputes(new CoreFixture(true), 10 * MS);
+        CoreFixture k = w.k();
+        MachThread owner = w.owner();
+        MachThread heir = w.heir();
+        MachThread next = w.next();
+        Answer<Acquired> heirWaits = w.heirWaits();
+        Answer<Acquired> nextWaits = w.nextWaits();
+        Answer<Void> work = w.work();
         k.env.drain();
         k.lockRequest(0, ReturnPolicy.RETURN_ALL, true, VmProt.VM_PROT_NONE, true); // for another kernel's read
         assertThat(k.env.drain()).anyMatch(KernelToPager::hasMemoryObjectDataReturn);
@@ -69,16 +68,13 @@ class KernelCoreHeirLeaseTest {
      */
     @Test
     void aPagerLostWhileAnEndedHeirsPageIsOnItsWayWakesNobody() {
-        CoreFixture k = new CoreFixture(true);
-        MachThread owner = k.thread(10);
-        MachThread heir = k.thread(20);
-        MachThread next = k.thread(15);
-        MachThread high = k.thread(30);
-        k.acquireFromPager(owner, k.base);
-        Answer<Acquired> heirWaits = k.lockFull(heir, k.base);
-        Answer<Acquired> nextWaits = k.lockFull(next, k.base);
-        k.compute(high, 10 * MS);
-        k.terminate(owner).value();
+        DeadOwnerHeirs.Waiters w = DeadOwnerHeirs.ownerDiesWhileAHigherThreadComputes(new CoreFixture(true), 10 * MS);
+        CoreFixture k = w.k();
+        MachThread owner = w.owner();
+        MachThread heir = w.heir();
+        MachThread next = w.next();
+        Answer<Acquired> heirWaits = w.heirWaits();
+        Answer<Acquired> nextWaits = w.nextWaits();
         k.env.drain();
         k.relinquish(0, 17); // below the heir: it waits behind it
         assertThat(k.sentRoutines()).isEmpty();
@@ -198,16 +194,13 @@ class KernelCoreHeirLeaseTest {
      */
     @Test
     void aWokenHeirThatEndsInALeaseGraceHandsNothingOutThere() {
-        CoreFixture k = replicated();
-        MachThread owner = k.thread(10);
-        MachThread heir = k.thread(20);
-        MachThread next = k.thread(15);
-        MachThread high = k.thread(30);
-        k.acquireFromPager(owner, k.base);
-        Answer<Acquired> heirWaits = k.lockFull(heir, k.base);
-        Answer<Acquired> nextWaits = k.lockFull(next, k.base);
-        Answer<Void> work = k.compute(high, 1000 * MS);
-        k.terminate(owner).value();
+        DeadOwnerHeirs.Waiters w = DeadOwnerHeirs.ownerDiesWhileAHigherThreadComputes(replicated(), 1000 * MS);
+        CoreFixture k = w.k();
+        MachThread heir = w.heir();
+        MachThread next = w.next();
+        Answer<Acquired> heirWaits = w.heirWaits();
+        Answer<Acquired> nextWaits = w.nextWaits();
+        Answer<Void> work = w.work();
         intoGrace(k);
         k.env.advance(1050 * MS - k.env.nanoTime());
         assertThat(work.answered()).isTrue();
@@ -219,9 +212,5 @@ class KernelCoreHeirLeaseTest {
         resumeTaken(k);
         assertThat(nextWaits.value().ownerDied()).isTrue();
         assertThat(word(k)).isEqualTo(next.tid | FutexWord.OWNER_DIED | FutexWord.WAITERS);
-    }
-
-    private static int word(CoreFixture k) {
-        return FutexWord.word(k.futex(k.base).state());
     }
 }

@@ -1,5 +1,6 @@
 package io.machxp.kernel.core;
 
+import static io.machxp.kernel.core.DeadOwnerHeirs.word;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.machxp.kernel.futex.Acquired;
@@ -23,10 +24,6 @@ import org.junit.jupiter.api.Test;
  */
 class KernelCoreHeirTest {
     private static final long MS = 1_000_000L;
-
-    private static int word(CoreFixture k) {
-        return FutexWord.word(k.futex(k.base).state());
-    }
 
     /**
      * As Linux measured it (docs/linux-mode.md): an owner dies while its waiter cannot run (a
@@ -117,16 +114,13 @@ class KernelCoreHeirTest {
     /** A woken heir that ends before it runs passes the dead owner's futex on to the next waiter. */
     @Test
     void aWokenHeirThatEndsBeforeItRunsWakesTheNextWaiter() {
-        CoreFixture k = new CoreFixture(true);
-        MachThread owner = k.thread(10);
-        MachThread heir = k.thread(20);
-        MachThread next = k.thread(15);
-        MachThread high = k.thread(30);
-        k.acquireFromPager(owner, k.base);
-        Answer<Acquired> heirWaits = k.lockFull(heir, k.base);
-        Answer<Acquired> nextWaits = k.lockFull(next, k.base);
-        Answer<Void> work = k.compute(high, 10 * MS);
-        k.terminate(owner).value();
+        DeadOwnerHeirs.Waiters w = DeadOwnerHeirs.ownerDiesWhileAHigherThreadComputes(new CoreFixture(true), 10 * MS);
+        CoreFixture k = w.k();
+        MachThread heir = w.heir();
+        MachThread next = w.next();
+        Answer<Acquired> heirWaits = w.heirWaits();
+        Answer<Acquired> nextWaits = w.nextWaits();
+        Answer<Void> work = w.work();
         k.terminate(heir).value();
         assertThat(heirWaits.error().errno()).isEqualTo(Errno.ESRCH);
         assertThat(nextWaits.answered()).as("the next waiter has no CPU either").isFalse();
@@ -400,16 +394,12 @@ class KernelCoreHeirTest {
      */
     @Test
     void aWokenHeirThatEndsWhileThePageIsAwayLeavesNoWaiterStranded() {
-        CoreFixture k = new CoreFixture(true);
-        MachThread owner = k.thread(10);
-        MachThread heir = k.thread(20);
-        MachThread next = k.thread(15);
-        MachThread high = k.thread(30);
-        k.acquireFromPager(owner, k.base);
-        Answer<Acquired> heirWaits = k.lockFull(heir, k.base);
-        Answer<Acquired> nextWaits = k.lockFull(next, k.base);
-        Answer<Void> work = k.compute(high, 10 * MS);
-        k.terminate(owner).value();
+        DeadOwnerHeirs.Waiters w = DeadOwnerHeirs.ownerDiesWhileAHigherThreadComputes(new CoreFixture(true), 10 * MS);
+        CoreFixture k = w.k();
+        MachThread heir = w.heir();
+        Answer<Acquired> heirWaits = w.heirWaits();
+        Answer<Acquired> nextWaits = w.nextWaits();
+        Answer<Void> work = w.work();
         pageTakenAway(k);
         k.terminate(heir).value();
         assertThat(heirWaits.error().errno()).isEqualTo(Errno.ESRCH);
