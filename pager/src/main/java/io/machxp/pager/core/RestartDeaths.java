@@ -38,7 +38,7 @@ import java.util.Map;
  */
 final class RestartDeaths {
     private static final int TID_MASK = 0x3fffffff;
-    /** The name a dead kernel's prefix is kept under when the journal does not name it. */
+    /** The name every prefix found in a stored word rests under: nobody's (the word's prefix need not be the journal holder's). */
     static final String UNKNOWN = "(a kernel that held futexes before pager restart)";
 
     private final CoreContext core;
@@ -68,11 +68,11 @@ final class RestartDeaths {
         }
         keys.sort(FutexRecords.KEY_ORDER);
         for (FutexKey key : keys) {
-            look(key, UNKNOWN);
+            look(key);
         }
     }
 
-    private void look(FutexKey key, String name) {
+    private void look(FutexKey key) {
         FutexRecord f = futexes.records().get(key);
         MemoryObject o = core.catalog.get(key.object());
         if (f == null || o == null) {
@@ -97,11 +97,11 @@ final class RestartDeaths {
             return;
         }
         futexes.records().died(f, prefix);
-        futexes.prefixes.diedBeforeRestart(prefix, name);
-        sessions.ids.restsForDeath(prefix, name);
+        futexes.prefixes.diedBeforeRestart(prefix, UNKNOWN);
+        sessions.ids.restsForDeath(prefix, UNKNOWN);
         CoreContext.log.info("pager {}: the word of futex 0x{} of '{}' names TID {} of a kernel ({}) that held it "
                 + "before the restart and did not reclaim it: its id {} rests until its death is recorded",
-                core.name, Long.toHexString(key.offset()), key.object(), tid, name, prefix);
+                core.name, Long.toHexString(key.offset()), key.object(), tid, UNKNOWN, prefix);
     }
 
     private boolean livePrefix(int prefix) {
