@@ -147,7 +147,7 @@ class PagerDirectoryMismatchOverGrpcTest {
                             e -> assertThat(e.errno()).isEqualTo(io.machxp.proto.task.Errno.EINVAL))
                     .hasMessageContaining("memory object 's' cannot be mapped")
                     .hasMessageContaining("than kernel 'W', which is connected to pager p" + (1 - byRule)
-                            + " and uses object 's' there")
+                            + " and uses it there")
                     .hasMessageContaining("'W' sends it to pager 0 of its list of 1")
                     .hasMessageContaining("to pager " + byRule + " of its list of 2");
         }

@@ -6,7 +6,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
-import java.util.TreeSet;
 import java.util.zip.CRC32;
 
 /**
@@ -58,56 +57,125 @@ final class DirectoryViews {
 
     /**
      * Why kernel {@code kernelName}'s {@code view} may not be taken beside the {@code open}
-     * sessions' (the first of {@link #disputes}' sentences), or null if it may: for a kernel whose
-     * hello does not name {@link #DISPUTES_FEATURE}, which would not know to leave the object alone.
+     * sessions' (the first object in dispute, {@link #disputes}, named in the sentence), or null if
+     * it may: for a kernel whose hello does not name {@link #DISPUTES_FEATURE}, which would not know
+     * to leave the object alone.
      */
     static String refusal(Collection<KernelSession> open, String kernelName, PagerDirectoryView view,
             Collection<String> served, String pager) {
-        List<ObjectDispute> disputes = disputes(open, kernelName, view, served, pager);
-        return disputes.isEmpty() ? null : disputes.get(0).getReason();
+        List<KernelSession> others = others(open, kernelName, view);
+        for (String object : utf8Sorted(served)) {
+            KernelSession other = sendsHere(view, object) ? null : user(others, object);
+            if (other != null) {
+                return reason(kernelName, view, other, object, pager, "object " + Shown.quoted(object));
+            }
+        }
+        return null;
     }
 
     /**
      * The objects in dispute for kernel {@code kernelName}'s {@code view} beside the {@code open}
-     * sessions', by object name: each object this pager serves ({@code served}) that the view sends
-     * elsewhere while an open session of another name, whose own view sends it here, uses it here;
-     * its reason a short sentence naming the object, both kernels and the pager each one's view sends
-     * it to (the first such session in session id order, so every replica names the same kernel;
-     * never the whole views, dir2-review H2). At most {@link #MAX_LISTED} + 1 entries: one more
-     * than the bound means there are too many ({@link #tooMany}). Empty if none. A view
-     * that differs from one of a kernel that uses nothing in dispute here has none: an init then
-     * decides ({@link #initRefusal}).
+     * sessions', by object name (UTF-8 byte order, {@link #utf8Sorted}): each object this
+     * pager serves ({@code served}) that the view sends elsewhere while an open session of another
+     * name, whose own view sends it here, uses it here; its reason a short sentence naming both
+     * kernels and the pager each one's view sends it to (the first such session in session id
+     * order, so every replica names the same kernel; never the whole views, dir2-review H2, nor the
+     * object's name, which the {@code object} field carries: a reason is at most
+     * {@link #MAX_REASON_BYTES}, late13-review LOW-4). The list stops as soon as it is past either
+     * bound, {@link #MAX_LISTED} entries or {@link #MAX_LISTED_BYTES} of names and reasons: a list
+     * past one means there are too many ({@link #tooMany}). Empty if none. A view that differs from
+     * one of a kernel that uses nothing in dispute here has none: an init then decides
+     * ({@link #initRefusal}).
      */
     static List<ObjectDispute> disputes(Collection<KernelSession> open, String kernelName, PagerDirectoryView view,
             Collection<String> served, String pager) {
-        List<KernelSession> others = open.stream().filter(o -> o.directory != null && !o.gone
-                && o.kernelName != null && !o.kernelName.equals(kernelName) && !o.directory.equals(view))
-                .sorted(java.util.Comparator.comparingLong(o -> o.id)).toList();
+        List<KernelSession> others = others(open, kernelName, view);
         List<ObjectDispute> disputes = new ArrayList<>();
         if (others.isEmpty()) {
             return disputes;
         }
-        for (String object : new TreeSet<>(served)) {
-            if (sendsHere(view, object)) {
-                continue;
+        long bytes = 0;
+        for (String object : utf8Sorted(served)) {
+            if (disputes.size() > MAX_LISTED || bytes > MAX_LISTED_BYTES) {
+                break; // past a bound: the caller refuses the hello (tooMany)
             }
-            if (disputes.size() > MAX_LISTED) {
-                break; // one more than the bound: the caller refuses the hello (tooMany)
-            }
-            for (KernelSession other : others) {
-                if (sendsHere(other.directory, object) && other.hasObject(object)) {
-                    // short, per object (dir2-review H2): the two placements, never the whole views
-                    disputes.add(ObjectDispute.newBuilder().setObject(object).setReason("kernel '" + kernelName
-                            + "' was given another pager directory than kernel '" + other.kernelName + "', which is "
-                            + "connected to pager " + pager + " and uses object '" + object + "' there: '"
-                            + other.kernelName + "' sends it to " + placement(other.directory, object) + ", '"
-                            + kernelName + "' to " + placement(view, object) + ", so two copies of it would be used. "
-                            + SHORT_SAME).build());
-                    break;
-                }
+            KernelSession other = sendsHere(view, object) ? null : user(others, object);
+            if (other != null) {
+                ObjectDispute d = ObjectDispute.newBuilder().setObject(object)
+                        .setReason(reason(kernelName, view, other, object, pager, "it")).build();
+                disputes.add(d);
+                bytes += listedBytes(d);
             }
         }
         return disputes;
+    }
+
+    /**
+     * {@code names} in UTF-8 byte order, which is Unicode code point order (xp-spec 2.8: a welcome's
+     * list is sorted so; Java's {@code String} order, by UTF-16 code units, differs for names
+     * outside the Basic Multilingual Plane, dir2-review L4).
+     */
+    static List<String> utf8Sorted(Collection<String> names) {
+        List<String> sorted = new ArrayList<>(names);
+        sorted.sort(DirectoryViews::compareUtf8);
+        return sorted;
+    }
+
+    /** Compares two names as their UTF-8 bytes would (code point by code point). */
+    static int compareUtf8(String a, String b) {
+        int i = 0;
+        int j = 0;
+        while (i < a.length() && j < b.length()) {
+            int ca = a.codePointAt(i);
+            int cb = b.codePointAt(j);
+            if (ca != cb) {
+                return Integer.compare(ca, cb);
+            }
+            i += Character.charCount(ca);
+            j += Character.charCount(cb);
+        }
+        return Boolean.compare(i < a.length(), j < b.length());
+    }
+
+    /** The open sessions of other names whose stated views differ from {@code view}, in session id order. */
+    private static List<KernelSession> others(Collection<KernelSession> open, String kernelName,
+            PagerDirectoryView view) {
+        return open.stream().filter(o -> o.directory != null && !o.gone && o.kernelName != null
+                && !o.kernelName.equals(kernelName) && !o.directory.equals(view))
+                .sorted(java.util.Comparator.comparingLong(o -> o.id)).toList();
+    }
+
+    /** The first of {@code others} whose view sends {@code object} here and that uses it here, or null. */
+    private static KernelSession user(List<KernelSession> others, String object) {
+        for (KernelSession other : others) {
+            if (sendsHere(other.directory, object) && other.hasObject(object)) {
+                return other;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * A dispute's sentence, short (dir2-review H2): the two placements, never the whole views;
+     * {@code what} names the object ("it" in a welcome's list, whose {@code object} field names it).
+     * Kernel names are at most 64 characters ({@link PagerHello#mayHello}), the pager's is shown to 64.
+     */
+    private static String reason(String kernelName, PagerDirectoryView view, KernelSession other, String object,
+            String pager, String what) {
+        return "kernel '" + kernelName + "' was given another pager directory than kernel '" + other.kernelName
+                + "', which is connected to pager " + shownPager(pager) + " and uses " + what + " there: '"
+                + other.kernelName + "' sends it to " + placement(other.directory, object) + ", '" + kernelName
+                + "' to " + placement(view, object) + ", so two copies of it would be used. " + SHORT_SAME;
+    }
+
+    /** This pager's name in a sentence: whole up to {@link Shown#MAX_CHARS}, else its start. */
+    static String shownPager(String pager) {
+        return pager.length() <= Shown.MAX_CHARS ? pager : pager.substring(0, Shown.MAX_CHARS) + "...";
+    }
+
+    /** What one listed dispute counts against {@link #MAX_LISTED_BYTES}: its object's and reason's UTF-8 bytes. */
+    static long listedBytes(ObjectDispute d) {
+        return d.getObjectBytes().size() + d.getReasonBytes().size();
     }
 
     /**
@@ -139,36 +207,61 @@ final class DirectoryViews {
             // (late5-review C1: counting only holders let two copies run unseen)
             if (other != user && other.directory != null && !other.gone && other.kernelName != null
                     && !other.kernelName.equals(user.kernelName) && !sendsHere(other.directory, object)) {
-                return "pager " + pager + " refuses object '" + object + "' to kernel '" + user.kernelName
-                        + "': kernel '" + other.kernelName + "', connected to this pager, was given another pager "
-                        + "directory, which sends '" + object + "' to another pager, so the two would use two copies "
-                        + "of it. '" + user.kernelName + "' has " + describe(user.directory) + ", '" + other.kernelName
-                        + "' has " + describe(other.directory) + ". " + SAME_DIRECTORY + "; restart the kernel "
-                        + "whose directory is wrong with the right one (the others keep their sessions)";
+                return "pager " + shownPager(pager) + " refuses object " + Shown.quoted(object) + " to kernel '"
+                        + user.kernelName + "': kernel '" + other.kernelName + "', connected to this pager, was given "
+                        + "another pager directory, which sends it to another pager, so the two would use two copies "
+                        + "of it. '" + user.kernelName + "' sends it to " + placement(user.directory, object) + " ("
+                        + summary(user.directory) + "), '" + other.kernelName + "' to "
+                        + placement(other.directory, object) + " (" + summary(other.directory) + "). " + SAME_DIRECTORY
+                        + "; restart the kernel whose directory is wrong with the right one (the others keep their "
+                        + "sessions)";
             }
         }
         return null;
     }
 
     /**
-     * The most objects a welcome lists as disputed (dir2-review H2): with at most this many, each
-     * reason a few hundred bytes, a welcome stays far below gRPC's 4 MiB message limit. A hello
-     * with more is refused ({@link #tooMany}).
+     * The most objects a welcome lists as disputed (dir2-review H2). A hello with more is refused
+     * ({@link #tooMany}).
      */
     static final int MAX_LISTED = 1024;
 
     /**
+     * The most bytes of object names and reasons (UTF-8) a welcome's list carries (late13-review
+     * LOW-4): the count alone let 1,024 long catalog names (a pager serves any name; only machxp's
+     * kernel caps them at 255 characters) make a welcome past gRPC's 4 MiB message limit, which
+     * the kernel's stream then fails on with a bare RESOURCE_EXHAUSTED. 2 MiB leaves the rest of the
+     * welcome and protobuf's few bytes per entry far below 4 MiB. A hello whose list would be
+     * longer is refused ({@link #tooMany}).
+     */
+    static final long MAX_LISTED_BYTES = 2L << 20;
+
+    /**
+     * The most bytes (UTF-8) of a listed dispute's reason (xp-spec 12.43): machxp's are at most
+     * about 600 (its fixed words, two kernel names of at most 64 characters each named twice, the
+     * pager's name to 64, and the placements' numbers).
+     */
+    static final int MAX_REASON_BYTES = 1024;
+
+    /**
      * Why a hello whose {@link #disputes} are {@code disputes} is refused though its kernel takes a
-     * list, or null if the list fits ({@link #MAX_LISTED}): the kernel cannot be told of every
-     * object it must leave alone, so it is not welcomed at all (its stream ends EINVAL).
+     * list, or null if the list fits ({@link #MAX_LISTED} entries, {@link #MAX_LISTED_BYTES}): the
+     * kernel cannot be told of every object it must leave alone, so it is not welcomed at all (its
+     * stream ends EINVAL).
      */
     static String tooMany(List<ObjectDispute> disputes, String kernelName, String pager) {
-        if (disputes.size() <= MAX_LISTED) {
+        long bytes = 0;
+        for (ObjectDispute d : disputes) {
+            bytes += listedBytes(d);
+        }
+        if (disputes.size() <= MAX_LISTED && bytes <= MAX_LISTED_BYTES) {
             return null;
         }
-        return "pager " + pager + " refuses kernel '" + kernelName + "': more than " + MAX_LISTED + " of the objects "
-                + "it serves are in dispute with another kernel's pager directory (too many to list in a welcome, "
-                + "xp-spec 2.8); the first: " + disputes.get(0).getReason();
+        String what = disputes.size() > MAX_LISTED ? "more than " + MAX_LISTED + " of the objects it serves are"
+                : "objects whose names and reasons come to more than " + (MAX_LISTED_BYTES >> 20) + " MiB are";
+        return "pager " + shownPager(pager) + " refuses kernel '" + kernelName + "': " + what + " in dispute with "
+                + "another kernel's pager directory (too many to list in a welcome, xp-spec 2.8); the first, object "
+                + Shown.quoted(disputes.get(0).getObject()) + ": " + disputes.get(0).getReason();
     }
 
     /** Where {@code v} sends {@code object}: "pager 1 of its list of 2, where this pager is 0". */
@@ -256,11 +349,15 @@ final class DirectoryViews {
         return crc.getValue() % v.getPagerCount() == v.getPagerIndex();
     }
 
-    /** A directory view in words: "2 pagers, this one pager 1 of its list, assignments shared=0". */
-    static String describe(PagerDirectoryView v) {
-        return v.getPagerCount() + (v.getPagerCount() == 1 ? " pager" : " pagers") + ", this one pager "
-                + v.getPagerIndex() + " of its list, " + (v.getAssignmentsCount() == 0
-                        ? "no assignments beyond the CRC-32 rule"
-                        : "assignments " + String.join(",", v.getAssignmentsList()));
+    /**
+     * A view's size in words, never its assignments (a view may list 65,536; the sentence of an
+     * init's refusal must fit a message and a status, dir2-review L2): "2 pagers, 3 assignments
+     * beyond the CRC-32 rule".
+     */
+    static String summary(PagerDirectoryView v) {
+        int n = v.getAssignmentsCount();
+        return v.getPagerCount() + (v.getPagerCount() == 1 ? " pager, " : " pagers, ")
+                + (n == 0 ? "no" : Integer.toString(n)) + (n == 1 ? " assignment" : " assignments")
+                + " beyond the CRC-32 rule";
     }
 }

@@ -76,8 +76,8 @@ class DirectoryInitRefusedTest {
         assertThat(answer.get(0).getMemoryObjectDestroy().getReason())
                 .contains("pager p refuses object 'obj' to kernel 'wrong'")
                 .contains("kernel 'good1', connected to this pager, was given another pager directory")
-                .contains("'wrong' has 1 pager, this one pager 0 of its list")
-                .contains("'good1' has 2 pagers, this one pager 0 of its list, assignments obj=1")
+                .contains("'wrong' sends it to pager 0 of its list of 1, where this pager is 0 (1 pager, no assignments")
+                .contains("'good1' to pager 1 of its list of 2, where this pager is 0 (2 pagers, 1 assignment beyond")
                 .contains("--pager list");
         assertThat(x.ended).as("no session ends: neither the correct kernels' nor the refused one's").isEmpty();
     }
@@ -152,7 +152,7 @@ class DirectoryInitRefusedTest {
             assertThat(welcome.getPagerWelcome().getDisputesList()).singleElement().satisfies(d -> {
                 assertThat(d.getObject()).isEqualTo("obj");
                 assertThat(d.getReason()).contains("kernel '" + name + "' was given another pager directory than kernel 'wrong'")
-                        .contains("uses object 'obj' there")
+                        .contains("uses it there")
                         .contains("'wrong' sends it to pager 0 of its list of 1").contains("to pager 1 of its list of 2");
             });
             usesHome(s); // every undisputed object of this pager is theirs

@@ -134,7 +134,7 @@ class DirectoryViewReplicaTest {
         assertThat(saidA.welcomes.subList(from, saidA.welcomes.size())).singleElement()
                 .satisfies(w -> assertThat(w.getDisputesList()).singleElement().satisfies(d -> {
                     assertThat(d.getObject()).isEqualTo("obj");
-                    assertThat(d.getReason()).contains("'y'", "'x'", "uses object 'obj' there");
+                    assertThat(d.getReason()).contains("'y'", "'x'", "uses it there");
                 }));
         assertThat(saidB.welcomes).as("the restored replica's welcome").containsExactlyElementsOf(
                 saidA.welcomes.subList(from, saidA.welcomes.size()));
