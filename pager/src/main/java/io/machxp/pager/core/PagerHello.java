@@ -24,7 +24,8 @@ import io.machxp.proto.xp.ObjectDispute;
  *    is no kernel id, or a pager directory
  *    that sends an object another kernel
  *    uses here elsewhere ({@link DirectoryViews}),
- *    unless the hello names
+ *    unless the hello is a resume or a reclaim
+ *    (not checked) or names
  *    "directory_disputes" (then the welcome
  *    lists those objects instead)
  *  (kernel_hello with a resume is {@link PagerResume}'s; with a reclaim, in the grace period after
@@ -133,7 +134,11 @@ final class PagerHello {
                     + DirectoryViews.invalid(h.getDirectory()) + " (xp-spec 2.8)");
             return false;
         }
-        if (h.hasDirectory()) {
+        if (h.hasDirectory() && (h.hasResume() || h.hasReclaim())) {
+            // a resume or reclaim is not checked (xp-spec 2.8; dir2-review L4): its kernel used its
+            // objects here already, and a refusal would only take those back from it; the view counts
+            s.directory = h.getDirectory();
+        } else if (h.hasDirectory()) {
             // a kernel that takes the disputes in its welcome is not refused for them (xpdir-review H1)
             String refusal = h.getFeaturesList().contains(DirectoryViews.DISPUTES_FEATURE) ? null
                     : DirectoryViews.refusal(sessions.all(), kernelName, h.getDirectory(), core.catalog.names(),
