@@ -31,6 +31,8 @@ final class DirectoryDisputes {
     private final String kernelName;
     /** pager -> object -> the pager's sentence. */
     private final Map<Integer, Map<String, String>> byPager = new HashMap<>();
+    /** pager -> the name its welcome gave ({@code PagerWelcome.pager_name}), for the sentences. */
+    private final Map<Integer, String> pagerNames = new HashMap<>();
 
     DirectoryDisputes(String kernelName) {
         this.kernelName = kernelName;
@@ -43,18 +45,22 @@ final class DirectoryDisputes {
      * dispute was seen: after a lost session, the pager could not see this kernel's directory
      * meanwhile), logged as an error since two copies may then exist.
      */
-    void welcomed(int pager, List<ObjectDispute> disputes, boolean fresh, java.util.function.Predicate<String> inUse) {
+    void welcomed(int pager, String pagerName, List<ObjectDispute> disputes, boolean fresh,
+            java.util.function.Predicate<String> inUse) {
+        if (!pagerName.isEmpty()) {
+            pagerNames.put(pager, pagerName);
+        }
         Map<String, String> list = fresh ? new TreeMap<>() : byPager.computeIfAbsent(pager, p -> new TreeMap<>());
         for (ObjectDispute d : disputes) {
             list.put(d.getObject(), d.getReason());
             if (inUse.test(d.getObject())) {
-                log.error("kernel {}: pager {} of its list says object '{}', which this kernel uses at another "
-                        + "pager, is in dispute, so two copies of it may exist; its mappings keep working, new ones "
-                        + "are refused; stop one of the two kernels' use of it now: {}", kernelName,
-                        pager, d.getObject(), d.getReason());
+                log.error("kernel {}: {} says object '{}', which this kernel uses at another pager, is in "
+                        + "dispute, so two copies of it may exist; its mappings keep working, new ones are refused; "
+                        + "stop one of the two kernels' use of it now: {}", kernelName, pager(pager),
+                        d.getObject(), d.getReason());
             } else {
-                log.warn("kernel {}: object '{}' is in dispute at pager {} and will not be mapped: {}", kernelName,
-                        d.getObject(), pager, d.getReason());
+                log.warn("kernel {}: object '{}' is in dispute at {} and will not be mapped: {}", kernelName,
+                        d.getObject(), pager(pager), d.getReason());
             }
         }
         if (list.isEmpty()) {
@@ -80,15 +86,24 @@ final class DirectoryDisputes {
                                 + "exist now: the mappings it has keep working, but no new one is made. Stop one of "
                                 + "the two kernels' use of it now, and compare the copies"
                         : "the kernel maps it at no pager, lest two pagers serve it at once";
+                String pager = pager(e.getKey());
                 return KernelError.of(io.machxp.proto.task.Errno.EINVAL, "memory object '%s' cannot be mapped: "
-                        + "pager %d of this kernel's --pager list (named in what follows) said, when it welcomed "
-                        + "this kernel, that the object is in dispute (xp-spec 2.8): %s. So %s. Once the kernel "
-                        + "whose directory is wrong is stopped or restarted with the right one, restart kernel "
-                        + "'%s' (this one) to map the object again; the data the other kernel wrote to it is at "
-                        + "that pager, not at the one this kernel's directory names", object, e.getKey(), reason,
-                        what, kernelName);
+                        + "%s said, when it welcomed this kernel, that the object is in dispute (xp-spec 2.8): %s. "
+                        + "So %s. Once the other kernel named there is stopped, or restarted with the right "
+                        + "directory, restart kernel '%s' (this one) to map the object again (a kernel takes a "
+                        + "pager's list of disputes only when it opens a session with it); the data the other "
+                        + "kernel wrote to the object is in the store of %s, not of the pager this kernel's "
+                        + "directory names: move it there if it is to be kept", object, pager, reason, what,
+                        kernelName, pager);
             }
         }
         return null;
+    }
+
+    /** "pager 'p0' (pager 1 of this kernel's --pager list)", or without the name if its welcome gave none. */
+    private String pager(int pager) {
+        String name = pagerNames.get(pager);
+        return name == null ? "pager " + pager + " of this kernel's --pager list"
+                : "pager '" + name + "' (pager " + pager + " of this kernel's --pager list)";
     }
 }

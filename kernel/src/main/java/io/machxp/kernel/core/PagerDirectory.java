@@ -17,9 +17,10 @@ import java.util.zip.CRC32;
  * name (UTF-8) modulo the number of pagers. Every kernel of a cluster must be given the same
  * directory (the same pagers in the same order, the same assignments): two kernels that disagree
  * would ask two pagers for one object. Each kernel_hello therefore carries the directory as that
- * pager sees it ({@link #viewFor}), and a pager refuses a kernel whose view differs from another
- * connected kernel's (EINVAL); a pager told what it serves also refuses the others
- * (memory_object_destroy).
+ * pager sees it ({@link #viewFor}), and a pager compares it with its other kernels' views, object by
+ * object: the kernel that would start a second copy of an object is refused that object (its
+ * welcome lists it in dispute, or its init is answered with memory_object_destroy; xp-spec 2.8); a
+ * pager told what it serves also refuses the others (memory_object_destroy).
  *
  * <p>With one pager every object is pager 0's: the single-pager kernel, unchanged.
  */
@@ -113,16 +114,36 @@ public final class PagerDirectory {
     /**
      * This directory as pager {@code index} sees it, in the canonical form kernel_hello carries
      * (xp-spec 2.8): the count, the index, and the assignments the rule would not make, sorted by
-     * object name. Two kernels that send every object to the same pagers give equal views.
+     * object name in UTF-8 byte order (code point order; Java's {@code String} order differs for
+     * names outside the Basic Multilingual Plane). Two kernels that send every object to the same
+     * pagers give equal views.
      */
     public PagerDirectoryView viewFor(int index) {
         PagerDirectoryView.Builder v = PagerDirectoryView.newBuilder().setPagerCount(count).setPagerIndex(index);
-        new TreeMap<>(assigned).forEach((name, pager) -> {
+        Map<String, Integer> sorted = new TreeMap<>(PagerDirectory::compareUtf8);
+        sorted.putAll(assigned);
+        sorted.forEach((name, pager) -> {
             if (pager != ruleFor(name, count)) {
                 v.addAssignments(name + "=" + pager);
             }
         });
         return v.build();
+    }
+
+    /** Compares two names as their UTF-8 bytes would (code point by code point). */
+    static int compareUtf8(String a, String b) {
+        int i = 0;
+        int j = 0;
+        while (i < a.length() && j < b.length()) {
+            int ca = a.codePointAt(i);
+            int cb = b.codePointAt(j);
+            if (ca != cb) {
+                return Integer.compare(ca, cb);
+            }
+            i += Character.charCount(ca);
+            j += Character.charCount(cb);
+        }
+        return Boolean.compare(i < a.length(), j < b.length());
     }
 
     /** The explicit assignments, in the form {@link #parse} reads. */

@@ -91,7 +91,8 @@ final class XpDispatch {
                 boolean fresh = !m.getPagerWelcome().getResumed() && !session.reclaim.reclaiming()
                         && session.kernelId() == 0;
                 if (!fresh && (m.getPagerWelcome().getResumed() || session.reclaim.reclaiming())) {
-                    core.disputes.welcomed(session.pager, m.getPagerWelcome().getDisputesList(), false, objects::uses);
+                    core.disputes.welcomed(session.pager, m.getPagerWelcome().getPagerName(),
+                            m.getPagerWelcome().getDisputesList(), false, objects::uses);
                 }
                 if (m.getPagerWelcome().getResumed()) {
                     session.resume.resumed(m.getPagerWelcome());
@@ -104,7 +105,8 @@ final class XpDispatch {
                 session.onWelcome(m.getPagerWelcome());
                 if (fresh && session.kernelId() != 0) {
                     // only once the welcome is taken (dir2-review L3): a second or invalid welcome adds nothing
-                    core.disputes.welcomed(session.pager, m.getPagerWelcome().getDisputesList(), true, objects::uses);
+                    core.disputes.welcomed(session.pager, m.getPagerWelcome().getPagerName(),
+                            m.getPagerWelcome().getDisputesList(), true, objects::uses);
                 }
             }
             case MEMORY_OBJECT_READY -> objects.onReady(m.getMemoryObjectReady());

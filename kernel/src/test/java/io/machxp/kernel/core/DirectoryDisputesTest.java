@@ -24,7 +24,7 @@ class DirectoryDisputesTest {
         core.xp().start();
         assertThat(env.drain().get(0).getKernelHello().getFeaturesList()).contains("directory_disputes");
         core.xp().onXp(PagerToKernel.newBuilder().setPagerWelcome(PagerWelcome.newBuilder().setKernelId(1)
-                .setPageSize(CoreFixture.PAGE).addAllDisputes(java.util.List.of(disputes))).build());
+                .setPageSize(CoreFixture.PAGE).setPagerName("p0").addAllDisputes(java.util.List.of(disputes))).build());
         env.drain();
         Answer<MachTask> t = new Answer<>();
         core.taskCreate("app", t);
@@ -39,7 +39,11 @@ class DirectoryDisputesTest {
         core.vmMap(task.id, "s", s);
         assertThat(s.error().errno()).isEqualTo(Errno.EINVAL);
         assertThat(s.error().message()).contains("memory object 's' cannot be mapped")
-                .contains("than kernel 'W'").contains("pager 0");
+                .contains("than kernel 'W'").contains("pager 0")
+                // dir2-review L2: the pager by name, what to do, and where the other kernel's data is
+                .contains("pager 'p0' (pager 0 of this kernel's --pager list) said")
+                .contains("restart kernel 'K' (this one)")
+                .contains("in the store of pager 'p0'");
         assertThat(env.drain()).as("no memory_object_init for it, at any pager").isEmpty();
 
         Answer<VmMapping> t = new Answer<>();
