@@ -48,7 +48,13 @@ import java.util.zip.CRC32;
  * kernel's use of pages it holds, and would need this pager to know which view is right.
  * A first fix (branch xpfix) had an init end every
  * kernel whose view disputed it: one misconfigured kernel's init then ended every correct kernel
- * (its review, finding 2). Reclaims (9) are not checked: the kernel used those objects here.
+ * (its review, finding 2). A hello with a resume or a reclaim (4.7, 9) is not checked
+ * ({@link PagerHello#mayHello}): the kernel used those objects here. A welcome's list is bounded
+ * (1,024 entries, 2 MiB of names and reasons; a reason at most ~600 bytes, without the object's
+ * name), so it fits gRPC's 4 MiB whatever the directories and names (late13-review LOW-4). A
+ * declared-dead session's view is forgotten with the session: while a correct kernel is away from
+ * this pager for more than a lease, nothing here refuses a misconfigured kernel the objects that
+ * kernel's view sends elsewhere (docs/multi-pager.md, "When two copies can still appear").
  * The pager has no directory of its own and cannot tell which of two views is wrong; every
  * sentence names both, and only the kernel that would start using the disputed object is refused.
  */
