@@ -6,6 +6,8 @@ import static io.machxp.conform.PagerCases.should;
 import io.machxp.proto.xp.KernelHello;
 import io.machxp.proto.xp.PagerDirectoryView;
 import io.machxp.proto.xp.PagerToKernel;
+import io.machxp.proto.xp.PagerWelcome;
+import io.machxp.proto.xp.Resume;
 import java.util.List;
 
 /**
@@ -19,7 +21,9 @@ import java.util.List;
  * count, so they change nothing here. In hello-refused, a (single) uses the object here and b's
  * hello (elsewhere, not naming directory_disputes) is refused; in disputes-listed, the same hello
  * naming directory_disputes is welcomed listing the object (or, by a pager without the feature,
- * refused). The init rule of 2.8 (b's init refused because a's view sends the
+ * refused), and strictly so (dir2-review L5): not a second object b's view sends elsewhere that
+ * nobody uses, nothing to a kernel c whose view agrees with a's, and nothing in the welcome of b's
+ * resume (when the pager offers resume). The init rule of 2.8 (b's init refused because a's view sends the
  * object elsewhere) is what others-kept provokes, but a SHOULD: the case requires only that a's
  * session goes on, whatever b is answered (xp-spec Appendix C).
  */
@@ -58,12 +62,14 @@ final class DirectoryCases {
                     Check.that(!a.ended(), "kernel a, which uses the object, must keep its session (spec 2.8)");
                 }),
                 should("2.8-directory-disputes-listed", "a hello naming directory_disputes whose directory sends "
-                        + "elsewhere an object a connected kernel of another name uses here is welcomed with the "
-                        + "object listed in dispute (or refused with INVALID_ARGUMENT); the user goes on", p -> {
+                        + "elsewhere an object a connected kernel of another name uses here is welcomed with that "
+                        + "object listed in dispute and no other its view sends elsewhere that nobody uses (or "
+                        + "refused with INVALID_ARGUMENT); a kernel whose view agrees with the user's is listed "
+                        + "nothing, and so is a resume's welcome; the user goes on", p -> {
                     FakeKernel a = usingObject(p, "is nothing in dispute");
                     FakeKernel b = p.open("b");
-                    b.send(io.machxp.proto.xp.KernelToPager.newBuilder().setKernelHello(hello(b, elsewhere(p)).toBuilder()
-                            .addFeatures("directory_disputes")));
+                    String second = p.runId() + "-nobody-uses-this";
+                    b.send(io.machxp.proto.xp.KernelToPager.newBuilder().setKernelHello(disputing(b.name(), p, second)));
                     PagerToKernel welcome = null;
                     try {
                         welcome = b.await("pager_welcome, or the refusal of kernel b's hello", PagerToKernel::hasPagerWelcome);
@@ -79,16 +85,57 @@ final class DirectoryCases {
                                 + "with it in pager_welcome.disputes, or refused with INVALID_ARGUMENT (spec 2.8), not "
                                 + FakeKernel.describe(s));
                     } else {
-                        var disputes = welcome.getPagerWelcome().getDisputesList();
+                        PagerWelcome w = welcome.getPagerWelcome();
+                        var disputes = w.getDisputesList();
                         Check.that(disputes.stream().anyMatch(d -> d.getObject().equals(p.object())
                                 && !d.getReason().isEmpty()), "kernel b was welcomed although its view sends '"
                                 + p.object() + "' to another pager while kernel a uses it here, and the welcome does "
                                 + "not list it in disputes with a reason (it lists " + disputes.size() + "): b would "
                                 + "use a second copy of it elsewhere (spec 2.8)");
+                        Check.that(disputes.stream().noneMatch(d -> d.getObject().equals(second)), "kernel b's "
+                                + "welcome lists '" + second + "', which its view sends to another pager but nobody "
+                                + "uses here: only objects another kernel uses here are in dispute (spec 2.8); "
+                                + "a listed object is one the kernel may use nowhere");
+                        FakeKernel c = p.open("c");
+                        PagerWelcome cw = c.hello(hello(c, single()).toBuilder().addFeatures("directory_disputes")
+                                .build());
+                        Check.that(cw.getDisputesCount() == 0, "kernel c's view sends every object here, as kernel "
+                                + "a's does, yet its welcome lists " + objects(cw) + " in dispute: an object is in "
+                                + "dispute only for a view that sends it elsewhere (spec 2.8)");
+                        if (w.getSessionToken() != 0) { // a pager offering resume (optional, 4.7)
+                            b.sync();
+                            FakeKernel again = p.open("b");
+                            PagerWelcome r = again.hello(disputing(b.name(), p, second).toBuilder()
+                                    .setResume(Resume.newBuilder().setKernelId(w.getKernelId())
+                                            .setSessionToken(w.getSessionToken()).setAttempt(1)).build());
+                            Check.that(r.getResumed(), "the answer to kernel b's resume must be pager_welcome with "
+                                    + "resumed (spec 4.7), got " + r.toString().replace('\n', ' '));
+                            again.resumed(b);
+                            Check.that(r.getDisputesCount() == 0, "the welcome answering kernel b's resume lists "
+                                    + objects(r) + ": only a new session's welcome lists disputes (the kernel keeps "
+                                    + "the list it has, spec 2.8, 12.8)");
+                        }
                     }
                     a.sync();
                     Check.that(!a.ended(), "kernel a, which uses the object, must keep its session (spec 2.8)");
                 }));
+    }
+
+    /**
+     * Kernel b's resumable hello naming directory_disputes: two pagers, this one 0, the object under
+     * test and {@code second} (which nobody uses) assigned to pager 1.
+     */
+    private static KernelHello disputing(String name, PagerProbe p, String second) {
+        List<String> assignments = new java.util.ArrayList<>(List.of(p.object() + "=1", second + "=1"));
+        assignments.sort(java.util.Comparator.comparing(a -> a.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                java.util.Arrays::compareUnsigned));
+        return KernelHello.newBuilder().setKernelName(name).setProtocolVersion(1).setResumable(true)
+                .addFeatures("directory_disputes").setDirectory(PagerDirectoryView.newBuilder().setPagerCount(2)
+                        .setPagerIndex(0).addAllAssignments(assignments)).build();
+    }
+
+    private static List<String> objects(PagerWelcome w) {
+        return w.getDisputesList().stream().map(io.machxp.proto.xp.ObjectDispute::getObject).toList();
     }
 
     /** Waits until b's init is answered or its stream has ended. */

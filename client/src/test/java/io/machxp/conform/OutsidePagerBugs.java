@@ -106,6 +106,37 @@ final class OutsidePagerBugs {
                 }));
     }
 
+    /**
+     * Bugs a SHOULD case catches (it fails, and the run still passes): the directory dispute list
+     * is a SHOULD of spec 2.8. dir2-review L5: the case passed a pager that over-lists, locking a
+     * kernel out of objects nobody disputes.
+     */
+    static List<PlantedBugs.Bug> caughtByShould() {
+        return List.of(
+                new PlantedBugs.Bug("every new session's welcome lists the object in use as disputed",
+                        "^2\\.8-directory-disputes-listed$", () -> disputeAdded(false), "kernel c's view sends every object here"),
+                new PlantedBugs.Bug("a resume's welcome lists the disputes again", "^2\\.8-directory-disputes-listed$",
+                        () -> disputeAdded(true), "the welcome answering kernel b's resume lists"));
+    }
+
+    /**
+     * Every welcome of a new session ({@code resumed} false), or every resume's ({@code resumed}
+     * true), lists the kit's object ("shared") as in dispute, whatever the kernel's view (spec 2.8).
+     */
+    private static XpProxy.Plant disputeAdded(boolean resumed) {
+        return new XpProxy.Plant() {
+            @Override
+            public PagerToKernel down(XpProxy.Link link, PagerToKernel m) {
+                if (!m.hasPagerWelcome() || m.getPagerWelcome().getResumed() != resumed || m.getPagerWelcome()
+                        .getDisputesList().stream().anyMatch(d -> d.getObject().equals("shared"))) {
+                    return m;
+                }
+                return m.toBuilder().setPagerWelcome(m.getPagerWelcome().toBuilder().addDisputes(
+                        io.machxp.proto.xp.ObjectDispute.newBuilder().setObject("shared").setReason("planted"))).build();
+            }
+        };
+    }
+
     /** The pager reads each resume as {@code seen} makes it (spec 4.7). */
     private static XpProxy.Plant resumeRewritten(java.util.function.UnaryOperator<io.machxp.proto.xp.Resume> seen) {
         return new XpProxy.Plant() {

@@ -137,6 +137,21 @@ class PagerConformanceTest {
         }
     }
 
+    /** A bug a SHOULD case is to catch: that case fails, naming the fault (the run itself passes). */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("io.machxp.conform.OutsidePagerBugs#caughtByShould")
+    @ResourceLock(value = ALONE, mode = ResourceAccessMode.READ)
+    void aPlantedBugIsCaughtByItsShouldCase(PlantedBugs.Bug bug) throws Exception {
+        pager.set(Pager.start(config(0, true)));
+        proxy = new XpProxy(pager.get().target(), bug.plant().get());
+        List<CaseResult> results = run(proxy.target(), bug.cases(), Duration.ofSeconds(10), null); // a loaded host
+
+        assertThat(results).singleElement().satisfies(r -> {
+            assertThat(r.outcome()).as(r.message()).isEqualTo(CaseResult.Outcome.FAIL);
+            assertThat(r.message()).contains(bug.says());
+        });
+    }
+
     /** Without its start-up wait (started fresh after a restart), a pager grants what a kernel of the last one holds. */
     @Test
     @ResourceLock(value = ALONE, mode = ResourceAccessMode.READ)
