@@ -22,6 +22,15 @@ final class OutsideKernelBugs {
         return List.of(
                 new PlantedKernels.Bug("takes a released futex again without asking", "^8\\.5-token-echo$",
                         KernelPlants.NONE, KeepsReleased::new),
+                // dir2-review M1: names directory_disputes but ignores the list (here: never sees it)
+                new PlantedKernels.Bug("maps an object its welcome listed in dispute", "^2\\.8-disputed-not-mapped$",
+                        KernelPlants.NONE, () -> new XpProxy.Plant() {
+                    @Override
+                    public io.machxp.proto.xp.PagerToKernel down(XpProxy.Link link, io.machxp.proto.xp.PagerToKernel m) {
+                        return m.hasPagerWelcome() ? m.toBuilder().setPagerWelcome(m.getPagerWelcome().toBuilder()
+                                .clearDisputes()).build() : m;
+                    }
+                }),
                 new PlantedKernels.Bug("does not answer lock_request with reply", "^6\\.4-lock-completed-absent$",
                         KernelPlants.NONE, () -> new XpProxy.Plant() {
                     @Override

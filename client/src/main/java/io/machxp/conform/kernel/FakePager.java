@@ -60,6 +60,11 @@ public final class FakePager implements AutoCloseable {
     private int nextKernelId = 1;
     private Function<KernelHello, StatusRuntimeException> refusal;
     private int refused;
+    /**
+     * What the welcome of a new session lists in dispute (spec 2.8), to a kernel whose hello named
+     * directory_disputes only (6.12); never in a resume's or a reclaim's welcome.
+     */
+    private List<io.machxp.proto.xp.ObjectDispute> disputes = List.of();
     /** Whether a resumable kernel's welcome carries a session token (spec 4.7). */
     private boolean offerResume;
     private final Map<Integer, ResumableSession> sessions = new java.util.HashMap<>();
@@ -157,6 +162,14 @@ public final class FakePager implements AutoCloseable {
                         .build())).build());
     }
 
+    /**
+     * The welcomes of new sessions from now on list these objects in dispute (spec 2.8; empty: none),
+     * to a kernel whose hello named directory_disputes.
+     */
+    public synchronized void listInNewWelcomes(List<io.machxp.proto.xp.ObjectDispute> list) {
+        disputes = List.copyOf(list);
+    }
+
     /** Welcomes from now on give a resumable kernel a session token (true), or none (false). */
     public synchronized void offerResume(boolean offer) {
         offerResume = offer;
@@ -241,9 +254,13 @@ public final class FakePager implements AutoCloseable {
             sessions.put(id, s);
             link.carry(s);
         }
-        link.send(PagerToKernel.newBuilder().setPagerWelcome(PagerWelcome.newBuilder().setKernelId(id)
-                .setPageSize(settings.pageSize()).setSessionEpoch(epoch).setPagerName("machxp-conform")
-                .setLeaseMillis(settings.leaseMillis()).setSessionToken(token)).build());
+        PagerWelcome.Builder w = PagerWelcome.newBuilder().setKernelId(id).setPageSize(settings.pageSize())
+                .setSessionEpoch(epoch).setPagerName("machxp-conform").setLeaseMillis(settings.leaseMillis())
+                .setSessionToken(token);
+        if (!h.hasReclaim() && h.getFeaturesList().contains("directory_disputes")) {
+            w.addAllDisputes(disputes);
+        }
+        link.send(PagerToKernel.newBuilder().setPagerWelcome(w).build());
         welcomed.add(link);
         notifyAll();
     }

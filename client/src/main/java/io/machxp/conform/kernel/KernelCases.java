@@ -6,7 +6,7 @@ import java.util.List;
 
 /**
  * Every case of {@code machxp conform kernel}, in the order of the spec's sections; the cases that
- * end the kernel's session (lease, reclaim, resume) come last.
+ * end the kernel's session (directory disputes, lease, reclaim, resume) come last.
  */
 public final class KernelCases {
     private KernelCases() {}
@@ -19,6 +19,7 @@ public final class KernelCases {
         all.addAll(KernelFutexCases.all());
         all.addAll(KernelTryHeirCases.all());
         all.addAll(TaskErrorCases.all());
+        all.addAll(KernelDirectoryCases.all());
         all.addAll(KernelLeaseCases.all());
         all.addAll(KernelResumeCases.all());
         return all;

@@ -338,7 +338,7 @@ final class KernelResumeCases {
     }
 
     /** The kernel answers UNAVAILABLE until it has taken its new session's welcome: its task, once it serves. */
-    private static void awaitServing(KernelProbe p) {
+    static void awaitServing(KernelProbe p) {
         while (true) {
             try {
                 p.task();
