@@ -34,6 +34,13 @@ final class KernelIds {
     /** The name each id is given to (or quarantined for), null for a free id; index 0 unused. */
     final String[] idOwners = new String[MAX_KERNEL_ID + 1];
     /**
+     * The TID prefix of the kernel each id is given to (or rests for), its last welcomed session's,
+     * where it is not the id itself: a kernel whose primary is another pager states its prefix
+     * (xp-spec 2.9). 0: the id is the prefix. Index 0 unused. With {@link #idOwners}, which TIDs a
+     * kernel that left may have left in words ({@link #prefixesOfIds}).
+     */
+    final int[] idPrefixes = new int[MAX_KERNEL_ID + 1];
+    /**
      * The lowest id that may never have been given out: ids below it have been given, reclaimed, or
      * passed over as another kernel's TID prefix (those wait in {@link #freeIds}).
      */
@@ -124,6 +131,7 @@ final class KernelIds {
             }
             kernelIds.remove(idOwners[id], id);
             idOwners[id] = null;
+            idPrefixes[id] = 0;
             freeIds.add(id);
         }
         for (int id : again) {
@@ -176,6 +184,7 @@ final class KernelIds {
             return;
         }
         idOwners[id] = kernelName;
+        idPrefixes[id] = 0; // the id is the prefix found in the word (a secondary's prefix costs an id here)
         if (!kernelName.equals(RestartDeaths.UNKNOWN)) {
             kernelIds.putIfAbsent(kernelName, id); // no name is counted for a death the journal names nobody for
         }
@@ -189,6 +198,9 @@ final class KernelIds {
         if (idOwners[id] != null && !idOwners[id].equals(kernelName)) {
             kernelIds.remove(idOwners[id], id);
         }
+        if (!kernelName.equals(idOwners[id])) {
+            idPrefixes[id] = 0; // another kernel's from now on: its welcome says its prefix
+        }
         Integer old = kernelIds.get(kernelName);
         if (old != null && old != id) {
             quarantine.remove(old);
@@ -198,6 +210,28 @@ final class KernelIds {
         freeIds.remove(id); // rare: a reclaim, in grace, of an id this pager freed
         idOwners[id] = kernelName;
         kernelIds.put(kernelName, id);
+    }
+
+    /** The kernel with this id was welcomed with TID prefix {@code prefix} (its own, or the one its primary gave it). */
+    void welcomed(int id, int prefix) {
+        if (id >= 1 && id <= MAX_KERNEL_ID) {
+            idPrefixes[id] = prefix == id ? 0 : prefix;
+        }
+    }
+
+    /**
+     * The TID prefixes of the kernels the ids are given to or rest for (xp-spec 2.9): the prefix a
+     * kernel's TIDs carry, which is its id only where this pager is its primary. One that no open
+     * session has is a kernel's that left (its id rests) or died.
+     */
+    java.util.Set<Integer> prefixesOfIds() {
+        java.util.Set<Integer> out = new java.util.HashSet<>();
+        for (int id = 1; id <= MAX_KERNEL_ID; id++) {
+            if (idOwners[id] != null) {
+                out.add(idPrefixes[id] == 0 ? id : idPrefixes[id]);
+            }
+        }
+        return out;
     }
 
     /** How many kernel names have an id (in use or in quarantine). */

@@ -248,6 +248,7 @@ final class PagerSessions {
         s.kernelName = kernelName;
         s.kernelId = id;
         s.tidPrefix = tidPrefix;
+        ids.welcomed(id, tidPrefix);
         sessionsByName.put(kernelName, s);
         long token = s.resumable && leaseNanos > 0 ? core.env.sessionToken() : 0;
         core.send(s, PagerToKernel.newBuilder().setPagerWelcome(PagerWelcome.newBuilder()
