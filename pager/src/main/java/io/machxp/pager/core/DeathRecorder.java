@@ -33,7 +33,8 @@ import java.util.function.BooleanSupplier;
  *                                        kernel ids run short ({@link KernelIds#free}) or the futex
  *                                        records are full, before a refusal, the pager takes the page
  *                                        back from its writer (flush with its dirty data, as for a
- *                                        write) and records then, so no writer pins dead kernels' ids
+ *                                        write; also when a stated TID prefix is refused for a dead
+ *                                        kernel's) and records then, so no writer pins dead kernels' ids
  *  grace period after a restart       -> not now (kernels may hold newer pages not reclaimed yet)
  *
  *  word's TID carries a dead prefix,  -> (word & WAITERS) | OWNER_DIED written into the pager's copy
@@ -54,8 +55,12 @@ import java.util.function.BooleanSupplier;
  * </pre>
  * A kernel declared dead holding pages writable loses its copies: before its pages revert to the
  * pager's copy, {@link #revertingWriter} writes OWNER_DIED over each known futex word there that
- * names its threads or a dead kernel's (one the records may no longer say is dead: a futex it
- * released, or a death it recorded only in its lost copy; chaos seeds 965 and 307).
+ * names its threads or a gone kernel's, judged by TID prefix (one the records may no longer say is
+ * dead: a futex it released, or a death it recorded only in its lost copy; chaos seeds 965 and
+ * 307), looking only at the pages it held writable.
+ * Deaths are handed to {@link #died} when a kernel is declared dead and at the end of grace after a
+ * restart ({@link RestartDeaths}); {@link #recordAll} runs when ids or records run short and when
+ * a hello's stated TID prefix is refused for a dead kernel's ({@link PagerSessions#mayUsePrefix}).
  * Only the futexes that carry a death are looked at ({@code FutexRecords.withDeaths}), page by page
  * in the order of object and offset; when ids or records run short, a bounded number of them per
  * call, going on from where the last call stopped ({@link #recordAll}, {@link #cursor}).

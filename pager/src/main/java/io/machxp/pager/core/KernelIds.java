@@ -16,7 +16,8 @@ import java.util.Map;
  * An id is, for one name at a time: NEVER USED → GIVEN (the name has a session, live or broken,
  * or a reclaim took it) → QUARANTINED when the name's last session is forgotten, for
  * {@code quarantineNanos} (a lease plus the grace period; the same name coming back meanwhile gets
- * it again) → FREE once the quarantine is over and no futex record still carries an owner_died of
+ * it again, unless futex words may still carry its dead kernel's TIDs: then a new one, {@link
+ * TidPrefixes#unusable}) → FREE once the quarantine is over and no futex record still carries an owner_died of
  * that kernel ({@link PagerFutexes#diedPending}); then another name may get it. New ids come first
  * from those never given out, then from the free pool, least recently freed first, so an id rests
  * as long as the pager's churn allows. At most 1023 names hold ids or sit in quarantine at once.
