@@ -85,6 +85,22 @@ class KernelCoreKeptBoostUnlockTest {
     }
 
     @Test
+    void theNextLockerIsBoostedAlsoWhenThePageLeftAndCameBackMeanwhile() {
+        MachThread owner = boostedOwnerAcrossABreak();
+        assertThat(k.unlock(owner, k.base).answered()).isTrue();
+        reclaimWelcomed();
+        byte[] page = k.takePageBack();
+        MachThread next = k.thread(10);
+        Answer<AcquirePath> locked = k.lock(next, k.base);
+        assertThat(k.single().getMemoryObjectDataRequest().getOffset()).isZero();
+        k.supply(0, page);
+        assertThat(locked.value()).isNotNull();
+        assertThat(next.effectivePriority).as("the waiter elsewhere still waits").isEqualTo(60);
+        assertThat(k.unlock(next, k.base).answered()).isTrue();
+        assertThat(next.effectivePriority).isEqualTo(10);
+    }
+
+    @Test
     void theKeptBoostsEndGivesTheFastPathBackToAnOwnerStillHoldingIt() {
         MachThread owner = boostedOwnerAcrossABreak();
         assertThat(k.baseWord()).as("WAITERS kept with the boost").isEqualTo(owner.tid | (WAITERS & 0xffffffffL));
