@@ -192,7 +192,9 @@ final class FutexSessionEnds {
      * (PageWords.grantedWord), since nothing here will write it now. So does a word elsewhere that
      * still names an unlock's heir that left before it ran (FutexHeirs.staleHeir, a thread that
      * owned nothing and has ended by now): its rewrite needed the page, and EOWNERDEAD for the
-     * next owner beats ESRCH for a TID of no thread. Any other TID (a task wrote
+     * next owner beats ESRCH for a TID of no thread (Linux would leave it free: a known deviation,
+     * xp-spec A.29, which only a release flag the pager carries or a wait for the page would
+     * avoid). Any other TID (a task wrote
      * it: another kernel's thread, or none) stays in the word, and its next locker gets ESRCH.
      * Tasks may CAS the word in shared memory meanwhile: each pass decides again.
      */
