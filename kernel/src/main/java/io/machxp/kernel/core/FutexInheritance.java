@@ -1,5 +1,6 @@
 package io.machxp.kernel.core;
 
+import static io.machxp.kernel.futex.FutexWord.hasWaiters;
 import static io.machxp.kernel.futex.FutexWord.isAbsent;
 import static io.machxp.kernel.futex.FutexWord.owner;
 
@@ -66,7 +67,7 @@ final class FutexInheritance {
      */
     void refresh(FutexEntry e) {
         MachThread owner = ownerHere(e);
-        MachThread target = !e.waiters.isEmpty() || waitedElsewhere(e) ? owner : null;
+        MachThread target = !e.waiters.isEmpty() || e.relinquishPending || keptBoostHeld(e) ? owner : null;
         MachThread old = e.boosting;
         if (old != target) {
             e.boosting = target;
@@ -107,6 +108,16 @@ final class FutexInheritance {
             waitedFor.requeuedNow = before;
             futexes.reelect(waitedFor); // a dead owner's futex: is its woken heir still the top waiter?
         }
+    }
+
+    /**
+     * A boost kept over a broken stream ({@link FutexEntry#remoteBoostKept}) goes only to an owner
+     * whose unlock enters the kernel (FUTEX_WAITERS in the word, which FutexSessionEnds keeps while
+     * the boost is kept), so that it ends with the ownership, as Linux's deboost at the unlock; one
+     * that took the futex on the fast path (its word had no WAITERS) is not boosted by it.
+     */
+    private static boolean keptBoostHeld(FutexEntry e) {
+        return e.remoteBoostKept && hasWaiters(e.state());
     }
 
     /**

@@ -19,9 +19,12 @@ import io.machxp.kernel.vm.VmPage.Access;
  * <h2>Overview</h2>
  * <pre>
  *  stream broken    relinquish pending -> void (the new pager asks again if others wait); the
- *                                       waiter elsewhere's boost is kept until reclaimed or lost
+ *                                       waiter elsewhere's boost is kept until reclaimed or lost,
+ *                                       WAITERS with it: the owner's unlock ends it, the next
+ *                                       locker here is boosted
  *  reclaim welcomed boost kept        -> kept one lease more (the pager's grace period, after which
- *                                       its relinquish_futex takes it over), then dropped
+ *                                       its relinquish_futex takes it over), then dropped (WAITERS
+ *                                       cleared if nothing else waits)
  *  reclaimed        request out      -> lock_futex asked again
  *                   kept, Part II    -> nobody here waits for it: given back now if nobody owns
  *                                       it, else at its owner's unlock (WAITERS set)
@@ -89,6 +92,10 @@ final class FutexSessionEnds {
      * after the reclaim's welcome ({@link #reclaimed}), so that a pager's restart deboosts no owner while
      * the waiter waits, here or, through this kernel's lock_futex at another pager, elsewhere (up to a
      * lease after the welcome; a waiter that gave up meanwhile may leave the boost up to then).
+     * FUTEX_WAITERS stays in the word while the boost is kept: the owner's unlock enters the
+     * kernel, which keeps the futex here and ends the boost with the ownership (as Linux deboosts
+     * at the unlock), and the next locker here enters it too and is boosted in its turn; the fast
+     * path takes the futex again once the kept boost ends ({@link #endKeptBoost}).
      */
     void streamBroken(FutexEntry e) {
         forwards.streamBroken(e);
@@ -97,7 +104,6 @@ final class FutexSessionEnds {
             e.relinquishPending = false;
             e.remoteBoostKept = true;
             e.keptBoostBreaks++;
-            futexes.clearWaitersIfNoneLeft(e);
             inheritance.refresh(e);
         }
     }
@@ -114,17 +120,25 @@ final class FutexSessionEnds {
         }
         long lease = core.sessions.forObject(e.objectId()).leaseNanos();
         if (lease <= 0) {
-            dropKeptBoost(e);
-            inheritance.refresh(e);
+            endKeptBoost(e);
             return;
         }
         long breaks = e.keptBoostBreaks;
         core.env.schedule(lease, () -> {
             if (e.remoteBoostKept && e.keptBoostBreaks == breaks) {
-                dropKeptBoost(e);
-                inheritance.refresh(e);
+                endKeptBoost(e);
             }
         });
+    }
+
+    /**
+     * A kept boost's time is over: the owner runs at its own priority again, and FUTEX_WAITERS
+     * leaves the word if nothing else waits, so the fast path takes the futex again.
+     */
+    private void endKeptBoost(FutexEntry e) {
+        dropKeptBoost(e);
+        inheritance.refresh(e);
+        futexes.clearWaitersIfNoneLeft(e);
     }
 
     private static void dropKeptBoost(FutexEntry e) {
@@ -178,7 +192,9 @@ final class FutexSessionEnds {
      * (PageWords.grantedWord), since nothing here will write it now. So does a word elsewhere that
      * still names an unlock's heir that left before it ran (FutexHeirs.staleHeir, a thread that
      * owned nothing and has ended by now): its rewrite needed the page, and EOWNERDEAD for the
-     * next owner beats ESRCH for a TID of no thread. Any other TID (a task wrote
+     * next owner beats ESRCH for a TID of no thread (Linux would leave it free: a known deviation,
+     * xp-spec A.29, which only a release flag the pager carries or a wait for the page would
+     * avoid). Any other TID (a task wrote
      * it: another kernel's thread, or none) stays in the word, and its next locker gets ESRCH.
      * Tasks may CAS the word in shared memory meanwhile: each pass decides again.
      */

@@ -148,8 +148,8 @@ final class FutexToPager {
         core.sessions.send(KernelToPager.newBuilder().setMemoryObjectFutexReleased(released).build());
         if (e.boosting != null) {
             // The futex is gone from here (ABSENT), and with it the priority kept for a waiter
-            // elsewhere: the thread it still boosted (a boost kept over a broken stream outlives
-            // the owner's fast-path unlock) runs at its own priority again.
+            // elsewhere: the thread it still boosted runs at its own priority again (a kept boost
+            // normally ends at the owner's unlock already, FutexSessionEnds.streamBroken).
             inheritance.refresh(e);
         }
     }

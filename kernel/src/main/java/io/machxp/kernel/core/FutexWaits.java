@@ -141,7 +141,7 @@ final class FutexWaits {
 
     /** Whether an owner's unlock must come to the core (WAITERS in the word). */
     boolean mustEnterKernel(FutexEntry e) {
-        return !e.waiters.isEmpty() || !cacheFutexes || e.relinquishPending;
+        return !e.waiters.isEmpty() || !cacheFutexes || e.relinquishPending || e.remoteBoostKept;
     }
 
     /**

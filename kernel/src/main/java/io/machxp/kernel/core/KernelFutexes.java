@@ -222,7 +222,10 @@ final class KernelFutexes {
             e.releaseHandoff = e.relinquishPending; // to a kernel that waits for it
             toPager.releaseToPager(e, ownerDied ? OWNER_DIED : FREE);
         } else if (!core.plants.handsOffLocally(true) || !waits.handOff(e, AcquirePath.LOCAL_HANDOFF, ownerDied, true)) {
-            e.setState(ownerDied ? OWNER_DIED : FREE);
+            // A boost kept over a broken stream: the waiter elsewhere still waits, so WAITERS stays
+            // in the free word, and the next locker here enters the kernel and is boosted.
+            long kept = e.remoteBoostKept ? WAITERS & 0xffffffffL : 0;
+            e.setState((ownerDied ? OWNER_DIED : FREE) | kept);
         }
     }
 
@@ -345,9 +348,15 @@ final class KernelFutexes {
         heirs.reelect(e);
     }
 
+    /**
+     * FUTEX_WAITERS off again once nothing waits for {@code e}, here or elsewhere (a relinquish
+     * pending, or a boost kept over a broken stream: while one is kept the owner's unlock must
+     * enter the kernel, which ends the boost with the ownership), so the fast path takes it again.
+     */
     void clearWaitersIfNoneLeft(FutexEntry e) {
         long s = e.state();
-        if (!isAbsent(s) && hasWaiters(s) && e.waiters.isEmpty() && !e.relinquishPending && cacheFutexes) {
+        if (!isAbsent(s) && hasWaiters(s) && e.waiters.isEmpty() && !e.relinquishPending && !e.remoteBoostKept
+                && cacheFutexes) {
             e.compareAndSetState(s, s & ~(WAITERS & 0xffffffffL));
         }
     }

@@ -55,7 +55,8 @@ final class PageWords {
     /**
      * The page is writable here again: the futexes this kernel holds in it take their words back.
      * A held one keeps the word of its state; for one nobody here owns, the page's word is the
-     * truth (it may say that an owner died, or that the futex is not recoverable).
+     * truth (it may say that an owner died, or that the futex is not recoverable), with WAITERS
+     * while a boost is kept over a broken stream (the next owner here enters the kernel).
      */
     static void fromBytes(VmPage p) {
         p.forEachFutex(e -> {
@@ -72,6 +73,8 @@ final class PageWords {
             int word = owner(s) == 0 ? FutexWord.unownedWord(grantedWord(e)) : heldWord(p, e, (int) s);
             if (owner(word) != 0 && ((loadWord(p, e) & WAITERS) != 0 || !e.waiters.isEmpty() || e.relinquishPending)) {
                 word |= WAITERS;
+            } else if (owner(word) == 0 && e.remoteBoostKept) {
+                word |= WAITERS; // a boost kept over a broken stream: its next owner here enters the kernel (FutexSessionEnds)
             }
             e.setState(word & 0xffffffffL);
             e.pageLeftUnwaited = false;

@@ -91,7 +91,8 @@ public final class FutexEntry {
      * waiter elsewhere still waits, so its boost ({@link #remotePriority}) stays on the owner here
      * until the new pager's relinquish takes over, a release, the session's loss, or one lease
      * after the reclaim's welcome (the restarted pager's grace period, after which it asks again),
-     * as Linux keeps a PI boost while its waiter blocks.
+     * as Linux keeps a PI boost while its waiter blocks; and only while that thread owns the
+     * futex: WAITERS stays in the word meanwhile, so its unlock enters the kernel, which ends it.
      */
     public boolean remoteBoostKept;
     /** Counts the breaks that kept a boost: the timer set at a welcome drops only the boost it saw. */

@@ -170,6 +170,15 @@ final class IpcSpace {
         return entries.size() >= MAX_NAMES || budget.exhausted(payerFor(payer));
     }
 
+    /**
+     * As {@link #fullFor}, for a call that frees {@code freed}'s name before it makes the new one:
+     * the freed entry makes room in the space's bound and the kernel's, and in a share only if it
+     * counted there ({@link NameBudget#exhaustedOnceGiven}).
+     */
+    boolean fullOnceFreed(Object payer, IpcEntry freed) {
+        return entries.size() - 1 >= MAX_NAMES || budget.exhaustedOnceGiven(payerFor(payer), freed.chargedTo);
+    }
+
     /** What a call that would make a name here answers when {@link #full}: the task's bound, or the kernel's. */
     KernReturn fullReturn() {
         return entries.size() >= MAX_NAMES ? KernReturn.KERN_NO_SPACE : KernReturn.KERN_RESOURCE_SHORTAGE;

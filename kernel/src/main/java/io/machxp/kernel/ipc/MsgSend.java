@@ -35,7 +35,8 @@ import java.util.function.Consumer;
  *  names:  its destination's receive right is in a task without an owner here, and a right it
  *          carries would need a new name there that counts to a payer (the sending client,
  *          {@link Carried#payer}) whose share of the kernel's names is used up ({@link UnpaidNames})
- *                                   -> MACH_SEND_NO_BUFFER, nothing happened (before copyin)
+ *                                   -> MACH_SEND_NO_BUFFER, nothing happened (before copyin),
+ *          unless copyin would fail: then its error ({@link DryCopyin})
  *  cycle:  a receive right it carries is its destination's, or one its destination is in transit
  *          towards (through queued messages or blocked senders' alike: set at copyin)
  *                                   -> destroyed, MACH_MSG_SUCCESS (GNU's circular message); one
@@ -82,7 +83,7 @@ final class MsgSend {
             return;
         }
         if (ipc.transit.tooDeep(space.lookup(dest).port(), movedReceiveRights(space, msg))
-                || UnpaidNames.refused(ipc.names(), ipc.rights, space, space.lookup(dest).port(), msg)) {
+                || UnpaidNames.refused(ipc.names(), space, space.lookup(dest).port(), msg)) {
             done.accept(KernReturn.MACH_SEND_NO_BUFFER); // before anything is copied in: nothing happened
             return;
         }

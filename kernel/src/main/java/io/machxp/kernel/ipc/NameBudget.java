@@ -26,11 +26,16 @@ package io.machxp.kernel.ipc;
  * arriving anyway are destroyed as in a full space. Before, they counted to nobody, and one
  * client filled the reserve and then the pool through such a receiver (review late4 B2).
  * Linked kernels' names are not in the remote pool (clients using it up must not cut in-process
- * tasks off from other kernels, review late11 MED-N2): each linked kernel may be charged at most
- * {@link #linkMax} (a {@link #LINK_SHARES}th of the reserve), all together at most
- * {@link #linkPool} (half of it). So in-process tasks can hold at least half the reserve together
- * whatever remote clients and other kernels do; only what in-process tasks make or copy
- * themselves, or pass on among themselves from rights of their own, takes it.
+ * tasks off from other kernels, review late11 MED-N2): all linked kernels together may be charged
+ * at most {@link #linkPool} (half the reserve), so in-process tasks can hold at least half the
+ * reserve together whatever remote clients and other kernels do; only what in-process tasks make
+ * or copy themselves, or pass on among themselves from rights of their own, takes it. Within the
+ * link pool, one linked kernel may be charged a name only while it holds fewer than
+ * {@link #linkMax} (a {@link #LINK_SHARES}th of the link pool) and fewer than the names still
+ * free to linked kernels ({@link #linkFree}): the peers' rule below, with the same arithmetic, so
+ * beside k &lt;= LINK_SHARES - 2 linked kernels that take all they can, a kernel holding nothing
+ * still gets its whole share (review late13 MED-1: with a quarter of the link pool each and no
+ * second bound, four greedy kernels left every other kernel nothing here).
  * One in-process task's own {@link IpcSpace#MAX_NAMES} is smaller than a peer's share by default:
  * a receiver that keeps all a client sends can still be filled, as in Mach.
  *
@@ -58,7 +63,10 @@ final class NameBudget {
 
     /**
      * Names counted to one linked kernel ({@link LinkedKernel}) may be at most this fraction of the
-     * reserve; those of all linked kernels together at most half of it (review late11 MED-N2).
+     * link pool, half the reserve (review late11 MED-N2, late13 MED-1): 8,192 names by default.
+     * Eight, as for peers, so six kernels that take all they can still leave a seventh its whole
+     * share; a larger share (a quarter, 16,384, before) would let fewer greedy kernels, say one
+     * client reaching several kernels (review late11 LOW-N6), squeeze out every other.
      */
     static final int LINK_SHARES = 8;
 
@@ -81,7 +89,9 @@ final class NameBudget {
     /**
      * Whether a task of {@code owner} (null: none) can make no name: the kernel's bound; for an
      * owner also the remote pool, or its peer's share of it (fewer than a PEER_SHARES-th of the
-     * pool and than the names still free to remote tasks).
+     * pool and than the names still free to remote tasks); for a linked kernel its share of the
+     * link pool alike (fewer than a LINK_SHARES-th of it and than the names still free to linked
+     * kernels).
      */
     boolean exhausted(Object owner) {
         if (used >= max) {
@@ -92,7 +102,7 @@ final class NameBudget {
         }
         int held = byPeer.getOrDefault(peerOf(owner), 0);
         if (owner instanceof LinkedKernel) {
-            return held >= linkMax() || linked >= linkPool();
+            return held >= linkMax() || held >= linkFree();
         }
         return held >= peerMax() || held >= remoteFree();
     }
@@ -107,9 +117,27 @@ final class NameBudget {
         return Math.max(1, reserve() / 2);
     }
 
-    /** The most names one linked kernel may be charged. */
+    /** The most names one linked kernel may be charged: a LINK_SHARES-th of the link pool. */
     int linkMax() {
-        return Math.max(1, reserve() / LINK_SHARES);
+        return Math.max(1, linkPool() / LINK_SHARES);
+    }
+
+    /** Names a linked kernel could still be charged, as far as the link pool and the budget go. */
+    int linkFree() {
+        return Math.max(0, Math.min(linkPool() - linked, max - used));
+    }
+
+    /**
+     * As {@link #exhausted}, once a name counted to {@code freed} (null: none) has been given back:
+     * whether a name for {@code owner} still finds no room when a call frees one as it makes one.
+     */
+    boolean exhaustedOnceGiven(Object owner, Object freed) {
+        given(freed);
+        try {
+            return exhausted(owner);
+        } finally {
+            taken(freed);
+        }
     }
 
     private static Object peerOf(Object owner) {

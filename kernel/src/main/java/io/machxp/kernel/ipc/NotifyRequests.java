@@ -1,7 +1,5 @@
 package io.machxp.kernel.ipc;
 
-import java.util.Objects;
-
 /**
  * mach_port_request_notification: registers (or with MACH_PORT_NULL cancels) a one-shot request
  * and returns the send-once right of the request it replaces (named in the caller's space, or
@@ -79,15 +77,16 @@ final class NotifyRequests {
     /**
      * The previous request's send-once right comes back under a new name: refused in a full name
      * space (for the previous right's payer), unless the new right is moved in from a name of its
-     * own counted to that same payer (which frees that name first). A name freed for another payer
-     * makes no room in the previous one's share (review late11 LOW-N3).
+     * own (MOVE_SEND_ONCE frees that name first) and that makes room: always in the space's bound
+     * and the kernel's, but in the previous payer's share only if the freed name counted there too
+     * (review late11 LOW-N3; late13 LOW-2: refusing every move by another payer refused correct
+     * calls at a full task or kernel).
      */
     private static boolean noRoomForPrevious(IpcSpace space, Carried previous, boolean cancel, int notify, MsgType d) {
         if (previous == null || previous.dead() || !space.full(previous)) {
             return false;
         }
-        return cancel || d != MsgType.MOVE_SEND_ONCE
-                || !Objects.equals(space.payerFor(Rights.payerOf(space, notify, d)), space.payerFor(previous.payer()));
+        return cancel || d != MsgType.MOVE_SEND_ONCE || space.fullOnceFreed(previous.payer(), space.lookup(notify));
     }
 
     private IpcResult<Integer> deadName(IpcSpace space, IpcEntry e, int sync, boolean cancel, int notify, MsgType d) {

@@ -80,6 +80,11 @@ public final class OolRegion {
         }
     }
 
+    /** Whether the region was moved away (sent with deallocate): copyin of it is MACH_SEND_INVALID_MEMORY. */
+    synchronized boolean deallocated() {
+        return backing == null;
+    }
+
     private Backing live() {
         if (backing == null) {
             throw new IllegalStateException("this out-of-line region was deallocated (sent with deallocate)");

@@ -14,7 +14,9 @@ import java.util.List;
  * of the kernel's names is used up ({@link NameBudget#exhausted}) - unless the right is moved out
  * of its last name, which frees one of the payer's names - fails with
  * MACH_SEND_NO_BUFFER (GNU Mach's answer when the kernel lacks the resources for a message),
- * nothing done. The receiver never chose such a message: it would receive it with those rights
+ * nothing done; but a message copyin would refuse answers copyin's error, as it would without
+ * this check ({@link DryCopyin}: every item against what the header and the items before it
+ * left). The receiver never chose such a message: it would receive it with those rights
  * destroyed ({@link Delivery}: MACH_RCV_BODY_ERROR / MACH_RCV_HEADER_ERROR with
  * MACH_MSG_IPC_SPACE), as it still does for a message queued before its payer's share ran out,
  * or one that comes from another kernel. Core thread only.
@@ -23,13 +25,13 @@ final class UnpaidNames {
     private UnpaidNames() {}
 
     /** Whether {@code msg} from {@code sender} to {@code dest} would make names whose payer has no room. */
-    static boolean refused(NameBudget names, Rights rights, IpcSpace sender, Port dest, MachMessage msg) {
+    static boolean refused(NameBudget names, IpcSpace sender, Port dest, MachMessage msg) {
         IpcSpace receiver = dest == null || dest.proxy() ? null : dest.receiver;
         if (receiver == null || receiver.owner != null) {
             return false; // on another kernel, in transit, or a task that pays for its names itself
         }
-        if (!bodyChecks(rights, sender, msg)) {
-            return false; // copyin answers the body's error first, as GNU would (review late11 LOW-N4)
+        if (DryCopyin.bodyError(sender, msg) != null) {
+            return false; // copyin answers the body's error first, as GNU would (review late11 LOW-N4, late13 LOW-6)
         }
         for (MsgItem.Port p : rights(msg)) {
             Object payer = Rights.payerOf(sender, p.name(), p.type());
@@ -53,35 +55,6 @@ final class UnpaidNames {
             case MOVE_SEND -> e.urefs == 1 && !e.has(PortRight.RECEIVE);
             default -> false;
         };
-    }
-
-    /**
-     * Whether the body's items pass copyin's checks ({@code MsgSend.copyinBody}, each item on its
-     * own): else the send fails with that error, not with MACH_SEND_NO_BUFFER.
-     */
-    private static boolean bodyChecks(Rights rights, IpcSpace sender, MachMessage msg) {
-        for (MsgItem i : msg.body()) {
-            if (i instanceof MsgItem.Inline) {
-                continue;
-            }
-            if (!msg.complex()) {
-                return false;
-            }
-            if (!(i instanceof MsgItem.Port p)) {
-                continue;
-            }
-            if (p.type() == null) {
-                return false;
-            }
-            if (p.type() == MsgType.PORT_NAME || p.name() == Mach.MACH_PORT_NULL
-                    || (p.name() == Mach.MACH_PORT_DEAD && p.type() != MsgType.MOVE_RECEIVE)) {
-                continue;
-            }
-            if (p.name() == Mach.MACH_PORT_DEAD || !rights.check(sender, p.name(), p.type(), true).ok()) {
-                return false;
-            }
-        }
-        return true;
     }
 
     /** The reply right and the body's right items (by the sender's names; unchecked). */

@@ -13,12 +13,13 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A boost kept for a waiter elsewhere over a broken stream to the pager (FutexSessionEnds) ends
- * when the futex goes back to the pager: after the owner's fast-path unlock (the break cleared
- * FUTEX_WAITERS, so no refresh ran then), the restarted pager's relinquish_futex, with try (its
- * ask-back at the futex bound) or without, gives the idle futex back, and the thread that owned
- * it runs at its base priority again; a later local waiter for that futex boosts nobody.
- * Before, futex_released cleared the kept priority without recomputing the boost, and the old
- * owner kept the futex among what boosted it for good (chaos seed 33 with --futex-records 3).
+ * when the futex goes back to the pager: after the owner's unlock across the break, the restarted
+ * pager's relinquish_futex, with try (its ask-back at the futex bound) or without, gives the idle
+ * futex back, and the thread that owned it runs at its base priority; a later local waiter for
+ * that futex boosts nobody. Before, futex_released cleared the kept priority without recomputing
+ * the boost, and the old owner kept the futex among what boosted it for good (chaos seed 33 with
+ * --futex-records 3). (Since review late5 A1 the unlock itself ends the kept boost, WAITERS being
+ * kept in the word: KernelCoreKeptBoostUnlockTest; the give-back's refresh stays as a guard.)
  */
 class KeptBoostGiveBackTest {
     private static final long LEASE_MS = 1000;
@@ -35,7 +36,7 @@ class KeptBoostGiveBackTest {
         k.core.xp().onStreamBroken(0, "connection reset");
         assertThat(owner.effectivePriority).as("kept over the break").isEqualTo(60);
         assertThat(k.unlock(owner, k.base).answered()).isTrue();
-        assertThat(k.env.drain()).as("the fast path: nothing sent").isEmpty();
+        assertThat(k.env.drain()).as("kept here: nothing sent into the broken stream").isEmpty();
 
         k.env.advance(LEASE / 20);
         assertThat(k.single().getKernelHello().hasReclaim()).isTrue();

@@ -7,6 +7,7 @@ import io.machxp.kernel.futex.FutexWord;
 import io.machxp.kernel.task.MachThread;
 import io.machxp.proto.task.Errno;
 import io.machxp.proto.xp.KernelToPager;
+import io.machxp.proto.xp.MemoryObjectFutexReleased;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -151,5 +152,23 @@ class KernelCoreStaleUnlockHeirTest {
         assertThat(k.baseWord()).isEqualTo(FutexWord.FREE);
         Answer<Acquired> later = k.lockFull(other, k.base);
         assertThat(later.value().ownerDied()).as("no owner died").isFalse();
+    }
+
+    /**
+     * The kernel shuts down while the rewrite is still pending (the page still elsewhere): the
+     * futex goes back with owner_died, so the next owner anywhere gets EOWNERDEAD, although nobody
+     * owned it (Linux would leave it free); without owner_died it would get ESRCH for a TID of no
+     * thread. A known deviation (xp-spec A.29, review heir11 LOW-1), pinned here.
+     */
+    @Test
+    void aShutdownWithTheRewritePendingGivesItBackWithOwnerDied() {
+        heirLeftWithItsPageRefused();
+        k.core.xp().shutdown();
+        List<MemoryObjectFutexReleased> released = k.env.drain().stream()
+                .filter(KernelToPager::hasMemoryObjectFutexReleased).map(KernelToPager::getMemoryObjectFutexReleased)
+                .toList();
+        assertThat(released).hasSize(1);
+        assertThat(released.get(0).getOwnerDied()).as("the word elsewhere still names low: owner_died, not ESRCH")
+                .isTrue();
     }
 }

@@ -33,7 +33,8 @@ import java.util.function.BooleanSupplier;
  *                                        kernel ids run short ({@link KernelIds#free}) or the futex
  *                                        records are full, before a refusal, the pager takes the page
  *                                        back from its writer (flush with its dirty data, as for a
- *                                        write) and records then, so no writer pins dead kernels' ids
+ *                                        write; also when a stated TID prefix is refused for a dead
+ *                                        kernel's) and records then, so no writer pins dead kernels' ids
  *  grace period after a restart       -> not now (kernels may hold newer pages not reclaimed yet)
  *
  *  word's TID carries a dead prefix,  -> (word & WAITERS) | OWNER_DIED written into the pager's copy
@@ -54,8 +55,12 @@ import java.util.function.BooleanSupplier;
  * </pre>
  * A kernel declared dead holding pages writable loses its copies: before its pages revert to the
  * pager's copy, {@link #revertingWriter} writes OWNER_DIED over each known futex word there that
- * names its threads or a dead kernel's (one the records may no longer say is dead: a futex it
- * released, or a death it recorded only in its lost copy; chaos seeds 965 and 307).
+ * names its threads or a gone kernel's, judged by TID prefix (one the records may no longer say is
+ * dead: a futex it released, or a death it recorded only in its lost copy; chaos seeds 965 and
+ * 307), looking only at the pages it held writable.
+ * Deaths are handed to {@link #died} when a kernel is declared dead and at the end of grace after a
+ * restart ({@link RestartDeaths}); {@link #recordAll} runs when ids or records run short and when
+ * a hello's stated TID prefix is refused for a dead kernel's ({@link PagerSessions#mayUsePrefix}).
  * Only the futexes that carry a death are looked at ({@code FutexRecords.withDeaths}), page by page
  * in the order of object and offset; when ids or records run short, a bounded number of them per
  * call, going on from where the last call stopped ({@link #recordAll}, {@link #cursor}).
@@ -111,25 +116,47 @@ final class DeathRecorder {
      * chaos seed 965), or one of a kernel that died before, whose death the dead writer recorded
      * in its lost copy as the grantee of an owner_died (seed 307: the pager's copy, never returned
      * since, kept that kernel's TID). Before the page is served again, each such word (TID prefix
-     * the dead writer's id, or the id of a dead kernel: one resting that no open session has) gets {@code (word & WAITERS) | OWNER_DIED}
-     * in the pager's copy, so no word the pager serves names a dead kernel's thread without
-     * OWNER_DIED (its next locker gets EOWNERDEAD, as for a word the pager records a death in).
-     * Only futexes the pager has a record of are looked at (it knows no other futex words); in the
-     * grace period after a restart only the writer's own id (kernels may not have come back yet).
-     * Called before the session's pages are forgotten, while {@code s} still holds them.
+     * the dead writer's, or a gone kernel's, {@code deadPrefix}: judged by TID prefix, xp-spec 2.9)
+     * gets {@code (word & WAITERS) | OWNER_DIED} in the pager's copy, so no word the pager serves
+     * names a dead kernel's thread without OWNER_DIED (its next locker gets EOWNERDEAD, as for a
+     * word the pager records a death in). Only futexes the pager has a record of are looked at (it
+     * knows no other futex words), and only those of the pages {@code s} holds writable: looked up
+     * word by word in those pages, or, when that would be more look-ups than there are records, by
+     * a walk of the records (late12 LOW-1: each death walked every record); either way the same
+     * futexes, and their pages in the order of object and offset. In the grace period after a
+     * restart only the writer's own prefix (kernels may not have come back yet). Called before the
+     * session's pages are forgotten, while {@code s} still holds them.
      */
-    void revertingWriter(KernelSession s, java.util.function.IntPredicate deadId) {
+    void revertingWriter(KernelSession s, java.util.function.IntPredicate deadPrefix) {
         if (s.tidPrefix == 0) {
             return;
         }
+        List<io.machxp.pager.page.PageKey> written = pages.writtenBy(s);
+        if (written.isEmpty()) {
+            return;
+        }
         boolean grace = inGrace.getAsBoolean();
-        java.util.function.IntPredicate dead = id -> id == s.tidPrefix || !grace && deadId.test(id);
+        java.util.function.IntPredicate dead = p -> p == s.tidPrefix || !grace && deadPrefix.test(p);
         java.util.Map<FutexKey, List<FutexRecord>> byPage = new java.util.TreeMap<>(FutexRecords.KEY_ORDER);
-        for (FutexRecord f : records.all()) {
-            FutexKey page = pageOf(f.key);
-            if (pages.writes(s, page.object(), page.offset())) {
-                byPage.computeIfAbsent(page, k -> new ArrayList<>()).add(f);
+        long wordsPerPage = core.pageSize / 4; // futex words are 4-aligned
+        if ((long) written.size() * wordsPerPage <= records.count()) {
+            for (io.machxp.pager.page.PageKey page : written) {
+                for (long at = page.offset(); at < page.offset() + core.pageSize; at += 4) {
+                    FutexRecord f = records.get(new FutexKey(page.object(), at));
+                    if (f != null) {
+                        byPage.computeIfAbsent(new FutexKey(page.object(), page.offset()), k -> new ArrayList<>()).add(f);
+                    }
+                }
             }
+            core.stats.walked.add(written.size() * wordsPerPage);
+        } else {
+            for (FutexRecord f : records.all()) { // order does not matter: the pages are sorted, each word judged alone
+                FutexKey page = pageOf(f.key);
+                if (pages.writes(s, page.object(), page.offset())) {
+                    byPage.computeIfAbsent(page, k -> new ArrayList<>()).add(f);
+                }
+            }
+            core.stats.walked.add(records.count());
         }
         byPage.forEach((page, here) -> {
             MemoryObject o = core.catalog.get(page.object());
@@ -141,7 +168,7 @@ final class DeathRecorder {
 
     /** The words of {@code here} in the pager's copy of the page that name a thread of a dead kernel. */
     private void correctStaleWords(MemoryObject o, long pageOffset, List<FutexRecord> here,
-            java.util.function.IntPredicate dead, int deadId) {
+            java.util.function.IntPredicate dead, int deadPrefix) {
         PageCopy copy = readPage(o, pageOffset, "words a dead kernel's threads may still own in it are not corrected");
         if (copy == null) {
             return;
@@ -173,8 +200,8 @@ final class DeathRecorder {
                 + "over a dead kernel's TIDs its reverted copy still carried: until it is written it is kept in memory only");
         core.stats.deathsRecordedByPager.add(written);
         CoreContext.log.info("pager {}: page 0x{} of '{}' reverted to the pager's copy, in which {} words of futexes "
-                + "the dead kernel {} no longer held still named its threads: OWNER_DIED written", core.name,
-                Long.toHexString(pageOffset), o.name(), written, deadId);
+                + "the dead kernel (TID prefix {}) no longer held, or of kernels gone before, still named their threads: OWNER_DIED written", core.name,
+                Long.toHexString(pageOffset), o.name(), written, deadPrefix);
     }
 
     /** Futexes carrying a death {@link #recordAll} looks at per call, at most: the rest at the next calls. */

@@ -35,7 +35,9 @@ import java.util.Iterator;
  * longer holds the futex, or about another grant, crossed the futex on its way back: dropped.
  * The relinquish(try) is an awaited request ({@link AnswerDeadlines}): a holder that answers it
  * with neither is ended at the deadline, and every try is then answered busy as when its stream
- * breaks.
+ * breaks. A try above the priority asked that comes just after an ask waits for two answers (the
+ * ask out, then its own round), each of which may include the holder's fetch of the word's page
+ * (up to half a lease): up to about a lease in all, never a session ended for it (xp-spec 8.3).
  */
 final class FutexTries {
     private final CoreContext core;

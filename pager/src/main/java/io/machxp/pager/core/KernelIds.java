@@ -16,7 +16,8 @@ import java.util.Map;
  * An id is, for one name at a time: NEVER USED → GIVEN (the name has a session, live or broken,
  * or a reclaim took it) → QUARANTINED when the name's last session is forgotten, for
  * {@code quarantineNanos} (a lease plus the grace period; the same name coming back meanwhile gets
- * it again) → FREE once the quarantine is over and no futex record still carries an owner_died of
+ * it again, unless futex words may still carry its dead kernel's TIDs: then a new one, {@link
+ * TidPrefixes#unusable}) → FREE once the quarantine is over and no futex record still carries an owner_died of
  * that kernel ({@link PagerFutexes#diedPending}); then another name may get it. New ids come first
  * from those never given out, then from the free pool, least recently freed first, so an id rests
  * as long as the pager's churn allows. At most 1023 names hold ids or sit in quarantine at once.
@@ -33,6 +34,13 @@ final class KernelIds {
     final Map<String, Integer> kernelIds = new HashMap<>();
     /** The name each id is given to (or quarantined for), null for a free id; index 0 unused. */
     final String[] idOwners = new String[MAX_KERNEL_ID + 1];
+    /**
+     * The TID prefix of the kernel each id is given to (or rests for), its last welcomed session's,
+     * where it is not the id itself: a kernel whose primary is another pager states its prefix
+     * (xp-spec 2.9). 0: the id is the prefix. Index 0 unused. With {@link #idOwners}, which TIDs a
+     * kernel that left may have left in words ({@link #prefixesOfIds}).
+     */
+    final int[] idPrefixes = new int[MAX_KERNEL_ID + 1];
     /**
      * The lowest id that may never have been given out: ids below it have been given, reclaimed, or
      * passed over as another kernel's TID prefix (those wait in {@link #freeIds}).
@@ -124,6 +132,7 @@ final class KernelIds {
             }
             kernelIds.remove(idOwners[id], id);
             idOwners[id] = null;
+            idPrefixes[id] = 0;
             freeIds.add(id);
         }
         for (int id : again) {
@@ -176,6 +185,7 @@ final class KernelIds {
             return;
         }
         idOwners[id] = kernelName;
+        idPrefixes[id] = 0; // the id is the prefix found in the word (a secondary's prefix costs an id here)
         if (!kernelName.equals(RestartDeaths.UNKNOWN)) {
             kernelIds.putIfAbsent(kernelName, id); // no name is counted for a death the journal names nobody for
         }
@@ -189,6 +199,9 @@ final class KernelIds {
         if (idOwners[id] != null && !idOwners[id].equals(kernelName)) {
             kernelIds.remove(idOwners[id], id);
         }
+        if (!kernelName.equals(idOwners[id])) {
+            idPrefixes[id] = 0; // another kernel's from now on: its welcome says its prefix
+        }
         Integer old = kernelIds.get(kernelName);
         if (old != null && old != id) {
             quarantine.remove(old);
@@ -198,6 +211,28 @@ final class KernelIds {
         freeIds.remove(id); // rare: a reclaim, in grace, of an id this pager freed
         idOwners[id] = kernelName;
         kernelIds.put(kernelName, id);
+    }
+
+    /** The kernel with this id was welcomed with TID prefix {@code prefix} (its own, or the one its primary gave it). */
+    void welcomed(int id, int prefix) {
+        if (id >= 1 && id <= MAX_KERNEL_ID) {
+            idPrefixes[id] = prefix == id ? 0 : prefix;
+        }
+    }
+
+    /**
+     * The TID prefixes of the kernels the ids are given to or rest for (xp-spec 2.9): the prefix a
+     * kernel's TIDs carry, which is its id only where this pager is its primary. One that no open
+     * session has is a kernel's that left (its id rests) or died.
+     */
+    java.util.Set<Integer> prefixesOfIds() {
+        java.util.Set<Integer> out = new java.util.HashSet<>();
+        for (int id = 1; id <= MAX_KERNEL_ID; id++) {
+            if (idOwners[id] != null) {
+                out.add(idPrefixes[id] == 0 ? id : idPrefixes[id]);
+            }
+        }
+        return out;
     }
 
     /** How many kernel names have an id (in use or in quarantine). */

@@ -45,7 +45,8 @@ import io.machxp.proto.xp.ObjectDispute;
  * broken (a broken one for a lease). When its last session is forgotten the id goes into
  * quarantine ({@link KernelIds}) for a lease plus this pager's grace period (a lease for a pager
  * that started without one): a kernel of
- * the same name that comes back meanwhile gets it again; another name gets it only after the
+ * the same name that comes back meanwhile gets it again (not while futex words may still carry its
+ * dead kernel's TIDs, nor while it is another kernel's TID prefix here: then a new id); another name gets it only after the
  * quarantine and only once no futex record still carries an owner_died of that kernel (its TIDs
  * may sit in the futex's word until a grantee told of the death has released it, or the pager
  * has recorded the death in its own copy of the word, which {@link DeathRecorder} does when the

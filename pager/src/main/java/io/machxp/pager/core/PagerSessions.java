@@ -220,6 +220,13 @@ final class PagerSessions {
         }
         if (refusal != null) {
             end(s, refusal.errno(), refusal.message());
+            if (stated && refusal.errno() == Errno.EAGAIN) {
+                // A dead kernel's prefix the kernel cannot change (its primary gave it): the
+                // deaths still unrecorded are looked at, as when ids run short (a bounded number
+                // a call, pages taken back from their writers), so that its hellos get through
+                // within a few tries rather than when a next owner happens to lock each futex.
+                deaths.recordAll();
+            }
             return false;
         }
         return true;
@@ -241,6 +248,7 @@ final class PagerSessions {
         s.kernelName = kernelName;
         s.kernelId = id;
         s.tidPrefix = tidPrefix;
+        ids.welcomed(id, tidPrefix);
         sessionsByName.put(kernelName, s);
         long token = s.resumable && leaseNanos > 0 ? core.env.sessionToken() : 0;
         core.send(s, PagerToKernel.newBuilder().setPagerWelcome(PagerWelcome.newBuilder()

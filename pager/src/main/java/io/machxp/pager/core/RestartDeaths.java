@@ -34,7 +34,17 @@ import java.util.Map;
  *                                             the pager's own recording, which now writes OWNER_DIED
  *                                             over that TID instead of leaving it as a task's
  *  any other word                          -> nothing (a 0 word: the next grant's owner_died tells)
+ *
+ *  then, the futexes so marked             -> handed to {@link DeathRecorder#died}, as at a death
+ *                                             before the crash: one nobody holds, waits for or
+ *                                             forwards, on a page no kernel holds, is recorded at
+ *                                             once (OWNER_DIED in the pager's copy; the prefix and
+ *                                             the id are free again once no futex names them); the
+ *                                             others when their grantee records it, their page's
+ *                                             writer gives it up, or ids or records run short
  * </pre>
+ * Each page is read once for all its futexes looked at (the futexes come in key order, so page by
+ * page): a journal naming many futexes of one page costs one read of it, not one per futex.
  */
 final class RestartDeaths {
     private static final int TID_MASK = 0x3fffffff;
@@ -67,34 +77,57 @@ final class RestartDeaths {
             }
         }
         keys.sort(FutexRecords.KEY_ORDER);
+        java.util.List<FutexKey> marked = new java.util.ArrayList<>();
+        PageRead page = null; // the page last read: keys in key order come page by page
         for (FutexKey key : keys) {
-            look(key);
+            FutexKey pageKey = new FutexKey(key.object(), key.offset() - key.offset() % core.pageSize);
+            if (page == null || !page.key.equals(pageKey)) {
+                page = read(pageKey);
+            }
+            if (look(key, page)) {
+                marked.add(key);
+            }
+        }
+        // As a death before the crash: what the pager can record now (no kernel holds the page, nobody
+        // holds, waits for or forwards the futex), it records in its copy, which is the page now that
+        // grace is over; the rest when a writer gives the page up, by a grantee told owner_died, or
+        // when ids or records run short (DeathRecorder). Without this a dead prefix found here stayed
+        // refused to kernels that state it (primary elsewhere) until ids ran short (late12 MED-2).
+        sessions.deaths.died(marked);
+    }
+
+    /** A page of the pager's copy read once for all the futexes of it looked at (data null: zeros; failed: unreadable). */
+    private record PageRead(FutexKey key, byte[] data, boolean failed) {
+    }
+
+    private PageRead read(FutexKey pageKey) {
+        MemoryObject o = core.catalog.get(pageKey.object());
+        if (o == null) {
+            return new PageRead(pageKey, null, true);
+        }
+        try {
+            return new PageRead(pageKey, o.page(pageKey.offset()), false);
+        } catch (UncheckedIOException e) {
+            core.storeFailed("page 0x" + Long.toHexString(pageKey.offset()) + " of '" + o.name() + "' cannot be read, "
+                    + "so the pager cannot tell which dead kernels' TIDs the words of its futexes name", e);
+            return new PageRead(pageKey, null, true);
         }
     }
 
-    private void look(FutexKey key) {
+    /** Whether the futex's word names a dead kernel's TID prefix, now marked as such. */
+    private boolean look(FutexKey key, PageRead page) {
         FutexRecord f = futexes.records().get(key);
-        MemoryObject o = core.catalog.get(key.object());
-        if (f == null || o == null) {
-            return;
+        if (f == null || page.failed) {
+            return false;
         }
-        long pageOffset = key.offset() - key.offset() % core.pageSize;
-        byte[] data;
-        try {
-            data = o.page(pageOffset);
-        } catch (UncheckedIOException e) {
-            core.storeFailed("page 0x" + Long.toHexString(pageOffset) + " of '" + o.name() + "' cannot be read, so "
-                    + "the pager cannot tell which dead kernel's TID the word of its futex at 0x"
-                    + Long.toHexString(key.offset()) + " names", e);
-            return;
-        }
-        int at = (int) (key.offset() - pageOffset);
+        byte[] data = page.data;
+        int at = (int) (key.offset() - page.key.offset());
         int word = data == null ? 0 : (data[at] & 0xff) | (data[at + 1] & 0xff) << 8 | (data[at + 2] & 0xff) << 16
                 | (data[at + 3] & 0xff) << 24;
         int tid = word & TID_MASK;
         int prefix = tid >>> 20;
         if (tid == 0 || tid == TID_MASK || prefix == 0 || livePrefix(prefix)) {
-            return;
+            return false;
         }
         futexes.records().died(f, prefix);
         futexes.prefixes.diedBeforeRestart(prefix, UNKNOWN);
@@ -102,6 +135,7 @@ final class RestartDeaths {
         CoreContext.log.info("pager {}: the word of futex 0x{} of '{}' names TID {} of a kernel ({}) that held it "
                 + "before the restart and did not reclaim it: its id {} rests until its death is recorded",
                 core.name, Long.toHexString(key.offset()), key.object(), tid, UNKNOWN, prefix);
+        return true;
     }
 
     private boolean livePrefix(int prefix) {

@@ -126,8 +126,7 @@ final class SessionLeases {
             boolean clean = !pages.writes(s, key.object(), key.offset() - key.offset() % core.pageSize);
             f.zeroWordClean = f.diedKernelIds.isEmpty() ? clean : f.zeroWordClean && clean;
         }
-        sessions.deaths.revertingWriter(s, id -> sessions.ids.ownerOf(id) != null // an id given out (not a task's TID)
-                && sessions.all().stream().noneMatch(o -> o != s && o.tidPrefix == id)); // and no open session's // words its reverted pages' older copies name it in (futexes it let go)
+        sessions.deaths.revertingWriter(s, deadPrefixes(s)::contains); // words its reverted pages' older copies name it in (futexes it let go)
         List<FutexKey> held = futexes.departures.ownerDied(s);
         if (!held.isEmpty()) {
             sessions.prefixes.died(s); // its TIDs may stay in those futexes' words
@@ -148,6 +147,27 @@ final class SessionLeases {
         core.env.endSession(s.id, Errno.ETIMEDOUT, "pager " + core.name + " declared " + s + " dead: " + why
                 + "; the futexes it held went to their next owners with OWNER_DIED and the writes it had not "
                 + "returned are lost; restart the kernel");
+    }
+
+    /**
+     * The TID prefixes (TID >> 20, xp-spec 2.9) of kernels that are gone, for the words of the pages
+     * {@code s} held writable ({@link DeathRecorder#revertingWriter}): a prefix this pager knows a
+     * kernel had, a dead one's ({@link TidPrefixes#died}, which keeps the prefix and its name) or
+     * that of the kernel an id is given to or rests for ({@link KernelIds#prefixesOfIds}: the id
+     * itself only where this pager is the kernel's primary), that no open session but {@code s}
+     * has. Judged by prefix, not by this pager's kernel ids: a kernel whose primary is another pager
+     * has a local id unrelated to its TIDs (late12 MED-4). A prefix this pager never saw (a task
+     * wrote the word) is none.
+     */
+    private java.util.Set<Integer> deadPrefixes(KernelSession s) {
+        java.util.Set<Integer> dead = sessions.ids.prefixesOfIds();
+        dead.addAll(sessions.prefixes.died.keySet());
+        for (KernelSession o : sessions.all()) {
+            if (o != s) {
+                dead.remove(o.tidPrefix);
+            }
+        }
+        return dead;
     }
 
     /**

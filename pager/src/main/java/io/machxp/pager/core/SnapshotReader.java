@@ -130,6 +130,7 @@ final class SnapshotReader {
                         + PagerSessions.MAX_KERNEL_ID);
             }
             sessions.ids.idOwners[k.getKernelId()] = k.getKernelName();
+            sessions.ids.idPrefixes[k.getKernelId()] = k.getTidPrefix(); // 0 (the id) in an older snapshot
         }
         sessions.ids.neverUsed = snap.getNeverUsedId();
         for (QuarantinedId q : snap.getQuarantineList()) {

@@ -107,7 +107,8 @@ final class SnapshotWriter {
                 .setKernelName(name).setKernelId(id)));
         for (int id = 1; id < sessions.ids.idOwners.length; id++) {
             if (sessions.ids.idOwners[id] != null) {
-                b.addIdOwners(KernelIdImage.newBuilder().setKernelName(sessions.ids.idOwners[id]).setKernelId(id));
+                b.addIdOwners(KernelIdImage.newBuilder().setKernelName(sessions.ids.idOwners[id]).setKernelId(id)
+                        .setTidPrefix(sessions.ids.idPrefixes[id]));
             }
         }
         b.setNeverUsedId(sessions.ids.neverUsed);

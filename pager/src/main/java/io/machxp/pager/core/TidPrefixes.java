@@ -19,8 +19,11 @@ import java.util.TreeMap;
  * <pre>
  *  another welcomed session's (a kernel of another name, live or broken)  ALREADY_EXISTS (EEXIST)
  *  carried by futex words for a dead kernel of another name (a futex it   RESOURCE_EXHAUSTED (EAGAIN):
- *  held went on with owner_died, and no grantee has recorded it yet; or    clears once one has
- *  it gave one back with owner_died, its own ended thread's, xp-spec 8.7)
+ *  held went on with owner_died, and no grantee has recorded it yet; or    clears once the death is
+ *  it gave one back with owner_died, its own ended thread's, xp-spec 8.7)  recorded in every word (a
+ *                                                                          stated prefix's refusal has
+ *                                                                          the pager look, {@link
+ *                                                                          DeathRecorder#recordAll})
  * </pre>
  * The dead kernels' prefixes are kept here ({@link #died}) beside the futex records' count of
  * them ({@link PagerFutexes#diedPending}); an entry the records no longer count is stale and
@@ -69,20 +72,25 @@ final class TidPrefixes {
         if (dead != null && !dead.equals(kernelName)) {
             return new Refusal(Errno.EAGAIN, "kernel '" + kernelName + "' cannot use TID prefix " + prefix
                     + " at pager " + core.name + " yet (" + whose + "): kernel '" + dead + "', declared dead by this "
-                    + "pager or gone after giving back a futex its ended thread owned, had the same TID prefix, and futex words here may still carry its TIDs until a next "
-                    + "owner has taken each futex it held. Give every kernel the same --pager list in the same "
+                    + "pager or gone after giving back a futex its ended thread owned, had the same TID prefix, and futex words here may still carry its TIDs until its "
+                    + "death is recorded in each (by a next owner of each futex it held, or by this pager in its copy "
+                    + "once no kernel holds the page writable; a refusal like this one sets the pager to look, taking "
+                    + "such pages back from their writers). Give every kernel the same --pager list in the same "
                     + "order; with one primary, connect again later (or under another name)");
         }
         return null;
     }
 
     /**
-     * The prefixes kernel {@code kernelName} could not use here, as {@link #refusal} judges them:
-     * those of welcomed sessions of other names, and those futex words may still carry for dead
-     * kernels of other names. A pager picking the kernel id of a new name whose hello states no
-     * prefix (the id is its prefix) passes over these ids (xp-spec 2.5): a kernel that states a
-     * prefix this pager has not given yet then costs the pager that one id, and never locks out the
-     * new kernels whose primary it is (outside probe xpprobe P2).
+     * The prefixes kernel {@code kernelName} could not use here as its kernel id: those of welcomed
+     * sessions of other names, and those futex words may still carry for dead kernels, its own
+     * name's too (a kernel back under its name numbers its threads from 1 again, so its dead
+     * threads' TIDs would read as its new threads': late12 LOW-4; {@link #refusal} lets a kernel
+     * that states its own dead prefix have it, as it cannot choose another). A pager picking the
+     * kernel id of a new name whose hello states no prefix (the id is its prefix), or of a name
+     * back whose resting id is one of these, passes over these ids (xp-spec 2.5): a kernel that
+     * states a prefix this pager has not given yet then costs the pager that one id, and never
+     * locks out the new kernels whose primary it is (outside probe xpprobe P2).
      */
     java.util.Set<Integer> unusable(Iterable<KernelSession> sessions, String kernelName) {
         java.util.Set<Integer> out = new java.util.HashSet<>();
@@ -92,7 +100,7 @@ final class TidPrefixes {
             }
         }
         died.forEach((prefix, dead) -> {
-            if (!dead.equals(kernelName) && futexes.diedPending(prefix)) {
+            if (futexes.diedPending(prefix)) {
                 out.add(prefix);
             }
         });

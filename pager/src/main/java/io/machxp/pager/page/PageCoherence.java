@@ -404,6 +404,20 @@ public final class PageCoherence {
         return p != null && p.writer == s;
     }
 
+    /**
+     * The pages {@code s} holds writable, in the table's order (the same on every replica): from
+     * the pages it touched ({@link SessionPages}), not a walk of every page record.
+     */
+    public List<PageKey> writtenBy(KernelSession s) {
+        List<PageKey> out = new ArrayList<>();
+        for (PageRecord p : pages.touchedBy(s, null)) {
+            if (p.writer == s) {
+                out.add(p.key);
+            }
+        }
+        return out;
+    }
+
     /** Whether {@code s} holds any page, writable or read-only. */
     public boolean holdsAny(KernelSession s) {
         return pages.holdsAny(s);

@@ -27,7 +27,8 @@ import java.util.concurrent.TimeUnit;
  * <pre>
  *  a message arrives, its peer has    counted (stream, peer, group) and appended now
  *    room, the group too, none held     (a peer alone in the group has a window per open stream
- *                                       of room, if more than its bound: work-conserving)
+ *                                       of room, if more than its bound: work-conserving; at most
+ *                                       half the group's bounds, so another peer finds room)
  *  otherwise                          held; its stream joins its peer's line, the peer the waiting
  *                                       line (once); nothing more is requested of the stream
  *  an append completes                uncounted; then the waiting peers in line order: each one's
@@ -74,6 +75,15 @@ final class AppendBudget {
     static final int STREAM_IN_FLIGHT = AppendWindow.DEFAULT_IN_FLIGHT;
     /** The same per open stream for bytes, if more than {@link #PEER_BYTES}. */
     static final long STREAM_BYTES = AppendWindow.MAX_BYTES;
+    /**
+     * A peer alone in the group has at most 1/ALONE_SHARE of the group's entries and bytes pending
+     * (its windows per stream capped there, never below its peer bound): a kernel of another peer
+     * that then speaks finds room in the group at once, behind at most half of the group's window.
+     * Before, a peer alone with 960 streams (one IPv6 /64 or NAT address of many kernels), or 128
+     * streams sending 2 MiB data_returns, could have all 61,440 entries / 256 MiB pending, and a
+     * newcomer's first keepalive waited behind all of it, against its lease (review late13 LOW-3).
+     */
+    static final int ALONE_SHARE = 2;
 
     private final int groupEntries;
     private final long groupBytes;
@@ -81,6 +91,9 @@ final class AppendBudget {
     private final long peerBytes;
     private final int streamInFlight;
     private final long streamBytes;
+    /** What a peer alone in the group may have pending at most, if more than its peer bound. */
+    private final int aloneEntries;
+    private final long aloneBytes;
     private final Executor heldAppends;
     private final Map<Object, Peer> peers = new HashMap<>();
     /** Peers with held messages, in the order they came to wait. */
@@ -108,6 +121,8 @@ final class AppendBudget {
         this.peerBytes = peerBytes;
         this.streamInFlight = streamInFlight;
         this.streamBytes = streamBytes;
+        this.aloneEntries = groupEntries / ALONE_SHARE;
+        this.aloneBytes = groupBytes / ALONE_SHARE;
         this.heldAppends = heldAppends;
     }
 
@@ -259,16 +274,18 @@ final class AppendBudget {
         /**
          * Under the lock: room for one more message. The peer bound holds while another peer has
          * something pending or held; a peer alone in the group may have a window per open stream
-         * (work-conserving: one host is not capped while the group is idle), the group's bounds
-         * applying as ever.
+         * (work-conserving: one host is not capped while the group is idle), up to half the
+         * group's bounds ({@link #ALONE_SHARE}), so that a peer that comes later finds room.
          */
         private boolean hasRoom() {
             if (inFlight == 0) {
                 return true;
             }
             boolean alone = entries == inFlight && waiting.size() == (queued ? 1 : 0);
-            int maxInFlight = alone ? Math.max(peerInFlight, streams * streamInFlight) : peerInFlight;
-            long maxBytes = alone ? Math.max(peerBytes, streams * streamBytes) : peerBytes;
+            long maxInFlight = alone
+                    ? Math.max(peerInFlight, Math.min((long) streams * streamInFlight, aloneEntries))
+                    : peerInFlight;
+            long maxBytes = alone ? Math.max(peerBytes, Math.min(streams * streamBytes, aloneBytes)) : peerBytes;
             return inFlight < maxInFlight && bytes < maxBytes;
         }
     }

@@ -4,7 +4,6 @@ import io.grpc.Server;
 import io.grpc.netty.NettyServerBuilder;
 import io.machxp.pager.PagerConfig;
 import io.machxp.pager.core.PagerStats;
-import io.machxp.proto.replica.Genesis;
 import io.machxp.proto.replica.PagerLogEntry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -12,8 +11,6 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -55,11 +52,14 @@ import org.apache.ratis.server.storage.RaftStorage;
  * bound it ({@link RaftSettings}, {@link PagerStateMachine}). Each entry is synced to disk before
  * it counts, or with {@link RaftSync#NONE} only written to the page cache; a store written so is
  * refused after its host restarted ({@link UnsyncedLog}).
+ *
+ * <p>Its parts: {@link ReplicaLeadership} (the appender while it leads, whether it takes kernels),
+ * {@link ReplicaTicks} (what its ticker thread does every few milliseconds); this class builds
+ * them and the two servers, answers the kernels' service ({@link ReplicaXpService.Group}), and
+ * says where it stands.
  */
 public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Group {
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ReplicatedPager.class);
-    /** How often the leader looks whether a timer of the core is due. */
-    private static final long TICK_CHECK_MILLIS = 5;
 
     private final PagerConfig config;
     private final ReplicaConfig replicas;
@@ -74,24 +74,13 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
     private final Path raftDir;
     private final boolean removeRaftDir;
     private final ScheduledExecutorService tickerThread;
-    /** How this replica appends while it leads; null while it does not. */
-    private volatile LeaderAppender appender;
-    private volatile boolean closed;
-    /** Says once that the Raft server stopped on its own (ticker thread). */
-    private final RaftStopReport raftStop = new RaftStopReport();
-    /** Completed (ticker thread) with why, once a genesis built no core here: its Raft server closed. */
-    private final CompletableFuture<String> refused = new CompletableFuture<>();
-    /** A replica applying nothing more while its Raft server runs ({@link #reportIfApplyStalled}; ticker thread). */
-    private final ApplyStallWatch applyStall = new ApplyStallWatch(APPLY_STALL_PATIENCE_MILLIS);
-    /** When {@link #reportIfApplyStalled} looks next (ticker thread). */
-    private long nextApplyCheckMillis;
-    private final SessionIds sessionIds = new SessionIds();
     /** The leader's reading of the group clock (the applying thread sets its base at each leader_started). */
     private final GroupClock clock = new GroupClock();
-    /** How often the ticker looks for kernels that do not read (ReplicaStreams), and when next (its thread). */
-    private static final long UNREAD_CHECK_MILLIS = 100;
-    private long nextUnreadCheckMillis;
     private final LeaderTicker ticker;
+    /** The appender while this replica leads, and whether it takes kernels. */
+    private final ReplicaLeadership leadership;
+    /** What the ticker thread does. */
+    private final ReplicaTicks ticks;
 
     private ReplicatedPager(PagerConfig config, ReplicaConfig replicas, ReplicaStreams streams) throws IOException {
         this.streams = streams;
@@ -117,6 +106,7 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
                 config.lease().toNanos(), streams, stats).answerDeadline(config.answerDeadlineNanos()).groupClock(clock);
         RaftProperties props = RaftSettings.of(replicas, raftDir, config.bindHost(),
                 port(replicas.raftAddress(replicas.self())));
+        this.ticker = new LeaderTicker(replica);
         this.stateMachine = new PagerStateMachine(replica, this::leaderChanged);
         // A replica restarted on its store recovers its Raft log, term and vote (Ratis's default,
         // FORMAT, refuses a directory that exists); a first start formats an empty one.
@@ -124,6 +114,9 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
         this.raft = RaftServer.newBuilder().setServerId(self).setGroup(group).setProperties(props)
                 .setOption(recover ? RaftStorage.StartupOption.RECOVER : RaftStorage.StartupOption.FORMAT)
                 .setStateMachine(stateMachine).build();
+        this.leadership = new ReplicaLeadership(config.name(), raft, group.getGroupId(), self, replica, clock, ticker,
+                streams);
+        this.ticks = new ReplicaTicks(config, replicas.self(), replica, clock, ticker, streams, leadership, this::logStatus);
         this.xp = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(),
                         replicas.xpPort(replicas.self())), config.transport().serverCredentials(config.bindHost(),
                         "pager " + config.name() + " replica " + replicas.self()))
@@ -135,7 +128,6 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
                 .maxConcurrentCallsPerConnection(io.machxp.pager.Pager.MAX_CALLS_PER_CONNECTION)
                 .addService(io.grpc.ServerInterceptors.intercept(new ReplicaXpService(this, streams,
                         new EarlyAsks(replica.holders(), streams)), io.machxp.pager.net.CallerPeer.INTERCEPTOR)).build();
-        this.ticker = new LeaderTicker(replica);
         this.tickerThread = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "pager-" + config.name() + "-ticker-" + replicas.self());
             t.setDaemon(true);
@@ -145,7 +137,7 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
         // (appended from the ticker's thread, not from the applying thread that counted the bytes).
         streams.onUnreadEnded(id -> {
             try {
-                tickerThread.execute(() -> append(PagerLogEntry.newBuilder().setSessionClosed(
+                tickerThread.execute(() -> leadership.append(PagerLogEntry.newBuilder().setSessionClosed(
                         io.machxp.proto.replica.SessionClosed.newBuilder().setSessionId(id))));
             } catch (java.util.concurrent.RejectedExecutionException closing) {
                 log.debug("pager {} replica {}: closing; session {} stays until its lease ends", config.name(),
@@ -188,7 +180,8 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
             p.close();
             throw ReplicaPortInUse.cannotListen(config.name(), config.bindHost(), replicas.self(), xpPort, "its XP port", e);
         }
-        p.tickerThread.scheduleWithFixedDelay(p::tickIfDue, TICK_CHECK_MILLIS, TICK_CHECK_MILLIS, TimeUnit.MILLISECONDS);
+        p.tickerThread.scheduleWithFixedDelay(p.ticks::tick, ReplicaTicks.TICK_CHECK_MILLIS, ReplicaTicks.TICK_CHECK_MILLIS,
+                TimeUnit.MILLISECONDS);
         log.info("pager {} replica {} serving {} on {} (Raft on port {}, log in {}, {}), one of {}", config.name(),
                 replicas.self(), config.objects().keySet(), replicas.address(), replicas.xpPort(replicas.self()) + 1,
                 p.raftDir, replicas.raftSync().label, replicas.replicas());
@@ -199,35 +192,13 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
         return Integer.parseInt(hostPort.substring(hostPort.lastIndexOf(':') + 1));
     }
 
-    /**
-     * The group clock as the leader of {@code c}'s term stamps an entry now ({@link GroupClock});
-     * a genesis, the first entry of a group, is stamped with this machine's wall time, an origin
-     * only (nothing compares the group clock with a wall clock).
-     */
-    private long groupNow(LeaderAppender c, PagerLogEntry.Builder entry) {
-        long applied = replica.clock();
-        if (entry.hasGenesis()) {
-            Instant now = Instant.now();
-            return Math.max(applied, now.getEpochSecond() * 1_000_000_000L + now.getNano());
-        }
-        return clock.now(c.term(), applied);
-    }
-
     DivisionInfo info() {
-        try {
-            return raft.getDivision(group.getGroupId()).getInfo();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return leadership.info();
     }
 
     /** Whether this replica leads its group now. */
     public boolean isLeader() {
-        try {
-            return info().isLeader();
-        } catch (UncheckedIOException e) {
-            return false; // closing
-        }
+        return leadership.isLeader();
     }
 
     /** This replica's id. */
@@ -241,194 +212,20 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
         return replicas.address();
     }
 
-    /**
-     * Ratis's notice: {@code leader} leads now, or (null) this replica stopped leading and no
-     * leader is known yet ({@link PagerStateMachine#notifyNotLeader}). The new leader makes an
-     * appender of its own and appends a genesis; a replica that led and no longer does ends its
-     * kernels' streams and closes its appender (a flag: Ratis calls both holding its division's
-     * lock, and nothing here waits).
-     */
+    /** Ratis's notice: {@code leader} leads now, or (null) none known ({@link ReplicaLeadership#leaderChanged}). */
     private void leaderChanged(RaftPeerId leader) {
-        boolean leads;
-        LeaderAppender old;
-        synchronized (this) {
-            leads = leader != null && self.equals(leader) && !closed;
-            old = appender;
-            appender = leads ? newAppender() : null;
-        }
-        closeQuietly(old);
-        if (leads) {
-            log.info("pager {}: replica {} leads its group now (term {})", config.name(), replicas.self(), term());
-        } else {
-            streams.endAll("replica " + replicas.self() + " no longer leads its pager group (the leader is now "
-                    + (leader == null ? "unknown" : leader) + "): the kernel resumes its session at the new leader");
-        }
-    }
-
-    /** The Raft term this replica is in; -1 while closing. */
-    private long term() {
-        try {
-            return info().getCurrentTerm();
-        } catch (UncheckedIOException e) {
-            return -1;
-        }
-    }
-
-    /**
-     * The leader's appender into its own Raft server ({@link LeaderAppender}): entries in the
-     * order sent, no retries (an entry this replica cannot append, as it no longer leads, must
-     * fail, not go to the next leader behind the kernel's back).
-     */
-    private LeaderAppender newAppender() {
-        return new LeaderAppender(raft, group.getGroupId(), self, term());
-    }
-
-    /**
-     * An append through {@code failed} failed: a replica that still leads makes a new appender
-     * (the streams whose entries failed have ended), so that the entries of one appender form a
-     * run with no hole that a later entry of the same appender could follow.
-     */
-    private void replaceAppender(LeaderAppender failed) {
-        synchronized (this) {
-            if (appender != failed || closed) {
-                return;
-            }
-            // One that no longer leads keeps none until Ratis names it leader again (leaderChanged):
-            // Ratis steps a leader down without notice, and a closed appender kept here had the ticker
-            // append through it, each append failing at once, every 5 ms, until the next leader was known.
-            appender = isLeader() ? newAppender() : null;
-        }
-        closeQuietly(failed);
-    }
-
-    /** Closes an appender no longer in {@link #appender}: nothing more is appended through it. */
-    private static void closeQuietly(LeaderAppender c) {
-        if (c != null) {
-            c.close();
-        }
-    }
-
-    /** The leader's ticker ({@link LeaderTicker}): a genesis until one is applied, then ticks when due. */
-    private void tickIfDue() {
-        try {
-            raftStop.check(() -> closed, this::info, "pager " + config.name() + " replica " + replicas.self());
-            reportIfApplyStalled();
-            if (replica.genesisFailed() != null && !closed) {
-                refused.complete(replica.genesisFailed());
-            }
-            // Not before Ratis says the leader is ready: it refuses a leader's appends until its
-            // first entry of the term is applied (LeaderNotReadyException), and each refusal
-            // replaced the client, every 5 ms, for the whole takeover.
-            LeaderAppender c = appender;
-            if (c != null && leaderReady()) {
-                // The ticker's due time and its leader_started are the appender's term's: one made
-                // for an older term appends nothing (its entries fail, and a new appender follows).
-                ticker.check(clock.now(c.term(), replica.clock()), c.term(), this::genesis, entry -> append(c, entry));
-            }
-            long nowMillis = System.nanoTime() / 1_000_000;
-            if (nowMillis >= nextUnreadCheckMillis) {
-                nextUnreadCheckMillis = nowMillis + UNREAD_CHECK_MILLIS;
-                streams.checkUnread();
-            }
-        } catch (RuntimeException e) {
-            log.warn("pager {} replica {}: tick failed: {}", config.name(), replicas.self(), e.toString());
-        }
-    }
-
-    /**
-     * How long a replica's last applied entry may stay behind the start of its log before it is
-     * said to apply nothing more: longer than a snapshot install takes to reload (the gap is there
-     * from the end of an install until its reload).
-     */
-    static final long APPLY_STALL_PATIENCE_MILLIS = 30_000;
-
-    /**
-     * Once a second: whether this replica still applies ({@link ApplyStallWatch}: a reload lost to
-     * a Ratis race leaves a replica that votes but applies nothing, and, elected, never becomes
-     * ready). Said once, as an error an operator can act on.
-     */
-    private void reportIfApplyStalled() {
-        long now = System.nanoTime() / 1_000_000;
-        if (closed || now - nextApplyCheckMillis < 0) {
-            return;
-        }
-        nextApplyCheckMillis = now + 1_000;
-        LogStatus status;
-        try {
-            status = logStatus();
-        } catch (IOException | RuntimeException e) {
-            return; // a stopped Raft server is RaftStopReport's
-        }
-        if (applyStall.observe(now, status.applied(), status.logStart()) && !closed) {
-            log.error("pager {} replica {}: applies nothing more: its last applied entry is {} but its log begins at {} "
-                    + "(a snapshot install whose reload Ratis lost); it still votes, and elected would never be ready: "
-                    + "restart this replica (it loads its latest snapshot)", config.name(), replicas.self(),
-                    status.applied(), status.logStart());
-        }
-    }
-
-    /**
-     * A genesis of this group ({@link GroupGenesis}): the first leader's start time as token epoch
-     * (seconds since 2024, as an unreplicated pager's; its millisecond as the first token's low
-     * half), a secret seed from a secure source, this replica's configuration (objects included).
-     */
-    private Genesis.Builder genesis() {
-        byte[] seed = new byte[32];
-        new SecureRandom().nextBytes(seed);
-        return GroupGenesis.draw(replica.configuredIn(Genesis.newBuilder()), Instant.now(), seed,
-                config.freshStart() ? 0 : config.lease().toNanos());
-    }
-
-    /** Whether this replica leads and Ratis takes its appends (its term's first entry applied). */
-    private boolean leaderReady() {
-        try {
-            return info().isLeaderReady();
-        } catch (UncheckedIOException e) {
-            return false;
-        }
+        leadership.leaderChanged(leader);
     }
 
     @Override
     public boolean takesKernels() {
-        LeaderAppender c = appender;
-        return c != null && takesKernels(c);
+        return leadership.takesKernels();
     }
 
-    /** Whether this replica leads {@code c}'s term still, is ready, and has that term's leader_started applied. */
-    private boolean takesKernels(LeaderAppender c) {
-        try {
-            DivisionInfo info = info();
-            return !c.closed() && info.isLeaderReady() && info.getCurrentTerm() == c.term() && ticker.announced(c.term());
-        } catch (UncheckedIOException e) {
-            return false;
-        }
-    }
-
-    /**
-     * A new stream's session (ReplicaXpService.Group#openSession): its id drawn for the term of the
-     * appender its session_opened goes through, under that appender's lock, so that the id's term
-     * and the append's are one; refused if the term moved (the kernel is redirected).
-     */
+    /** A new stream's session ({@link ReplicaLeadership#openSession}). */
     @Override
     public Opened openSession(java.util.function.LongConsumer hold) {
-        LeaderAppender c = appender;
-        if (c == null) {
-            return null;
-        }
-        synchronized (c) {
-            if (!takesKernels(c)) {
-                return null;
-            }
-            long id;
-            try {
-                id = sessionIds.next(c.term());
-            } catch (IllegalStateException older) {
-                return null; // a newer term's ids were drawn here: this appender's term is over
-            }
-            hold.accept(id);
-            return new Opened(id, append(c, PagerLogEntry.newBuilder().setSessionOpened(
-                    io.machxp.proto.replica.SessionOpened.newBuilder().setSessionId(id))));
-        }
+        return leadership.openSession(hold);
     }
 
     @Override
@@ -447,36 +244,17 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
 
     @Override
     public CompletableFuture<Boolean> append(PagerLogEntry.Builder entry) {
-        return append(appender, entry);
-    }
-
-    /** Appends {@code entry} through {@code c}, stamped with the group clock of {@code c}'s term. */
-    private CompletableFuture<Boolean> append(LeaderAppender c, PagerLogEntry.Builder entry) {
-        if (c == null) {
-            return CompletableFuture.completedFuture(false);
-        }
-        entry.setClockNanos(groupNow(c, entry)).setTerm(c.term()); // the term: a stalled append's stamp is ignored
-        return c.send(PagerStateMachine.message(entry.build())).handle((reply, e) -> {
-            boolean appended = e == null && reply.isSuccess();
-            if (!appended) {
-                // Refused for load, still leading c's term: completes exceptionally; else a step-down's (tb LOW-3)
-                if (takesKernels(c)) {
-                    AppendRefused.throwIfRefused(reply, e);
-                }
-                replaceAppender(c);
-            }
-            return appended;
-        });
+        return leadership.append(entry);
     }
 
     /** Completes with why once this replica's configuration refused the group's genesis (the process should end). */
     public CompletableFuture<String> refusedGenesis() {
-        return refused;
+        return ticks.refusedGenesis();
     }
 
     /** Whether this replica has been closed. */
     public boolean closed() {
-        return closed;
+        return leadership.closed();
     }
 
     /**
@@ -514,7 +292,7 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
      * leader's requests it is still handling (Ratis starts no election while one is); its log.
      */
     public String describe() {
-        if (closed) {
+        if (leadership.closed()) {
             return "replica " + replicas.self() + ": closed";
         }
         try {
@@ -525,7 +303,7 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
                     .append(info.getCurrentRole()).append(" in term ").append(info.getCurrentTerm())
                     .append(", leader ").append(info.getLeaderId());
             if (info.isLeader()) {
-                b.append(", ready ").append(info.isLeaderReady()).append(", appender ").append(appender != null)
+                b.append(", ready ").append(info.isLeaderReady()).append(", appender ").append(leadership.appender() != null)
                         .append(", leader_started applied ").append(ticker.announced(info.getCurrentTerm()))
                         .append(", ticker entry in flight ").append(ticker.inFlight());
             } else if (role.hasFollowerInfo()) {
@@ -559,13 +337,7 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
     /** Stops this replica, as a crash would for the others: no word to the group, streams cut. */
     @Override
     public void close() {
-        LeaderAppender last;
-        synchronized (this) {
-            closed = true;
-            last = appender;
-            appender = null;
-        }
-        closeQuietly(last); // first: nothing more is appended through this replica, as in a crash
+        leadership.close(); // first: nothing more is appended through this replica, as in a crash
         // No interrupt: a tick under way may be inside a Raft append, where Ratis's log worker
         // takes an interrupt while it waits for room in its queue as a failure and closes the
         // division with an ERROR (review F6 of ratis-latency). It runs to its end, or fails as

@@ -22,8 +22,12 @@ class FailingStore implements PageStore {
         this.failWrites = failWrites;
     }
 
+    /** Pages read so far. */
+    int reads;
+
     @Override
     public byte[] read(String object, long offset) {
+        reads++;
         return memory.read(object, offset);
     }
 

@@ -131,6 +131,57 @@ class TidPrefixTest {
         assertThat(k.ended).as("nobody refused").isEmpty();
     }
 
+    /**
+     * A kernel that states a prefix (its primary is another pager) cannot change it: a refusal
+     * because a dead kernel's TIDs may still be in words has the pager record those deaths, taking
+     * the page back from the kernel that holds it writable as when ids run short, so a later hello
+     * gets through. Before, nothing but a next owner locking each futex (or this pager's ids running
+     * short) cleared it (late12 MED-2's second half).
+     */
+    @Test
+    void aRefusedStatedPrefixHasThePagerRecordTheDeathAWriterHeldBack() {
+        XpKernels k = new XpKernels(new MemoryPageStore(), LEASE);
+        welcomed(k, 1, "d", 5);
+        k.lockFutex(1, 0);
+        k.take(1);
+        welcomed(k, 9, "w", 9);
+        k.write(9, 0); // w holds the futex's page writable: the pager cannot record d's death at once
+        k.take(9);
+        k.pager.sessionClosed(1);
+        k.advanceHeard(LEASE, LEASE / 2, 9);
+        assertThat(k.declaredDead).containsKey("d");
+        assertThat(refused(k, 2, "e", 5)).startsWith("EAGAIN").contains("TID prefix 5", "sets the pager to look");
+        List<PagerToKernel> toW = k.take(9);
+        assertThat(toW).as("the refusal takes the page back from its writer").hasSize(1);
+        XpKernels.assertFlush(toW.get(0), 0);
+        k.returnClean(9, 0, false);
+        k.lockCompleted(9, 0);
+        assertThat(k.pager.recordCounts()).containsEntry("deadKernelIdsInWords", 0);
+        welcomed(k, 3, "e", 5);
+    }
+
+    /**
+     * A kernel back under its name while words may still carry its dead threads' TIDs (a death not
+     * recorded yet) numbers its threads from 1 again: with its old id as prefix its thread 1 would be
+     * the dead thread 1's TID (EDEADLK for it, ESRCH for its lockers). It gets a new id; the old one
+     * rests on until the death is recorded (late12 LOW-4).
+     */
+    @Test
+    void aNameBackWhileItsDeadThreadsMayBeInWordsGetsANewId() {
+        XpKernels k = new XpKernels(new MemoryPageStore(), LEASE);
+        assertThat(welcomed(k, 1, "d", 0)).isEqualTo(1);
+        k.lockFutex(1, 0);
+        k.take(1);
+        assertThat(welcomed(k, 9, "w", 0)).isEqualTo(2);
+        k.write(9, 0); // w holds the futex's page writable: the death waits
+        k.take(9);
+        k.pager.sessionClosed(1);
+        k.advanceHeard(LEASE, LEASE / 2, 9);
+        assertThat(k.declaredDead).containsKey("d");
+        assertThat(welcomed(k, 2, "d", 0)).as("d back: not its id 1, whose TIDs words may carry").isEqualTo(3);
+        assertThat(k.ended).as("nobody refused").isEmpty();
+    }
+
     @Test
     void aKernelKeepsItsPrefixAcrossSessionsAndAPrefixIsFreedWithTheSession() {
         XpKernels k = new XpKernels(new MemoryPageStore(), LEASE);
@@ -179,10 +230,12 @@ class TidPrefixTest {
     /**
      * xp-spec 8.7: a kernel shutting down gives back with owner_died a futex its own ended thread
      * still owned (the page was elsewhere, so the word still has that thread's TID). Its prefix,
-     * like a dead kernel's, goes to no other kernel until a next owner has recorded the death.
+     * like a dead kernel's, goes to no other kernel until the death is recorded; the refusal has
+     * the pager record it in its copy (nobody holds the page), so the next owner finds OWNER_DIED in
+     * the word rather than in its grant.
      */
     @Test
-    void theTidsAKernelLeftInAWordItGaveBackWithOwnerDiedHoldItsPrefixUntilAnOwnerRecordsTheDeath() {
+    void theTidsAKernelLeftInAWordItGaveBackWithOwnerDiedHoldItsPrefixUntilTheDeathIsRecorded() {
         XpKernels k = new XpKernels(new MemoryPageStore(), LEASE);
         welcomed(k, 1, "d", 5);
         k.lockFutex(1, 0);
@@ -198,8 +251,11 @@ class TidPrefixTest {
         k.pager.sessionClosed(3);
         welcomed(k, 4, "c", 6);
         k.lockFutex(4, 0);
-        assertThat(k.one(4).getMemoryObjectFutexGranted().getOwnerDied()).isTrue();
-        k.futexReleased(4, 0); // c recorded OWNER_DIED in the word: no TID of d is left in it
+        assertThat(k.one(4).getMemoryObjectFutexGranted().getOwnerDied()).as("recorded in the word").isFalse();
+        k.write(4, 0);
+        assertThat(FutexWords.wordAt(k.one(4).getMemoryObjectDataSupply().getData().toByteArray(), 0))
+                .as("the pager recorded OWNER_DIED in its copy at e's refusal").isEqualTo(FutexWords.OWNER_DIED);
+        k.futexReleased(4, 0);
         welcomed(k, 5, "e", 5);
     }
 

@@ -28,7 +28,7 @@ import org.junit.jupiter.api.Test;
 class GenesisMismatchTest {
     static final long C = 5L << 20 | 5;
 
-    /** The ticker of the elected leader, as in ReplicatedPager.tickIfDue: what it appends. */
+    /** The ticker of the elected leader, as in ReplicaTicks.tick: what it appends. */
     private static List<PagerLogEntry.Builder> tickerOf(ReplicaCore r, long term) {
         List<PagerLogEntry.Builder> appended = new ArrayList<>();
         new LeaderTicker(r).check(r.clock(), term,

@@ -276,6 +276,91 @@ class ReplicaBurstWindowTest {
         assertThat(budget.pending()).containsExactly(0, 0);
     }
 
+    /**
+     * A peer alone in the group has at most half the group's entries pending, so a kernel of
+     * another peer that then speaks finds room at once (review late13 LOW-3: a host with many
+     * streams filled the whole group window while alone, and the newcomer's hello and first
+     * keepalive waited behind all of it). Bounds scaled down: a group of 100 entries, a peer 10,
+     * 8 a stream; the host's 20 streams would be 160 alone.
+     */
+    @Test
+    void aPeerAloneLeavesHalfTheGroupsEntriesForANewcomer() {
+        AppendBudget small = new AppendBudget(100, 1L << 30, 10, 1L << 30, 8, 1L << 30, Runnable::run);
+        ReplicaXpService to = new ReplicaXpService(group, new ReplicaStreams(), null, small);
+        ClientPeer host = new ClientPeer("10.0.0.7", "");
+        List<Call> ks = new ArrayList<>();
+        for (int k = 0; k < 20; k++) {
+            ks.add(kernel("K" + k, host, to));
+        }
+        for (Call c : ks) {
+            for (int i = 0; i < 8; i++) {
+                c.arrive(KernelToPager.newBuilder().setKernelKeepalive(KernelKeepalive.newBuilder().setSequence(i + 1)).build());
+            }
+            c.deliver();
+        }
+        // Old: 100, the whole group.
+        assertThat(small.pending()[0]).as("the host's pending alone, nothing applied").isEqualTo(50);
+        Call b = kernel("B", new ClientPeer("10.0.0.8", ""), to);
+        b.arrive(KernelToPager.newBuilder().setKernelKeepalive(KernelKeepalive.newBuilder().setSequence(1)).build());
+        b.deliver();
+        // Old: B's hello and keepalive held until the group had room again.
+        assertThat(log.subList(log.size() - 2, log.size())).as("the newcomer's hello and keepalive, appended at once")
+                .containsExactly(b.session + " kernel_hello", b.session + " kernel_keepalive");
+        long hostFirst = log.stream().filter(e -> e.endsWith("kernel_keepalive") && !e.startsWith(b.session + " ")).count();
+        assertThat(hostFirst).as("the host's keepalives ahead of B's").isLessThanOrEqualTo(50 - 20);
+        int applied = 0;
+        while (applied < commits.size()) {
+            commits.get(applied++).complete(true);
+            ks.forEach(Call::deliver);
+        }
+        assertThat(log.stream().filter(e -> e.endsWith("kernel_keepalive")).count()).isEqualTo(20L * 8 + 1);
+        assertThat(small.pending()).containsExactly(0, 0);
+        assertThat(AppendBudget.GROUP_ENTRIES / 2).isGreaterThan(AppendBudget.PEER_IN_FLIGHT);
+    }
+
+    /**
+     * The same for bytes: a peer alone in the group has at most half the group's bytes pending (and
+     * one message past it), so a newcomer's keepalive is behind at most that much, not the whole
+     * group's (review late13 LOW-3: 128 streams sending 2 MiB data_returns filled 256 MiB). Scaled
+     * down: a group of 16 MiB, a peer and a stream 2 MiB; the host's 16 streams would be 32 MiB alone.
+     */
+    @Test
+    void aPeerAloneLeavesHalfTheGroupsBytesForANewcomer() {
+        long groupBytes = 16L << 20;
+        AppendBudget small = new AppendBudget(10_000, groupBytes, 1_000, 2L << 20, 1_000, 2L << 20, Runnable::run);
+        ReplicaXpService to = new ReplicaXpService(group, new ReplicaStreams(), null, small);
+        ClientPeer host = new ClientPeer("10.0.0.7", "");
+        List<Call> ks = new ArrayList<>();
+        for (int k = 0; k < 16; k++) {
+            ks.add(kernel("K" + k, host, to));
+        }
+        ByteString page = ByteString.copyFrom(new byte[1 << 20]);
+        for (Call c : ks) {
+            for (int i = 0; i < 2; i++) {
+                c.arrive(KernelToPager.newBuilder().setMemoryObjectDataReturn(MemoryObjectDataReturn.newBuilder()
+                        .setObjectId(1).setOffset((long) i << 20).setData(page).setDirty(true)).build());
+            }
+            c.deliver();
+        }
+        long largest = (1L << 20) + 1024;
+        // Old: 15 data_returns, all the group had room for.
+        assertThat(small.pending()[1]).as("the host's bytes pending alone, nothing applied")
+                .isLessThanOrEqualTo(groupBytes / 2 + largest);
+        Call b = kernel("B", new ClientPeer("10.0.0.8", ""), to);
+        b.arrive(KernelToPager.newBuilder().setKernelKeepalive(KernelKeepalive.newBuilder().setSequence(1)).build());
+        b.deliver();
+        assertThat(log.get(log.size() - 1)).as("the newcomer's keepalive, appended at once").isEqualTo(b.session + " kernel_keepalive");
+        long returnsFirst = log.stream().filter(e -> e.endsWith("memory_object_data_return")).count();
+        assertThat(returnsFirst).as("the host's 1 MiB data_returns ahead of B's keepalive").isLessThanOrEqualTo(9);
+        int applied = 0;
+        while (applied < commits.size()) {
+            commits.get(applied++).complete(true);
+            ks.forEach(Call::deliver);
+        }
+        assertThat(log.stream().filter(e -> e.endsWith("memory_object_data_return")).count()).isEqualTo(32);
+        assertThat(small.pending()).containsExactly(0, 0);
+    }
+
     /** A stream's end comes after the message it holds, in the log: its session_closed follows that message. */
     @Test
     void aHeldMessageIsAppendedBeforeTheStreamsEnd() {

@@ -1,0 +1,128 @@
+package io.machxp.kernel.core;
+
+import static io.machxp.kernel.futex.FutexWord.WAITERS;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.machxp.kernel.task.MachThread;
+import io.machxp.proto.task.AcquirePath;
+import io.machxp.proto.xp.KernelToPager;
+import io.machxp.proto.xp.PagerToKernel;
+import io.machxp.proto.xp.PagerWelcome;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A boost kept for a waiter elsewhere over a broken stream to the pager (FutexSessionEnds) lasts
+ * only while its thread owns the futex, as Linux deboosts a PI owner at its unlock: FUTEX_WAITERS
+ * stays in the word while the boost is kept, so the owner's unlock enters the kernel and ends the
+ * boost there, and the next locker here enters the kernel too and is boosted in its turn. Once
+ * the kept boost ends (a lease after the reclaim's welcome), WAITERS leaves the word and the fast
+ * path takes the futex again. Before, the break cleared WAITERS: after the owner's fast-path unlock
+ * it stayed at the remote priority while owning nothing, and passed it on in its later waits, to
+ * the pager too as its lock_futex priority (review late5 A1).
+ */
+class KernelCoreKeptBoostUnlockTest {
+    private static final long LEASE_MS = 1000;
+    private static final long LEASE = LEASE_MS * 1_000_000;
+    private final CoreFixture k = new CoreFixture(CoreOptions.DEFAULT, LEASE_MS);
+
+    /** owner (priority 5) holds the futex at offset 0, boosted to 60 by a waiter elsewhere when the stream breaks. */
+    private MachThread boostedOwnerAcrossABreak() {
+        MachThread owner = k.thread(5);
+        k.acquireFromPager(owner, k.base);
+        k.relinquish(0, 60);
+        assertThat(owner.effectivePriority).isEqualTo(60);
+        k.core.xp().onStreamBroken(0, "connection reset");
+        assertThat(owner.effectivePriority).as("kept over the break").isEqualTo(60);
+        return owner;
+    }
+
+    /** The kernel reconnects a twentieth of the lease later and its reclaim is welcomed. */
+    private void reclaimWelcomed() {
+        k.env.advance(LEASE / 20);
+        assertThat(k.single().getKernelHello().hasReclaim()).isTrue();
+        k.core.xp().onXp(PagerToKernel.newBuilder().setPagerWelcome(PagerWelcome.newBuilder().setKernelId(1)
+                .setPageSize(CoreFixture.PAGE).setLeaseMillis(LEASE_MS).setSessionEpoch(6)).build());
+        k.env.drain();
+    }
+
+    /** Past the lease the kept boost lasts after the welcome, keepalives answered (the session lives). */
+    private void aLeaseLater() {
+        for (int i = 0; i < 12; i++) {
+            k.env.advance(LEASE / 10);
+            k.answerKeepalives();
+        }
+        k.env.drain();
+    }
+
+    @Test
+    void theOwnersUnlockEndsTheKeptBoostAndItsLaterWaitCarriesItsOwnPriority() {
+        MachThread owner = boostedOwnerAcrossABreak();
+        assertThat(k.unlock(owner, k.base).answered()).isTrue();
+        assertThat(owner.effectivePriority).as("it owns nothing now").isEqualTo(5);
+        assertThat(owner.boostedBy).isEmpty();
+        assertThat(k.env.drain()).as("the futex stays here: nothing into a broken stream").isEmpty();
+
+        reclaimWelcomed();
+        assertThat(owner.effectivePriority).isEqualTo(5);
+        Answer<AcquirePath> waiting = k.lock(owner, k.base + 8);
+        assertThat(waiting.answered()).isFalse();
+        KernelToPager ask = k.single();
+        assertThat(ask.getMemoryObjectLockFutex().getOffset()).isEqualTo(8);
+        assertThat(ask.getMemoryObjectLockFutex().getPriority()).as("its own priority, not the kept one").isEqualTo(5);
+    }
+
+    @Test
+    void theNextLockerHereIsBoostedWhileTheBoostIsKeptAndDeboostedAtItsUnlock() {
+        MachThread owner = boostedOwnerAcrossABreak();
+        assertThat(k.unlock(owner, k.base).answered()).isTrue();
+        MachThread next = k.thread(10);
+        assertThat(k.lock(next, k.base).value()).isNotNull();
+        assertThat(next.effectivePriority).as("the waiter elsewhere still waits").isEqualTo(60);
+        assertThat(k.unlock(next, k.base).answered()).isTrue();
+        assertThat(next.effectivePriority).isEqualTo(10);
+        assertThat(owner.effectivePriority).isEqualTo(5);
+        assertThat(k.env.drain()).isEmpty();
+    }
+
+    @Test
+    void theNextLockerIsBoostedAlsoWhenThePageLeftAndCameBackMeanwhile() {
+        MachThread owner = boostedOwnerAcrossABreak();
+        assertThat(k.unlock(owner, k.base).answered()).isTrue();
+        reclaimWelcomed();
+        byte[] page = k.takePageBack();
+        MachThread next = k.thread(10);
+        Answer<AcquirePath> locked = k.lock(next, k.base);
+        assertThat(k.single().getMemoryObjectDataRequest().getOffset()).isZero();
+        k.supply(0, page);
+        assertThat(locked.value()).isNotNull();
+        assertThat(next.effectivePriority).as("the waiter elsewhere still waits").isEqualTo(60);
+        assertThat(k.unlock(next, k.base).answered()).isTrue();
+        assertThat(next.effectivePriority).isEqualTo(10);
+    }
+
+    @Test
+    void theKeptBoostsEndGivesTheFastPathBackToAnOwnerStillHoldingIt() {
+        MachThread owner = boostedOwnerAcrossABreak();
+        assertThat(k.baseWord()).as("WAITERS kept with the boost").isEqualTo(owner.tid | (WAITERS & 0xffffffffL));
+        reclaimWelcomed();
+        assertThat(owner.effectivePriority).as("kept a lease after the welcome").isEqualTo(60);
+        aLeaseLater();
+        assertThat(owner.effectivePriority).isEqualTo(5);
+        assertThat(k.baseWord()).as("no WAITERS: its unlock takes the fast path").isEqualTo(owner.tid);
+        assertThat(k.unlock(owner, k.base).answered()).isTrue();
+        assertThat(k.baseWord()).isZero();
+    }
+
+    @Test
+    void theKeptBoostsEndGivesTheFastPathBackToAFreeFutex() {
+        MachThread owner = boostedOwnerAcrossABreak();
+        assertThat(k.unlock(owner, k.base).answered()).isTrue();
+        assertThat(k.baseWord()).as("free, WAITERS kept for the waiter elsewhere").isEqualTo(WAITERS & 0xffffffffL);
+        reclaimWelcomed();
+        aLeaseLater();
+        assertThat(k.baseWord()).as("free, the fast path's value").isZero();
+        MachThread next = k.thread(10);
+        assertThat(k.lock(next, k.base).value()).isEqualTo(AcquirePath.FAST_PATH);
+        assertThat(next.effectivePriority).as("nobody waits for it any more").isEqualTo(10);
+    }
+}
