@@ -72,12 +72,18 @@ public final class MemoryPageStore implements PageStore {
 
     private long lease;
 
-    /** The holders' journal (see {@link PageStore#holder}): object + offset -> entry, in order. */
-    private final java.util.LinkedHashMap<String, Holder> holders = new java.util.LinkedHashMap<>();
+    /** A futex's place in the holders' journal. */
+    private record HolderKey(String object, long offset) {}
+
+    /**
+     * The holders' journal (see {@link PageStore#holder}): object + offset -> entry, in order. Keyed by
+     * a record, not a string built per call: the journal is written at every grant and release.
+     */
+    private final java.util.LinkedHashMap<HolderKey, Holder> holders = new java.util.LinkedHashMap<>();
 
     @Override
     public void holder(String object, long offset, String kernel) {
-        String key = offset + "/" + object;
+        HolderKey key = new HolderKey(object, offset);
         if (kernel == null) {
             holders.remove(key);
         } else {
