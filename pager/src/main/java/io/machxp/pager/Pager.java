@@ -215,7 +215,9 @@ public final class Pager implements AutoCloseable {
                 // so that a stall the lease tolerates does not cut a healthy kernel).
                 .keepAliveTime(pingIntervalNanos(config.lease()), java.util.concurrent.TimeUnit.NANOSECONDS)
                 .keepAliveTimeout(pingTimeoutNanos(config.lease()), java.util.concurrent.TimeUnit.NANOSECONDS)
-                .addService(io.grpc.ServerInterceptors.intercept(xp, new KernelsOnly(), io.machxp.pager.net.CallerPeer.INTERCEPTOR))
+                // Its responses written without protobuf's scratch buffer per message (PagerToKernelMarshaller).
+                .addService(io.grpc.ServerInterceptors.intercept(io.machxp.pager.net.PagerToKernelMarshaller.bind(xp),
+                        new KernelsOnly(), io.machxp.pager.net.CallerPeer.INTERCEPTOR))
                 // The limit above is server-wide; the calls of the other services are bounded here too.
                 .addService(io.grpc.ServerInterceptors.intercept(new PagerAdminService(stats, () -> status(answerWithin)), reads))
                 .addService(io.grpc.ServerInterceptors.intercept(health.getHealthService(), reads))
