@@ -7,6 +7,7 @@ import io.grpc.KnownLength;
 import io.grpc.MethodDescriptor;
 import io.grpc.ServerMethodDefinition;
 import io.grpc.ServerServiceDefinition;
+import io.grpc.ServiceDescriptor;
 import io.grpc.protobuf.ProtoUtils;
 import io.machxp.proto.xp.PagerToKernel;
 import java.io.ByteArrayInputStream;
@@ -43,10 +44,18 @@ public final class PagerToKernelMarshaller implements MethodDescriptor.Marshalle
     /** The XP service's definition, its responses written by this marshaller. */
     public static ServerServiceDefinition bind(BindableService service) {
         ServerServiceDefinition def = service.bindService();
-        ServerServiceDefinition.Builder b = ServerServiceDefinition.builder(def.getServiceDescriptor().getName());
         PagerToKernelMarshaller out = new PagerToKernelMarshaller();
+        java.util.List<ServerMethodDefinition<?, ?>> methods = new java.util.ArrayList<>();
+        ServiceDescriptor.Builder descriptor = ServiceDescriptor.newBuilder(def.getServiceDescriptor().getName())
+                .setSchemaDescriptor(def.getServiceDescriptor().getSchemaDescriptor()); // kept for reflection
         for (ServerMethodDefinition<?, ?> m : def.getMethods()) {
-            b.addMethod(withResponses(m, out));
+            ServerMethodDefinition<?, ?> mine = withResponses(m, out);
+            methods.add(mine);
+            descriptor.addMethod(mine.getMethodDescriptor());
+        }
+        ServerServiceDefinition.Builder b = ServerServiceDefinition.builder(descriptor.build());
+        for (ServerMethodDefinition<?, ?> m : methods) {
+            b.addMethod(m);
         }
         return b.build();
     }

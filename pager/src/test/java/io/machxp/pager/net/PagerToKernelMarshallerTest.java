@@ -88,6 +88,8 @@ class PagerToKernelMarshallerTest {
         ServerServiceDefinition bound = PagerToKernelMarshaller.bind(service);
         assertThat(bound.getServiceDescriptor().getName()).isEqualTo(plain.getServiceDescriptor().getName());
         assertThat(bound.getMethods()).hasSameSizeAs(plain.getMethods());
+        assertThat(bound.getServiceDescriptor().getSchemaDescriptor())
+                .isSameAs(plain.getServiceDescriptor().getSchemaDescriptor());
         String connect = MemoryObjectPagerGrpc.getConnectMethod().getFullMethodName();
         MethodDescriptor<?, ?> d = bound.getMethod(connect).getMethodDescriptor();
         assertThat(d.getResponseMarshaller()).isInstanceOf(PagerToKernelMarshaller.class);
