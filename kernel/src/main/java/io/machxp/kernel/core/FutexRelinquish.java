@@ -34,6 +34,9 @@ import io.machxp.kernel.vm.VmPage.Access;
  *                                    -> pending, the page fetched: its return passes the futex
  *                                       on as at the unlock (FutexHeirs.passOnStaleHeir), to
  *                                       this waiter if it comes first
+ *                   its word elsewhere naming a thread here that ended (its death's pass-on
+ *                                       refused the page) -> pending; the pass-on faults the
+ *                                       page in, asked again with a backoff while refused
  *                   held             -> relinquish pending, WAITERS set (the page fetched back
  *                                       writable if it is only readable here), owner boosted to p;
  *                                       a page that comes back with the word written over elsewhere
@@ -178,6 +181,14 @@ final class FutexRelinquish {
             // A local thread holds it: give it back when that thread unlocks (Part IV), and
             // meanwhile let the owner run at the priority waiting elsewhere.
             remoteWaits(e, priority, requeued, waitedNanos);
+            if (isNoPage(s) && ownerEndedHere(s)) {
+                // Its owner ended and the pass-on waits for the page (refused at the death, with
+                // nobody waiting then): nobody here will unlock it, so the death's pass-on asks for
+                // the page now, and again with a backoff while it is refused (FutexRewriteRetry).
+                futexes.ownerEnded(e, owner(s));
+                inheritance.refresh(e);
+                return;
+            }
             if (hasWaiters(s)) {
                 inheritance.refresh(e);
                 return;
@@ -425,6 +436,12 @@ final class FutexRelinquish {
      * Its owner is a thread of this kernel that has ended (its fast-path lock raced its death):
      * OWNER_DIED, passed on as for any death. True if the state changed.
      */
+    /** The word names a thread of this kernel that ended (its death's pass-on still to do). */
+    private boolean ownerEndedHere(long s) {
+        int o = owner(s);
+        return o != 0 && core.tasks.livingThread(o) == null && core.tasks.endedHere(o);
+    }
+
     private boolean settleEndedOwner(FutexEntry e, long s) {
         int o = owner(s);
         if (!isLive(s) || o == 0 || core.tasks.livingThread(o) != null || !core.tasks.endedHere(o)) {

@@ -74,6 +74,41 @@ class KernelCoreDeathRewriteRetryTest {
     }
 
     /**
+     * The owner dies with its page elsewhere and nobody waiting, here or elsewhere: the death's
+     * page-in is refused and nothing is asked again (nobody waits). A relinquish then (a waiter
+     * elsewhere): the pass-on still waits for the page, so the page is asked for again, with the
+     * backoff while it is refused, and its return passes the futex on with OWNER_DIED (late12,
+     * "Not finished": the relinquish's fetch was retried only for a stale heir).
+     */
+    @Test
+    void aRelinquishAfterARefusedDeathWithNoWaiterAsksForThePageAgain() {
+        k.acquireFromPager(owner, k.base);
+        k.env.drain();
+        page = k.takePageBack();
+        k.terminate(owner).value();
+        k.env.advance(1);
+        assertThat(k.env.drain()).as("the death's pass-on faults the page in").anyMatch(KernelToPager::hasMemoryObjectDataRequest);
+        k.dataError(0, "transient store error");
+        k.env.advance(5000 * MS);
+        assertThat(k.env.drain()).as("nobody waits: nothing asked").noneMatch(KernelToPager::hasMemoryObjectDataRequest);
+        assertThat(FutexWord.owner(k.futex(k.base).state())).isEqualTo(owner.tid);
+        k.relinquish(0, 5);
+        k.env.advance(1);
+        assertThat(k.env.drain()).as("the relinquish asks for the page").anyMatch(KernelToPager::hasMemoryObjectDataRequest);
+        k.dataError(0, "transient store error");
+        assertThat(k.refuseFor(300, false)).as("asked again with a backoff").isBetween(2, 12);
+        assertThat(k.untilDataRequest(false)).anyMatch(KernelToPager::hasMemoryObjectDataRequest);
+        k.supply(0, page);
+        k.env.advance(1);
+        List<KernelToPager> sent = k.env.drain();
+        assertThat(sent).as("passed on to the waiter elsewhere, OWNER_DIED").anyMatch(m ->
+                m.hasMemoryObjectFutexReleased() && m.getMemoryObjectFutexReleased().getHandoff());
+        assertThat(k.env.traces).anyMatch(t -> t.startsWith("owner-died"));
+        assertThat(FutexWord.isAbsent(k.futex(k.base).state())).isTrue();
+        assertThat(k.futex(k.base).rewriteRetryTimer).isNull();
+    }
+
+    /**
      * A dead owner's woken heir (it cannot run: a higher thread computes) whose page then goes
      * elsewhere; it runs, its page-in is refused (EIO) and so is its leaving's: with nobody here to
      * wake, the page is asked for again while the waiter elsewhere waits, and its return passes the
