@@ -190,6 +190,11 @@ public final class FutexEntry {
     public Timer rewriteRetryTimer;
     /** The delay before that retry's successor, doubled at each refusal up to a bound; 0: none yet. */
     public long rewriteRetryNanos;
+    /**
+     * Refusals of that round's fetches made at the bound's delay; at a few the round gives up
+     * (FutexRewriteRetry). Meaningful only while rewriteRetryNanos is not 0: a round starts at 0.
+     */
+    public int rewriteRefusalsAtMax;
     /** The local thread this futex boosts now (its owner, while anyone waits), or null. */
     public io.machxp.kernel.task.MachThread boosting;
 

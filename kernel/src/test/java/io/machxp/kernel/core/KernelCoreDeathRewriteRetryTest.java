@@ -3,6 +3,7 @@ package io.machxp.kernel.core;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.machxp.kernel.futex.Acquired;
+import io.machxp.kernel.futex.FutexEntry;
 import io.machxp.kernel.futex.FutexWord;
 import io.machxp.kernel.task.MachThread;
 import io.machxp.proto.task.Errno;
@@ -71,6 +72,60 @@ class KernelCoreDeathRewriteRetryTest {
         assertThat(k.futex(k.base).rewriteRetryTimer).isNull();
         k.env.advance(10_000 * MS);
         assertThat(k.env.drain()).noneMatch(KernelToPager::hasMemoryObjectDataRequest);
+    }
+
+    /**
+     * A page the pager refuses for good (late12 LOW-3): the retries give up after the fetches at
+     * the longest delay were refused {@link FutexRewriteRetry#REFUSALS_AT_MAX} times, say so once,
+     * and leave the futex as before them: held here, the dead TID in the word, the pass-on pending
+     * for the next page-in; the pager's next relinquish (the waiting elsewhere changed) asks again.
+     */
+    @Test
+    void aPageRefusedForGoodIsGivenUpOnceAndAskedAgainAtTheNextRelinquish() {
+        ownerDiesWithItsPageElsewhereAndRefused();
+        int requests = k.refuseFor(1000, false); // 10 s refused
+        assertThat(requests).as("the backoff's doublings, then the refusals at the longest delay")
+                .isEqualTo(FutexRewriteRetry.MAX_DOUBLINGS + FutexRewriteRetry.REFUSALS_AT_MAX);
+        assertThat(k.env.traces).as("said once").filteredOn(t -> t.startsWith("futex-rewrite-given-up")).hasSize(1);
+        FutexEntry e = k.futex(k.base);
+        assertThat(e.rewriteRetryTimer).isNull();
+        assertThat(e.rewriteRetryNanos).as("the backoff reset").isZero();
+        assertThat(e.relinquishPending).as("a relinquish is never withdrawn").isTrue();
+        assertThat(FutexWord.owner(e.state())).as("the pass-on still pending").isEqualTo(owner.tid);
+        assertThat(k.refuseFor(1000, false)).as("no more asks").isZero();
+        k.relinquish(0, 8); // a higher waiter elsewhere: the pager asks again
+        k.env.advance(1);
+        assertThat(k.env.drain()).anyMatch(KernelToPager::hasMemoryObjectDataRequest);
+        k.supply(0, page);
+        k.env.advance(1);
+        assertThat(k.env.drain()).as("passed on to the waiter elsewhere").anyMatch(m ->
+                m.hasMemoryObjectFutexReleased() && m.getMemoryObjectFutexReleased().getHandoff());
+        assertThat(FutexWord.isAbsent(e.state())).isTrue();
+    }
+
+    /**
+     * The need ends while a retry's fetch is out (the relinquish voided: a broken stream clears it)
+     * and that fetch is refused: the round ends with its backoff reset, so a later round (a new
+     * relinquish) starts from the first delay, not the last round's longest (late12 LOW-3).
+     */
+    @Test
+    void aRoundThatEndsOnARefusalResetsTheBackoff() {
+        ownerDiesWithItsPageElsewhereAndRefused();
+        assertThat(k.refuseFor(300, false)).isPositive();
+        assertThat(k.untilDataRequest(false)).anyMatch(KernelToPager::hasMemoryObjectDataRequest);
+        FutexEntry e = k.futex(k.base);
+        long first = e.rewriteRetryNanos >> FutexRewriteRetry.MAX_DOUBLINGS;
+        assertThat(first).as("at the longest delay").isPositive();
+        e.relinquishPending = false; // as FutexSessionEnds.streamBroken voids it, the fetch out
+        k.dataError(0, "transient store error");
+        k.env.advance(1);
+        assertThat(e.rewriteRetryNanos).as("the round ended: backoff reset").isZero();
+        assertThat(e.rewriteRetryTimer).isNull();
+        k.relinquish(0, 5); // the new pager asks again
+        k.env.advance(1);
+        assertThat(k.env.drain()).anyMatch(KernelToPager::hasMemoryObjectDataRequest);
+        k.dataError(0, "transient store error");
+        assertThat(e.rewriteRetryNanos).as("a new round starts at the first delay").isEqualTo(first);
     }
 
     /**
