@@ -29,9 +29,11 @@ import java.util.Set;
  *       (the pager may grant it the futex up to then: {@code DOOMED}'s time, or the one a
  *       {@code MAY_HAVE_DIED} carries); allowed too when a thread whose lock of it was pending
  *       died after its last release began (nobody owned it, or its owner's unlock of it was
- *       pending): it may have been the waiter an unlock handed the futex to, which dies holding
- *       it before it runs, as on Linux; the last write then stands. A waiter that died while a
- *       living owner held on allows nothing. Otherwise refused.</li>
+ *       pending) and no living waiter of its kernel above its priority had waited since before
+ *       that release: it may have been the waiter an unlock handed the futex to, which dies
+ *       holding it before it runs, as on Linux; the last write then stands. A waiter that died
+ *       while a living owner held on, or below such a waiter of its kernel, allows nothing.
+ *       Otherwise refused.</li>
  *   <li>No acknowledged write lost: the counter an owner reads is the last value written under
  *       the futex, unless its acquisition said OWNER_DIED (then an older one).</li>
  *   <li>Errors and deaths: EIO only from a kernel the harness doomed or killed; nothing a kernel
@@ -42,7 +44,7 @@ import java.util.Set;
  *       harness recorded its worker gone; a compute, like a sleep, only passes time. No lock or
  *       trylock answers EDEADLK, nor ESRCH to a worker that lives on (calls again): a worker
  *       holds at most one futex and writes no futex word, so either says a stale TID in the word
- *       ({@link #staleOwner}).</li>
+ *       ({@link StaleTids}).</li>
  *   <li>Liveness: after {@code QUIET} every call is answered within the quiet period of its start
  *       (or of the quiet's, if older), a lock with no timeout, or one longer than the quiet period,
  *       never times out, and no call is left unanswered unless its kernel was killed: a breach is
@@ -90,6 +92,8 @@ public final class HistoryChecker {
          * last write stays what the next owner must read.
          */
         boolean waiterDied;
+        /** The history's seq of its last RELEASE (-1: none): the release the next heir comes from. */
+        long releaseSeq = -1;
         boolean lostInRestart;
         /** Until then a stopped kernel may be granted it, by the fault injector's record (0: none). */
         long grantableToStoppedUntil;
@@ -102,15 +106,17 @@ public final class HistoryChecker {
         final Set<String> askedBy = new HashSet<>();
     }
 
-    private record Pending(String call, long timeout, long start, long deadline) { }
+    private record Pending(String call, long timeout, long start, long deadline, long seq) { }
 
     private final Map<Integer, FutexState> futexes = new HashMap<>();
     private final Map<String, Pending> pendingCalls = new LinkedHashMap<>();
     private final Set<String> killedKernels = new HashSet<>();
+    /** Each worker's priority, from its start's entry ("worker, priority N"; a waiter holds nothing: not boosted). */
+    private final Map<String, Integer> priorities = new HashMap<>();
     /** Workers the harness recorded gone (their task died, or their kernel): ESRCH may answer their racy accesses. */
     private final Set<String> gone = new HashSet<>();
-    /** Workers whose lock or trylock answered ESRCH, with the answer and the call, until they call again. */
-    private final Map<String, Object[]> esrch = new HashMap<>();
+    /** Rule 5's stale TIDs: EDEADLK, and ESRCH to a worker that lives on. */
+    private final StaleTids staleTids = new StaleTids(this::violation);
     /** Kernels doomed or dead (EIO is allowed from them), with when the pager must have declared them dead. */
     private final Map<String, Long> failingKernels = new HashMap<>();
     /** Kernels past the time they must have stopped by: nothing they do may succeed. */
@@ -202,6 +208,7 @@ public final class HistoryChecker {
                         violation(e, e.thread() + " released f" + e.futex() + ", which " + owned(f));
                     }
                     f.owner = null;
+                    f.releaseSeq = e.seq();
                 }
             }
             case OWNER_GONE -> {
@@ -231,15 +238,19 @@ public final class HistoryChecker {
             case KERNEL -> {
                 if (e.detail().startsWith("worker gone")) {
                     gone.add(e.thread());
-                    esrch.remove(e.thread());
+                    staleTids.gone(e.thread());
                     Pending p = pendingCalls.get(e.thread());
                     if (p != null && p.call.startsWith("lock f")) {
                         int id = futexOfCall(p.call);
                         FutexState g = futexes.computeIfAbsent(id, i -> new FutexState());
-                        // Only an unlock makes a waiting lock its heir: not while the owner holds on.
-                        g.waiterDied |= releaseBegun(g, id);
+                        // Only an unlock makes a waiting lock its heir: not while the owner holds on,
+                        // nor while a higher waiter of its kernel that was there at the unlock waits.
+                        g.waiterDied |= releaseBegun(g, id) && !outranked(e.thread(), id, g);
                     }
                 } else if (e.detail().startsWith("worker")) {
+                    if (e.detail().startsWith("worker, priority")) {
+                        priorities.put(e.thread(), (int) e.value());
+                    }
                     // A worker that starts now maps every object now: on a new session with a pager
                     // its kernel lost before.
                     String kernel = kernelOf(e.thread());
@@ -262,7 +273,7 @@ public final class HistoryChecker {
                 quietStart = e.time();
                 quietNanos = e.value();
                 pendingCalls.replaceAll((thread, p) -> new Pending(p.call, p.timeout, p.start,
-                        Math.min(p.deadline, e.time() + quietNanos)));
+                        Math.min(p.deadline, e.time() + quietNanos), p.seq));
             }
             case MAY_HAVE_DIED -> {
                 f.possibleDeath = true;
@@ -278,45 +289,12 @@ public final class HistoryChecker {
     }
 
     private void call(Entry e) {
-        livedAfterEsrch(e.thread());
+        staleTids.called(e.thread());
         long deadline = quietStart < 0 ? Long.MAX_VALUE : e.time() + quietNanos;
-        pendingCalls.put(e.thread(), new Pending(e.detail(), e.value(), e.time(), deadline));
+        pendingCalls.put(e.thread(), new Pending(e.detail(), e.value(), e.time(), deadline, e.seq()));
         if (e.detail().startsWith("lock f") || e.detail().startsWith("trylock f")) {
             // A trylock asks the pager too: its kernel may be granted the futex and hold it unowned.
             futexes.computeIfAbsent(futexOfCall(e.detail()), i -> new FutexState()).askedBy.add(kernelOf(e.thread()));
-        }
-    }
-
-    /**
-     * A lock or trylock answered EDEADLK or ESRCH. A worker holds at most one futex, never locks
-     * one it holds (it unlocks before its next lock, and stops if its critical section fails) and
-     * never writes a futex word (its racy pokes stay outside the words), so neither the futex held
-     * by itself nor an owners' chain back to it can be; and a kernel replaces the TID of an owner
-     * that ended with OWNER_DIED. So EDEADLK, and ESRCH while the worker lives (ESRCH answers the
-     * calls of a worker whose task died), say the word names a thread that does not own it: a
-     * stale TID, such as a dead kernel's that a kernel given its id again reads as its own thread's.
-     */
-    private void staleOwner(Entry e, String call) {
-        if (e.detail().equals("EDEADLK")) {
-            violation(e, e.thread() + "'s " + call + " answered EDEADLK, but it holds no futex and no chain of "
-                    + "owners can lead back to it: the futex's word names it although it never locked it (a stale TID)");
-        } else if (e.detail().equals("ESRCH") && !gone.contains(e.thread())) {
-            esrch.put(e.thread(), new Object[] {e, call}); // judged at the worker's next call: it lived on
-        }
-    }
-
-    /**
-     * The worker made a call after its lock or trylock answered ESRCH: it lived, so the ESRCH said
-     * a word naming a TID of no thread. (ESRCH also answers the call of a worker whose task died;
-     * the standard mix records no "worker gone", but such a worker makes no further call.)
-     */
-    private void livedAfterEsrch(String thread) {
-        Object[] got = esrch.remove(thread);
-        if (got != null) {
-            violation((Entry) got[0], thread + "'s " + got[1] + " answered ESRCH and the worker lived on: the "
-                    + "futex's word names a TID of no thread, but no worker writes a futex word and a kernel replaces "
-                    + "an ended owner's TID with OWNER_DIED (a stale TID, such as a dead kernel's after its kernel id "
-                    + "was given again)");
         }
     }
 
@@ -348,7 +326,9 @@ public final class HistoryChecker {
                     + "are allowed");
         }
         if (p.call.startsWith("lock f") || p.call.startsWith("trylock f")) {
-            staleOwner(e, p.call);
+            staleTids.lockAnswered(e, p.call, futexOfCall(p.call), p.start, gone.contains(e.thread()));
+        } else if (p.call.startsWith("unlock f")) {
+            staleTids.unlockAnswered(e.thread(), futexOfCall(p.call), e.detail().equals("OK"));
         }
         boolean anew = link != null && remapped.contains(e.thread() + "|" + pager);
         if (e.detail().equals("OK") && p.call.startsWith("vm_map ") && link != null && deadLinks.contains(link)) {
@@ -504,6 +484,7 @@ public final class HistoryChecker {
             violation(e, e.thread() + " acquired f" + e.futex() + " with fencing token " + e.value()
                     + ", not above " + f.lastToken + " of " + f.lastKernel);
         }
+        staleTids.acquired(e.futex());
         f.lastToken = Math.max(f.lastToken, e.value());
         f.lastKernel = kernel;
         f.lastAcquiredAt = e.time();
@@ -549,6 +530,37 @@ public final class HistoryChecker {
         return ownerCall != null && ownerCall.call.equals("unlock f" + id);
     }
 
+    /**
+     * Whether waiter {@code thread} of futex {@code id}, dying, cannot be the heir of its last
+     * release: another living worker of its kernel, of a strictly higher priority, has waited for
+     * it (a lock, pending) since before that release began. That waiter was in its kernel's queue
+     * when the futex was handed on there (a call is recorded when its kernel runs it; an unlock
+     * and a grant hand the futex to the top waiter of the kernel; a waiter elsewhere that comes
+     * first takes it to another kernel, and back here it goes to the top again), and it is still
+     * there: the heir, woken or re-elected, is never below it. A waiter that came after the release
+     * began may have been passed over by then, so only those before count; a trylock waits for
+     * nobody. Unknown priorities (no worker entry) outrank nothing.
+     */
+    private boolean outranked(String thread, int id, FutexState f) {
+        Integer mine = priorities.get(thread);
+        if (mine == null) {
+            return false;
+        }
+        long releasedAt = f.owner == null ? f.releaseSeq : pendingCalls.get(f.owner).seq;
+        String kernel = kernelOf(thread);
+        String lock = "lock f" + id;
+        for (Map.Entry<String, Pending> other : pendingCalls.entrySet()) {
+            String x = other.getKey();
+            Pending p = other.getValue();
+            Integer theirs = priorities.get(x);
+            if (!x.equals(thread) && p.call.equals(lock) && kernelOf(x).equals(kernel) && !gone.contains(x)
+                    && theirs != null && theirs > mine && p.seq < releasedAt) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private void requireOwner(Entry e, FutexState f, String what) {
         if (!e.thread().equals(f.owner)) {
             violation(e, e.thread() + " " + what + " the counter of f" + e.futex() + ", which " + owned(f));
@@ -559,7 +571,10 @@ public final class HistoryChecker {
         return f.owner == null ? "nobody owned" : f.owner + " owned";
     }
 
+    /** The run is over: calls left unanswered are stuck unless their kernel was killed; parked ESRCHs judged. */
     private void finish() {
+        staleTids.finish(quietStart, thread -> gone.contains(thread) || killedKernels.contains(kernelOf(thread))
+                || failingKernels.containsKey(kernelOf(thread)));
         pendingCalls.forEach((thread, p) -> {
             if (!killedKernels.contains(kernelOf(thread))) {
                 stuck(String.format(Locale.ROOT, "%s's %s (started at %.3f ms) was never answered (its kernel was not killed)",
