@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
  * waiter elsewhere, and a later lock here faults the page in itself.
  *
  * <p>It gives up when the pager refused the page {@value #REFUSALS_AT_MAX} times at the longest
- * delay (about four leases there): the page is taken as unreachable for now, a warning says so once
+ * delay (four leases there, 80 s for a lease over 20 s): the page is taken as unreachable for now, a warning says so once
  * (the operator's store fails that page), and the rewrite stays pending as before the retries -
  * the futex held here, its word elsewhere unchanged - for the next page-in someone asks for (a
  * lock here, the death or the relinquish the pager sends when the waiting elsewhere changes, each
