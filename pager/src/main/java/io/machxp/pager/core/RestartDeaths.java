@@ -40,11 +40,14 @@ import java.util.Map;
  *                                             forwards, on a page no kernel holds, is recorded at
  *                                             once (OWNER_DIED in the pager's copy; the prefix and
  *                                             the id are free again once no futex names them); the
- *                                             others when their grantee records it, their page's
- *                                             writer gives it up, or ids or records run short
+ *                                             others when their grantee records it or its copy no
+ *                                             longer names p, their page's writer gives it up, or
+ *                                             ids or records run short (holders asked back then)
  * </pre>
  * Each page is read once for all its futexes looked at (the futexes come in key order, so page by
- * page): a journal naming many futexes of one page costs one read of it, not one per futex.
+ * page): a journal naming many futexes of one page costs one read of it, not one per futex. The
+ * prefixes of the kernels welcomed back are gathered once, not walked per futex, and the marked
+ * futexes are logged in one line, counted per prefix (deaths review LOW-3).
  */
 final class RestartDeaths {
     private static final int TID_MASK = 0x3fffffff;
@@ -77,6 +80,15 @@ final class RestartDeaths {
             }
         }
         keys.sort(FutexRecords.KEY_ORDER);
+        // The prefixes of the kernels welcomed back, once (late12 LOW-1, deaths review LOW-3: a
+        // walk of every session per lost futex was O(lost x sessions) in one core event).
+        java.util.Set<Integer> live = new java.util.HashSet<>();
+        for (KernelSession s : sessions.all()) {
+            if (s.welcomed()) {
+                live.add(s.tidPrefix);
+            }
+        }
+        java.util.TreeMap<Integer, Integer> markedPerPrefix = new java.util.TreeMap<>();
         java.util.List<FutexKey> marked = new java.util.ArrayList<>();
         PageRead page = null; // the page last read: keys in key order come page by page
         for (FutexKey key : keys) {
@@ -84,9 +96,16 @@ final class RestartDeaths {
             if (page == null || !page.key.equals(pageKey)) {
                 page = read(pageKey);
             }
-            if (look(key, page)) {
+            int prefix = look(key, page, live);
+            if (prefix != 0) {
                 marked.add(key);
+                markedPerPrefix.merge(prefix, 1, Integer::sum);
             }
+        }
+        if (!marked.isEmpty()) {
+            CoreContext.log.info("pager {}: the words of {} futexes name TIDs of kernels ({}) that held them before "
+                    + "the restart and did not reclaim them, per TID prefix {}: those ids rest until the deaths are "
+                    + "recorded", core.name, marked.size(), UNKNOWN, markedPerPrefix);
         }
         // As a death before the crash: what the pager can record now (no kernel holds the page, nobody
         // holds, waits for or forwards the futex), it records in its copy, which is the page now that
@@ -114,11 +133,11 @@ final class RestartDeaths {
         }
     }
 
-    /** Whether the futex's word names a dead kernel's TID prefix, now marked as such. */
-    private boolean look(FutexKey key, PageRead page) {
+    /** The dead kernel's TID prefix the futex's word names, now marked as such; else 0. */
+    private int look(FutexKey key, PageRead page, java.util.Set<Integer> live) {
         FutexRecord f = futexes.records().get(key);
         if (f == null || page.failed) {
-            return false;
+            return 0;
         }
         byte[] data = page.data;
         int at = (int) (key.offset() - page.key.offset());
@@ -126,24 +145,12 @@ final class RestartDeaths {
                 | (data[at + 3] & 0xff) << 24;
         int tid = word & TID_MASK;
         int prefix = tid >>> 20;
-        if (tid == 0 || tid == TID_MASK || prefix == 0 || livePrefix(prefix)) {
-            return false;
+        if (tid == 0 || tid == TID_MASK || prefix == 0 || live.contains(prefix)) {
+            return 0;
         }
         futexes.records().died(f, prefix);
         futexes.prefixes.diedBeforeRestart(prefix, UNKNOWN);
         sessions.ids.restsForDeath(prefix, UNKNOWN);
-        CoreContext.log.info("pager {}: the word of futex 0x{} of '{}' names TID {} of a kernel ({}) that held it "
-                + "before the restart and did not reclaim it: its id {} rests until its death is recorded",
-                core.name, Long.toHexString(key.offset()), key.object(), tid, UNKNOWN, prefix);
-        return true;
-    }
-
-    private boolean livePrefix(int prefix) {
-        for (KernelSession s : sessions.all()) {
-            if (s.welcomed() && s.tidPrefix == prefix) {
-                return true;
-            }
-        }
-        return false;
+        return prefix;
     }
 }
