@@ -104,6 +104,26 @@ final class SnapshotReader {
                 .forEach(core.answers::watchIfOwed);
     }
 
+    /**
+     * A snapshot written before {@code KernelIdImage.tid_prefix} has 0 (the id) for every id: the
+     * prefixes of the ids whose kernels are open here (broken ones too) are taken from their
+     * sessions, so that replicas restored from such snapshots at different log indexes judge a
+     * dead writer's revert alike (deaths review LOW-2). Those of kernels gone before the snapshot
+     * stay the id (their prefix is in no state such a snapshot has). A newer snapshot already says
+     * the same: this changes nothing there.
+     */
+    private void prefixesOfOldSnapshot() {
+        KernelIds ids = sessions.ids;
+        sessions.sessions.values().stream().sorted(java.util.Comparator.comparingLong(s -> s.id)).forEach(s -> {
+            int id = s.kernelId;
+            if (s.welcomed() && id >= 1 && id <= PagerSessions.MAX_KERNEL_ID && s.kernelName != null
+                    && s.kernelName.equals(ids.idOwners[id]) && ids.idPrefixes[id] == 0 && s.tidPrefix != 0
+                    && s.tidPrefix != id) {
+                ids.idPrefixes[id] = s.tidPrefix;
+            }
+        });
+    }
+
     private void readSessions(PagerSnapshot snap) {
         for (SessionImage image : snap.getSessionsList()) {
             KernelSession s = session(image);
@@ -127,6 +147,7 @@ final class SnapshotReader {
             sessions.ids.idOwners[k.getKernelId()] = k.getKernelName();
             sessions.ids.idPrefixes[k.getKernelId()] = k.getTidPrefix(); // 0 (the id) in an older snapshot
         }
+        prefixesOfOldSnapshot();
         sessions.ids.neverUsed = snap.getNeverUsedId();
         for (QuarantinedId q : snap.getQuarantineList()) {
             sessions.ids.quarantine.put(q.getKernelId(), q.getUntilNanos());
