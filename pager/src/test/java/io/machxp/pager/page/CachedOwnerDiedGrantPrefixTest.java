@@ -116,4 +116,52 @@ class CachedOwnerDiedGrantPrefixTest {
         assertThat(welcomed(hello(k, 11, "e", 5))).as("e's second hello; else: %s", k.ended.get(11L)).isTrue();
         assertThat(k.pager.ownerDiedPending("obj", 0)).as("c still holds it under its owner_died grant").isTrue();
     }
+
+    /**
+     * Deaths review LOW-1: the id of a kernel d whose primary is this pager rests while c caches
+     * the futex d died holding (granted to c with owner_died, c's thread never takes it: its word
+     * still names d's thread). When ids run short, the pager asks c for the futex back; its release
+     * records the death and the id goes out again after its rest. Before, the id stayed pinned for
+     * as long as c cached the futex, and every newcomer was refused.
+     */
+    @Test
+    void idsRunningShortAskACachingGranteeForADeadKernelsFutexBack() {
+        XpKernels k = new XpKernels(new MemoryPageStore(), LEASE);
+        long d = k.kernel(1, "d");
+        k.write(d, 0);
+        k.take(d);
+        k.returnDirty(d, 0, FutexWords.pageWithWord(0, 1 << 20 | 1), false); // d is id 1 here: its thread owns it
+        k.lockFutex(d, 0);
+        k.take(d);
+        long c = k.kernel(2, "c");
+        k.lockFutex(c, 0);
+        k.take(c);
+        k.pager.sessionClosed(d);
+        k.advanceHeard(LEASE, LEASE / 2, c);
+        assertThat(k.declaredDead).containsKey("d");
+        k.take(c);
+        long[] live = new long[1022];
+        live[0] = c;
+        for (int i = 3; i <= 1023; i++) {
+            k.pager.sessionOpened(i);
+            k.xp(i, KernelToPager.newBuilder().setKernelHello(
+                    KernelHello.newBuilder().setKernelName("k" + i).setProtocolVersion(1)));
+            assertThat(k.one(i).getPagerWelcome().getKernelId()).isEqualTo(i);
+            live[i - 2] = i;
+        }
+        k.advanceHeard(3 * LEASE, LEASE / 2, live); // id 1's rest is over; d's death still unrecorded
+        k.pager.sessionOpened(5000);
+        k.xp(5000, KernelToPager.newBuilder().setKernelHello(
+                KernelHello.newBuilder().setKernelName("newcomer").setProtocolVersion(1)));
+        assertThat(k.ended.get(5000L)).as("no id free yet").startsWith("EAGAIN");
+        assertThat(k.take(c)).as("c asked for the futex back").anyMatch(m -> m.hasMemoryObjectRelinquishFutex()
+                && m.getMemoryObjectRelinquishFutex().getTry());
+        k.futexReleased(c, 0); // idle at c: given back, d's death recorded
+        k.advanceHeard(3 * LEASE, LEASE / 2, live);
+        k.pager.sessionOpened(5001);
+        k.xp(5001, KernelToPager.newBuilder().setKernelHello(
+                KernelHello.newBuilder().setKernelName("later").setProtocolVersion(1)));
+        assertThat(k.one(5001).getPagerWelcome().getKernelId()).as("d's id, freed; else: %s", k.ended.get(5001L))
+                .isEqualTo(1);
+    }
 }
