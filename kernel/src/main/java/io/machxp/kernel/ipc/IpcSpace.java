@@ -179,6 +179,14 @@ final class IpcSpace {
         return entries.size() - 1 >= MAX_NAMES || budget.exhaustedOnceGiven(payerFor(payer), freed.chargedTo);
     }
 
+    /**
+     * What a call refused by {@link #fullOnceFreed} answers: the task's bound with the freed name
+     * gone (KERN_NO_SPACE), or else the kernel's names or a share (KERN_RESOURCE_SHORTAGE).
+     */
+    KernReturn fullOnceFreedReturn() {
+        return entries.size() - 1 >= MAX_NAMES ? KernReturn.KERN_NO_SPACE : KernReturn.KERN_RESOURCE_SHORTAGE;
+    }
+
     /** What a call that would make a name here answers when {@link #full}: the task's bound, or the kernel's. */
     KernReturn fullReturn() {
         return entries.size() >= MAX_NAMES ? KernReturn.KERN_NO_SPACE : KernReturn.KERN_RESOURCE_SHORTAGE;

@@ -14,6 +14,11 @@ package io.machxp.kernel.ipc;
  *                  request belongs to the name: freed first (a receive-only name whose right is
  *                  destroyed or moved away, too), it ends in PORT_DELETED (GNU's ipc_right_dnrequest)
  * </pre>
+ * A notify right moved (MOVE_SEND_ONCE) out of the very name the request is for leaves nothing
+ * under that name: GNU Mach copies the notify right in with the request message, before the call
+ * looks the name up, so the call answers KERN_INVALID_NAME. Here, as for the call's other errors,
+ * nothing is copied in: the right stays under its name (review linkpool INFO: the DEAD_NAME
+ * request was registered under the freed name, where nobody could cancel it).
  */
 final class NotifyRequests {
     private final IpcCore ipc;
@@ -41,6 +46,9 @@ final class NotifyRequests {
         if (!cancel && (notify == Mach.MACH_PORT_DEAD || !ipc.rights.check(space, notify, d, false).ok())) {
             return IpcResult.fail(KernReturn.KERN_INVALID_CAPABILITY);
         }
+        if (!cancel && d == MsgType.MOVE_SEND_ONCE && notify == name) {
+            return IpcResult.fail(KernReturn.KERN_INVALID_NAME); // the notify right's copyin freed the name
+        }
         if (!cancel && d == MsgType.MAKE_SEND_ONCE && !ipc.notifications.roomForSendOnce(space)) {
             return IpcResult.fail(KernReturn.KERN_RESOURCE_SHORTAGE); // no room for the notification it would end as
         }
@@ -51,9 +59,10 @@ final class NotifyRequests {
             return IpcResult.fail(KernReturn.KERN_INVALID_RIGHT);
         }
         Port port = e.port();
-        if (noRoomForPrevious(space, variant == Mach.MACH_NOTIFY_PORT_DESTROYED ? port.pdRequest : port.nsRequest,
-                cancel, notify, d)) {
-            return IpcResult.fail(space.fullReturn());
+        KernReturn noRoom = noRoomForPrevious(space,
+                variant == Mach.MACH_NOTIFY_PORT_DESTROYED ? port.pdRequest : port.nsRequest, cancel, notify, d);
+        if (noRoom != null) {
+            return IpcResult.fail(noRoom);
         }
         Carried right = cancel ? null : ipc.rights.copyin(space, notify, d);
         Carried previous;
@@ -80,13 +89,21 @@ final class NotifyRequests {
      * own (MOVE_SEND_ONCE frees that name first) and that makes room: always in the space's bound
      * and the kernel's, but in the previous payer's share only if the freed name counted there too
      * (review late11 LOW-N3; late13 LOW-2: refusing every move by another payer refused correct
-     * calls at a full task or kernel).
+     * calls at a full task or kernel). Returns the answer (null: room): KERN_NO_SPACE if the
+     * task's bound refuses, counting the freed name (review linkpool LOW-2: a move that made room
+     * in a full task and was refused by the budget answered KERN_NO_SPACE), else
+     * KERN_RESOURCE_SHORTAGE.
      */
-    private static boolean noRoomForPrevious(IpcSpace space, Carried previous, boolean cancel, int notify, MsgType d) {
+    private static KernReturn noRoomForPrevious(IpcSpace space, Carried previous, boolean cancel, int notify,
+            MsgType d) {
         if (previous == null || previous.dead() || !space.full(previous)) {
-            return false;
+            return null;
         }
-        return cancel || d != MsgType.MOVE_SEND_ONCE || space.fullOnceFreed(previous.payer(), space.lookup(notify));
+        if (cancel || d != MsgType.MOVE_SEND_ONCE) {
+            return space.fullReturn();
+        }
+        IpcEntry freed = space.lookup(notify);
+        return space.fullOnceFreed(previous.payer(), freed) ? space.fullOnceFreedReturn() : null;
     }
 
     private IpcResult<Integer> deadName(IpcSpace space, IpcEntry e, int sync, boolean cancel, int notify, MsgType d) {
@@ -106,8 +123,9 @@ final class NotifyRequests {
         }
         Port.DeadNameKey key = new Port.DeadNameKey(space, e.name);
         Port port = e.port();
-        if (noRoomForPrevious(space, port.deadNameRequests.get(key), cancel, notify, d)) {
-            return IpcResult.fail(space.fullReturn());
+        KernReturn noRoom = noRoomForPrevious(space, port.deadNameRequests.get(key), cancel, notify, d);
+        if (noRoom != null) {
+            return IpcResult.fail(noRoom);
         }
         Carried right = cancel ? null : ipc.rights.copyin(space, notify, d);
         Carried previous = port.deadNameRequests.remove(key);

@@ -78,4 +78,34 @@ class NotifyRequestRoomTest {
         assertThat(f.ipc.machPortRequestNotification(B, port, Mach.MACH_NOTIFY_NO_SENDERS, 1, Mach.MACH_PORT_NULL,
                 MsgType.MOVE_SEND_ONCE).code()).as("nothing frees a name").isEqualTo(KernReturn.KERN_NO_SPACE);
     }
+    /**
+     * Review linkpool LOW-2: B full (65,536 names) and the kernel at its budget; B's previous
+     * request right is X's, the new one B's own, moved in. The move makes room in B's bound and the
+     * kernel's, but X (holding names) may not take the one name then free (the peers' rule), so the
+     * budget refuses: KERN_RESOURCE_SHORTAGE, since B's bound is not what refused it.
+     */
+    @Test
+    void aReplacementTheSharesRefuseInAFullTaskIsResourceShortage() {
+        f.ipc.spaceCreate(X, "client");
+        int inbox = f.allocate(B);
+        int toB = f.sendRightIn(B, inbox, X);
+        int xp = f.allocate(X);
+        assertThat(f.send(X, IpcFixture.to(toB, 1).withBody(new MsgItem.Port(xp, MsgType.MAKE_SEND_ONCE))).code())
+                .isEqualTo(KernReturn.MACH_MSG_SUCCESS);
+        int xs = ((MsgItem.Port) f.take(B, inbox).body().get(0)).name();
+        int requested = f.allocate(B);
+        assertThat(f.ipc.machPortRequestNotification(B, requested, Mach.MACH_NOTIFY_NO_SENDERS, 1, xs,
+                MsgType.MOVE_SEND_ONCE).code()).isEqualTo(KernReturn.KERN_SUCCESS);
+        int own = f.ipc.machPortExtractRight(B, inbox, MsgType.MAKE_SEND_ONCE, B).orThrow("extract").name();
+        f.ipc.limitNames(f.ipc.namesInUse() + (IpcSpace.MAX_NAMES - f.ipc.space(B).size()));
+        while (f.ipc.machPortAllocate(B, PortRight.DEAD_NAME.value).code() == KernReturn.KERN_SUCCESS) {
+        }
+        assertThat(f.ipc.space(B).size()).isEqualTo(IpcSpace.MAX_NAMES);
+        assertThat(f.ipc.namesInUse()).isEqualTo(f.ipc.names().max());
+        IpcResult<Integer> r = f.ipc.machPortRequestNotification(B, requested, Mach.MACH_NOTIFY_NO_SENDERS, 1, own,
+                MsgType.MOVE_SEND_ONCE);
+        assertThat(r.code()).isEqualTo(KernReturn.KERN_RESOURCE_SHORTAGE);
+        assertThat(f.ipc.space(B).lookup(own)).as("nothing changed").isNotNull();
+        assertThat(f.ipc.space(B).size()).isEqualTo(IpcSpace.MAX_NAMES);
+    }
 }
