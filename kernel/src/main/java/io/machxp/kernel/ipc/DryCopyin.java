@@ -1,8 +1,10 @@
 package io.machxp.kernel.ipc;
 
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -15,11 +17,14 @@ import java.util.Set;
  * sent twice that way: MACH_SEND_INVALID_MEMORY). So this follows the same steps on a tally of
  * what is left of each name, changing nothing. For {@link UnpaidNames}, whose
  * MACH_SEND_NO_BUFFER comes only when copyin would succeed (review late11 LOW-N4, late13 LOW-6:
- * checked item by item, such messages answered MACH_SEND_NO_BUFFER instead). Core thread only.
+ * checked item by item, such messages answered MACH_SEND_NO_BUFFER instead), and which counts
+ * the payers' names on what the run found ({@link Result}): the names copyin would free and the
+ * rights it would carry, with their payers (review linkpool LOW-1). Core thread only.
  */
 final class DryCopyin {
     /** What is left of one of the sender's names as the copyin goes along. */
     private static final class Left {
+        final IpcEntry entry;
         boolean receive;
         boolean send;
         boolean sendOnce;
@@ -28,6 +33,7 @@ final class DryCopyin {
         boolean freed;
 
         Left(IpcEntry e) {
+            entry = e;
             receive = e.has(PortRight.RECEIVE);
             send = e.has(PortRight.SEND);
             sendOnce = e.has(PortRight.SEND_ONCE);
@@ -46,6 +52,18 @@ final class DryCopyin {
                 case SEND -> send || dead;
                 default -> sendOnce || dead;
             };
+        }
+
+        /**
+         * The right copying in {@code d} carries ({@link Rights#copyin}, whose payer is
+         * {@link Rights#payerOf}): dead if the name is; asked before {@link #take}.
+         */
+        Carried carried(MsgType d, Object owner) {
+            if (dead) {
+                return Carried.dead(d.delivered());
+            }
+            boolean own = d == MsgType.MAKE_SEND || d == MsgType.MAKE_SEND_ONCE || d == MsgType.COPY_SEND;
+            return new Carried(entry.port(), d.delivered(), own ? owner : entry.chargedTo);
         }
 
         /** What {@link Rights#copyin} does to the name. */
@@ -81,9 +99,17 @@ final class DryCopyin {
         }
     }
 
+    /**
+     * What a dry run found: copyin's error (null: it would succeed); if none, the rights the
+     * message would carry that copyout gives names, in copyout's order (the reply, then the body's
+     * items; dead ones left out), and the sender's names copyin would free.
+     */
+    record Result(KernReturn error, List<Carried> carried, List<IpcEntry> freed) {}
+
     private final IpcSpace space;
     private final Map<Integer, Left> names = new HashMap<>();
     private final Set<OolRegion> moved = Collections.newSetFromMap(new IdentityHashMap<>());
+    private final List<Carried> carried = new ArrayList<>();
 
     private DryCopyin(IpcSpace space) {
         this.space = space;
@@ -94,24 +120,51 @@ final class DryCopyin {
      * rights (which {@code MsgSend} checked) were taken, or null if it would succeed.
      */
     static KernReturn bodyError(IpcSpace sender, MachMessage msg) {
+        return run(sender, msg).error();
+    }
+
+    /** Copying in {@code msg} from {@code sender}, once its header's rights were checked, worked out. */
+    static Result run(IpcSpace sender, MachMessage msg) {
         DryCopyin dry = new DryCopyin(sender);
         dry.header(msg);
-        return dry.body(msg);
+        KernReturn error = dry.body(msg);
+        if (error != null) {
+            return new Result(error, List.of(), List.of());
+        }
+        List<IpcEntry> freed = new ArrayList<>();
+        for (Left left : dry.names.values()) {
+            if (left.freed) {
+                freed.add(left.entry);
+            }
+        }
+        return new Result(null, dry.carried, freed);
     }
 
     private void header(MachMessage msg) {
-        takeChecked(msg.remotePort(), msg.remoteType());
+        takeChecked(msg.remotePort(), msg.remoteType(), false);
         int reply = msg.localPort();
         if (msg.localType() != null && reply != Mach.MACH_PORT_NULL && reply != Mach.MACH_PORT_DEAD) {
-            takeChecked(reply, msg.localType());
+            takeChecked(reply, msg.localType(), true);
         }
     }
 
-    /** A right the caller checked: only what taking it leaves matters. */
-    private void takeChecked(int name, MsgType d) {
+    /**
+     * A right the caller checked: what taking it leaves, and the reply's carried right (taken
+     * after the destination: a copy of what the destination moved, as {@link SameNameHeader}).
+     */
+    private void takeChecked(int name, MsgType d, boolean reply) {
         Left left = left(name);
         if (left != null) {
+            if (reply) {
+                carry(left.carried(d, space.owner));
+            }
             left.take(d);
+        }
+    }
+
+    private void carry(Carried c) {
+        if (!c.dead()) {
+            carried.add(c);
         }
     }
 
@@ -144,6 +197,7 @@ final class DryCopyin {
             if (left == null || !left.allows(p.type())) {
                 return KernReturn.MACH_SEND_INVALID_RIGHT;
             }
+            carry(left.carried(p.type(), space.owner));
             left.take(p.type());
         }
         return null;

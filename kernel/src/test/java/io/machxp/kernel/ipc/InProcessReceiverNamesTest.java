@@ -46,12 +46,17 @@ class InProcessReceiverNamesTest {
             KernReturn sent = f.send(X, sendOnceRights(to, p, 500)).code();
             sends.add(sent);
             if (sent == KernReturn.MACH_MSG_SUCCESS) {
-                assertThat(f.poll(B, inbox).code()).isIn(KernReturn.MACH_MSG_SUCCESS, KernReturn.MACH_RCV_BODY_ERROR_IPC_SPACE);
+                assertThat(f.poll(B, inbox).code()).as("a message its payer's share cannot hold is refused whole")
+                        .isEqualTo(KernReturn.MACH_MSG_SUCCESS);
             }
         }
         assertThat(f.ipc.machPortAllocate(B, PortRight.RECEIVE.value).code()).as("the in-process receiver allocates")
                 .isEqualTo(KernReturn.KERN_SUCCESS);
-        assertThat(f.ipc.namesOfPeerOf(ATTACKER)).as("the names made for its rights count to the client").isEqualTo(share);
+        // the client's two names and one message's 500: a second message's 500 do not fit in its share
+        // (review linkpool LOW-1: counted one right at a time, it passed and filled the share, the rest destroyed)
+        assertThat(share).isLessThan(2 + 2 * 500);
+        assertThat(f.ipc.namesOfPeerOf(ATTACKER)).as("the names made for its rights count to the client").isEqualTo(
+                2 + 500);
         assertThat(sends).as("once its share is used, its requests are refused").contains(KernReturn.MACH_SEND_NO_BUFFER);
         int made = 1;
         while (made < reserve && f.ipc.machPortAllocate(made % 2 == 0 ? A : B, PortRight.DEAD_NAME.value).code()
