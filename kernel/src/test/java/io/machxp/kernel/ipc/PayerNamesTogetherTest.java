@@ -131,4 +131,22 @@ class PayerNamesTogetherTest {
                 .isEqualTo(KernReturn.MACH_SEND_NO_BUFFER);
         assertThat(f.ipc.space(X).lookup(q)).as("nothing copied in").isNotNull();
     }
+    @Test
+    void anInProcessTaskMovingAClientsRightToItselfAtTheShareNeedsOnlyTheNameItFrees() {
+        clientAtItsShare();
+        assertThat(f.ipc.machPortDeallocate(X, lastDead)).isEqualTo(KernReturn.KERN_SUCCESS);
+        assertThat(send(IpcFixture.to(to, 1).withBody(right(p, MsgType.MAKE_SEND), right(p, MsgType.MAKE_SEND))))
+                .isEqualTo(KernReturn.MACH_MSG_SUCCESS);
+        int xs = ((MsgItem.Port) f.take(B, inbox).body().get(0)).name();
+        assertThat(f.refs(B, xs, PortRight.SEND)).isEqualTo(2);
+        assertThat(f.ipc.names().exhausted(CLIENT)).as("X's last name went to B's").isTrue();
+        MachMessage toItself = MachMessage.to(inbox, MsgType.MAKE_SEND, 2)
+                .withBody(right(xs, MsgType.MOVE_SEND), right(xs, MsgType.MOVE_SEND));
+        assertThat(f.send(B, toItself).code()).as("the second move frees X's name in B the rights come back to")
+                .isEqualTo(KernReturn.MACH_MSG_SUCCESS);
+        MachMessage got = f.take(B, inbox);
+        int back = ((MsgItem.Port) got.body().get(0)).name();
+        assertThat(f.ipc.space(B).lookup(back).chargedTo).isEqualTo(CLIENT);
+        assertThat(f.refs(B, back, PortRight.SEND)).isEqualTo(2);
+    }
 }
