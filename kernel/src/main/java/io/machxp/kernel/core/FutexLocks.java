@@ -155,8 +155,12 @@ final class FutexLocks {
             }
             if (s == FREE) {
                 // WAITERS while anything waits, here or elsewhere (a relinquish pending): its unlock enters the kernel
-                if (e.compareAndSetState(FREE, FutexWord.held(tid, waits.mustEnterKernel(e), false))) { // the core's CAS: see FutexEntry
+                boolean enter = waits.mustEnterKernel(e);
+                if (e.compareAndSetState(FREE, FutexWord.held(tid, enter, false))) { // the core's CAS: see FutexEntry
                     waits.acquired(w, e, AcquirePath.FAST_PATH, false);
+                    if (enter) {
+                        inheritance.refresh(e); // a waiter elsewhere (a relinquish pending under a hold): boosted
+                    }
                     return;
                 }
                 continue;

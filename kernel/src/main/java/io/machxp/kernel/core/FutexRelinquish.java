@@ -402,6 +402,8 @@ final class FutexRelinquish {
      * A page writable here, before any fault waiting for it resumes, whichever fault fetched it:
      * first, a futex whose word still names an unlock's heir that left before it ran passes on as
      * at the unlock (FutexHeirs.passOnStaleHeir); then a try that waited for the page is answered;
+     * then a futex whose boosted thread owns it no more (the word came back written over elsewhere)
+     * deboosts it;
      * then a relinquish pending for a futex of it that is live and owned by no thread here, with nobody
      * here waiting (the page came back with the word written over elsewhere while nobody waited, 0
      * or a TID of no thread here: {@code PageWords.heldWord}), or owned here without WAITERS (a
@@ -420,6 +422,11 @@ final class FutexRelinquish {
             // on the page resumes (a local lock or unlock), as Linux's trylock acts on the word
             // its fault brought in; the fault's call is only a fallback.
             answerTry(e);
+            if (e.boosting != null && inheritance.ownerHere(e) != e.boosting) {
+                // The word came back written over elsewhere (PageWords.heldWord): the thread the
+                // futex boosted (a relinquish pending, or a boost kept over a broken stream) owns it no more.
+                inheritance.refresh(e);
+            }
             long s = e.state();
             if (!e.relinquishPending || !isLive(s) || e.heir != null) {
                 return;

@@ -19,12 +19,13 @@ import io.machxp.kernel.vm.VmPage.Access;
  * <h2>Overview</h2>
  * <pre>
  *  stream broken    relinquish pending -> void (the new pager asks again if others wait); the
- *                                       waiter elsewhere's boost is kept until reclaimed or lost,
- *                                       WAITERS with it: the owner's unlock ends it, the next
- *                                       locker here is boosted
+ *                                       waiter elsewhere's boost is kept (with PI) until reclaimed
+ *                                       or lost, WAITERS with it (also in a free word): the
+ *                                       owner's unlock ends it, the next locker here is boosted
  *  reclaim welcomed boost kept        -> kept one lease more (the pager's grace period, after which
  *                                       its relinquish_futex takes it over), then dropped (WAITERS
- *                                       cleared if nothing else waits)
+ *                                       cleared from a free word if nothing else waits; an owned
+ *                                       word keeps it to its unlock)
  *  reclaimed        request out      -> lock_futex asked again
  *                   kept, Part II    -> nobody here waits for it: given back now if nobody owns
  *                                       it, else at its owner's unlock (WAITERS set)
@@ -42,14 +43,16 @@ final class FutexSessionEnds {
     private final FutexInheritance inheritance;
     private final FutexForwards forwards;
     private final FutexToPager toPager;
+    private final boolean pi;
 
     FutexSessionEnds(KernelCore core, KernelFutexes futexes, FutexInheritance inheritance, FutexForwards forwards,
-            FutexToPager toPager) {
+            FutexToPager toPager, boolean pi) {
         this.core = core;
         this.futexes = futexes;
         this.inheritance = inheritance;
         this.forwards = forwards;
         this.toPager = toPager;
+        this.pi = pi;
     }
 
     /**
@@ -95,16 +98,32 @@ final class FutexSessionEnds {
      * FUTEX_WAITERS stays in the word while the boost is kept: the owner's unlock enters the
      * kernel, which keeps the futex here and ends the boost with the ownership (as Linux deboosts
      * at the unlock), and the next locker here enters it too and is boosted in its turn; the fast
-     * path takes the futex again once the kept boost ends ({@link #endKeptBoost}).
+     * path takes the futex again once the kept boost ends ({@link #endKeptBoost}). A free word
+     * (a hold policy kept the futex) gets WAITERS now, as an unlock would leave it.
+     * Without PI there is no boost to keep: nothing is kept, and the word is left as it is (an
+     * owned word's WAITERS to its unlock, as on Linux; that unlock, once, enters the kernel).
      */
     void streamBroken(FutexEntry e) {
         forwards.streamBroken(e);
         e.forgetTryWait(); // the old pager's try is void: a new one asks again
         if (e.relinquishPending) {
             e.relinquishPending = false;
-            e.remoteBoostKept = true;
-            e.keptBoostBreaks++;
+            if (pi) {
+                e.remoteBoostKept = true;
+                e.keptBoostBreaks++;
+                markFreeWordKept(e);
+            }
             inheritance.refresh(e);
+        }
+    }
+
+    /** A live free word whose boost is kept: WAITERS, so its next locker here enters the kernel. */
+    private static void markFreeWordKept(FutexEntry e) {
+        while (true) {
+            long s = e.state();
+            if (!isLive(s) || owner(s) != 0 || hasWaiters(s) || e.compareAndSetState(s, s | (WAITERS & 0xffffffffL))) {
+                return;
+            }
         }
     }
 
@@ -132,13 +151,19 @@ final class FutexSessionEnds {
     }
 
     /**
-     * A kept boost's time is over: the owner runs at its own priority again, and FUTEX_WAITERS
-     * leaves the word if nothing else waits, so the fast path takes the futex again.
+     * A kept boost's time is over: the owner runs at its own priority again. A free word loses
+     * FUTEX_WAITERS if nothing else waits (there it was only the kept boost's), so the fast path
+     * takes the futex again; its page's bytes never had it ({@code PageWords.sharedWord}). An owned
+     * word keeps it to the unlock, as on Linux, where WAITERS leaves an owned word only at its
+     * unlock, also once the waiter gave up (a trylock, a timed-out lock, here or elsewhere): that
+     * unlock enters the kernel once and frees the word as 0.
      */
     private void endKeptBoost(FutexEntry e) {
         dropKeptBoost(e);
         inheritance.refresh(e);
-        futexes.clearWaitersIfNoneLeft(e);
+        if (owner(e.state()) == 0) {
+            futexes.clearWaitersIfNoneLeft(e);
+        }
     }
 
     private static void dropKeptBoost(FutexEntry e) {

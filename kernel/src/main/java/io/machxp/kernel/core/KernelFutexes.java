@@ -108,7 +108,7 @@ final class KernelFutexes {
         this.toPager = new FutexToPager(core, this, pages, holds, forwards, inheritance, policy, pi);
         this.grants = new FutexGrants(core, this, inheritance, pages, holds, forwards, toPager, cacheFutexes);
         this.relinquish = new FutexRelinquish(core, this, inheritance, pages, holds, toPager, pi);
-        this.sessionEnds = new FutexSessionEnds(core, this, inheritance, forwards, toPager);
+        this.sessionEnds = new FutexSessionEnds(core, this, inheritance, forwards, toPager, pi);
         this.robust = new RobustFutexes(core, this, inheritance, env, pages);
         this.heirs = new FutexHeirs(core, this, env, pages, scheduler, inheritance, relinquish, pi);
         this.locks = new FutexLocks(core, this, env, pages, inheritance, grants, toPager, heirs, waits, pi);

@@ -21,7 +21,8 @@ import io.machxp.kernel.vm.VmPage.Access;
  * that word are stale meanwhile. The two moves between them:
  * <pre>
  *  page stops being writable here  -> {@link #intoBytes}: entry gets NOPAGE (fast path stops),
- *                                     its word is written into the bytes
+ *                                     its word is written into the bytes (a free word without
+ *                                     a kept boost's WAITERS: {@link #sharedWord})
  *  page writable here again        -> {@link #fromBytes}: a held entry takes its word back, unless
  *                                     a task on another kernel wrote it while nobody waited
  *                                     ({@link #heldWord}); for one nobody here owns the page's
@@ -45,11 +46,28 @@ final class PageWords {
                 }
                 if (e.compareAndSetState(s, s | NOPAGE)) { // the fast path cannot act on it now
                     e.pageLeftUnwaited = e.waiters.isEmpty() && !e.relinquishPending && ((int) s & WAITERS) == 0;
-                    storeWord(p, e, (int) s);
+                    storeWord(p, e, sharedWord(e, s));
                     return;
                 }
             }
         });
+    }
+
+    /**
+     * The word of a live futex as it goes into the page's bytes, which other kernels, the pager
+     * and reads here see once the page is not writable here. A free word (nobody owns it: 0 or OWNER_DIED) keeps FUTEX_WAITERS only
+     * while something waits that the word must tell of: a heir not yet run, a local waiter, or a
+     * relinquish pending. Else its WAITERS is only a local device, the kept boost of a broken
+     * stream ({@link FutexEntry#remoteBoostKept}) sending the next locker here into the kernel:
+     * Linux never shows it in a free word, and it would outlive the episode in the copies (the
+     * end of the kept boost changes only the state). {@link #fromBytes} adds it back while the
+     * boost is kept. An owned word goes as it is: WAITERS stays in it to the unlock, as on Linux.
+     */
+    private static int sharedWord(FutexEntry e, long s) {
+        if (owner(s) == 0 && e.heir == null && e.waiters.isEmpty() && !e.relinquishPending) {
+            return FutexWord.releasedWord(s);
+        }
+        return (int) s;
     }
 
     /**

@@ -92,7 +92,9 @@ public final class FutexEntry {
      * until the new pager's relinquish takes over, a release, the session's loss, or one lease
      * after the reclaim's welcome (the restarted pager's grace period, after which it asks again),
      * as Linux keeps a PI boost while its waiter blocks; and only while that thread owns the
-     * futex: WAITERS stays in the word meanwhile, so its unlock enters the kernel, which ends it.
+     * futex: WAITERS stays in the word meanwhile, so its unlock enters the kernel, which ends it
+     * (in a free word that WAITERS is the kernel's own: the page's bytes never carry it). With PI
+     * only: without it there is no boost to keep.
      */
     public boolean remoteBoostKept;
     /** Counts the breaks that kept a boost: the timer set at a welcome drops only the boost it saw. */
