@@ -42,7 +42,8 @@ final class LinuxWorker extends Thread {
     private final LinuxSleep sleep = new LinuxSleep();
     /** Made once, here: a method reference's first use links it (see the class comment). */
     private final java.util.function.BooleanSupplier goneCheck = this::gone;
-    private final LinuxLockCalls calls;
+    /** Its lock calls (tests give scripted ones). */
+    LinuxLockCalls calls;
     private final LinuxPlatform run;
     final Memory statBuffer = new Memory(1024);
     final byte[] statBytes = new byte[1024];
@@ -60,8 +61,10 @@ final class LinuxWorker extends Thread {
     /** The Linux thread is ending: it left its loop, or its setup threw. */
     volatile boolean finished;
     /**
-     * When its next step is due (System.nanoTime, i.e. CLOCK_MONOTONIC), set by its start and by
-     * each sleep, -1 when the next step follows another at once; see {@link LinuxLateness}.
+     * When its next step is due (System.nanoTime, i.e. CLOCK_MONOTONIC), set by its start, by each
+     * sleep (its end) and by each lock with a timeout (its deadline: the lock has answered by then
+     * unless something held the thread back), -1 when the next step follows another at once; see
+     * {@link LinuxLateness}.
      */
     private long pendingDue = -1;
     /** Per step performed (index = step number - 1): when it was due (-1: not timed) and began. */
@@ -202,7 +205,7 @@ final class LinuxWorker extends Thread {
     private Outcome perform(Step step, long at, boolean pthread) {
         String word = step.word();
         return switch (step.kind()) {
-            case LOCK -> pthread ? calls.pthreadLock(at, step.nanos()) : calls.rawLock(at, step.nanos());
+            case LOCK -> lock(step.nanos(), at, pthread);
             case TRYLOCK -> pthread ? calls.pthreadTrylock(at) : calls.rawTrylock(at);
             case UNLOCK -> pthread ? calls.rc(LinuxNative.pthread_mutex_unlock(at), "pthread_mutex_unlock")
                     : calls.futex(at, FUTEX_UNLOCK_PI, 0) == 0 ? Outcome.ok("") : calls.failed("FUTEX_UNLOCK_PI");
@@ -242,6 +245,18 @@ final class LinuxWorker extends Thread {
             // refused at setup (LinuxSupport.IPC_REFUSED): Linux has no Mach IPC
             case PORT_ALLOCATE, SEND, RECEIVE, RPC -> throw new NotSupportedHere(LinuxSupport.IPC_REFUSED);
         };
+    }
+
+    /**
+     * A lock; one with a timeout makes the next step due at its deadline (read on the monotonic
+     * clock as the call begins; the call's own deadline is the same time on CLOCK_REALTIME), so
+     * that a timeout served late, or a hand-off after it, is a late step ({@link LinuxLateness}).
+     */
+    private Outcome lock(long timeout, long at, boolean pthread) {
+        long due = timeout >= 0 ? System.nanoTime() + timeout : -1;
+        Outcome o = pthread ? calls.pthreadLock(at, timeout) : calls.rawLock(at, timeout);
+        pendingDue = due;
+        return o;
     }
 
     /**
