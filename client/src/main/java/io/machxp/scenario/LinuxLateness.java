@@ -20,16 +20,17 @@ import java.util.Map;
  * disturbed.
  *
  * <p>The scenario's own use of the CPU, from the same run's timestamps ({@link LinuxStepSpans}):
- * the time in the late interval during which another thread of its kernel was inside a step other
- * than a sleep (a compute, or a lock, which may spin on Linux), from that step's beginning to its
- * answer (a step never answered is bounded: a compute by its CPU time, a lock by its holder's
- * running), while that thread's effective priority was at least the late thread's
- * ({@link LinuxPriorityTimes}: a lower thread boosted at another moment of the run excuses
- * nothing); and, after a timed lock, the time its word's holder was running (the waiter spins
- * then, and a spinning waiter sees its timeout only when the spin ends). This may excuse more than
- * the CPU such threads really took (a lock that slept; a kernel of two CPUs), so a doubtful case is
- * compared as before, never rerun; it never excuses time in which no such thread was in a step,
- * which is what a late start from outside looks like.
+ * the time in the late interval during which another thread of its kernel may have held the CPU
+ * (inside a compute or another step that is not a sleep or a lock, from its beginning to its
+ * answer; inside a lock only while the word's holder was running, since a PI waiter spins then and
+ * otherwise sleeps in the futex; a step never answered bounded by its CPU time), while that
+ * thread's effective priority was at least the late thread's ({@link LinuxPriorityTimes}: a lower
+ * thread boosted at another moment of the run excuses nothing); and, after a timed lock, the time
+ * its word's holder was running (the waiter spun then, and a spinning waiter sees its timeout only
+ * when the spin ends). This may excuse more than the CPU such threads really took (a compute held
+ * back itself; a kernel of two CPUs), so a doubtful case is compared as before, never rerun; it
+ * never excuses time in which no such thread was in such a step, which is what a late start from
+ * outside looks like.
  */
 public final class LinuxLateness {
     /** The scenario format's 10 ms (ScenarioTiming.MIN_GAP_NANOS). */

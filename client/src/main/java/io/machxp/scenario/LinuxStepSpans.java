@@ -11,19 +11,22 @@ import java.util.Map;
  * step's beginning, {@link LinuxLateness.Start}, and its answer), for {@link LinuxLateness}.
  *
  * <ul>
- * <li>A step other than a sleep, from its beginning to its answer (a lock may spin on Linux; that
- *     it may also have slept in the futex is the judgement's known excess).
+ * <li>A step other than a sleep or a lock, from its beginning to its answer.
+ * <li>A lock only while its word's holder (another thread, on any kernel) was running
+ *     ({@link #spinning}): a PI waiter keeps its CPU only while it spins, and the rt_mutex spins
+ *     only while the owner runs; otherwise it sleeps in the futex and holds no CPU.
  * <li>A step never answered (the run reached its limit while the thread was in it): a compute for
  *     the CPU time the file gives it, counted outside the time the threads of its kernel at or
- *     above its priority were in steps (they may have preempted it); a lock only while its word's
- *     holder was running ({@link #spinning}): a blocked waiter holds no CPU, and one that spins
- *     spins only while the holder runs; any other step (a futex call, a read) not at all. Counted
- *     to the end of the run, such a step would excuse every later wait of its kernel.
+ *     above its priority were in steps (they may have preempted it); a lock as above; any other
+ *     step (a futex call, a read) not at all. Counted to the end of the run, such a step would
+ *     excuse every later wait of its kernel.
  * </ul>
  *
  * <p>A word's holder, from the answers: a lock or trylock answered ok or EOWNERDEAD takes it, the
  * holder's unlock answered ok or its end (exit, die, ESRCH) gives it up. A holder runs during its
- * steps other than a sleep or a lock (one blocked in a lock of its own is off its CPU).
+ * steps other than a sleep or a lock (one blocked in a lock of its own is off its CPU). A span
+ * may still hold more than the CPU the thread took (a compute held back by the machine, a kernel
+ * of two CPUs): the judgement's known excess, which makes it compare a doubtful run.
  */
 final class LinuxStepSpans {
     private record Span(int step, Step.Kind kind, String word, long from, long to, boolean answered) {}
@@ -123,7 +126,7 @@ final class LinuxStepSpans {
     private List<long[]> answeredCpu(String thread) {
         List<long[]> out = new ArrayList<>();
         for (Span s : steps.getOrDefault(thread, List.of())) {
-            if (s.answered() && s.kind() != Step.Kind.SLEEP) {
+            if (s.answered() && s.kind() != Step.Kind.SLEEP && s.kind() != Step.Kind.LOCK) {
                 out.add(new long[] {s.from(), s.to()});
             }
         }
@@ -137,10 +140,10 @@ final class LinuxStepSpans {
             if (s.kind() == null || s.kind() == Step.Kind.SLEEP) {
                 continue;
             }
-            if (s.answered() || s.kind() == Step.Kind.COMPUTE) {
-                out.add(new long[] {s.from(), s.to()});
-            } else if (s.kind() == Step.Kind.LOCK) {
+            if (s.kind() == Step.Kind.LOCK) {
                 out.addAll(spinning(thread, s.step()));
+            } else if (s.answered() || s.kind() == Step.Kind.COMPUTE) {
+                out.add(new long[] {s.from(), s.to()});
             }
         }
         return LinuxSpans.merge(out);

@@ -110,7 +110,8 @@ class LinuxLatenessStallTest {
      * The review's probe 3: L (10) holds m and sleeps to 40 ms; H1 (80) and H2 (90) lock m with
      * timeouts expiring at 10 and 12 ms; the CPU is taken from 8 to 33 ms (the sampler, on its own
      * CPU, sees no gap). Both timeouts are served at 33 ms, H2's first: the file's order of the two
-     * is lost.
+     * is lost. Neither waiter held the CPU (each slept in the futex: its holder L did not run), so
+     * neither excuses the other: the later one (H1, 23 ms) is named.
      */
     @Test
     void twoLockTimeoutsServedWhileTheScenarioCpuWasTakenAreADisturbedRun() {
@@ -122,7 +123,25 @@ class LinuxLatenessStallTest {
                         answer("H1", 1, Step.Kind.LOCK, "ETIMEDOUT", 33.2), answer("L", 2, Step.Kind.SLEEP, "ok", 40)));
         List<LinuxLateness.Start> starts = List.of(began("L", 1, 0, 0.01), began("L", 2, -1, 0.05),
                 began("H1", 1, 0, 0.06), began("H1", 2, 10.06, 33.2), began("H2", 1, 0, 0.1), began("H2", 2, 12.1, 33.1));
-        assertThat(LinuxLateness.disturbed(starts, r)).isEqualTo("H2's step 2 (after a timed lock) began 21 ms late");
+        assertThat(LinuxLateness.disturbed(starts, r)).isEqualTo("H1's step 2 (after a timed lock) began 23 ms late");
+    }
+
+    /**
+     * The same with H1 and H2 equals (90): each was blocked in the futex while the other was late, a
+     * waiter that held no CPU (its holder L slept), so neither excuses the other.
+     */
+    @Test
+    void equalWaitersBlockedInTheFutexDoNotExcuseEachOther() {
+        Scenario.ThreadSpec l = spec("L", "A", 10, lock(-1), step(Step.Kind.SLEEP, 40));
+        Scenario.ThreadSpec h1 = spec("H1", "A", 90, lock(10));
+        Scenario.ThreadSpec h2 = spec("H2", "A", 90, lock(12));
+        ScenarioResult r = run(file(l, h1, h2), List.of(thread(l, 90), thread(h1, 90), thread(h2, 90)),
+                List.of(priority(0.07, "L", "boost", 10, 90)),
+                List.of(answer("L", 1, Step.Kind.LOCK, "ok", 0.03), answer("H2", 1, Step.Kind.LOCK, "ETIMEDOUT", 33.1),
+                        answer("H1", 1, Step.Kind.LOCK, "ETIMEDOUT", 33.2), answer("L", 2, Step.Kind.SLEEP, "ok", 40)));
+        List<LinuxLateness.Start> starts = List.of(began("L", 1, 0, 0.01), began("L", 2, -1, 0.05),
+                began("H1", 1, 0, 0.06), began("H1", 2, 10.06, 33.2), began("H2", 1, 0, 0.1), began("H2", 2, 12.1, 33.1));
+        assertThat(LinuxLateness.disturbed(starts, r)).isEqualTo("H1's step 2 (after a timed lock) began 23 ms late");
     }
 
     /**
