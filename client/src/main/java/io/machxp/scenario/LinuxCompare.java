@@ -29,7 +29,7 @@ public record LinuxCompare(Comparison comparison, List<String> disturbed) {
         List<String> disturbed = new ArrayList<>();
         for (int i = 1; i <= MAX_RUNS; i++) {
             ScenarioRun.LinuxRun r = linux.apply(i);
-            String why = LinuxLateness.disturbed(r.starts(), r.result());
+            String why = LinuxLateness.disturbed(r.starts(), r.result(), r.blind());
             if (why == null) {
                 return new LinuxCompare(Comparison.of(sim, r.result()), List.copyOf(disturbed));
             }

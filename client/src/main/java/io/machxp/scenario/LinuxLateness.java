@@ -31,6 +31,10 @@ import java.util.Map;
  * back itself; a kernel of two CPUs), so a doubtful case is compared as before, never rerun; it
  * never excuses time in which no such thread was in such a step, which is what a late start from
  * outside looks like.
+ *
+ * <p>A run in which no step was late is still disturbed when the priority sampler saw nothing for
+ * longer than the tolerance while a boost could have happened ({@link LinuxSamplerBlind}): a boost
+ * of a thread that sleeps or blocks is seen by the sampler alone.
  */
 public final class LinuxLateness {
     /** The scenario format's 10 ms (ScenarioTiming.MIN_GAP_NANOS). */
@@ -53,6 +57,14 @@ public final class LinuxLateness {
      * result (each thread's kernel, priorities and boosts, and its steps' kinds and answers).
      */
     public static String disturbed(List<Start> starts, ScenarioResult linux) {
+        return disturbed(starts, linux, LinuxSamplerBlind.NONE);
+    }
+
+    /**
+     * The same, and (if no step was late) whether the priority sampler saw nothing for longer than
+     * the tolerance while it mattered ({@link LinuxSamplerBlind}): then a boost may have been missed.
+     */
+    public static String disturbed(List<Start> starts, ScenarioResult linux, LinuxSamplerBlind blind) {
         Map<String, ScenarioResult.ThreadSummary> threads = new HashMap<>();
         for (ScenarioResult.ThreadSummary t : linux.threads()) {
             threads.put(t.name(), t);
@@ -78,7 +90,7 @@ public final class LinuxLateness {
             }
         }
         if (worst == null) {
-            return null;
+            return blind.disturbed(starts, linux, spans);
         }
         long ms = worstLate / 1_000_000;
         if (worst.step() == 1) {

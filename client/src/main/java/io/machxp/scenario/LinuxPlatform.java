@@ -85,6 +85,9 @@ final class LinuxPlatform implements Platform {
     final Set<String> deadTasks = ConcurrentHashMap.newKeySet();
     int[] allowed;
     private int[] jvmCpus;
+    private Map<String, int[]> cpuMap = Map.of();
+    /** How long setup waits for the sampler's first sweep in its loop ({@link LinuxSampler#firstSweep}). */
+    static final long SAMPLER_READY_NANOS = 5_000_000_000L;
     /**
      * How long a released scenario thread that finds no step queued keeps its CPU waiting for one
      * (0: it parks at once). Each thread runs the interpreter itself and queues its own next step,
@@ -153,7 +156,7 @@ final class LinuxPlatform implements Platform {
             throw new NotSupportedHere(left);
         }
         int needed = LinuxSupport.cpusNeeded(s);
-        Map<String, int[]> cpuMap = LinuxSupport.cpuMap(s.kernels(), allowed);
+        cpuMap = LinuxSupport.cpuMap(s.kernels(), allowed);
         if (cpuMap == null) {
             throw new NotSupportedHere(NotSupportedHere.Reason.CPUS, LinuxSupport.unsupported(null, needed, allowed.length, 0, 0));
         }
@@ -213,6 +216,7 @@ final class LinuxPlatform implements Platform {
         sampler = new LinuxSampler(this, scheduler);
         sampler.start(); // pinned to the JVM's CPUs, as the runner that starts it; SCHED_FIFO 1 there
         System.gc(); // not in the middle of the run
+        awaitSampler();
         runnerTid = LinuxNative.gettid();
         long limit = s.limitNanos();
         rtTimeLimit = LinuxRtTimeLimit.set((limit + RT_TIME_BACKSTOP_NANOS) / 1000);
@@ -310,6 +314,39 @@ final class LinuxPlatform implements Platform {
                 return;
             }
         }
+    }
+
+    /**
+     * Waits (bounded) until the sampler has swept once in its loop, real-time unless refused: as an
+     * ordinary thread on a loaded machine it could first run tens of milliseconds into the run and
+     * miss a boost there (CI did). If it has not by then, the run goes on: the judgement sees the
+     * stretch it missed ({@link #samplerBlind}).
+     */
+    private void awaitSampler() {
+        long until = System.nanoTime() + SAMPLER_READY_NANOS;
+        while (sampler.firstSweep < 0 && !sampler.ended && System.nanoTime() < until) {
+            LockSupport.parkNanos(100_000);
+        }
+    }
+
+    /** When the sampler saw nothing, from the run's origin, and the CPUs it shared ({@link LinuxSamplerBlind}). */
+    LinuxSamplerBlind samplerBlind() {
+        if (sampler == null) {
+            return LinuxSamplerBlind.NONE;
+        }
+        List<long[]> spans = new ArrayList<>();
+        for (long[] b : sampler.blind()) {
+            spans.add(new long[] {b[0] - origin, b[1] - origin});
+        }
+        boolean shares = false;
+        for (int[] cpus : cpuMap.values()) {
+            for (int c : cpus) {
+                for (int j : jvmCpus) {
+                    shares |= c == j;
+                }
+            }
+        }
+        return new LinuxSamplerBlind(spans, shares ? jvmCpus.clone() : new int[0], Map.copyOf(cpuMap));
     }
 
     /** Each thread's steps, when they began and (its first, each after a sleep) were due: {@link LinuxLateness}. */

@@ -1,6 +1,8 @@
 package io.machxp.scenario;
 
 import com.sun.jna.Memory;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.locks.LockSupport;
 import org.slf4j.LoggerFactory;
 
@@ -31,6 +33,16 @@ import org.slf4j.LoggerFactory;
  * logs a sentence, and samples on as an ordinary thread (parked between samples), as it did
  * before it was real-time.
  *
+ * <h2>What it did not see</h2>
+ * Each sweep's beginning and end are read on its clock anyway; from them it keeps, without
+ * allocating, when it began sampling on its own clock ({@link #firstSweep}: the run waits for it
+ * before its start, {@link LinuxPlatform#setup}), its latest sweep, and each stretch longer than
+ * {@link #RECORD_BLIND_NANOS} from one sweep's beginning to the next one's end ({@link #blind}):
+ * a boost of a thread that sleeps or blocks that began and ended inside such a stretch was seen by
+ * nobody. The lateness judgement calls a run with such a stretch longer than 10 ms disturbed
+ * ({@link LinuxSamplerBlind}), so a boost the machine's other load hid from the sampler is not
+ * compared as a difference.
+ *
  * <h2>Nothing real-time outlives the run</h2>
  * {@link LinuxPlatform#stopThreads} and the {@link LinuxWatchdog} make it ordinary with the
  * scenario threads ({@link #liveTid}), and it makes itself ordinary when it sees the stop. One that
@@ -43,8 +55,21 @@ final class LinuxSampler extends Thread {
     /** However late a sample, the sampler sleeps at least this long after it. */
     static final long MIN_SLEEP_NANOS = 100_000;
 
+    /** A stretch between sweeps longer than this is recorded ({@link #blind}). */
+    static final long RECORD_BLIND_NANOS = 1_000_000;
+    /** How many such stretches it keeps: when full, a longer one replaces the shortest. */
+    static final int MAX_BLIND = 256;
+
     private final LinuxPlatform run;
     private final LinuxScheduler scheduler;
+    /** The blind stretches ({@link #RECORD_BLIND_NANOS}), CLOCK_MONOTONIC: [i] from, to. */
+    private final long[] blindFrom = new long[MAX_BLIND];
+    private final long[] blindTo = new long[MAX_BLIND];
+    private volatile int blindCount;
+    /** The beginning of its first sweep in its loop (-1 before): the run starts after it. */
+    volatile long firstSweep = -1;
+    /** The beginning of its latest sweep in its loop (-1 before). */
+    volatile long lastSweep = -1;
     private final LinuxSamplerClock clock;
     private final LinuxWorker[] workers;
     /** This thread's TID once it runs (0 before), for {@link LinuxPlatform#stopThreads}. */
@@ -99,6 +124,7 @@ final class LinuxSampler extends Thread {
                 failed = "clock_gettime(CLOCK_MONOTONIC)";
                 return (int) -Math.min(next, Math.min(start, end));
             }
+            swept(start, end);
             next = nextSample(next, start, end);
             int rc = clock.sleepUntil(next);
             if (rc != 0 && rc != LinuxSupport.EINTR) { // EINTR: it samples once early
@@ -111,9 +137,66 @@ final class LinuxSampler extends Thread {
 
     private void sampleOrdinaryUntilStopped(Memory buffer, byte[] bytes) {
         while (!run.stopped) {
+            long start = System.nanoTime();
             sampleAll(buffer, bytes);
+            swept(start, System.nanoTime());
             LockSupport.parkNanos(PERIOD_NANOS);
         }
+    }
+
+    /**
+     * A sweep ran from {@code start} to {@code end}: the stretch since the previous sweep's
+     * beginning, if longer than {@link #RECORD_BLIND_NANOS}, is kept (allocation-free).
+     */
+    void swept(long start, long end) {
+        long last = lastSweep;
+        if (last < 0) {
+            firstSweep = start;
+        } else if (end - last > RECORD_BLIND_NANOS) {
+            keepBlind(last, end);
+        }
+        lastSweep = start;
+    }
+
+    private void keepBlind(long from, long to) {
+        int n = blindCount;
+        if (n < MAX_BLIND) {
+            blindFrom[n] = from;
+            blindTo[n] = to;
+            blindCount = n + 1;
+            return;
+        }
+        int shortest = 0;
+        for (int i = 1; i < n; i++) {
+            if (blindTo[i] - blindFrom[i] < blindTo[shortest] - blindFrom[shortest]) {
+                shortest = i;
+            }
+        }
+        if (to - from > blindTo[shortest] - blindFrom[shortest]) {
+            blindFrom[shortest] = from;
+            blindTo[shortest] = to;
+        }
+    }
+
+    /**
+     * The stretches in which it saw nothing, CLOCK_MONOTONIC, after the run (from the runner): each
+     * kept one, before its first sweep, and after its latest (to {@link LinuxSpans#OPEN}).
+     */
+    List<long[]> blind() {
+        List<long[]> out = new ArrayList<>();
+        int n = blindCount;
+        for (int i = 0; i < n; i++) {
+            out.add(new long[] {blindFrom[i], blindTo[i]});
+        }
+        long first = firstSweep;
+        long last = lastSweep;
+        if (first < 0) {
+            out.add(new long[] {-LinuxSpans.OPEN, LinuxSpans.OPEN});
+        } else {
+            out.add(new long[] {-LinuxSpans.OPEN, first});
+            out.add(new long[] {last, LinuxSpans.OPEN});
+        }
+        return out;
     }
 
     /**

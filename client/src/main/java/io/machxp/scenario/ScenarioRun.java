@@ -81,7 +81,12 @@ public final class ScenarioRun {
     }
 
     /** A linux-mode run and its threads' timed steps, to judge whether it was disturbed ({@link LinuxLateness}). */
-    public record LinuxRun(ScenarioResult result, List<LinuxLateness.Start> starts) {}
+    public record LinuxRun(ScenarioResult result, List<LinuxLateness.Start> starts, LinuxSamplerBlind blind) {
+        /** A recorded run without the sampler's record (it saw everything). */
+        public LinuxRun(ScenarioResult result, List<LinuxLateness.Start> starts) {
+            this(result, starts, LinuxSamplerBlind.NONE);
+        }
+    }
 
     /** {@link #linux}, with the threads' timed steps. */
     public static LinuxRun linuxTimed(Scenario scenario) {
@@ -91,7 +96,7 @@ public final class ScenarioRun {
         sim(scenario, scenario.seed(), true);
         try (LinuxPlatform p = new LinuxPlatform()) {
             ScenarioResult r = run(scenario, p, true, -1);
-            return new LinuxRun(r, p.starts());
+            return new LinuxRun(r, p.starts(), p.samplerBlind());
         }
     }
 
