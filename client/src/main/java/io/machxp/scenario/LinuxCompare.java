@@ -7,7 +7,8 @@ import java.util.function.Function;
 /**
  * {@code --compare linux} for one file, with reruns of disturbed runs: the file runs on Linux up to
  * {@link #MAX_RUNS} times. A run that {@link LinuxLateness} finds disturbed (a thread's start, or a
- * step after a sleep, more than 10 ms late) is not compared and the file runs again; the first run
+ * step after a sleep or a timed lock, more than 10 ms late; or the priority sampler blind for more
+ * than 10 ms, {@link LinuxSamplerBlind}) is not compared and the file runs again; the first run
  * that was not disturbed is compared with the simulator, agreed or differed as it comes (a
  * difference is never rerun). A file whose every run was disturbed is a failure, with the late
  * thread named for each run: never "not compared", so a Linux behaviour that always holds a thread
@@ -58,7 +59,8 @@ public record LinuxCompare(Comparison comparison, List<String> disturbed) {
     /** For a file whose every run was disturbed: a sentence naming each run's late thread. */
     public String failure() {
         return "every run of " + MAX_RUNS + " on Linux was disturbed (a thread began more than 10 ms after its time, "
-                + "so the machine's other load held it back), so sim and linux were not compared: " + runs();
+                + "or the priority sampler saw nothing for more than 10 ms: the machine's other load held it back), so sim "
+                + "and linux were not compared: " + runs();
     }
 
     private String runs() {

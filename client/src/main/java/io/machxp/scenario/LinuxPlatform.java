@@ -86,7 +86,7 @@ final class LinuxPlatform implements Platform {
     int[] allowed;
     private int[] jvmCpus;
     private Map<String, int[]> cpuMap = Map.of();
-    /** How long setup waits for the sampler's first sweep in its loop ({@link LinuxSampler#firstSweep}). */
+    /** How long setup waits for the sampler's first sweeps in its loop ({@link LinuxSampler#SWEEPS_BEFORE_START}). */
     static final long SAMPLER_READY_NANOS = 5_000_000_000L;
     /**
      * How long a released scenario thread that finds no step queued keeps its CPU waiting for one
@@ -213,9 +213,12 @@ final class LinuxPlatform implements Platform {
         }
         values = new WordValues(s, names);
         LinuxCpus.pinAllBut(scenarioTids(), jvmCpus);
+        // Not in the middle of the run, nor of the sampler's first sweeps: a full collection stops
+        // every Java thread for tens of milliseconds under load, and a sweep it stopped is followed
+        // by a sleep as long (LinuxSampler.nextSample), which reached into the run.
+        System.gc();
         sampler = new LinuxSampler(this, scheduler);
         sampler.start(); // pinned to the JVM's CPUs, as the runner that starts it; SCHED_FIFO 1 there
-        System.gc(); // not in the middle of the run
         awaitSampler();
         runnerTid = LinuxNative.gettid();
         long limit = s.limitNanos();
@@ -317,14 +320,14 @@ final class LinuxPlatform implements Platform {
     }
 
     /**
-     * Waits (bounded) until the sampler has swept once in its loop, real-time unless refused: as an
-     * ordinary thread on a loaded machine it could first run tens of milliseconds into the run and
-     * miss a boost there (CI did). If it has not by then, the run goes on: the judgement sees the
-     * stretch it missed ({@link #samplerBlind}).
+     * Waits (bounded) until the sampler has swept {@link LinuxSampler#SWEEPS_BEFORE_START} times in
+     * its loop, real-time unless refused: as an ordinary thread on a loaded machine it could first
+     * run tens of milliseconds into the run and miss a boost there (CI did). If it has not by then, the run goes
+     * on: the judgement sees the stretch it missed ({@link #samplerBlind}).
      */
     private void awaitSampler() {
         long until = System.nanoTime() + SAMPLER_READY_NANOS;
-        while (sampler.firstSweep < 0 && !sampler.ended && System.nanoTime() < until) {
+        while (sampler.sweeps < LinuxSampler.SWEEPS_BEFORE_START && !sampler.ended && System.nanoTime() < until) {
             LockSupport.parkNanos(100_000);
         }
     }

@@ -35,8 +35,8 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>What it did not see</h2>
  * Each sweep's beginning and end are read on its clock anyway; from them it keeps, without
- * allocating, when it began sampling on its own clock ({@link #firstSweep}: the run waits for it
- * before its start, {@link LinuxPlatform#setup}), its latest sweep, and each stretch longer than
+ * allocating, when it began sampling on its own clock ({@link #firstSweep}; the run starts after
+ * {@link #SWEEPS_BEFORE_START} sweeps, {@link LinuxPlatform#setup}), its latest sweep, and each stretch longer than
  * {@link #RECORD_BLIND_NANOS} from one sweep's beginning to the next one's end ({@link #blind}):
  * a boost of a thread that sleeps or blocks that began and ended inside such a stretch was seen by
  * nobody. The lateness judgement calls a run with such a stretch longer than 10 ms disturbed
@@ -70,6 +70,10 @@ final class LinuxSampler extends Thread {
     volatile long firstSweep = -1;
     /** The beginning of its latest sweep in its loop (-1 before). */
     volatile long lastSweep = -1;
+    /** Its sweeps in its loop so far (the run starts after {@link #SWEEPS_BEFORE_START}). */
+    volatile int sweeps;
+    /** Sweeps in its loop before the run starts ({@link LinuxPlatform#setup} waits for them). */
+    static final int SWEEPS_BEFORE_START = 8;
     private final LinuxSamplerClock clock;
     private final LinuxWorker[] workers;
     /** This thread's TID once it runs (0 before), for {@link LinuxPlatform#stopThreads}. */
@@ -156,6 +160,7 @@ final class LinuxSampler extends Thread {
             keepBlind(last, end);
         }
         lastSweep = start;
+        sweeps = sweeps + 1; // only this thread writes it
     }
 
     private void keepBlind(long from, long to) {
