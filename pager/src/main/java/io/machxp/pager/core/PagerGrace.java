@@ -18,7 +18,11 @@ import java.util.function.BiConsumer;
  *                                        (ESTALE), so its kernel reclaims in time
  *          keepalive, init, data_return,
  *          futex_released, lock_completed,
- *          terminate (reclaimed kernels)  -> handled as always (they grant nothing)
+ *          terminate (reclaimed kernels)  -> handled as always (they grant nothing), but an init of
+ *                                        an object nobody reclaimed (and a terminate of an id the
+ *                                        session does not hold, once it has one held) is held:
+ *                                        the views of kernels not reclaimed yet are not back
+ *                                        (xp-spec 2.8, dir3-review MED-1)
  *          anything else, new kernels -> held, in arrival order (at most MAX_HELD_PER_SESSION
  *                                        messages and 16 MiB a session, 256 MiB for all the
  *                                        sessions not welcomed, and the hellos of 1023 sessions:
@@ -111,7 +115,7 @@ final class PagerGrace {
      * sending too many that do); false when it is to be handled now.
      */
     boolean holds(KernelSession s, KernelToPager m) {
-        if (heldInGrace == null || answeredInGrace(s, m)) {
+        if (heldInGrace == null || answeredInGrace(s, m) && !initOfUnreclaimed(s, m)) {
             return false;
         }
         boolean welcomed = s.welcomed();
@@ -213,6 +217,29 @@ final class PagerGrace {
             case MEMORY_OBJECT_RECLAIM_CONTINUE -> true;
             case KERNEL_KEEPALIVE, MEMORY_OBJECT_INIT, MEMORY_OBJECT_DATA_RETURN, MEMORY_OBJECT_FUTEX_RELEASED,
                     MEMORY_OBJECT_LOCK_COMPLETED, MEMORY_OBJECT_TERMINATE -> s.welcomed();
+            default -> false;
+        };
+    }
+
+    /**
+     * Whether {@code m}, from a reclaimed kernel, is held all the same (dir3-review MED-1): an init
+     * of an object that no kernel holds here (nobody reclaimed it, nor initialized it since), or a
+     * terminate of an object id the session does not hold (its init may be held: kept in order).
+     * The other kernels' views are not all back before grace ends: answered now, such an init is
+     * judged ({@link DirectoryViews#initRefusal}) without the view of a kernel that uses the object
+     * at another pager and has not reclaimed yet, and two copies would start unseen. At grace end
+     * every kernel that will reclaim has, and a later one gets ESTALE and comes back with a checked
+     * hello. An init of an object a kernel reclaimed restores the state before the restart, which
+     * the init rule kept consistent: answered at once.
+     */
+    private boolean initOfUnreclaimed(KernelSession s, KernelToPager m) {
+        return switch (m.getRoutineCase()) {
+            case MEMORY_OBJECT_INIT -> {
+                String name = m.getMemoryObjectInit().getName();
+                yield sessions.all().stream().noneMatch(o -> o.welcomed() && !o.gone && o.hasObject(name));
+            }
+            case MEMORY_OBJECT_TERMINATE -> s.heldInGrace > 0
+                    && !s.objects.containsKey(m.getMemoryObjectTerminate().getObjectId());
             default -> false;
         };
     }
