@@ -48,19 +48,22 @@ final class DirectoryDisputes {
     void welcomed(int pager, String pagerName, List<ObjectDispute> disputes, boolean fresh,
             java.util.function.Predicate<String> inUse) {
         if (!pagerName.isEmpty()) {
-            pagerNames.put(pager, pagerName);
+            pagerNames.put(pager, ClippedText.chars(pagerName, ClippedText.MAX_NAME_CHARS)); // dir3-review LOW-1
         }
         Map<String, String> list = fresh ? new TreeMap<>() : byPager.computeIfAbsent(pager, p -> new TreeMap<>());
-        for (ObjectDispute d : disputes) {
+        for (ObjectDispute in : disputes) {
+            // kept and logged clipped (dir3-review LOW-1): the reason goes into a vm_map's status
+            ObjectDispute d = in.toBuilder().setReason(ClippedText.utf8(in.getReason(), ClippedText.MAX_REASON_BYTES))
+                    .build();
             list.put(d.getObject(), d.getReason());
             if (inUse.test(d.getObject())) {
                 log.error("kernel {}: {} says object '{}', which this kernel uses at another pager, is in "
                         + "dispute, so two copies of it may exist; its mappings keep working, new ones are refused; "
                         + "stop one of the two kernels' use of it now: {}", kernelName, pager(pager),
-                        d.getObject(), d.getReason());
+                        ClippedText.chars(d.getObject(), 255), d.getReason());
             } else {
                 log.warn("kernel {}: object '{}' is in dispute at {} and will not be mapped: {}", kernelName,
-                        d.getObject(), pager(pager), d.getReason());
+                        ClippedText.chars(d.getObject(), 255), pager(pager), d.getReason());
             }
         }
         if (list.isEmpty()) {
