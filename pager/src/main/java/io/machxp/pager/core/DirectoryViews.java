@@ -50,8 +50,8 @@ import java.util.zip.CRC32;
  * kernel whose view disputed it: one misconfigured kernel's init then ended every correct kernel
  * (its review, finding 2). A hello with a resume or a reclaim (4.7, 9) is not checked
  * ({@link PagerHello#mayHello}): the kernel used those objects here. A welcome's list is bounded
- * (1,024 entries, 2 MiB of names and reasons; a reason at most ~600 bytes, without the object's
- * name), so it fits gRPC's 4 MiB whatever the directories and names (late13-review LOW-4). A
+ * (1,024 entries, 2 MiB of names and reasons; a reason at most 911 bytes, 719 with an ASCII pager
+ * name, without the object's name), so it fits gRPC's 4 MiB whatever the directories and names (late13-review LOW-4). A
  * declared-dead session's view is forgotten with the session: while a correct kernel is away from
  * this pager for more than a lease, nothing here refuses a misconfigured kernel the objects that
  * kernel's view sends elsewhere (docs/multi-pager.md, "When two copies can still appear").
@@ -70,6 +70,9 @@ final class DirectoryViews {
     static String refusal(Collection<KernelSession> open, String kernelName, PagerDirectoryView view,
             Collection<String> served, String pager) {
         List<KernelSession> others = others(open, kernelName, view);
+        if (others.isEmpty()) {
+            return null; // no other view differs: nothing to scan (dir3-review LOW-5)
+        }
         for (String object : utf8Sorted(served)) {
             KernelSession other = sendsHere(view, object) ? null : user(others, object);
             if (other != null) {
@@ -174,9 +177,13 @@ final class DirectoryViews {
                 + "' to " + placement(view, object) + ", so two copies of it would be used. " + SHORT_SAME;
     }
 
-    /** This pager's name in a sentence: whole up to {@link Shown#MAX_CHARS}, else its start. */
+    /**
+     * This pager's name in a sentence: whole up to {@link Shown#MAX_CHARS} code points, else its
+     * start, cut between code points (a split surrogate pair would be written as '?', dir3-review LOW-2).
+     */
     static String shownPager(String pager) {
-        return pager.length() <= Shown.MAX_CHARS ? pager : pager.substring(0, Shown.MAX_CHARS) + "...";
+        return pager.codePointCount(0, pager.length()) <= Shown.MAX_CHARS ? pager
+                : pager.substring(0, pager.offsetByCodePoints(0, Shown.MAX_CHARS)) + "...";
     }
 
     /** What one listed dispute counts against {@link #MAX_LISTED_BYTES}: its object's and reason's UTF-8 bytes. */
@@ -243,9 +250,10 @@ final class DirectoryViews {
     static final long MAX_LISTED_BYTES = 2L << 20;
 
     /**
-     * The most bytes (UTF-8) of a listed dispute's reason (xp-spec 12.43): machxp's are at most
-     * about 600 (its fixed words, two kernel names of at most 64 characters each named twice, the
-     * pager's name to 64, and the placements' numbers).
+     * The most bytes (UTF-8) of a listed dispute's reason (xp-spec 12.43): machxp's are at most 911
+     * (its fixed words, two ASCII kernel names of at most 64 characters each named twice, the
+     * pager's name to 64 code points, 256 bytes, and the placements' numbers up to 1,023); 719 with
+     * an ASCII pager name (dir3-review LOW-2, DirectoryReasonBytesTest).
      */
     static final int MAX_REASON_BYTES = 1024;
 
