@@ -118,6 +118,8 @@ final class PagerHello {
 
     /** Whether a kernel_hello may go on: false when its session ended (a bad name or TID prefix). */
     boolean mayHello(KernelSession s, KernelHello h) {
+        checkedFor = null;
+        checked = null;
         String kernelName = h.getKernelName();
         if (kernelName.isEmpty() || kernelName.length() > 64 || !kernelName.chars().allMatch(c -> c > 0x20 && c < 0x7f)) {
             sessions.end(s, Errno.EINVAL, "kernel name " + Shown.quoted(kernelName) + " is not valid: use 1 to 64 "
@@ -145,8 +147,11 @@ final class PagerHello {
                     : DirectoryViews.refusal(sessions.all(), kernelName, h.getDirectory(), core.catalog.names(),
                             core.name);
             if (refusal == null && h.getFeaturesList().contains(DirectoryViews.DISPUTES_FEATURE)) {
-                refusal = DirectoryViews.tooMany(DirectoryViews.disputes(sessions.all(), kernelName,
-                        h.getDirectory(), core.catalog.names(), core.name), kernelName, core.name);
+                java.util.List<ObjectDispute> disputes = DirectoryViews.disputes(sessions.all(), kernelName,
+                        h.getDirectory(), core.catalog.names(), core.name);
+                refusal = DirectoryViews.tooMany(disputes, kernelName, core.name);
+                checkedFor = s; // the welcome lists these: computed once a hello (dir3-review LOW-5)
+                checked = disputes;
             }
             if (refusal != null) {
                 sessions.end(s, Errno.EINVAL, refusal);
@@ -251,11 +256,24 @@ final class PagerHello {
      * (any other was refused by {@link #mayHello} if it had any).
      */
     private java.util.List<ObjectDispute> disputes(KernelSession s, KernelHello h) {
+        java.util.List<ObjectDispute> computed = checkedFor == s ? checked : null;
+        checkedFor = null;
+        checked = null;
         if (s.directory == null || !h.getFeaturesList().contains(DirectoryViews.DISPUTES_FEATURE)) {
             return java.util.List.of();
         }
-        return DirectoryViews.disputes(sessions.all(), h.getKernelName(), s.directory, core.catalog.names(), core.name);
+        // mayHello computed them in this same call, with nothing changed since; else computed now
+        return computed != null ? computed
+                : DirectoryViews.disputes(sessions.all(), h.getKernelName(), s.directory, core.catalog.names(), core.name);
     }
+
+    /**
+     * The disputes {@link #mayHello} computed for session {@link #checkedFor}'s hello, which the
+     * welcome of the same call lists ({@link #hello}): the scan, O(objects served x assignments),
+     * runs once a hello, not twice (dir3-review LOW-5).
+     */
+    private KernelSession checkedFor;
+    private java.util.List<ObjectDispute> checked;
 
     /**
      * A free id for a new name whose hello states no TID prefix (this pager is its primary, so the
