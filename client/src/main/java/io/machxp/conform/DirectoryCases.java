@@ -126,12 +126,23 @@ final class DirectoryCases {
      * test and {@code second} (which nobody uses) assigned to pager 1.
      */
     private static KernelHello disputing(String name, PagerProbe p, String second) {
-        List<String> assignments = new java.util.ArrayList<>(List.of(p.object() + "=1", second + "=1"));
-        assignments.sort(java.util.Comparator.comparing(a -> a.getBytes(java.nio.charset.StandardCharsets.UTF_8),
-                java.util.Arrays::compareUnsigned));
+        List<String> assignments = byObjectName(List.of(p.object() + "=1", second + "=1"));
         return KernelHello.newBuilder().setKernelName(name).setProtocolVersion(1).setResumable(true)
                 .addFeatures("directory_disputes").setDirectory(PagerDirectoryView.newBuilder().setPagerCount(2)
                         .setPagerIndex(0).addAllAssignments(assignments)).build();
+    }
+
+    /**
+     * {@code assignments} ("object=pager") sorted as a view lists them (spec 2.8, 12.41): by object
+     * name, the part before the last '=', in UTF-8 byte order. Sorting the whole strings differs when
+     * one name is a prefix of another followed by a byte below '=' ("ab-x=1" before "ab=1"), and a
+     * pager that checks the order would refuse the hello (dir3-review LOW-4).
+     */
+    static List<String> byObjectName(List<String> assignments) {
+        List<String> sorted = new java.util.ArrayList<>(assignments);
+        sorted.sort(java.util.Comparator.comparing(a -> a.substring(0, a.lastIndexOf('='))
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8), java.util.Arrays::compareUnsigned));
+        return sorted;
     }
 
     private static List<String> objects(PagerWelcome w) {

@@ -71,8 +71,11 @@ final class KernelDirectoryCases {
                     }
                     that(refused != null, "the vm_map of '" + listed.name() + "' succeeded although the pager's "
                             + "welcome listed it in dispute: a kernel that named directory_disputes MUST NOT take a "
-                            + "listed object into use at any pager (spec 2.8, 12.43); another kernel uses it at "
-                            + "another pager, so there would be two copies");
+                            + "listed object into use at any pager, whatever its own directory says of the object "
+                            + "(spec 2.8, 12.43: a kernel does not second-guess the list). The kit lists an object "
+                            + "the kernel's view sends to the kit's pager itself (its only pager), which a real "
+                            + "pager would not; the rule holds all the same, since the kernel cannot tell whose "
+                            + "directory is wrong");
                     p.sync(m); // the kernel has handled, and sent, all before
                     that(m.link().pending().stream().noneMatch(x -> x.hasMemoryObjectInit()
                             && x.getMemoryObjectInit().getName().equals(listed.name())), "the kernel sent "
