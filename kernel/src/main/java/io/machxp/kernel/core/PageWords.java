@@ -55,16 +55,17 @@ final class PageWords {
 
     /**
      * The word of a live futex as it goes into the page's bytes, which other kernels, the pager
-     * and reads here see once the page is not writable here. A free word (nobody owns it: 0 or OWNER_DIED) keeps FUTEX_WAITERS only
-     * while something waits that the word must tell of: a heir not yet run, a local waiter, or a
-     * relinquish pending. Else its WAITERS is only a local device, the kept boost of a broken
-     * stream ({@link FutexEntry#remoteBoostKept}) sending the next locker here into the kernel:
-     * Linux never shows it in a free word, and it would outlive the episode in the copies (the
-     * end of the kept boost changes only the state). {@link #fromBytes} adds it back while the
+     * and reads here see once the page is not writable here. It goes as it is, but for one case:
+     * while a boost is kept over a broken stream ({@link FutexEntry#remoteBoostKept}) a free word
+     * (nobody owns it: 0 or OWNER_DIED) carries FUTEX_WAITERS only as a local device, sending the
+     * next locker here into the kernel; unless something waits that the word must tell of (a heir
+     * not yet run, a local waiter, a relinquish pending) that WAITERS stays out of the bytes: Linux
+     * never shows it in a free word, and it would outlive the episode in the copies (the end of
+     * the kept boost changes only the state). {@link #fromBytes} adds it back while the
      * boost is kept. An owned word goes as it is: WAITERS stays in it to the unlock, as on Linux.
      */
     private static int sharedWord(FutexEntry e, long s) {
-        if (owner(s) == 0 && e.heir == null && e.waiters.isEmpty() && !e.relinquishPending) {
+        if (e.remoteBoostKept && owner(s) == 0 && e.heir == null && e.waiters.isEmpty() && !e.relinquishPending) {
             return FutexWord.releasedWord(s);
         }
         return (int) s;
