@@ -1,9 +1,10 @@
 package io.machxp.chaos;
 
 import io.machxp.chaos.History.Entry;
-import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.BiConsumer;
 import java.util.function.Predicate;
 
@@ -40,8 +41,16 @@ final class StaleTids {
     private final BiConsumer<Entry, String> violation;
     /** Workers whose lock or trylock answered ESRCH, until they call again (or the run ends). */
     private final Map<String, Parked> esrch = new LinkedHashMap<>();
-    /** Workers whose last unlock of a futex (the value) was answered with an error, until someone acquires it. */
-    private final Map<String, Integer> failedUnlocks = new HashMap<>();
+    /** A worker's unlock of a futex answered with an error. */
+    private record FailedUnlock(String thread, int futex) { }
+
+    /**
+     * Each worker's futexes whose last unlock by it was answered with an error, until someone
+     * acquires that futex or the worker's unlock of that same futex answers OK (perfretry review,
+     * MED-1: keyed by worker and futex, so an OK unlock of another futex, or a second failed unlock,
+     * keeps the excuse).
+     */
+    private final Set<FailedUnlock> failedUnlocks = new HashSet<>();
 
     /** {@code violation}: how a broken rule is reported, at the entry that broke it. */
     StaleTids(BiConsumer<Entry, String> violation) {
@@ -64,8 +73,7 @@ final class StaleTids {
     /** A lock or trylock of futex {@code futex}, made at {@code start}, was answered {@code e}; {@code gone}: its worker is. */
     void lockAnswered(Entry e, String call, int futex, long start, boolean gone) {
         if (e.detail().equals("EDEADLK")) {
-            Integer unlockFailed = failedUnlocks.get(e.thread());
-            if (unlockFailed == null || unlockFailed != futex) {
+            if (!failedUnlocks.contains(new FailedUnlock(e.thread(), futex))) {
                 violation.accept(e, e.thread() + "'s " + call + " answered EDEADLK, but it holds no futex and no chain "
                         + "of owners can lead back to it: the futex's word names it although it never locked it "
                         + "(a stale TID)");
@@ -78,15 +86,15 @@ final class StaleTids {
     /** The worker's unlock of {@code futex} was answered: {@code ok}, or with an error. */
     void unlockAnswered(String thread, int futex, boolean ok) {
         if (ok) {
-            failedUnlocks.remove(thread);
+            failedUnlocks.remove(new FailedUnlock(thread, futex));
         } else {
-            failedUnlocks.put(thread, futex);
+            failedUnlocks.add(new FailedUnlock(thread, futex));
         }
     }
 
     /** Someone acquired {@code futex}: its word names the new owner. */
     void acquired(int futex) {
-        failedUnlocks.values().removeIf(id -> id == futex);
+        failedUnlocks.removeIf(f -> f.futex() == futex);
     }
 
     /**

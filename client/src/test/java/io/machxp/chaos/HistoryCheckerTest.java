@@ -412,4 +412,50 @@ class HistoryCheckerTest {
                 v -> assertThat(v).contains("#7 ").contains("k3/1's trylock f1 answered EDEADLK"),
                 v -> assertThat(v).contains("#11 ").contains("k3/1's lock f2 answered EDEADLK"));
     }
+
+    /**
+     * A failed unlock's excuse is the worker's for that futex only: an OK unlock of another futex
+     * keeps it, and so does a second failed unlock of another futex (perfretry review, MED-1).
+     */
+    @Test
+    void aFailedUnlocksExcuseOutlivesAnOkUnlockOfAnotherFutex() {
+        failUnlockThenUnlockF1("OK");
+        assertThat(violations()).as("f2's word may still name k3/1: nobody acquired f2").isEmpty();
+    }
+
+    @Test
+    void twoFailedUnlocksOfTwoFutexesAreBothExcused() {
+        failUnlockThenUnlockF1("EPERM");
+        h.add(12, Kind.CALL, "k3/1", -1, -1, false, "lock f1");
+        h.add(13, Kind.ANSWER, "k3/1", -1, 0, false, "EDEADLK");
+        assertThat(violations()).isEmpty();
+    }
+
+    @Test
+    void anOkUnlockOfTheSameFutexEndsItsExcuse() {
+        failUnlockThenUnlockF1("OK");
+        acquire(12, "k3/1", 1, 8, false);
+        h.add(13, Kind.RELEASE, "k3/1", 1, 0, false, "");
+        h.add(14, Kind.CALL, "k3/1", -1, -1, false, "unlock f1");
+        h.add(15, Kind.ANSWER, "k3/1", -1, 0, false, "OK");
+        h.add(16, Kind.CALL, "k3/1", -1, -1, false, "lock f1");
+        h.add(17, Kind.ANSWER, "k3/1", -1, 0, false, "EDEADLK");
+        assertThat(violations()).singleElement().asString().contains("k3/1's lock f1 answered EDEADLK");
+    }
+
+    /** k3/1's unlock f2 answers EPERM; it locks f1 and its unlock f1 answers {@code f1Unlock}; then lock f2: EDEADLK. */
+    private void failUnlockThenUnlockF1(String f1Unlock) {
+        acquire(1, "k3/1", 2, 5, false);
+        h.add(2, Kind.RELEASE, "k3/1", 2, 0, false, "");
+        h.add(3, Kind.CALL, "k3/1", -1, -1, false, "unlock f2");
+        h.add(4, Kind.ANSWER, "k3/1", -1, 0, false, "EPERM");
+        h.add(5, Kind.CALL, "k3/1", -1, -1, false, "lock f1");
+        h.add(6, Kind.ANSWER, "k3/1", -1, 0, false, "OK");
+        acquire(6, "k3/1", 1, 7, false);
+        h.add(7, Kind.RELEASE, "k3/1", 1, 0, false, "");
+        h.add(8, Kind.CALL, "k3/1", -1, -1, false, "unlock f1");
+        h.add(9, Kind.ANSWER, "k3/1", -1, 0, false, f1Unlock);
+        h.add(10, Kind.CALL, "k3/1", -1, -1, false, "lock f2");
+        h.add(11, Kind.ANSWER, "k3/1", -1, 0, false, "EDEADLK");
+    }
 }
