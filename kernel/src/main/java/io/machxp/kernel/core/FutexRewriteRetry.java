@@ -25,20 +25,20 @@ import org.slf4j.LoggerFactory;
  * failed with EIO at a refusal, as any lock's refused page-in (xp-spec 8.11): the retry is for the
  * waiter elsewhere, and a later lock here faults the page in itself.
  *
- * <p>It gives up when the pager refused the page {@value #REFUSALS_AT_MAX} times at the longest
- * delay (four leases there, 80 s for a lease over 20 s): the page is taken as unreachable for now, a warning says so once
- * (the operator's store fails that page), and the rewrite stays pending as before the retries -
- * the futex held here, its word elsewhere unchanged - for the next page-in someone asks for (a
- * lock here, the death or the relinquish the pager sends when the waiting elsewhere changes, each
- * of which starts a new round of retries). A relinquish is never withdrawn (xp-spec 8.4), so
- * without that bound a page refused for good would be asked for as long as the kernel lives. Each
- * round starts from the first delay: the backoff is reset whenever a round ends (the page came, the
- * need went, or it gave up).
+ * <p>After the pager refused the page {@value #REFUSALS_AT_MAX} times at the longest delay (four
+ * leases there, 80 s for a lease over 20 s) the page is taken as unreachable for now: a warning
+ * says so once in the round (the operator's store fails that page), and the round goes on at a
+ * slow fixed pace, once a lease ({@link #slowNanos}; four times the longest delay without a lease)
+ * rather than stopping. It never stops while the need lasts: the pager sends a relinquish again
+ * only when the waiting elsewhere changes (xp-spec 8.6), so a waiter elsewhere at a steady priority
+ * would otherwise wait for ever after the store serves the page again (perfretry review, MED-2);
+ * one fetch a lease is a negligible cost. Each round starts from the first delay: the backoff is
+ * reset whenever a round ends (the page came, or the need went).
  */
 final class FutexRewriteRetry {
     /** The backoff's bound: the first delay times 2^4. */
     static final int MAX_DOUBLINGS = 4;
-    /** Refusals of fetches made at the longest delay after which a round gives up. */
+    /** Refusals of fetches made at the longest delay after which a round slows to {@link #slowNanos}. */
     static final int REFUSALS_AT_MAX = 5;
     private static final long NO_LEASE_FIRST_NANOS = 50_000_000L;
     private static final Logger log = LoggerFactory.getLogger(FutexRewriteRetry.class);
@@ -54,8 +54,8 @@ final class FutexRewriteRetry {
     /**
      * The page-in for {@code e}'s pending rewrite was refused: if {@code pending} and someone waits,
      * a retry is scheduled (unless one is out); it fetches the page writable and, when it comes,
-     * runs {@code onWritable} (after the page's writable hook). Nobody waiting, or the bound
-     * reached: the round ends, its backoff reset.
+     * runs {@code onWritable} (after the page's writable hook). Nobody waiting: the round ends,
+     * its backoff reset. The bound reached: warned once, and asked again at the slow pace.
      */
     void refused(FutexEntry e, BooleanSupplier pending, Runnable onWritable) {
         if (e.rewriteRetryTimer != null) {
@@ -65,9 +65,9 @@ final class FutexRewriteRetry {
             endRound(e); // the need ended with this refusal: a later round starts from the first delay
             return;
         }
-        if (e.rewriteRetryNanos >= first(e) << MAX_DOUBLINGS && ++e.rewriteRefusalsAtMax >= REFUSALS_AT_MAX) {
-            giveUp(e);
-            return;
+        if (e.rewriteRetryNanos >= first(e) << MAX_DOUBLINGS && e.rewriteRefusalsAtMax < REFUSALS_AT_MAX
+                && ++e.rewriteRefusalsAtMax == REFUSALS_AT_MAX) {
+            slowDown(e);
         }
         schedule(e, pending, onWritable);
     }
@@ -78,6 +78,8 @@ final class FutexRewriteRetry {
         if (e.rewriteRetryNanos == 0) {
             delay = first;
             e.rewriteRefusalsAtMax = 0; // a new round
+        } else if (e.rewriteRefusalsAtMax >= REFUSALS_AT_MAX) {
+            delay = slowNanos(e); // past the bound: once a lease, for as long as the need lasts
         } else {
             delay = Math.min(e.rewriteRetryNanos * 2, first << MAX_DOUBLINGS);
         }
@@ -113,23 +115,28 @@ final class FutexRewriteRetry {
     }
 
     /**
-     * The page was refused {@link #REFUSALS_AT_MAX} times at the longest delay: no more retries
-     * in this round; the rewrite waits for the next page-in (xp-spec 8.4). Said once per round.
+     * The page was refused {@link #REFUSALS_AT_MAX} times at the longest delay: said once per
+     * round; the retries go on at {@link #slowNanos} (xp-spec 8.4).
      */
-    private void giveUp(FutexEntry e) {
+    private void slowDown(FutexEntry e) {
         long waited = 0;
         for (long d = first(e), i = 0; i <= MAX_DOUBLINGS; i++, d *= 2) {
             waited += d;
         }
         waited += (REFUSALS_AT_MAX - 1) * (first(e) << MAX_DOUBLINGS);
-        endRound(e);
         String futex = core.futexes.futexName(e);
-        core.env.trace("futex-rewrite-given-up", 0, futex);
-        log.warn("kernel {}: gave up asking for the page of futex {}: the pager refused it (memory_object_data_error) "
-                + "for {} ms while a thread waits for the futex, whose word on that page still names a thread "
-                + "that owns nothing or died; the futex stays held here until that page can be read: fix the "
-                + "pager's store for that page (its log says why it refused it); a lock of the futex here, or "
-                + "the pager's next relinquish of it, asks for it again", core.name(), futex, waited / 1_000_000);
+        core.env.trace("futex-rewrite-slowed", 0, futex);
+        log.warn("kernel {}: the pager refused the page of futex {} (memory_object_data_error) for {} ms while a "
+                + "thread waits for the futex, whose word on that page still names a thread that owns nothing or "
+                + "died; the futex stays held here until that page can be read: fix the pager's store for that "
+                + "page (its log says why it refused it); this kernel asks for the page again every {} ms until "
+                + "it comes or nobody waits", core.name(), futex, waited / 1_000_000, slowNanos(e) / 1_000_000);
+    }
+
+    /** The pace past the bound: once a lease, or four times the longest delay without a lease. */
+    private long slowNanos(FutexEntry e) {
+        long lease = core.sessions.forObject(e.objectId()).leaseNanos();
+        return lease > 0 ? Math.max(lease, first(e) << MAX_DOUBLINGS) : (first(e) << MAX_DOUBLINGS) * 4;
     }
 
     /** A fetch of the retry is out: no second one meanwhile. */

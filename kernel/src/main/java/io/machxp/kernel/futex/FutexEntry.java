@@ -193,7 +193,7 @@ public final class FutexEntry {
     /** The delay before that retry's successor, doubled at each refusal up to a bound; 0: none yet. */
     public long rewriteRetryNanos;
     /**
-     * Refusals of that round's fetches made at the bound's delay; at a few the round gives up
+     * Refusals of that round's fetches made at the bound's delay; after a few the round slows to once a lease
      * (FutexRewriteRetry). Meaningful only while rewriteRetryNanos is not 0: a round starts at 0.
      */
     public int rewriteRefusalsAtMax;

@@ -75,32 +75,59 @@ class KernelCoreDeathRewriteRetryTest {
     }
 
     /**
-     * A page the pager refuses for good (late12 LOW-3): the retries give up after the fetches at
-     * the longest delay were refused {@link FutexRewriteRetry#REFUSALS_AT_MAX} times, say so once,
-     * and leave the futex as before them: held here, the dead TID in the word, the pass-on pending
-     * for the next page-in; the pager's next relinquish (the waiting elsewhere changed) asks again.
+     * A page the pager refuses for long (late12 LOW-3, perfretry MED-2): after the fetches at the
+     * longest delay were refused {@link FutexRewriteRetry#REFUSALS_AT_MAX} times a warning says so
+     * once, and the page is asked for again at a slow pace (four times the longest delay without a
+     * lease), never stopping: the waiter elsewhere keeps its priority, so the pager sends no new
+     * relinquish, and once the store serves the page again the futex is passed on to it.
      */
     @Test
-    void aPageRefusedForGoodIsGivenUpOnceAndAskedAgainAtTheNextRelinquish() {
+    void aPageRefusedForLongIsAskedForAtASlowPaceAndPassedOnOnceServed() {
         ownerDiesWithItsPageElsewhereAndRefused();
         int requests = k.refuseFor(1000, false); // 10 s refused
-        assertThat(requests).as("the backoff's doublings, then the refusals at the longest delay")
-                .isEqualTo(FutexRewriteRetry.MAX_DOUBLINGS + FutexRewriteRetry.REFUSALS_AT_MAX);
-        assertThat(k.env.traces).as("said once").filteredOn(t -> t.startsWith("futex-rewrite-given-up")).hasSize(1);
+        assertThat(requests).as("the backoff's doublings, the refusals at the longest delay, one at the slow pace")
+                .isEqualTo(FutexRewriteRetry.MAX_DOUBLINGS + FutexRewriteRetry.REFUSALS_AT_MAX + 1);
+        assertThat(k.refuseFor(1000, false)).as("still asked, slowly: every 3.2 s").isBetween(3, 4);
+        assertThat(k.env.traces).as("said once").filteredOn(t -> t.startsWith("futex-rewrite-slowed")).hasSize(1);
         FutexEntry e = k.futex(k.base);
-        assertThat(e.rewriteRetryTimer).isNull();
-        assertThat(e.rewriteRetryNanos).as("the backoff reset").isZero();
         assertThat(e.relinquishPending).as("a relinquish is never withdrawn").isTrue();
         assertThat(FutexWord.owner(e.state())).as("the pass-on still pending").isEqualTo(owner.tid);
-        assertThat(k.refuseFor(1000, false)).as("no more asks").isZero();
-        k.relinquish(0, 8); // a higher waiter elsewhere: the pager asks again
-        k.env.advance(1);
-        assertThat(k.env.drain()).anyMatch(KernelToPager::hasMemoryObjectDataRequest);
+        // The store serves the page again; no new relinquish (the waiter elsewhere is steady):
+        assertThat(k.untilDataRequest(false)).as("asked again").anyMatch(KernelToPager::hasMemoryObjectDataRequest);
         k.supply(0, page);
         k.env.advance(1);
         assertThat(k.env.drain()).as("passed on to the waiter elsewhere").anyMatch(m ->
                 m.hasMemoryObjectFutexReleased() && m.getMemoryObjectFutexReleased().getHandoff());
         assertThat(FutexWord.isAbsent(e.state())).isTrue();
+    }
+
+    /**
+     * The same with no thread waiting here, the relinquish coming after the death's refusal (the
+     * perfretry review's probe): past the bound, a store that serves the page again is asked and
+     * the futex leaves; the dead owner's TID was in the word until then.
+     */
+    @Test
+    void aHealedStoreIsAskedAgainPastTheBoundWithOnlyAWaiterElsewhere() {
+        k.acquireFromPager(owner, k.base);
+        k.env.drain();
+        page = k.takePageBack();
+        k.terminate(owner).value();
+        k.env.advance(1);
+        assertThat(k.env.drain()).anyMatch(KernelToPager::hasMemoryObjectDataRequest);
+        k.dataError(0, "transient store error");
+        k.relinquish(0, 5); // a waiter elsewhere, steady priority
+        k.env.advance(1);
+        assertThat(k.env.drain()).anyMatch(KernelToPager::hasMemoryObjectDataRequest);
+        k.dataError(0, "transient store error");
+        k.refuseFor(1000, false); // 10 s refused: past the bound
+        assertThat(k.env.traces).anyMatch(t -> t.startsWith("futex-rewrite-slowed"));
+        assertThat(FutexWord.owner(k.futex(k.base).state())).isEqualTo(owner.tid);
+        assertThat(k.untilDataRequest(false)).as("the page asked for again once the store may serve it")
+                .anyMatch(KernelToPager::hasMemoryObjectDataRequest);
+        k.supply(0, page);
+        k.env.advance(1);
+        assertThat(k.env.drain()).as("passed on to the waiter elsewhere").anyMatch(m ->
+                m.hasMemoryObjectFutexReleased() && m.getMemoryObjectFutexReleased().getHandoff());
     }
 
     /**
