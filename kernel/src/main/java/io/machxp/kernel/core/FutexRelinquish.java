@@ -439,16 +439,16 @@ final class FutexRelinquish {
         });
     }
 
-    /**
-     * Its owner is a thread of this kernel that has ended (its fast-path lock raced its death):
-     * OWNER_DIED, passed on as for any death. True if the state changed.
-     */
     /** The word names a thread of this kernel that ended (its death's pass-on still to do). */
     private boolean ownerEndedHere(long s) {
         int o = owner(s);
         return o != 0 && core.tasks.livingThread(o) == null && core.tasks.endedHere(o);
     }
 
+    /**
+     * Its owner is a thread of this kernel that has ended (its fast-path lock raced its death):
+     * OWNER_DIED, passed on as for any death. True if the state changed.
+     */
     private boolean settleEndedOwner(FutexEntry e, long s) {
         int o = owner(s);
         if (!isLive(s) || o == 0 || core.tasks.livingThread(o) != null || !core.tasks.endedHere(o)) {
