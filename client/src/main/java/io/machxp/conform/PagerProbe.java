@@ -260,18 +260,34 @@ public final class PagerProbe implements AutoCloseable {
      * it was ({@link #lateReclaimMillis}) and runs the case again ({@link ConformRunner}).
      */
     Skipped reclaimRefused() {
-        long began = restartBegan;
+        Skipped late = lateRefusal("the reclaim");
+        return late != null ? late : new Skipped("the restarted target refuses reclaims (ESTALE: a pager without "
+                + "stored pages, spec 9.2, or one that takes none, 9.4)");
+    }
+
+    /**
+     * The SKIP of {@link #reclaimRefused} for a refusal (ESTALE) of {@code what} seen a lease or
+     * more after the restart began (its grace period may have ended first; the kit notes how late
+     * and runs the case again), or null if it came sooner, inside the grace period: a case that
+     * has seen the target take reclaims then has a refusal to judge.
+     */
+    Skipped lateRefusal(String what) {
+        long after = millisSinceRestart();
         long lease = run.leaseMillis;
-        long after = began == 0 ? -1 : (System.nanoTime() - began) / 1_000_000;
         if (after < 0 || lease <= 0 || after < lease) {
-            return new Skipped("the restarted target refuses reclaims (ESTALE: a pager without stored pages, "
-                    + "spec 9.2, or one that takes none, 9.4)");
+            return null;
         }
         lateReclaimMillis = after;
-        return new Skipped("the restarted target refused the reclaim (ESTALE) " + after + " ms after its restart "
+        return new Skipped("the restarted target refused " + what + " (ESTALE) " + after + " ms after its restart "
                 + "began, a lease (" + lease + " ms) or more: its grace period may have ended before the reclaim "
                 + "arrived (a loaded machine or a slow restart command), so the case could not be checked here; a "
                 + "longer lease gives the kit more time");
+    }
+
+    /** Milliseconds since this case's last restart began; -1 before any. */
+    long millisSinceRestart() {
+        long began = restartBegan;
+        return began == 0 ? -1 : (System.nanoTime() - began) / 1_000_000;
     }
 
     /**

@@ -80,6 +80,25 @@ final class PlantedBugs {
                                 .setKernelName(m.getKernelHello().getKernelName() + "-again")).build();
                     }
                 }),
+                // Refused as stale inside the grace period (review kitload): the kit's SKIP for an
+                // ESTALE a lease or more after the restart began must not cover a refusal well before.
+                new Bug("a reclaim again refused as stale inside the grace period", "^9\\.4-reclaim-again$",
+                        () -> new XpProxy.Plant() {
+                    private final java.util.Map<String, Long> firstAttempt = new ConcurrentHashMap<>();
+
+                    @Override
+                    public KernelToPager up(XpProxy.Link link, KernelToPager m) {
+                        // Every reclaim of a name carries the attempt of its first: the pager takes the
+                        // reclaim again for the earlier attempt and refuses it (ESTALE) at once.
+                        if (!m.hasKernelHello() || !m.getKernelHello().hasReclaim()) {
+                            return m;
+                        }
+                        long first = firstAttempt.computeIfAbsent(m.getKernelHello().getKernelName(),
+                                n -> m.getKernelHello().getReclaim().getAttempt());
+                        return m.toBuilder().setKernelHello(m.getKernelHello().toBuilder().setReclaim(
+                                m.getKernelHello().getReclaim().toBuilder().setAttempt(first))).build();
+                    }
+                }, "inside the grace period of a pager that took the kernel's first reclaim"),
                 new Bug("an earlier reclaim attempt taken (no order between a kernel's attempts)",
                         "^9\\.4-reclaim-again-earlier-attempt$", () -> new XpProxy.Plant() {
                     private final java.util.Map<String, Long> attempts = new ConcurrentHashMap<>();
