@@ -20,7 +20,8 @@ import java.util.function.Predicate;
 
 /**
  * Cases of spec 9.4 / 9.5 on what a reclaim in one message names: each needs the target restarted
- * (--restart-cmd) and is skipped if the restarted target refuses reclaims (ESTALE).
+ * (--restart-cmd) and is skipped if the restarted target refuses reclaims (ESTALE), or refused one a
+ * lease or more after the restart began (its grace period may have ended: the case runs again).
  */
 final class ReclaimCases {
     private ReclaimCases() {}
@@ -176,15 +177,16 @@ final class ReclaimCases {
         }
 
         /**
-         * Until when (System.nanoTime) the kit tries a reclaim told EAGAIN again: while the grace
-         * period may still run (a lease from the restart's beginning, the bound of {@link
-         * PagerProbe#lateRefusal}), and for half a lease from now at least (a grace period is no
-         * shorter), whichever is later; {@link #retryMore} adds a least number of tries.
+         * Until when (System.nanoTime) the kit tries a reclaim told EAGAIN again: two leases from the
+         * restart's beginning, and half a lease from now at least. The pager's EAGAIN ends with its
+         * grace period (a lease after its start here, spec 9.2; ESTALE after, which a lease or more
+         * after the restart began is a SKIP, {@link PagerProbe#lateRefusal}), so the second lease is
+         * slack for a loaded machine; {@link #retryMore} adds a least number of tries.
          */
         long retryDeadline(PagerProbe p) {
             long lease = Math.max(1, leaseMillis);
-            long graceLeft = lease - Math.max(0, p.millisSinceRestart());
-            return System.nanoTime() + Math.max(graceLeft, Math.max(1, lease / 2)) * 1_000_000L;
+            long left = 2 * lease - Math.max(0, p.millisSinceRestart());
+            return System.nanoTime() + Math.max(left, Math.max(1, lease / 2)) * 1_000_000L;
         }
 
         /**

@@ -7,7 +7,6 @@ import io.grpc.ManagedChannel;
 import io.grpc.netty.NettyChannelBuilder;
 import io.machxp.pager.Pager;
 import io.machxp.pager.PagerConfig;
-import io.machxp.proto.xp.KernelToPager;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -22,9 +21,10 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The reclaim again of 9.4-reclaim-again arriving after the restarted target's grace period is
  * over (a loaded machine: the CI run of review kitload) proves nothing: the target rightly refuses
- * it (ESTALE), though it took the first reclaim. Here a proxy holds the first run's reclaim again
- * back until machxp's restarted pager has left its grace period; the case must be skipped as late
- * (not failed), run again, and pass on its second restart.
+ * it (ESTALE), though it took the first reclaim. Here a proxy keeps the first run's broken stream
+ * from machxp's restarted pager until its grace period is over, so the kit's reclaims again are
+ * told EAGAIN, then ESTALE; the case must be skipped as late (not failed), run again, and pass on
+ * its second restart.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class KitLateReclaimAgainTest {
@@ -65,13 +65,14 @@ class KitLateReclaimAgainTest {
         };
         proxy = new XpProxy(pager.get().target(), new XpProxy.Plant() {
             @Override
-            public KernelToPager up(XpProxy.Link link, KernelToPager m) {
-                // The first run's reclaim again (attempt 2) waits for the grace period's end.
-                if (m.hasKernelHello() && m.getKernelHello().getReclaim().getAttempt() >= 2 && restarts.get() == 1) {
+            public void broken(XpProxy.Link link, Throwable t) {
+                // In the first run, the pager sees the welcomed reclaim's stream break only when its
+                // grace period is over: it tells the reclaims again EAGAIN until then, ESTALE after.
+                if (restarts.get() == 1) {
                     Pager restarted = pager.get();
                     await().atMost(Duration.ofSeconds(60)).until(() -> !restarted.status().getInGrace());
                 }
-                return m;
+                link.pager.onError(t);
             }
         });
         ManagedChannel channel = NettyChannelBuilder.forTarget(proxy.target()).usePlaintext().build();
