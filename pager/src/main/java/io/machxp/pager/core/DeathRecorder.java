@@ -65,13 +65,7 @@ import java.util.function.BooleanSupplier;
  * in the order of object and offset; when ids or records run short, a bounded number of them per
  * call, going on from where the last call stopped ({@link #recordAll}, {@link #cursor}).
  * A futex granted with owner_died (a kernel waited for it) is recorded by its grantee as before
- * (plain OWNER_DIED over any word but not recoverable: xp-spec 8.7 says why the two differ). Its
- * grantee may cache it for long after (xp-spec 8.2), so the dead kernel's TIDs also count as gone
- * from it when the pager's copy of its page, no kernel holding the page, names none of its dead
- * kernels' threads ({@link #tidsGoneFromHeld}: the grant's owner_died stays), and the forced looks
- * ({@link #recordAll}, {@link #recordFor}) take such a futex's page back from its writer and ask
- * an idle one back from its holder (deaths review MED-1: a grantee caching it kept the dead
- * prefix refused and its id resting for as long).
+ * (plain OWNER_DIED over any word but not recoverable: xp-spec 8.7 says why the two differ).
  * The holders' journal keeps its DIED entry (a restart then tells the next owner twice, never
  * not at all). Every replica of a replicated pager does the same on the same inputs: the
  * recording runs inside the core, its write goes to the store as a return's does, and its page
@@ -248,15 +242,14 @@ final class DeathRecorder {
      * <pre>
      *  nobody holds, waits for or forwards it  -> its page taken back from its writer, then the
      *                                             death recorded in the pager's copy ({@link #record})
-     *  a kernel holds it (told owner_died),    -> its page taken back, so that the pager sees whether
-     *    nobody forwards it                       the word still names a dead kernel's thread
-     *                                             ({@link #record}: if not, the death's TIDs are gone
-     *                                             though the futex stays); and if nobody waits for it,
-     *                                             asked back, relinquish_futex(try) as the records'
-     *                                             bound asks (FutexParking; not while asked, or kept
-     *                                             a while ago): an idle cached futex comes back and its
-     *                                             release records the death
-     *  others (forwarded)                      -> left: its next grant records it
+     *  a kernel holds it (told owner_died),    -> asked back, relinquish_futex(try) as the records'
+     *    nobody waits for or forwards it          bound asks (FutexParking; not while asked, or kept
+     *                                             a while ago): an idle cached futex comes back and
+     *                                             its release records the death; and its page taken
+     *                                             back, so that the pager sees whether the word still
+     *                                             names a dead kernel's thread ({@link #record}: if not,
+     *                                             the death's TIDs are gone though the futex stays)
+     *  others                                  -> left: its next grant records it
      * </pre>
      * Before, the held ones were left too, so a grantee caching the futex (xp-spec 8.2) kept the
      * dead kernel's prefix refused and its id resting for as long as it cached it (deaths review
@@ -276,10 +269,8 @@ final class DeathRecorder {
             FutexRecord f = records.get(key);
             if (unrecorded(f)) {
                 pageKeys.add(pageOf(key));
-            } else if (heldByGrantee(f)) {
-                if (f.queue.isEmpty() && f.tries.isEmpty()) {
-                    askBack.accept(f);
-                }
+            } else if (cachedByGrantee(f)) {
+                askBack.accept(f);
                 pageKeys.add(pageOf(key));
             }
         }
@@ -297,16 +288,10 @@ final class DeathRecorder {
         this.askBack = a;
     }
 
-    /**
-     * A kernel holds the futex, which carries deaths not its own, under a grant that told it
-     * owner_died, and nobody forwards it: the dead kernels write no more, so once the pager's copy
-     * of the page (no kernel holding it) names none of their threads, none is left. Not a futex
-     * whose holder's own TIDs it carries (a holder being declared dead, or one that gave it back
-     * with owner_died and took it again): its live threads may be in the word.
-     */
-    private static boolean heldByGrantee(FutexRecord f) {
-        return f != null && !f.diedKernelIds.isEmpty() && f.holder != null && f.grantOwnerDied && !f.holder.gone
-                && f.forward == null && !f.diedKernelIds.contains(f.holder.tidPrefix);
+    /** A kernel holds the futex, which carries a death, and nobody else waits for or forwards it. */
+    private static boolean cachedByGrantee(FutexRecord f) {
+        return f != null && !f.diedKernelIds.isEmpty() && f.holder != null && f.queue.isEmpty() && f.tries.isEmpty()
+                && f.forward == null;
     }
 
     /**
@@ -357,7 +342,7 @@ final class DeathRecorder {
             FutexRecord f = records.get(key);
             if (unrecorded(f)) {
                 here.add(f);
-            } else if (heldByGrantee(f)) {
+            } else if (f != null && f.holder != null && f.forward == null) {
                 held.add(f);
             }
         }
