@@ -218,59 +218,24 @@ final class DeathRecorder {
      * Unrecorded deaths are looked at again (a page held writable when its kernel died may have
      * come back since): when kernel ids run short and when the pager keeps as many futex records as
      * it may. Looks only at the futexes that carry a death ({@code FutexRecords.withDeaths}), at
-     * most {@link #LOOKED_PER_CALL} of them, from past the {@link #cursor} on, in the order of
-     * object and offset (wrapping), so that every replica sends the same flushes and asks in the
-     * same order, and each call goes on where the last stopped ({@link #look}).
+     * most {@link #LOOKED_PER_CALL} of them (held or waited for ones count too, though they have
+     * nothing to record yet: walks review F2), from past the {@link #cursor} on, in the order of
+     * object and offset (wrapping), so that every replica sends the same flushes in the same order,
+     * and each call goes on where the last stopped. Before, every call looked at every futex that
+     * carries a death, held or queued ones too: at the records' bound, each lock_futex did.
      */
     void recordAll() {
-        look(records.withDeaths);
-    }
-
-    /**
-     * As {@link #recordAll}, for the futexes whose words may still carry TIDs of {@code prefix}
-     * only ({@code FutexRecords.withDeathOf}): a hello that states that prefix was refused for
-     * them (deaths review MED-1), so the look goes where the refusal waits, whatever other deaths
-     * are unrecorded (same cursor: a position in the order of object and offset).
-     */
-    void recordFor(int prefix) {
-        look(records.withDeathOf(prefix));
-    }
-
-    /**
-     * Looks at up to {@link #LOOKED_PER_CALL} futexes of {@code withDeaths} past the
-     * {@link #cursor} (wrapping), and for each:
-     * <pre>
-     *  nobody holds, waits for or forwards it  -> its page taken back from its writer, then the
-     *                                             death recorded in the pager's copy ({@link #record})
-     *  a kernel holds it (told owner_died),    -> asked back, relinquish_futex(try) as the records'
-     *    nobody waits for or forwards it          bound asks (FutexParking; not while asked, or kept
-     *                                             a while ago): an idle cached futex comes back and
-     *                                             its release records the death; and its page taken
-     *                                             back, so that the pager sees whether the word still
-     *                                             names a dead kernel's thread ({@link #record}: if not,
-     *                                             the death's TIDs are gone though the futex stays)
-     *  others                                  -> left: its next grant records it
-     * </pre>
-     * Before, the held ones were left too, so a grantee caching the futex (xp-spec 8.2) kept the
-     * dead kernel's prefix refused and its id resting for as long as it cached it (deaths review
-     * MED-1). Held or waited for ones count in the bound though they may send nothing (walks review
-     * F2).
-     */
-    private void look(NavigableSet<FutexKey> withDeaths) {
         if (inGrace.getAsBoolean()) {
             return; // nothing is recorded: the cursor stays
         }
         NavigableSet<FutexKey> pageKeys = new TreeSet<>(FutexRecords.KEY_ORDER);
+        NavigableSet<FutexKey> withDeaths = records.withDeaths;
         int looked = Math.min(LOOKED_PER_CALL, withDeaths.size());
         FutexKey key = cursor;
         for (int i = 0; i < looked; i++) {
             FutexKey next = key == null ? null : withDeaths.higher(key);
             key = next != null ? next : withDeaths.first();
-            FutexRecord f = records.get(key);
-            if (unrecorded(f)) {
-                pageKeys.add(pageOf(key));
-            } else if (cachedByGrantee(f)) {
-                askBack.accept(f);
+            if (unrecorded(records.get(key))) {
                 pageKeys.add(pageOf(key));
             }
         }
@@ -279,19 +244,6 @@ final class DeathRecorder {
         }
         core.stats.walked.add(looked);
         recordIn(pageKeys, true);
-    }
-
-    /** Who asks a holder to give a futex back (FutexParking's relinquish_futex(try)). */
-    private java.util.function.Consumer<FutexRecord> askBack = f -> { };
-
-    void onAskBack(java.util.function.Consumer<FutexRecord> a) {
-        this.askBack = a;
-    }
-
-    /** A kernel holds the futex, which carries a death, and nobody else waits for or forwards it. */
-    private static boolean cachedByGrantee(FutexRecord f) {
-        return f != null && !f.diedKernelIds.isEmpty() && f.holder != null && f.queue.isEmpty() && f.tries.isEmpty()
-                && f.forward == null;
     }
 
     /**
@@ -336,17 +288,14 @@ final class DeathRecorder {
     /** No kernel holds the page: the deaths its futexes carry are recorded in the pager's copy. */
     private void record(MemoryObject o, long pageOffset) {
         List<FutexRecord> here = new ArrayList<>();
-        List<FutexRecord> held = new ArrayList<>();
         for (FutexKey key : records.withDeaths.subSet(new FutexKey(o.name(), pageOffset), true,
                 new FutexKey(o.name(), pageOffset + core.pageSize), false)) { // only those that carry a death
             FutexRecord f = records.get(key);
             if (unrecorded(f)) {
                 here.add(f);
-            } else if (f != null && f.holder != null && f.forward == null) {
-                held.add(f);
             }
         }
-        if (here.isEmpty() && held.isEmpty()) {
+        if (here.isEmpty()) {
             return;
         }
         PageCopy copy = readPage(o, pageOffset,
@@ -356,10 +305,6 @@ final class DeathRecorder {
         }
         byte[] data = copy.data;
         long version = copy.version;
-        tidsGoneFromHeld(o, pageOffset, data, held);
-        if (here.isEmpty()) {
-            return;
-        }
         byte[] changed = null;
         int written = 0;
         for (FutexRecord f : here) {
@@ -390,35 +335,6 @@ final class DeathRecorder {
         CoreContext.log.info("pager {}: recorded the deaths of kernels that held {} futexes of page 0x{} of '{}' "
                 + "(OWNER_DIED written into {} words)", core.name, here.size(), Long.toHexString(pageOffset), o.name(),
                 written);
-    }
-
-    /**
-     * Futexes a kernel holds (granted with owner_died: it records the death) whose words carry no
-     * TID of their dead kernels in the pager's copy, which no kernel holds (so no copy elsewhere
-     * can differ, and the dead kernels write no more): their TIDs are gone from the words, so
-     * their prefixes no longer wait on them ({@code FutexRecords.tidsGone}; the grant's owner_died
-     * stays to be told if the grantee gives the futex back without having told it). Before, only
-     * the grantee's release counted, so a grantee caching the futex (xp-spec 8.2) after its thread
-     * took it with EOWNERDEAD kept the dead prefix refused (deaths review MED-1).
-     */
-    private void tidsGoneFromHeld(MemoryObject o, long pageOffset, byte[] data, List<FutexRecord> held) {
-        if (inGrace.getAsBoolean()) {
-            return; // a kernel may hold a newer copy of the page, not reclaimed yet
-        }
-        int gone = 0;
-        for (FutexRecord f : held) {
-            int word = data == null ? 0 : wordAt(data, (int) (f.key.offset() - pageOffset));
-            int tid = word & TID_MASK;
-            if (tid == 0 || tid == TID_MASK || !f.diedKernelIds.contains(tid >>> 20)) {
-                records.tidsGone(f);
-                gone++;
-            }
-        }
-        if (gone > 0) {
-            CoreContext.log.info("pager {}: {} futexes of page 0x{} of '{}' held by kernels told owner_died no longer "
-                    + "name a dead kernel's thread in the pager's copy: their deaths no longer hold TID prefixes",
-                    core.name, gone, Long.toHexString(pageOffset), o.name());
-        }
     }
 
     /** The pager's copy of a page (data null: zeros) and its version. */

@@ -35,13 +35,8 @@ final class FutexRecords {
      * token thus count the grants of the object's futexes, not of one futex, per pager start.)
      */
     final Map<String, Long> prunedTokens = new HashMap<>();
-    /**
-     * Per TID prefix: the futexes whose word may still hold a TID of the dead kernel that had it,
-     * in the order of object and offset (so that a look at one prefix's, {@code
-     * DeathRecorder#recordFor}, goes through them alike on every replica). Derived from the
-     * records' {@code diedKernelIds}: rebuilt from them at a restore ({@link #restored}).
-     */
-    final Map<Integer, java.util.NavigableSet<FutexKey>> diedPending = new HashMap<>();
+    /** Per TID prefix: futex records whose word may still hold a TID of the dead kernel that had it. */
+    final Map<Integer, Integer> diedPending = new HashMap<>();
     /**
      * The futexes whose word may still hold a dead kernel's TID (non-empty {@code diedKernelIds}),
      * by object and offset: the pager's own recording ({@link DeathRecorder}) looks only at these,
@@ -137,28 +132,16 @@ final class FutexRecords {
     void died(FutexRecord f, int kernelId) {
         if (kernelId != 0 && !f.diedKernelIds.contains(kernelId)) {
             f.diedKernelIds.add(kernelId);
-            diedPending.computeIfAbsent(kernelId, k -> new java.util.TreeSet<>(KEY_ORDER)).add(f.key);
+            diedPending.merge(kernelId, 1, Integer::sum);
             withDeaths.add(f.key);
         }
     }
 
-    /** The dead kernels' TIDs are gone from the futex's word, and owner_died was told (its grantee recorded it). */
+    /** The dead kernels' TIDs are gone from the futex's word. */
     void deathRecorded(FutexRecord f) {
         f.grantOwnerDied = false;
-        tidsGone(f);
-    }
-
-    /**
-     * The dead kernels' TIDs are gone from the futex's word (the pager saw the word without them,
-     * no kernel holding the page: {@code DeathRecorder}), so their prefixes are free of it; an
-     * owner_died its current grant carries stays to be told ({@code grantOwnerDied} is kept).
-     */
-    void tidsGone(FutexRecord f) {
         for (int id : f.diedKernelIds) {
-            java.util.NavigableSet<FutexKey> keys = diedPending.get(id);
-            if (keys != null && keys.remove(f.key) && keys.isEmpty()) {
-                diedPending.remove(id);
-            }
+            diedPending.computeIfPresent(id, (k, n) -> n == 1 ? null : n - 1);
         }
         f.diedKernelIds.clear();
         f.zeroWordClean = false;
@@ -168,21 +151,6 @@ final class FutexRecords {
     /** Whether some futex's word may still hold a TID of the dead kernel that had this id. */
     boolean diedPending(int kernelId) {
         return diedPending.containsKey(kernelId);
-    }
-
-    /** The futexes whose word may still hold a TID of this prefix's dead kernel, by object and offset (empty if none). */
-    java.util.NavigableSet<FutexKey> withDeathOf(int prefix) {
-        return diedPending.getOrDefault(prefix, java.util.Collections.emptyNavigableSet());
-    }
-
-    /** After a restore: a restored record's deaths counted ({@link #diedPending}, {@link #withDeaths}). */
-    void restored(FutexRecord f) {
-        for (int id : f.diedKernelIds) {
-            diedPending.computeIfAbsent(id, k -> new java.util.TreeSet<>(KEY_ORDER)).add(f.key);
-        }
-        if (!f.diedKernelIds.isEmpty()) {
-            withDeaths.add(f.key);
-        }
     }
 
     /** Every futex record, for status. */

@@ -61,7 +61,12 @@ final class SnapshotReader {
         for (FutexImage image : snap.getFutexesList()) {
             FutexRecord f = futex(image);
             records.futexes.put(f.key, f);
-            records.restored(f);
+            for (int id : f.diedKernelIds) {
+                records.diedPending.merge(id, 1, Integer::sum);
+            }
+            if (!f.diedKernelIds.isEmpty()) {
+                records.withDeaths.add(f.key);
+            }
         }
         snap.getTokenMarksList().forEach(m -> records.prunedTokens.put(m.getObject(), m.getToken()));
         records.rebuildCarrying();
