@@ -23,7 +23,9 @@ import java.util.Set;
  *  F back at the pager            F: gone (clean release), or F: DIED (its holder died and its next
  *                                 owner has not been told yet); written as an effect, not waited for
  *  reclaim of F by K (in grace)   F: K again; F is no longer unreclaimed; a futex the journal
- *                                 gives K that K does not name, K had given back: gone; a futex
+ *                                 gives K that K does not name, K had given back: gone (or its
+ *                                 grant was lost with the crash: its word is judged at grace end,
+ *                                 {@link #givenBack}); a futex
  *                                 it gives another kernel: K's reclaim is refused (EINVAL), but
  *                                 not under direct handoff, whose reservations are not journaled
  *                                 (xp-spec 14.6: K may reclaim what H forwarded to it)
@@ -49,6 +51,14 @@ final class FutexJournal {
     /** A pager without a store after a restart: every page is lost; the futexes whose owners were told. */
     private final boolean allLost;
     final Set<FutexKey> told = new HashSet<>();
+    /**
+     * After a restart, until grace ends: futexes the journal gave to a kernel that reclaimed without
+     * naming them, in order. It gave them back, or their grant never reached it (lost with the
+     * crash): a grant with owner_died then leaves the dead holder's TID in the word, and only this
+     * pager's memory, gone, knew of that death (chaos seed 1171). At grace end {@link RestartDeaths}
+     * judges their words as it does the unreclaimed futexes'.
+     */
+    final Set<FutexKey> givenBack = new java.util.LinkedHashSet<>();
     /**
      * Whether a name in the journal is the futex's only possible holder: not under direct handoff
      * (xp-spec 14.6), where F: H may stand while K holds H's forwarded copy under the reserved token.
@@ -131,6 +141,7 @@ final class FutexJournal {
             var e = it.next();
             if (e.getValue().equals(kernel)) {
                 it.remove();
+                givenBack.add(e.getKey());
                 released(e.getKey(), false);
             }
         }
@@ -149,6 +160,7 @@ final class FutexJournal {
             }
         });
         unreclaimed.clear();
+        givenBack.clear();
         return lost;
     }
 

@@ -290,10 +290,28 @@ final class PagerGrace {
             }
         }
         java.util.Map<io.machxp.pager.futex.FutexKey, String> lost = new java.util.LinkedHashMap<>(journal.unreclaimed);
+        java.util.List<io.machxp.pager.futex.FutexKey> givenBack = new java.util.ArrayList<>(journal.givenBack);
         for (io.machxp.pager.futex.FutexKey key : journal.graceEnded()) {
             futexes.reclaims.diedInRestart(key); // before any held lock is handled: its grant says owner_died
         }
+        // A futex its journal holder reclaimed without naming: given back, or its grant (with owner_died,
+        // maybe) lost with the crash, the dead holder's TID still in the word. Its word is judged too;
+        // a record made for that alone goes again if the word names no dead kernel.
+        for (io.machxp.pager.futex.FutexKey key : givenBack) {
+            io.machxp.pager.futex.FutexRecord f = futexes.records().getOrMake(key);
+            if (f.holder == null) {
+                lost.putIfAbsent(key, "");
+            }
+        }
         restartDeaths.graceEnded(lost); // the dead kernels' TIDs the stored words still name: their ids rest
+        for (io.machxp.pager.futex.FutexKey key : givenBack) {
+            io.machxp.pager.futex.FutexRecord f = futexes.records().get(key);
+            if (f != null && f.holder == null && !f.diedKernelIds.isEmpty()) {
+                f.ownerDied = true; // not recorded at once (its page is held): the next grant's owner records it
+            } else if (f != null) {
+                futexes.records().pruneIfIdle(f);
+            }
+        }
         core.env.graceEnded();
         if (reclaims) {
             CoreContext.log.info("pager {}: grace period over; {} kernels reclaimed what they held; handling {} held "

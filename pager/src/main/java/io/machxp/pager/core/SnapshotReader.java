@@ -90,6 +90,8 @@ final class SnapshotReader {
         }
         journal.told.clear();
         snap.getJournal().getToldList().forEach(k -> journal.told.add(key(k)));
+        journal.givenBack.clear();
+        snap.getJournal().getGivenBackList().forEach(k -> journal.givenBack.add(key(k)));
         List<CoreTimers.Pending> timers = new ArrayList<>();
         for (TimerImage t : snap.getTimersList()) {
             timers.add(new CoreTimers.Pending(t.getDueNanos(), timer(t)));

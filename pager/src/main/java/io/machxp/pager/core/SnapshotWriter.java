@@ -78,6 +78,7 @@ final class SnapshotWriter {
                 .setKernel(kernel)));
         journal.told.stream().sorted(Comparator.comparing(FutexKey::object).thenComparingLong(FutexKey::offset))
                 .forEach(key -> j.addTold(ref(key)));
+        journal.givenBack.forEach(key -> j.addGivenBack(ref(key)));
         b.setJournal(j);
         for (FutexParking.Parked p : futexes.parking.parked()) {
             io.machxp.proto.snapshot.ParkedLock.Builder l = io.machxp.proto.snapshot.ParkedLock.newBuilder()
