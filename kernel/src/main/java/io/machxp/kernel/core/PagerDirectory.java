@@ -1,5 +1,6 @@
 package io.machxp.kernel.core;
 
+import io.machxp.proto.text.Utf8Order;
 import io.machxp.proto.xp.PagerDirectoryView;
 import java.nio.charset.StandardCharsets;
 import java.util.Collections;
@@ -120,7 +121,7 @@ public final class PagerDirectory {
      */
     public PagerDirectoryView viewFor(int index) {
         PagerDirectoryView.Builder v = PagerDirectoryView.newBuilder().setPagerCount(count).setPagerIndex(index);
-        Map<String, Integer> sorted = new TreeMap<>(PagerDirectory::compareUtf8);
+        Map<String, Integer> sorted = new TreeMap<>(Utf8Order.NAMES);
         sorted.putAll(assigned);
         sorted.forEach((name, pager) -> {
             if (pager != ruleFor(name, count)) {
@@ -128,22 +129,6 @@ public final class PagerDirectory {
             }
         });
         return v.build();
-    }
-
-    /** Compares two names as their UTF-8 bytes would (code point by code point). */
-    static int compareUtf8(String a, String b) {
-        int i = 0;
-        int j = 0;
-        while (i < a.length() && j < b.length()) {
-            int ca = a.codePointAt(i);
-            int cb = b.codePointAt(j);
-            if (ca != cb) {
-                return Integer.compare(ca, cb);
-            }
-            i += Character.charCount(ca);
-            j += Character.charCount(cb);
-        }
-        return Boolean.compare(i < a.length(), j < b.length());
     }
 
     /** The explicit assignments, in the form {@link #parse} reads. */

@@ -1,5 +1,6 @@
 package io.machxp.pager.core;
 
+import io.machxp.proto.text.Utf8Order;
 import io.machxp.proto.xp.ObjectDispute;
 import io.machxp.proto.xp.PagerDirectoryView;
 import java.nio.charset.StandardCharsets;
@@ -126,24 +127,8 @@ final class DirectoryViews {
      */
     static List<String> utf8Sorted(Collection<String> names) {
         List<String> sorted = new ArrayList<>(names);
-        sorted.sort(DirectoryViews::compareUtf8);
+        sorted.sort(Utf8Order.NAMES);
         return sorted;
-    }
-
-    /** Compares two names as their UTF-8 bytes would (code point by code point). */
-    static int compareUtf8(String a, String b) {
-        int i = 0;
-        int j = 0;
-        while (i < a.length() && j < b.length()) {
-            int ca = a.codePointAt(i);
-            int cb = b.codePointAt(j);
-            if (ca != cb) {
-                return Integer.compare(ca, cb);
-            }
-            i += Character.charCount(ca);
-            j += Character.charCount(cb);
-        }
-        return Boolean.compare(i < a.length(), j < b.length());
     }
 
     /** The open sessions of other names whose stated views differ from {@code view}, in session id order. */
