@@ -1,5 +1,6 @@
 package io.machxp.kernel.core;
 
+import io.machxp.proto.text.ClippedText;
 import io.machxp.proto.xp.ObjectDispute;
 import java.util.HashMap;
 import java.util.List;

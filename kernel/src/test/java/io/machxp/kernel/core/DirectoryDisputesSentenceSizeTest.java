@@ -2,6 +2,7 @@ package io.machxp.kernel.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.machxp.proto.text.ClippedText;
 import io.machxp.proto.xp.ObjectDispute;
 import java.nio.charset.StandardCharsets;
 import java.util.List;

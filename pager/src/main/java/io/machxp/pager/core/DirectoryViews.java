@@ -1,5 +1,6 @@
 package io.machxp.pager.core;
 
+import io.machxp.proto.text.ClippedText;
 import io.machxp.proto.text.Utf8Order;
 import io.machxp.proto.xp.ObjectDispute;
 import io.machxp.proto.xp.PagerDirectoryView;
@@ -167,8 +168,7 @@ final class DirectoryViews {
      * start, cut between code points (a split surrogate pair would be written as '?', dir3-review LOW-2).
      */
     static String shownPager(String pager) {
-        return pager.codePointCount(0, pager.length()) <= Shown.MAX_CHARS ? pager
-                : pager.substring(0, pager.offsetByCodePoints(0, Shown.MAX_CHARS)) + "...";
+        return ClippedText.chars(pager, Shown.MAX_CHARS);
     }
 
     /** What one listed dispute counts against {@link #MAX_LISTED_BYTES}: its object's and reason's UTF-8 bytes. */

@@ -1,25 +1,25 @@
-package io.machxp.kernel.core;
+package io.machxp.proto.text;
 
 import java.nio.charset.StandardCharsets;
 
 /**
- * A pager's string (its name, a dispute's reason) shortened before the kernel keeps it for its own
- * sentences (dir3-review LOW-1): a vm_map's error travels as a gRPC status description, in the
- * trailers, which grpc-java bounds at 8 KiB; a pager's long name (xp-spec 12.8 bounds none) or an
- * out-of-spec reason (12.43: at most 1,024 bytes) would otherwise turn the sentence into a bare
- * transport error. Cuts fall between code points, never inside a surrogate pair (a split pair
- * would be written as '?').
+ * A string shortened for a sentence, cut between code points, never inside a surrogate pair (a
+ * split pair would be written as '?'). The kernel keeps a pager's name and a dispute's reason so
+ * (dir3-review LOW-1), and the pager shows its own name so in its refusals: a vm_map's error
+ * travels as a gRPC status description, in the trailers, which grpc-java bounds at 8 KiB; a
+ * pager's long name (xp-spec 12.8 bounds none) or an out-of-spec reason (12.43: at most 1,024
+ * bytes) would otherwise turn the sentence into a bare transport error.
  */
-final class ClippedText {
+public final class ClippedText {
     /** The most characters (code points) of a pager's name the kernel shows. */
-    static final int MAX_NAME_CHARS = 64;
+    public static final int MAX_NAME_CHARS = 64;
     /** The most UTF-8 bytes of a dispute's reason the kernel keeps (xp-spec 12.43's bound). */
-    static final int MAX_REASON_BYTES = 1024;
+    public static final int MAX_REASON_BYTES = 1024;
 
     private ClippedText() {}
 
     /** {@code s} whole if it has at most {@code max} code points, else its first {@code max} and "...". */
-    static String chars(String s, int max) {
+    public static String chars(String s, int max) {
         if (s.codePointCount(0, s.length()) <= max) {
             return s;
         }
@@ -30,7 +30,7 @@ final class ClippedText {
      * {@code s} whole if its UTF-8 encoding has at most {@code max} bytes, else its longest start
      * of whole code points that, with "..." after it, fits in {@code max} bytes.
      */
-    static String utf8(String s, int max) {
+    public static String utf8(String s, int max) {
         if (s.getBytes(StandardCharsets.UTF_8).length <= max) {
             return s;
         }
