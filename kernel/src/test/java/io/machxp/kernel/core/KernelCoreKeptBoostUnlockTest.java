@@ -6,8 +6,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.machxp.kernel.task.MachThread;
 import io.machxp.proto.task.AcquirePath;
 import io.machxp.proto.xp.KernelToPager;
-import io.machxp.proto.xp.PagerToKernel;
-import io.machxp.proto.xp.PagerWelcome;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -23,47 +21,17 @@ import org.junit.jupiter.api.Test;
  */
 class KernelCoreKeptBoostUnlockTest {
     private static final long LEASE_MS = 1000;
-    private static final long LEASE = LEASE_MS * 1_000_000;
     private final CoreFixture k = new CoreFixture(CoreOptions.DEFAULT, LEASE_MS);
-
-    /** owner (priority 5) holds the futex at offset 0, boosted to 60 by a waiter elsewhere when the stream breaks. */
-    private MachThread boostedOwnerAcrossABreak() {
-        MachThread owner = k.thread(5);
-        k.acquireFromPager(owner, k.base);
-        k.relinquish(0, 60);
-        assertThat(owner.effectivePriority).isEqualTo(60);
-        k.core.xp().onStreamBroken(0, "connection reset");
-        assertThat(owner.effectivePriority).as("kept over the break").isEqualTo(60);
-        return owner;
-    }
-
-    /** The kernel reconnects a twentieth of the lease later and its reclaim is welcomed. */
-    private void reclaimWelcomed() {
-        k.env.advance(LEASE / 20);
-        assertThat(k.single().getKernelHello().hasReclaim()).isTrue();
-        k.core.xp().onXp(PagerToKernel.newBuilder().setPagerWelcome(PagerWelcome.newBuilder().setKernelId(1)
-                .setPageSize(CoreFixture.PAGE).setLeaseMillis(LEASE_MS).setSessionEpoch(6)).build());
-        k.env.drain();
-    }
-
-    /** Past the lease the kept boost lasts after the welcome, keepalives answered (the session lives). */
-    private void aLeaseLater() {
-        for (int i = 0; i < 12; i++) {
-            k.env.advance(LEASE / 10);
-            k.answerKeepalives();
-        }
-        k.env.drain();
-    }
 
     @Test
     void theOwnersUnlockEndsTheKeptBoostAndItsLaterWaitCarriesItsOwnPriority() {
-        MachThread owner = boostedOwnerAcrossABreak();
+        MachThread owner = KeptBoostEpisode.boostedOwnerAcrossABreak(k);
         assertThat(k.unlock(owner, k.base).answered()).isTrue();
         assertThat(owner.effectivePriority).as("it owns nothing now").isEqualTo(5);
         assertThat(owner.boostedBy).isEmpty();
         assertThat(k.env.drain()).as("the futex stays here: nothing into a broken stream").isEmpty();
 
-        reclaimWelcomed();
+        KeptBoostEpisode.reclaimWelcomed(k, LEASE_MS);
         assertThat(owner.effectivePriority).isEqualTo(5);
         Answer<AcquirePath> waiting = k.lock(owner, k.base + 8);
         assertThat(waiting.answered()).isFalse();
@@ -74,7 +42,7 @@ class KernelCoreKeptBoostUnlockTest {
 
     @Test
     void theNextLockerHereIsBoostedWhileTheBoostIsKeptAndDeboostedAtItsUnlock() {
-        MachThread owner = boostedOwnerAcrossABreak();
+        MachThread owner = KeptBoostEpisode.boostedOwnerAcrossABreak(k);
         assertThat(k.unlock(owner, k.base).answered()).isTrue();
         MachThread next = k.thread(10);
         assertThat(k.lock(next, k.base).value()).isNotNull();
@@ -87,9 +55,9 @@ class KernelCoreKeptBoostUnlockTest {
 
     @Test
     void theNextLockerIsBoostedAlsoWhenThePageLeftAndCameBackMeanwhile() {
-        MachThread owner = boostedOwnerAcrossABreak();
+        MachThread owner = KeptBoostEpisode.boostedOwnerAcrossABreak(k);
         assertThat(k.unlock(owner, k.base).answered()).isTrue();
-        reclaimWelcomed();
+        KeptBoostEpisode.reclaimWelcomed(k, LEASE_MS);
         k.takePageBack(); // clean: the free word goes back as 0, as the pager's copy has it (no data)
         MachThread next = k.thread(10);
         Answer<AcquirePath> locked = k.lock(next, k.base);
@@ -103,11 +71,11 @@ class KernelCoreKeptBoostUnlockTest {
 
     @Test
     void theKeptBoostsEndLeavesAnOwnedWordsWaitersToItsUnlockWhichGivesTheFastPathBack() {
-        MachThread owner = boostedOwnerAcrossABreak();
+        MachThread owner = KeptBoostEpisode.boostedOwnerAcrossABreak(k);
         assertThat(k.baseWord()).as("WAITERS kept with the boost").isEqualTo(owner.tid | (WAITERS & 0xffffffffL));
-        reclaimWelcomed();
+        KeptBoostEpisode.reclaimWelcomed(k, LEASE_MS);
         assertThat(owner.effectivePriority).as("kept a lease after the welcome").isEqualTo(60);
-        aLeaseLater();
+        KeptBoostEpisode.aLeaseLater(k, LEASE_MS);
         assertThat(owner.effectivePriority).isEqualTo(5);
         assertThat(k.baseWord()).as("as on Linux, WAITERS leaves an owned word only at its unlock")
                 .isEqualTo(owner.tid | (WAITERS & 0xffffffffL));
@@ -121,11 +89,11 @@ class KernelCoreKeptBoostUnlockTest {
 
     @Test
     void theKeptBoostsEndGivesTheFastPathBackToAFreeFutex() {
-        MachThread owner = boostedOwnerAcrossABreak();
+        MachThread owner = KeptBoostEpisode.boostedOwnerAcrossABreak(k);
         assertThat(k.unlock(owner, k.base).answered()).isTrue();
         assertThat(k.baseWord()).as("free, WAITERS kept for the waiter elsewhere").isEqualTo(WAITERS & 0xffffffffL);
-        reclaimWelcomed();
-        aLeaseLater();
+        KeptBoostEpisode.reclaimWelcomed(k, LEASE_MS);
+        KeptBoostEpisode.aLeaseLater(k, LEASE_MS);
         assertThat(k.baseWord()).as("free, the fast path's value").isZero();
         MachThread next = k.thread(10);
         assertThat(k.lock(next, k.base).value()).isEqualTo(AcquirePath.FAST_PATH);

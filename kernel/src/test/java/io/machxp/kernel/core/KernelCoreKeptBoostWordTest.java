@@ -11,7 +11,6 @@ import io.machxp.proto.task.AcquirePath;
 import io.machxp.proto.xp.KernelToPager;
 import io.machxp.proto.xp.MemoryObjectDataSupply;
 import io.machxp.proto.xp.PagerToKernel;
-import io.machxp.proto.xp.PagerWelcome;
 import io.machxp.proto.xp.ReturnPolicy;
 import io.machxp.proto.xp.VmProt;
 import java.util.List;
@@ -27,38 +26,8 @@ import org.junit.jupiter.api.Test;
  */
 class KernelCoreKeptBoostWordTest {
     private static final long LEASE_MS = 1000;
-    private static final long LEASE = LEASE_MS * 1_000_000;
     private static final long W = WAITERS & 0xffffffffL;
     private final CoreFixture k = new CoreFixture(CoreOptions.DEFAULT, LEASE_MS);
-
-    /** owner (priority 5) holds the futex at offset 0, boosted to 60 by a waiter elsewhere when the stream breaks. */
-    private MachThread boostedOwnerAcrossABreak() {
-        MachThread owner = k.thread(5);
-        k.acquireFromPager(owner, k.base);
-        k.relinquish(0, 60);
-        assertThat(owner.effectivePriority).isEqualTo(60);
-        k.core.xp().onStreamBroken(0, "connection reset");
-        assertThat(owner.effectivePriority).as("kept over the break").isEqualTo(60);
-        return owner;
-    }
-
-    /** The kernel reconnects a twentieth of the lease later and its reclaim is welcomed. */
-    private void reclaimWelcomed() {
-        k.env.advance(LEASE / 20);
-        assertThat(k.single().getKernelHello().hasReclaim()).isTrue();
-        k.core.xp().onXp(PagerToKernel.newBuilder().setPagerWelcome(PagerWelcome.newBuilder().setKernelId(1)
-                .setPageSize(CoreFixture.PAGE).setLeaseMillis(LEASE_MS).setSessionEpoch(6)).build());
-        k.env.drain();
-    }
-
-    /** Past the lease the kept boost lasts after the welcome, keepalives answered (the session lives). */
-    private void aLeaseLater() {
-        for (int i = 0; i < 12; i++) {
-            k.env.advance(LEASE / 10);
-            k.answerKeepalives();
-        }
-        k.env.drain();
-    }
 
     private static int wordAt(byte[] page, int at) {
         return java.nio.ByteBuffer.wrap(page).order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt(at);
@@ -66,25 +35,25 @@ class KernelCoreKeptBoostWordTest {
 
     @Test
     void aFreeFutexsPageLeavingDuringTheKeptBoostCarriesNoWaiters() {
-        MachThread owner = boostedOwnerAcrossABreak();
+        MachThread owner = KeptBoostEpisode.boostedOwnerAcrossABreak(k);
         assertThat(k.unlock(owner, k.base).answered()).isTrue();
         assertThat(k.baseWord()).as("free, WAITERS kept here for the waiter elsewhere").isEqualTo(W);
-        reclaimWelcomed();
+        KeptBoostEpisode.reclaimWelcomed(k, LEASE_MS);
         assertThat(k.write(k.base + 64, new byte[] {1}).answered()).as("the page is dirty: it goes back").isTrue();
         k.lockRequest(0, ReturnPolicy.RETURN_DIRTY, false, VmProt.VM_PROT_WRITE, true); // downgraded to read-only
         byte[] returned = k.env.drain().stream().filter(KernelToPager::hasMemoryObjectDataReturn).findFirst()
                 .orElseThrow().getMemoryObjectDataReturn().getData().toByteArray();
         assertThat(wordAt(returned, 0)).as("the pager's copy: free, as Linux shows it").isZero();
         assertThat(k.read(k.base, 4).value()).as("read-only here: the bytes").containsExactly(0, 0, 0, 0);
-        aLeaseLater();
+        KeptBoostEpisode.aLeaseLater(k, LEASE_MS);
         assertThat(k.read(k.base, 4).value()).as("the kept boost over, nobody waits").containsExactly(0, 0, 0, 0);
     }
 
     @Test
     void aFreeFutexsPageBackDuringTheKeptBoostTakesWaitersBackHere() {
-        MachThread owner = boostedOwnerAcrossABreak();
+        MachThread owner = KeptBoostEpisode.boostedOwnerAcrossABreak(k);
         assertThat(k.unlock(owner, k.base).answered()).isTrue();
-        reclaimWelcomed();
+        KeptBoostEpisode.reclaimWelcomed(k, LEASE_MS);
         assertThat(k.write(k.base + 64, new byte[] {1}).answered()).as("the page is dirty: it goes back").isTrue();
         byte[] page = k.takePageBack();
         assertThat(wordAt(page, 0)).as("the copy that left").isZero();
@@ -99,10 +68,10 @@ class KernelCoreKeptBoostWordTest {
 
     @Test
     void aTrylocksWaitersStaysInTheOwnedWordPastTheKeptBoostsEnd() {
-        MachThread owner = boostedOwnerAcrossABreak();
+        MachThread owner = KeptBoostEpisode.boostedOwnerAcrossABreak(k);
         assertThat(k.trylock(k.thread(3), k.base).value()).as("busy").isNull();
-        reclaimWelcomed();
-        aLeaseLater();
+        KeptBoostEpisode.reclaimWelcomed(k, LEASE_MS);
+        KeptBoostEpisode.aLeaseLater(k, LEASE_MS);
         assertThat(owner.effectivePriority).as("the kept boost is over").isEqualTo(5);
         assertThat(k.baseWord()).as("Linux: TRYLOCK_PI's WAITERS stays to the unlock").isEqualTo(owner.tid | W);
         assertThat(k.unlock(owner, k.base).answered()).isTrue();
@@ -114,12 +83,12 @@ class KernelCoreKeptBoostWordTest {
 
     @Test
     void aTimedOutLocksWaitersStaysInTheOwnedWordPastTheKeptBoostsEnd() {
-        MachThread owner = boostedOwnerAcrossABreak();
+        MachThread owner = KeptBoostEpisode.boostedOwnerAcrossABreak(k);
         Answer<AcquirePath> timed = k.lock(k.thread(3), k.base, 10_000_000L);
         k.env.advance(20_000_000L);
         assertThat(timed.answered()).isTrue();
-        reclaimWelcomed();
-        aLeaseLater();
+        KeptBoostEpisode.reclaimWelcomed(k, LEASE_MS);
+        KeptBoostEpisode.aLeaseLater(k, LEASE_MS);
         assertThat(owner.effectivePriority).isEqualTo(5);
         assertThat(k.baseWord()).as("Linux: a timed-out waiter's WAITERS stays to the unlock")
                 .isEqualTo(owner.tid | W);
@@ -162,8 +131,8 @@ class KernelCoreKeptBoostWordTest {
 
     @Test
     void anOwnerWhoseWordCameBackWrittenOverElsewhereKeepsNoBoost() {
-        MachThread owner = boostedOwnerAcrossABreak();
-        reclaimWelcomed();
+        MachThread owner = KeptBoostEpisode.boostedOwnerAcrossABreak(k);
+        KeptBoostEpisode.reclaimWelcomed(k, LEASE_MS);
         k.lockRequest(0, ReturnPolicy.RETURN_DIRTY, true, VmProt.VM_PROT_NONE, true);
         k.env.drain();
         Answer<Void> w = k.write(k.base + 64, new byte[] {1});
