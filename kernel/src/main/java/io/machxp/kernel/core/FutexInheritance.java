@@ -280,9 +280,10 @@ final class FutexInheritance {
     /**
      * A lock whose timeout had passed found {@code e} held here (it answers ETIMEDOUT): Linux's
      * LOCK_PI queues it for an instant all the same, which boosts the chain
-     * of owners to its priority and lowers them again at its timeout. Nothing of that is seen (no
-     * boost is logged: Linux's lasts microseconds, below what its sampler sees) but where it
-     * leaves them: each owner on the chain below that priority is placed as a thread that was
+     * of owners to its priority and lowers them again at its timeout. It lasts microseconds, so
+     * no boost is logged, only an "instant-boost" trace per owner (a sampler of Linux's priorities
+     * sees such a boost in some runs and not in others: a comparison accepts either). What lasts
+     * is where it leaves them: each owner on the chain below that priority is placed as a thread that was
      * lowered, at the head of its priority if it is ready (rt_mutex_setprio) and behind its
      * equals in the queue of the futex it waits for (the chain walk requeues its waiter, step 7
      * of rt_mutex_adjust_prio_chain, before it looks at that futex's owner). The chain is followed
@@ -299,6 +300,8 @@ final class FutexInheritance {
         java.util.Set<MachThread> seen = new java.util.HashSet<>();
         MachThread t = ownerHere(e);
         while (t != null && t.effectivePriority < priority && seen.add(t)) {
+            // Traced as an instant boost, not a boost: Linux's may or may not be seen by a sampler.
+            env.trace("instant-boost", t.tid, t.effectivePriority + " -> " + priority + " -> " + t.effectivePriority);
             scheduler.raisedAndLoweredBack(t);
             FutexWaiter w = t.waiter;
             FutexEntry next = w == null || w.trylock ? null : w.entry; // a trylock waits for no owner
