@@ -124,7 +124,7 @@ final class FutexForwards {
         core.env.trace("forward-taken", 0, m.getObject() + "+0x" + Long.toHexString(m.getOffset()) + " token 0x" + Long.toHexString(token));
         e.forwardHeld = token;
         e.grantHandoff = r.getHandoff();
-        futexes.onFutexGranted(e, o, r.getPagesList(), token, r.getOwnerDied());
+        futexes.onFutexGranted(e, o, r.getPagesList(), token, r.getOwnerDied(), r.getStaleHeirTid());
     }
 
     /**

@@ -30,7 +30,8 @@ import java.util.List;
  *
  * <h2>Overview</h2>
  * <pre>
- *  futex_granted    ABSENT           -> the page's word decides: top waiter's TID (PAGER_GRANT,
+ *  futex_granted    ABSENT           -> the page's word decides (0 if it names the grant's
+ *                                       stale_heir_tid): top waiter's TID (PAGER_GRANT,
  *                                       with EOWNERDEAD if the word says an owner died), or kept;
  *                                       without its page: FREE|NOPAGE (grantAwaitsPage) until
  *                                       the page-in, or until a lock that gets the page first
@@ -64,12 +65,14 @@ final class FutexGrants {
         this.toPager = toPager;
     }
 
-    void onFutexGranted(FutexEntry e, VmObject o, List<PageData> withPages, long fencingToken, boolean ownerDied) {
+    void onFutexGranted(FutexEntry e, VmObject o, List<PageData> withPages, long fencingToken, boolean ownerDied,
+            int staleHeirTid) {
         e.granted(fencingToken);
         e.pageLeftUnwaited = false; // a new holding: its page has not left it yet
         forwards.granted(e);
         holds.granted(e);
         e.ownerDiedAtGrant = ownerDied;
+        e.grantStaleHeirTid = ownerDied ? 0 : staleHeirTid; // owner_died is written over any word anyway
         List<VmPage> installed = new ArrayList<>();
         for (PageData d : withPages) {
             if (d.getOffset() < 0 || d.getOffset() % o.pageSize != 0 || d.getOffset() >= o.size

@@ -35,6 +35,8 @@ import io.machxp.kernel.vm.VmPage.Access;
  *                   or for a lease grace's end) -> page writable here: OWNER_DIED written into the
  *                                       word (kept WAITERS), futex_released; else futex_released
  *                                       with owner_died. A TID a task wrote stays (ESRCH next)
+ *                   its word elsewhere names an unlock's heir that left (staleHeirTid) -> futex_released
+ *                                       with stale_heir_tid (owner_died to an older pager)
  * </pre>
  */
 final class FutexSessionEnds {
@@ -214,12 +216,13 @@ final class FutexSessionEnds {
      * (RobustFutexes.ownerDied). With its page writable here the death goes into the word as
      * Linux's handle_futex_death writes it, (word & WAITERS) | OWNER_DIED; with the page elsewhere
      * it goes back with owner_died, which the pager's next grant carries into the word
-     * (PageWords.grantedWord), since nothing here will write it now. So does a word elsewhere that
-     * still names an unlock's heir that left before it ran (FutexHeirs.staleHeir, a thread that
-     * owned nothing and has ended by now): its rewrite needed the page, and EOWNERDEAD for the
-     * next owner beats ESRCH for a TID of no thread (Linux would leave it free: a known deviation,
-     * xp-spec A.29, which only a release flag the pager carries or a wait for the page would
-     * avoid). Any other TID (a task wrote
+     * (PageWords.grantedWord), since nothing here will write it now. A word elsewhere that still
+     * names an unlock's heir that left before it ran (FutexEntry.staleHeirTid, a thread that owned
+     * nothing and has ended by now) is no death: its rewrite needed the page, so the release names
+     * that TID (stale_heir_tid), which the pager carries to the next grant, whose kernel writes the
+     * word free as the unlock would have (xp-spec 8.4, as Linux leaves it); to a pager whose welcome
+     * did not say it carries it, owner_died instead (EOWNERDEAD for the next owner beats ESRCH for a
+     * TID of no thread; xp-spec A.29). Any other TID (a task wrote
      * it: another kernel's thread, or none) stays in the word, and its next locker gets ESRCH.
      * Tasks may CAS the word in shared memory meanwhile: each pass decides again.
      */
@@ -229,7 +232,8 @@ final class FutexSessionEnds {
             if (isAbsent(s)) {
                 return;
             }
-            boolean diedHere = owner(s) != 0 && core.tasks.endedHere(owner(s));
+            boolean stale = e.staleHeirTid != 0 && owner(s) == e.staleHeirTid && !isLive(s);
+            boolean diedHere = !stale && owner(s) != 0 && core.tasks.endedHere(owner(s));
             if (diedHere && isLive(s) && e.page.access == Access.READ_WRITE) {
                 if (e.compareAndSetState(s, ABSENT)) {
                     PageWords.recordDeath(e, s);
@@ -239,11 +243,16 @@ final class FutexSessionEnds {
                 continue;
             }
             boolean grantSaid = e.ownerDiedAtGrant;
+            int staleSaid = e.grantStaleHeirTid;
             e.ownerDiedAtGrant = grantSaid || diedHere;
+            if (stale) {
+                e.grantStaleHeirTid = e.staleHeirTid; // owner_died instead to a pager that does not carry it
+            }
             if (toPager.giveBack(e, s)) {
                 return;
             }
             e.ownerDiedAtGrant = grantSaid; // a task's CAS came first: look again
+            e.grantStaleHeirTid = staleSaid;
         }
     }
 }

@@ -38,7 +38,9 @@ import io.machxp.proto.xp.MemoryObjectLockFutex;
  *  futex_released    clears what was pending towards the pager: a grant awaiting its page, a
  *                    relinquish, the priority waiting elsewhere (the thread it still boosted is
  *                    deboosted); carries owner_died if the grant
- *                    said so and the word never got it, handoff, request_again
+ *                    said so and the word never got it, stale_heir_tid if the word elsewhere may
+ *                    name a thread owning nothing (owner_died to an older pager), handoff,
+ *                    request_again
  *  futex_held        the answer to relinquish_futex(try) when the futex stays here
  * </pre>
  */
@@ -144,6 +146,7 @@ final class FutexToPager {
         e.releaseHandoff = false;
         e.ownerDiedAtGrant = false;
         releasePages.leave(e, released);
+        staleHeir(e, released);
         forwards.forward(e, released); // direct handoff: a copy to the kernel the pager named, if it did
         core.sessions.send(KernelToPager.newBuilder().setMemoryObjectFutexReleased(released).build());
         if (e.boosting != null) {
@@ -151,6 +154,24 @@ final class FutexToPager {
             // elsewhere: the thread it still boosted runs at its own priority again (a kept boost
             // normally ends at the owner's unlock already, FutexSessionEnds.streamBroken).
             inheritance.refresh(e);
+        }
+    }
+
+    /**
+     * A word elsewhere that may still name a thread owning nothing ({@link FutexEntry#grantStaleHeirTid})
+     * goes on as stale_heir_tid to a pager whose welcome said it carries it, else as owner_died (as
+     * before the field: EOWNERDEAD for the next owner rather than ESRCH). owner_died covers it.
+     */
+    private void staleHeir(FutexEntry e, MemoryObjectFutexReleased.Builder released) {
+        int tid = e.grantStaleHeirTid;
+        e.grantStaleHeirTid = 0;
+        if (tid == 0 || released.getOwnerDied()) {
+            return;
+        }
+        if (core.sessions.forObject(e.objectId()).pagerCarriesStaleHeirTid) {
+            released.setStaleHeirTid(tid);
+        } else {
+            released.setOwnerDied(true);
         }
     }
 

@@ -285,8 +285,9 @@ final class KernelFutexes {
 
     // ---- messages from the pager and session events (FutexGrants, FutexRelinquish, FutexSessionEnds) --
 
-    void onFutexGranted(FutexEntry e, VmObject o, List<PageData> withPages, long fencingToken, boolean ownerDied) {
-        grants.onFutexGranted(e, o, withPages, fencingToken, ownerDied);
+    void onFutexGranted(FutexEntry e, VmObject o, List<PageData> withPages, long fencingToken, boolean ownerDied,
+            int staleHeirTid) {
+        grants.onFutexGranted(e, o, withPages, fencingToken, ownerDied, staleHeirTid);
     }
 
     void onFutexBusy(FutexEntry e) {

@@ -82,6 +82,11 @@ final class KernelSession {
      * reclaim to it may exceed one message. False until then (one message, under 4 MiB).
      */
     boolean pagerTakesReclaimParts;
+    /**
+     * The pager's last welcome said carries_stale_heir_tid: a release may name a stale heir's TID
+     * (futex_released.stale_heir_tid, xp-spec 8.4) instead of saying owner_died.
+     */
+    boolean pagerCarriesStaleHeirTid;
     /** Reconnecting and reclaiming after the stream broke while the lease runs. */
     final SessionReclaim reclaim;
     /** How a session that replaces a lost one opens itself (a secondary pager's only). */
@@ -134,6 +139,8 @@ final class KernelSession {
      * marked {@code stream = broken}, which PagerLink (PagerWord) mends as a broken stream.
      */
     static final String END_INFO = "end_info";
+    /** The hello feature of futex_granted's and ReclaimedFutex's stale_heir_tid (xp-spec 6.12, 8.4). */
+    static final String STALE_HEIR_TID = "stale_heir_tid";
 
     /**
      * A kernel_hello of this session, as every one starts: its name, version, features and, to a
@@ -146,6 +153,7 @@ final class KernelSession {
                 .addFeatures(RelinquishHints.FEATURE) // a replicated pager's early asks (xp-spec 13.6)
                 .addFeatures(END_INFO) // ErrorInfo on every end, broken-stream ends marked (xp-spec 3.1; PagerWord)
                 .addFeatures(DirectoryDisputes.FEATURE) // objects in dispute listed in the welcome (xp-spec 2.8)
+                .addFeatures(STALE_HEIR_TID) // a grant's stale_heir_tid is rewritten here (xp-spec 8.4)
                 .setDirectory(core.directory.viewFor(pager)); // the pager refuses a kernel configured unlike the others
         if (pager != 0) {
             h.setTidPrefix(core.sessions.primary().kernelId()); // a secondary starts once the primary welcomed it

@@ -29,8 +29,8 @@ import io.machxp.kernel.vm.VmPage.Access;
  *                                     word is the truth
  * </pre>
  * The rest writes the word of a futex no local thread can hold live: a waiter's WAITERS bit
- * ({@link #markWaiters}), the word a futex leaves behind ({@link #leaveWord}), OWNER_DIED from a
- * grant ({@link #grantedWord}). Copies by tasks through a page mapping never touch a futex word.
+ * ({@link #markWaiters}), the word a futex leaves behind ({@link #leaveWord}), OWNER_DIED or a
+ * stale heir's rewrite from a grant ({@link #grantedWord}). Copies by tasks through a page mapping never touch a futex word.
  */
 final class PageWords {
     private PageWords() {
@@ -162,14 +162,26 @@ final class PageWords {
     /**
      * The word a grant finds in its writable page: if the grant said the holding kernel died,
      * OWNER_DIED is recorded there first (unless the futex is already not recoverable), whatever
-     * the reverted page said, so that the next owner gets EOWNERDEAD.
+     * the reverted page said, so that the next owner gets EOWNERDEAD. If it named a stale heir
+     * (futex_granted.stale_heir_tid, xp-spec 8.4) and the word still names that thread, which owns
+     * nothing, without OWNER_DIED, the word becomes 0, as the unlock that woke it would have left
+     * it; a word a task wrote since stays.
      */
     static int grantedWord(FutexEntry e) {
         if (e.ownerDiedAtGrant) {
             e.ownerDiedAtGrant = false;
+            e.grantStaleHeirTid = 0;
             int w = loadWord(e.page, e);
             if ((w & ~WAITERS) != FutexWord.NOT_RECOVERABLE) {
                 storeWord(e.page, e, FutexWord.OWNER_DIED);
+            }
+        }
+        if (e.grantStaleHeirTid != 0) {
+            int tid = e.grantStaleHeirTid;
+            e.grantStaleHeirTid = 0;
+            int w = loadWord(e.page, e);
+            if (owner(w) == tid && (w & FutexWord.OWNER_DIED) == 0) {
+                storeWord(e.page, e, 0);
             }
         }
         return loadWord(e.page, e);

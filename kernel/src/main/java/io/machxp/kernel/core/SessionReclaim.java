@@ -157,7 +157,8 @@ final class SessionReclaim {
             o.forEachPage(page -> page.forEachFutex(e -> {
                 if (!isAbsent(e.state())) {
                     ro.addFutexes(ReclaimedFutex.newBuilder().setOffset(e.offset())
-                            .setFencingToken(e.fencingToken).setOwnerDied(e.ownerDiedAtGrant));
+                            .setFencingToken(e.fencingToken).setOwnerDied(e.ownerDiedAtGrant)
+                            .setStaleHeirTid(e.grantStaleHeirTid));
                 }
             }));
             reclaim.addObjects(ro);

@@ -88,6 +88,7 @@ final class XpDispatch {
         switch (m.getRoutineCase()) {
             case PAGER_WELCOME -> {
                 session.pagerTakesReclaimParts = m.getPagerWelcome().getReclaimInParts(); // for its next reclaim
+                session.pagerCarriesStaleHeirTid = m.getPagerWelcome().getCarriesStaleHeirTid(); // for its releases
                 boolean fresh = !m.getPagerWelcome().getResumed() && !session.reclaim.reclaiming()
                         && session.kernelId() == 0;
                 if (!fresh && (m.getPagerWelcome().getResumed() || session.reclaim.reclaiming())) {
@@ -180,7 +181,7 @@ final class XpDispatch {
                 }
                 e.grantHandoff = g.getHandoff();
                 futexes.onFutexGranted(e, objects.object(g.getObjectId()), g.getPagesList(), g.getFencingToken(),
-                        g.getOwnerDied());
+                        g.getOwnerDied(), g.getStaleHeirTid());
                 if (g.getRelinquish()) {
                     futexes.onRelinquishFutex(e, g.getRelinquishPriority(), false, // in the same step: no unlock between
                             g.hasRelinquishWaitedNanos() ? g.getRelinquishWaitedNanos() : -1);

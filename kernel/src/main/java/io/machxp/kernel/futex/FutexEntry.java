@@ -143,6 +143,14 @@ public final class FutexEntry {
      * or passes the flag on in futex_released if the futex leaves first.
      */
     public boolean ownerDiedAtGrant;
+    /**
+     * The word in the page elsewhere may name this TID, of a thread that owns nothing (xp-spec 8.4):
+     * the current grant's stale_heir_tid, or, at shutdown, this kernel's own {@link #staleHeirTid}
+     * whose rewrite never got its page. The core writes 0 over such a word once the page is
+     * writable here (PageWords.grantedWord), or passes the TID on in futex_released if the futex
+     * leaves first (as owner_died, to a pager that does not carry it). 0: none.
+     */
+    public int grantStaleHeirTid;
     /** The current grant came from an owner's unlock to this kernel's waiter (grant's handoff). */
     public boolean grantHandoff;
     /** What the next futex_released says: an owner's unlock to a kernel that waits (handoff). */

@@ -242,6 +242,17 @@ final class CoreFixture {
                 .setObjectId(OBJECT_ID).setOffset(offset).setFencingToken(++fencingTokens)).build());
     }
 
+    /** Grants a futex whose last release named a stale heir's TID (futex_granted.stale_heir_tid, xp-spec 8.4). */
+    void grantNamingStaleHeir(long offset, int tid) {
+        core.xp().onXp(PagerToKernel.newBuilder().setMemoryObjectFutexGranted(MemoryObjectFutexGranted.newBuilder()
+                .setObjectId(OBJECT_ID).setOffset(offset).setFencingToken(++fencingTokens).setStaleHeirTid(tid)).build());
+    }
+
+    /** As a welcome that said carries_stale_heir_tid: the pager carries a release's stale_heir_tid. */
+    void pagerCarriesStaleHeirTid() {
+        core.sessions.forObject(OBJECT_ID).pagerCarriesStaleHeirTid = true;
+    }
+
     /**
      * Grants a futex with its page (zero-filled) attached, as the pager does when the kernel that
      * released the futex sent the page along.

@@ -155,20 +155,42 @@ class KernelCoreStaleUnlockHeirTest {
     }
 
     /**
-     * The kernel shuts down while the rewrite is still pending (the page still elsewhere): the
-     * futex goes back with owner_died, so the next owner anywhere gets EOWNERDEAD, although nobody
-     * owned it (Linux would leave it free); without owner_died it would get ESRCH for a TID of no
-     * thread. A known deviation (xp-spec A.29, review heir11 LOW-1), pinned here.
+     * The kernel shuts down while the rewrite is still pending (the page still elsewhere), its
+     * pager carrying stale_heir_tid: the futex goes back naming low, which owns nothing, and
+     * without owner_died, so that the next grant has the word rewritten free (no EOWNERDEAD for
+     * anyone: nobody owned it since the unlock, as on Linux). Review heir11 LOW-1; before, it went
+     * back with owner_died.
      */
     @Test
-    void aShutdownWithTheRewritePendingGivesItBackWithOwnerDied() {
+    void aShutdownWithTheRewritePendingNamesTheStaleHeir() {
+        k.pagerCarriesStaleHeirTid();
         heirLeftWithItsPageRefused();
         k.core.xp().shutdown();
-        List<MemoryObjectFutexReleased> released = k.env.drain().stream()
-                .filter(KernelToPager::hasMemoryObjectFutexReleased).map(KernelToPager::getMemoryObjectFutexReleased)
-                .toList();
+        List<MemoryObjectFutexReleased> released = releasedAtShutdown();
+        assertThat(released).hasSize(1);
+        assertThat(released.get(0).getOwnerDied()).as("no owner died").isFalse();
+        assertThat(released.get(0).getStaleHeirTid()).as("the word elsewhere names low, which owns nothing")
+                .isEqualTo(low.tid);
+    }
+
+    /**
+     * The same with a pager whose welcome did not say it carries stale_heir_tid (an older one):
+     * owner_died, as before the field, so the next owner gets EOWNERDEAD rather than ESRCH for a TID
+     * of no thread (xp-spec A.29).
+     */
+    @Test
+    void aShutdownWithTheRewritePendingGivesItBackWithOwnerDiedToAnOlderPager() {
+        heirLeftWithItsPageRefused();
+        k.core.xp().shutdown();
+        List<MemoryObjectFutexReleased> released = releasedAtShutdown();
         assertThat(released).hasSize(1);
         assertThat(released.get(0).getOwnerDied()).as("the word elsewhere still names low: owner_died, not ESRCH")
                 .isTrue();
+        assertThat(released.get(0).getStaleHeirTid()).isZero();
+    }
+
+    private List<MemoryObjectFutexReleased> releasedAtShutdown() {
+        return k.env.drain().stream().filter(KernelToPager::hasMemoryObjectFutexReleased)
+                .map(KernelToPager::getMemoryObjectFutexReleased).toList();
     }
 }
