@@ -66,6 +66,7 @@ final class FutexReclaims {
         f.holder = s;
         f.token = token;
         f.grantOwnerDied = r.getOwnerDied();
+        f.staleHeirTid = r.getOwnerDied() ? 0 : r.getStaleHeirTid(); // its grant's, the word not yet rewritten
         f.lastHolder = s.id;
         f.lastHolderName = s.kernelName;
         core.holders.held(f);

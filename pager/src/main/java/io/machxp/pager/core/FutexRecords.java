@@ -86,7 +86,7 @@ final class FutexRecords {
             carrying.add(f.key); // sheddable at the bound ({@link #shedCarried})
         }
         if (f.holder != null || !f.queue.isEmpty() || !f.tries.isEmpty() || f.ownerDied || !f.releasedPages.isEmpty()
-                || !f.diedKernelIds.isEmpty()) {
+                || !f.diedKernelIds.isEmpty() || f.staleHeirTid != 0) {
             return;
         }
         if (futexes.remove(f.key, f)) {
@@ -98,6 +98,7 @@ final class FutexRecords {
     /** Nobody holds, waits for or tries the futex, and all its record carries is pages given back with it. */
     private static boolean carriesOnlyPages(FutexRecord f) {
         return f.holder == null && f.queue.isEmpty() && f.tries.isEmpty() && !f.ownerDied && f.diedKernelIds.isEmpty()
+                && f.staleHeirTid == 0
                 && !f.releasedPages.isEmpty() && f.forward == null;
     }
 

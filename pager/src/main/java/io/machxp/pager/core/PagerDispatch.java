@@ -38,7 +38,7 @@ final class PagerDispatch {
      * for the session's life.
      */
     static final java.util.Set<String> FEATURES = java.util.Set.of("precious", "lock_ranges", "change_attributes",
-            FutexHolderMap.FEATURE);
+            FutexHolderMap.FEATURE, PagerGrants.STALE_HEIR_FEATURE);
     private final CoreContext core;
     private final PageCoherence pages;
     private final PagerFutexes futexes;

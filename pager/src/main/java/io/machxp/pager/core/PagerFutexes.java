@@ -345,6 +345,9 @@ final class PagerFutexes {
             prefixes.died(s);
         }
         f.ownerDied |= r.getOwnerDied();
+        // Each release says whether the word may still name a stale heir (owner_died covers one);
+        // a holder whose grant carried it gives it back without it once it rewrote the word.
+        f.staleHeirTid = r.getOwnerDied() ? 0 : r.getStaleHeirTid();
         f.handoff = r.getHandoff();
         grants.release(f, r.getRequestAgain() ? s : null, r.getRequestPriority(),
                 since(r.hasRequestWaitedNanos(), r.getRequestWaitedNanos()), r.getForwardedToken());

@@ -25,7 +25,11 @@ import java.util.List;
  *                                       (epoch << 32 | grant number; a direct handoff's reserved
  *                                       one); owner_died if an owner died (a holder declared dead,
  *                                       a release that said so) or the journal lost it with its
- *                                       pages; handoff if its owner handed it on (the release said
+ *                                       pages; else stale_heir_tid if the last release named one
+ *                                       (the word may name a thread that owns nothing: the grantee
+ *                                       rewrites it free; owner_died instead to a kernel whose
+ *                                       hello did not name the feature, as before it existed);
+ *                                       handoff if its owner handed it on (the release said
  *                                       so, or kernels waited while a departed holder had it);
  *                                       with kernels already queued the relinquish goes inside
  *                                       the grant (Part IV, no window between) when the grant
@@ -41,6 +45,8 @@ import java.util.List;
  * goes out once the journal ({@link FutexJournal}) has its holder on disk.
  */
 final class PagerGrants {
+    /** The hello feature of a kernel that rewrites a grant's stale_heir_tid (xp-spec 6.12, 8.4). */
+    static final String STALE_HEIR_FEATURE = "stale_heir_tid";
     private final CoreContext core;
     private final PageCoherence pages;
     private final FutexRecords records;
@@ -128,7 +134,8 @@ final class PagerGrants {
             tries.answer(f); // another got it: a trylock does not wait
             grant(f, next, handoff, 0, null);
         } else {
-            journal.released(f.key, f.ownerDied);
+            // A stale heir's TID is not kept in the store: after a restart its next grant says owner_died, as before it existed.
+            journal.released(f.key, f.ownerDied || f.staleHeirTid != 0);
             records.pruneIfIdle(f);
         }
         if (forward != null) {
@@ -150,6 +157,12 @@ final class PagerGrants {
         f.token = token != 0 ? token // reserved by a direct handoff (above the last grant's)
                 : core.plants.grantToken(f.token, Math.max(f.token + 1, firstToken)); // a reclaimed token is an earlier epoch's
         boolean ownerDied = f.ownerDied | journal.lostWithPages(f.key);
+        int staleHeirTid = ownerDied ? 0 : f.staleHeirTid; // owner_died is written over any word anyway
+        if (staleHeirTid != 0 && !s.features.contains(STALE_HEIR_FEATURE)) {
+            ownerDied = true; // a kernel that would not rewrite it: EOWNERDEAD rather than ESRCH, as before (A.29)
+            staleHeirTid = 0;
+        }
+        f.staleHeirTid = staleHeirTid; // kept until a release no longer names it
         f.ownerDied = false;
         f.grantOwnerDied = ownerDied;
         List<PageData> withPages = new ArrayList<>();
@@ -162,7 +175,7 @@ final class PagerGrants {
         f.releasedPages.clear();
         MemoryObjectFutexGranted.Builder granted = MemoryObjectFutexGranted.newBuilder()
                 .setObjectId(s.objectIdOf(f.key.object())).setOffset(f.key.offset()).setFencingToken(f.token)
-                .setOwnerDied(ownerDied).setHandoff(handoff).addAllPages(withPages);
+                .setOwnerDied(ownerDied).setStaleHeirTid(staleHeirTid).setHandoff(handoff).addAllPages(withPages);
         leases.granted(f);
         if (!f.queue.isEmpty() && leases.relinquishInGrant(f)) {
             // Kernels already wait: the relinquish goes inside the grant (Part IV, no window between).

@@ -254,6 +254,7 @@ final class PagerSessions {
         core.send(s, PagerToKernel.newBuilder().setPagerWelcome(PagerWelcome.newBuilder()
                 .setKernelId(id).setPageSize(core.pageSize).setPagerName(core.name).setSessionEpoch(tokenEpoch)
                 .setLeaseMillis(leaseNanos / 1_000_000).setSessionToken(token).setReclaimInParts(true)
+                .setCarriesStaleHeirTid(true) // futex_released.stale_heir_tid goes on to the next grant
                 .addAllDisputes(disputes)).build());
         if (token != 0) {
             s.replay = new ReplayLog(token); // the welcome is not counted: message 1 is the next one

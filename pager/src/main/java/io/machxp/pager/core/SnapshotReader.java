@@ -229,6 +229,7 @@ final class SnapshotReader {
         f.grantedNanos = image.getGrantedNanos();
         f.ownerDied = image.getOwnerDied();
         f.grantOwnerDied = image.getGrantOwnerDied();
+        f.staleHeirTid = image.getStaleHeirTid();
         for (int i = 0; i < image.getTriesCount(); i++) { // an older snapshot kept no priorities: 0
             f.tries.add(session(image.getTries(i)), i < image.getTryPrioritiesCount() ? image.getTryPriorities(i) : 0);
         }

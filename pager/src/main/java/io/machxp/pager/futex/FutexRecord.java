@@ -46,6 +46,12 @@ public final class FutexRecord {
     /** The current grant carried owner_died (the holder may not have seen it yet). */
     public boolean grantOwnerDied;
     /**
+     * The last release said stale_heir_tid (xp-spec 8.4): the futex's word may still name this TID,
+     * of a thread that owns nothing; each grant carries it (owner_died to a kernel that did not name
+     * the feature) until a release of its holder no longer names it. 0: none.
+     */
+    public int staleHeirTid;
+    /**
      * Kernels whose trylock waits for the holder's answer to a relinquish_futex with try, with
      * their priorities: the futex given back (granted to the highest of them, ahead of the queue)
      * or memory_object_futex_held (busy to those at or below the priority asked; a round of its
