@@ -67,7 +67,7 @@ class ReclaimBoundTest {
     void overTheBoundTheReadOnlyPagesAreDroppedAndReadAgainAndNoWriteIsLeftOut() {
         holdsAFutexAReturnAndReadOnlyPages();
         // Room for the futex, page 0, page 1's data and a little more, not for two more pages.
-        k.core.sessions.primary().reclaim.maxReclaimBytes = PAGE + 160; // the whole account is some 4,270 bytes (boot_nonce and attempt: 11 of them; the hello's features relinquish_hint, end_info and directory_disputes: 17, 10 and 20)
+        k.core.sessions.primary().reclaim.maxReclaimBytes = PAGE + 176; // the whole account is some 4,290 bytes (boot_nonce and attempt: 11 of them; the hello's features relinquish_hint, end_info, directory_disputes and stale_heir_tid: 17, 10, 20 and 16)
         ReclaimedObject o = reclaimAfterABreak();
         assertThat(o.getFutexesList()).hasSize(1);
         assertThat(o.getPagesList()).extracting(ReclaimedPage::getOffset).containsExactly(0L, (long) PAGE);
@@ -169,7 +169,7 @@ class ReclaimBoundTest {
     void anAccountLargeOnlyByReadOnlyPagesGoesInOneMessageEvenToAPagerThatTakesParts() {
         holdsAFutexAReturnAndReadOnlyPages();
         k.core.sessions.primary().pagerTakesReclaimParts = true;
-        k.core.sessions.primary().reclaim.maxPartBytes = PAGE + 160; // the whole account is some 4,270 bytes (boot_nonce and attempt: 11 of them; the hello's features relinquish_hint, end_info and directory_disputes: 17, 10 and 20)
+        k.core.sessions.primary().reclaim.maxPartBytes = PAGE + 176; // the whole account is some 4,290 bytes (boot_nonce and attempt: 11 of them; the hello's features relinquish_hint, end_info, directory_disputes and stale_heir_tid: 17, 10, 20 and 16)
         k.core.xp().onStreamBroken(0, "connection reset");
         k.env.advance(LEASE_MS * 1_000_000 / 20);
         java.util.List<KernelToPager> sent = k.env.drain();
