@@ -119,7 +119,9 @@ final class DeathRecorder {
      * the dead writer's, or a gone kernel's, {@code deadPrefix}: judged by TID prefix, xp-spec 2.9)
      * gets {@code (word & WAITERS) | OWNER_DIED} in the pager's copy, so no word the pager serves
      * names a dead kernel's thread without OWNER_DIED (its next locker gets EOWNERDEAD, as for a
-     * word the pager records a death in). Only futexes the pager has a record of are looked at (it
+     * word the pager records a death in); but a word naming the stale heir a release named
+     * ({@link FutexRecord#staleHeirTid}, a thread that owned nothing) becomes 0, as its grantee
+     * would write it. Only futexes the pager has a record of are looked at (it
      * knows no other futex words), and only those of the pages {@code s} holds writable: looked up
      * word by word in those pages, or, when that would be more look-ups than there are records, by
      * a walk of the records (late12 LOW-1: each death walked every record); either way the same
@@ -188,7 +190,9 @@ final class DeathRecorder {
                 if (changed == null) {
                     changed = data.clone();
                 }
-                putWord(changed, at, (word & WAITERS) | OWNER_DIED);
+                // A stale heir a release named (xp-spec 8.4) owned nothing: free, as its grantee would write it.
+                boolean stale = tid == f.staleHeirTid && (word & OWNER_DIED) == 0;
+                putWord(changed, at, stale ? 0 : (word & WAITERS) | OWNER_DIED);
                 written++;
             }
         }

@@ -98,6 +98,40 @@ class StaleHeirCarriedTest {
         assertThat(toA.getStaleHeirTid()).isZero();
     }
 
+    /**
+     * The pager's copy names the stale heir (S returned the page before its shutdown's release), and
+     * D, which wrote the page since, is declared dead: its copy is lost, and the pager corrects the
+     * words of gone kernels' threads in its own copy before serving the page again. The stale heir
+     * owned nothing: its word becomes 0, not OWNER_DIED (before: EOWNERDEAD for E's locker).
+     */
+    @Test
+    void aRevertedCopyNamingTheStaleHeirIsCorrectedFreeNotOwnerDied() {
+        long lease = 1_000_000_000L;
+        XpKernels x = new XpKernels(new MemoryPageStore(), lease);
+        long s = x.kernel(1, "S", FEATURE);
+        long d = x.kernel(2, "D", FEATURE);
+        long e = x.kernel(3, "E", FEATURE);
+        long futex = 0x20;
+        int heirOfS = 1 << 20 | 5; // S has kernel id 1
+        FutexWords.ownedWithWordInPagersCopy(x, s, futex, FutexWords.WAITERS | heirOfS);
+        x.xp(s, KernelToPager.newBuilder().setMemoryObjectFutexReleased(MemoryObjectFutexReleased.newBuilder()
+                .setObjectId(OBJ).setOffset(futex).setFencingToken(x.pager.fencingToken("obj", futex))
+                .setStaleHeirTid(heirOfS)));
+        x.terminate(s);
+        x.pager.sessionClosed(s); // a clean end: its id rests, its prefix is a gone kernel's
+        x.write(d, 0);
+        x.take(d);
+        x.pager.sessionClosed(d);
+        x.advanceHeard(lease, lease / 2, e); // D declared dead holding the page writable
+        assertThat(x.declaredDead).containsKey("D");
+        x.lockFutex(e, futex);
+        MemoryObjectFutexGranted toE = x.one(e).getMemoryObjectFutexGranted();
+        assertThat(toE.getOwnerDied()).isFalse();
+        x.write(e, 0);
+        assertThat(FutexWords.wordAt(x.one(e).getMemoryObjectDataSupply().getData().toByteArray(), futex))
+                .as("the stale heir owned nothing: free").isZero();
+    }
+
     /** A replica restored from a snapshot taken while the futex is free carries it too. */
     @Test
     void aSnapshotKeepsIt() throws Exception {
