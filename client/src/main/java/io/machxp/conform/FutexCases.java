@@ -209,6 +209,33 @@ final class FutexCases {
                     Check.that(p.granted(b, futex, "A handed it off").getHandoff(), "the grant after a release with "
                             + "handoff must carry handoff (spec 8.4)");
                 }),
+                must("8.4-stale-heir-carried", "a release naming a stale heir's TID (stale_heir_tid) makes the next "
+                        + "grant name it without owner_died, to a kernel that named the feature, and say owner_died "
+                        + "instead to one that did not", p -> {
+                    FakeKernel a = p.kernel("a", "stale_heir_tid");
+                    if (!a.welcome().getCarriesStaleHeirTid()) {
+                        throw new Skipped("the target's welcome does not say carries_stale_heir_tid (optional, spec "
+                                + "8.4: a kernel gives such a futex back with owner_died instead)");
+                    }
+                    FakeKernel b = p.kernel("b", "stale_heir_tid");
+                    FakeKernel c = p.kernel("c");
+                    long futex = p.freshPage();
+                    int stale = a.welcome().getKernelId() << 20 | 5; // a thread of A's that owns nothing
+                    long token = p.lockWithWaiter(a, b, futex);
+                    a.send(Messages.releasedNamingStaleHeir(OBJECT_ID, futex, token, stale));
+                    MemoryObjectFutexGranted toB = p.granted(b, futex, "A released it naming a stale heir");
+                    Check.that(toB.getStaleHeirTid() == stale && !toB.getOwnerDied(), "the grant after a release with "
+                            + "stale_heir_tid " + stale + " must name it without owner_died (spec 8.4); it has "
+                            + "stale_heir_tid " + toB.getStaleHeirTid() + ", owner_died " + toB.getOwnerDied());
+                    c.send(Messages.lockFutex(OBJECT_ID, futex, false, 0));
+                    p.relinquish(b, futex, "C waits for the futex (spec 8.4)");
+                    // B never had the page writable to rewrite the word: it names the TID again
+                    b.send(Messages.releasedNamingStaleHeir(OBJECT_ID, futex, toB.getFencingToken(), stale));
+                    MemoryObjectFutexGranted toC = p.granted(c, futex, "B released it naming the stale heir again");
+                    Check.that(toC.getOwnerDied() && toC.getStaleHeirTid() == 0, "a kernel whose hello did not name "
+                            + "stale_heir_tid must be granted with owner_died and no stale_heir_tid (spec 8.4); it has "
+                            + "stale_heir_tid " + toC.getStaleHeirTid() + ", owner_died " + toC.getOwnerDied());
+                }),
                 must("5.3-terminate-releases", "terminating the object releases the futexes held in it to the next "
                         + "waiter", p -> {
                     FakeKernel a = p.kernel("a");

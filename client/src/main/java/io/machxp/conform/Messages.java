@@ -61,6 +61,12 @@ final class Messages {
                 .setObjectId(objectId).setOffset(offset).setPriority(priority).setUpdate(true)).build();
     }
 
+    /** futex_released whose word elsewhere names {@code tid}, a thread that owns nothing (spec 8.4). */
+    static KernelToPager releasedNamingStaleHeir(int objectId, long offset, long token, int tid) {
+        return KernelToPager.newBuilder().setMemoryObjectFutexReleased(MemoryObjectFutexReleased.newBuilder()
+                .setObjectId(objectId).setOffset(offset).setFencingToken(token).setStaleHeirTid(tid)).build();
+    }
+
     static KernelToPager released(int objectId, long offset, long token, boolean handoff, PageData... pages) {
         MemoryObjectFutexReleased.Builder r = MemoryObjectFutexReleased.newBuilder().setObjectId(objectId)
                 .setOffset(offset).setFencingToken(token).setHandoff(handoff);
