@@ -9,7 +9,9 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * What a replica's ticker thread does, for {@link ReplicatedPager}: it runs {@link #tick} every
- * {@link #TICK_CHECK_MILLIS} ms, and nothing else touches this object's fields but that thread.
+ * {@link #TICK_CHECK_MILLIS} ms, and only that thread changes this object's state. Other threads
+ * read one field: the future {@code refused} ({@link #refusedGenesis}, through ReplicatedPager, for
+ * {@code PagerCommand}), which the ticker completes.
  *
  * <pre>
  *  each tick     the Raft server stopped on its own: said once ({@link RaftStopReport})
