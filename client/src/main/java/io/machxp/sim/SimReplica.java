@@ -47,7 +47,7 @@ final class SimReplica implements SimRaft.Member, ReplicaXpService.Group {
         this.core = new ReplicaCore(SimReplicaGroup.name(id), pageSize, objects, leaseNanos, streams, stats)
                 .answerDeadline(group.answerDeadlineNanos()).futexRecords(group.futexRecords()).groupClock(clock);
         this.earlyAsks = new EarlyAsks(core.holders(), streams);
-        this.xp = new ReplicaXpService(this, streams, earlyAsks);
+        this.xp = new ReplicaXpService(this, streams, earlyAsks, leaseNanos, () -> group.monotonic(id)); // the apply rate in virtual time
         this.ticker = new LeaderTicker(core);
     }
 

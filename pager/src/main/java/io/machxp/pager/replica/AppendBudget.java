@@ -9,6 +9,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 
 /**
  * What a replicated pager's leader has appended of its kernels' messages and not yet seen applied,
@@ -17,7 +18,9 @@ import java.util.concurrent.TimeUnit;
  * than {@link #PEER_IN_FLIGHT} messages and {@link #PEER_BYTES} bytes pending, and the group's
  * pending entries and bytes stay under Ratis's limits ({@link #GROUP_ENTRIES}, {@link #GROUP_BYTES});
  * else it is held (one per stream: nothing more is asked of the stream) until an append
- * completes and makes room. Before, only each stream was bounded: 45-64 kernels flushing 4 MiB
+ * completes and makes room. A peer may go past its bound only while no other peer waits and what the
+ * group has pending drains within {@link #LEASE_PARTS a twelfth of the lease} at the rate the group
+ * applies ({@link DrainRate}). Before, only each stream was bounded: 45-64 kernels flushing 4 MiB
  * data_returns at once reached Ratis's 256 MiB of pending writes, Ratis refused the appends past it,
  * and the streams ended as if the leader had stopped leading, so the kernels resumed and sent them
  * again into the same overload (review late10 M2); and one host with k sessions had k windows in the
@@ -25,10 +28,12 @@ import java.util.concurrent.TimeUnit;
  *
  * <h2>Overview</h2>
  * <pre>
- *  a message arrives, its peer has    counted (stream, peer, group) and appended now
- *    room, the group too, none held     (a peer alone in the group has a window per open stream
- *                                       of room, if more than its bound: work-conserving; at most
- *                                       half the group's bounds, so another peer finds room)
+ *  a message arrives, its peer has    counted (stream, peer, group) and appended now (past its
+ *    room, the group too, none held     bound a peer has room, up to a window per open stream,
+ *                                       while no other peer waits and the group's pending drains
+ *                                       within L/12 at the measured rate, at most half the group's
+ *                                       bounds: work-conserving, and another peer's message finds
+ *                                       room and is applied within about L/12)
  *  otherwise                          held; its stream joins its peer's line, the peer the waiting
  *                                       line (once); nothing more is requested of the stream
  *  an append completes                uncounted; then the waiting peers in line order: each one's
@@ -67,23 +72,36 @@ final class AppendBudget {
     /** Bytes of one peer's messages appended and not applied past which none more is appended: 16 streams' windows. */
     static final long PEER_BYTES = 16L * AppendWindow.MAX_BYTES;
     /**
-     * A peer alone in the group (no other peer has anything pending or held) may have this many
-     * messages pending per open stream, if more than {@link #PEER_IN_FLIGHT}: a stream's window, as
-     * before the peer bound, so one host (all kernels on loopback, one NAT address, one IPv6 /64)
-     * is not held to 1,024 while the group is idle (review tb MED-1).
+     * A peer while no other peer waits may have this many messages pending per open stream, if
+     * more than {@link #PEER_IN_FLIGHT} and the group's pending drains within the target
+     * ({@link #LEASE_PARTS}): a stream's window, as before the peer bound, so one host (all kernels
+     * on loopback, one NAT address, one IPv6 /64) is not held to 1,024 while the group could take
+     * more (review tb MED-1).
      */
     static final int STREAM_IN_FLIGHT = AppendWindow.DEFAULT_IN_FLIGHT;
     /** The same per open stream for bytes, if more than {@link #PEER_BYTES}. */
     static final long STREAM_BYTES = AppendWindow.MAX_BYTES;
     /**
-     * A peer alone in the group has at most 1/ALONE_SHARE of the group's entries and bytes pending
-     * (its windows per stream capped there, never below its peer bound): a kernel of another peer
-     * that then speaks finds room in the group at once, behind at most half of the group's window.
-     * Before, a peer alone with 960 streams (one IPv6 /64 or NAT address of many kernels), or 128
-     * streams sending 2 MiB data_returns, could have all 61,440 entries / 256 MiB pending, and a
-     * newcomer's first keepalive waited behind all of it, against its lease (review late13 LOW-3).
+     * A peer past its bound keeps the group's pending under 1/ALONE_SHARE of the group's entries
+     * and bytes whatever the rate (never below its own bound): a kernel of another peer that then
+     * speaks finds room in the group at once. Before, a peer alone with 960 streams (one IPv6 /64
+     * or NAT address of many kernels), or 128 streams sending 2 MiB data_returns, could have all
+     * 61,440 entries / 256 MiB pending, and a newcomer's first keepalive waited behind all of it,
+     * against its lease (review late13 LOW-3).
      */
     static final int ALONE_SHARE = 2;
+    /**
+     * A peer goes past its bound only while the group's pending kernel messages drain, at the rate
+     * the group applies them ({@link DrainRate}), within 1/LEASE_PARTS of the lease: half of the
+     * L/6 for which a kernel waits for its keepalive's answer before it counts its stream stalled
+     * (xp-spec 4.7), so a kernel of another peer that speaks while one host is busy is answered
+     * within about L/12 (its own message's round and the other peers' bounds aside). Before, a lone
+     * peer could have half the group's window pending, 30,720 entries or 124 MiB, about a second at
+     * measured rates and more than L/6 at the default 5 s lease, ahead of every keepalive of a quiet
+     * peer (review halfwin LOW-1). While the rate is not known yet (no sample of busy time), a peer
+     * is held to its bound.
+     */
+    static final int LEASE_PARTS = 12;
 
     private final int groupEntries;
     private final long groupBytes;
@@ -91,9 +109,12 @@ final class AppendBudget {
     private final long peerBytes;
     private final int streamInFlight;
     private final long streamBytes;
-    /** What a peer alone in the group may have pending at most, if more than its peer bound. */
+    /** What the group may have pending at most while a peer is past its bound. */
     private final int aloneEntries;
     private final long aloneBytes;
+    /** How fast the group applies, and how long what is pending may take to drain while a peer is past its bound. */
+    private final DrainRate drain;
+    private final long targetNanos;
     private final Executor heldAppends;
     private final Map<Object, Peer> peers = new HashMap<>();
     /** Peers with held messages, in the order they came to wait. */
@@ -103,18 +124,26 @@ final class AppendBudget {
     /** The first held message in line found no room in the group: none passes it. */
     private boolean groupBlocked;
 
-    AppendBudget(Executor heldAppends) {
-        this(GROUP_ENTRIES, GROUP_BYTES, PEER_IN_FLIGHT, PEER_BYTES, STREAM_IN_FLIGHT, STREAM_BYTES, heldAppends);
+    /**
+     * A replica's, for kernels with a lease of {@code leaseNanos} (0: none, taken as
+     * {@link io.machxp.pager.PagerConfig#DEFAULT_LEASE}), the drain rate measured on {@code clock}.
+     */
+    AppendBudget(long leaseNanos, LongSupplier clock, Executor heldAppends) {
+        this(GROUP_ENTRIES, GROUP_BYTES, PEER_IN_FLIGHT, PEER_BYTES, STREAM_IN_FLIGHT, STREAM_BYTES,
+                new DrainRate(clock), targetNanos(leaseNanos), heldAppends);
     }
 
-    /** With the bounds given (a test's), a peer alone in the group bounded as any other. */
+    /** With the bounds given (a test's), a peer never past its bound. */
     AppendBudget(int groupEntries, long groupBytes, int peerInFlight, long peerBytes, Executor heldAppends) {
-        this(groupEntries, groupBytes, peerInFlight, peerBytes, 0, 0, heldAppends);
+        this(groupEntries, groupBytes, peerInFlight, peerBytes, 0, 0, new DrainRate(() -> 0L), 0, heldAppends);
     }
 
-    /** With the bounds given, a peer alone in the group allowed {@code streamInFlight}/{@code streamBytes} per open stream. */
+    /**
+     * With the bounds given, a peer past its bound up to {@code streamInFlight}/{@code streamBytes}
+     * per open stream while the group's pending drains within {@code targetNanos} at {@code drain}'s rate.
+     */
     AppendBudget(int groupEntries, long groupBytes, int peerInFlight, long peerBytes, int streamInFlight,
-            long streamBytes, Executor heldAppends) {
+            long streamBytes, DrainRate drain, long targetNanos, Executor heldAppends) {
         this.groupEntries = groupEntries;
         this.groupBytes = groupBytes;
         this.peerInFlight = peerInFlight;
@@ -123,7 +152,32 @@ final class AppendBudget {
         this.streamBytes = streamBytes;
         this.aloneEntries = groupEntries / ALONE_SHARE;
         this.aloneBytes = groupBytes / ALONE_SHARE;
+        this.drain = drain;
+        this.targetNanos = targetNanos;
         this.heldAppends = heldAppends;
+    }
+
+    /** How long the group's pending may take to drain while a peer is past its bound: L/{@value #LEASE_PARTS}. */
+    static long targetNanos(long leaseNanos) {
+        long lease = leaseNanos > 0 ? leaseNanos : io.machxp.pager.PagerConfig.DEFAULT_LEASE.toNanos();
+        return lease / LEASE_PARTS;
+    }
+
+    /**
+     * What the group may have pending while a peer is past its bound, in entries and in bytes: what
+     * drains in the target time at the measured rate, at most half the group's bounds, never less
+     * than a peer's bound (so a peer alone always has its bound's worth).
+     */
+    synchronized long[] spare() {
+        return new long[] {spareEntries(), spareBytes()};
+    }
+
+    private long spareEntries() {
+        return Math.max(peerInFlight, Math.min(aloneEntries, drain.entriesWithin(targetNanos)));
+    }
+
+    private long spareBytes() {
+        return Math.max(peerBytes, Math.min(aloneBytes, drain.bytesWithin(targetNanos)));
     }
 
     /**
@@ -180,12 +234,16 @@ final class AppendBudget {
         }
     }
 
-    /** Under the lock: a message of {@code size} bytes of {@code p} is no longer pending. */
-    void release(Peer p, int size) {
+    /**
+     * Under the lock: a message of {@code size} bytes of {@code p} is no longer pending; {@code applied}:
+     * it was (a failed or refused append does not count in the group's rate).
+     */
+    void release(Peer p, int size, boolean applied) {
         entries--;
         bytes -= cost(size);
         p.inFlight--;
         p.bytes -= cost(size);
+        drain.released(applied ? cost(size) : -1, entries == 0);
         forgetIfDone(p);
     }
 
@@ -242,6 +300,7 @@ final class AppendBudget {
     }
 
     private void count(Peer p, int size) {
+        drain.busy();
         entries++;
         bytes += cost(size);
         p.inFlight++;
@@ -272,21 +331,25 @@ final class AppendBudget {
         }
 
         /**
-         * Under the lock: room for one more message. The peer bound holds while another peer has
-         * something pending or held; a peer alone in the group may have a window per open stream
-         * (work-conserving: one host is not capped while the group is idle), up to half the
-         * group's bounds ({@link #ALONE_SHARE}), so that a peer that comes later finds room.
+         * Under the lock: room for one more message. Under its bound a peer has room; past it only
+         * while no other peer waits (is held), up to a window per open stream, and while the
+         * group's pending (every peer's) is under what drains in the target time ({@link #spare}):
+         * work-conserving (one host is not capped while the group could take more), and a message
+         * of another peer, which finds room at once, is behind at most that much of this one's.
+         * Another peer's messages pending do not take this room away, they only count in the
+         * group's pending (before, one keepalive of another peer held a lone peer to its bound until
+         * it was applied: review halfwin LOW-2).
          */
         private boolean hasRoom() {
             if (inFlight == 0) {
                 return true;
             }
-            boolean alone = entries == inFlight && waiting.size() == (queued ? 1 : 0);
-            long maxInFlight = alone
-                    ? Math.max(peerInFlight, Math.min((long) streams * streamInFlight, aloneEntries))
-                    : peerInFlight;
-            long maxBytes = alone ? Math.max(peerBytes, Math.min(streams * streamBytes, aloneBytes)) : peerBytes;
-            return inFlight < maxInFlight && bytes < maxBytes;
+            boolean mayPass = waiting.size() == (queued ? 1 : 0);
+            boolean entriesRoom = inFlight < peerInFlight
+                    || (mayPass && inFlight < (long) streams * streamInFlight && entries < spareEntries());
+            boolean bytesRoom = bytes < peerBytes
+                    || (mayPass && bytes < streams * streamBytes && AppendBudget.this.bytes < spareBytes());
+            return entriesRoom && bytesRoom;
         }
     }
 }

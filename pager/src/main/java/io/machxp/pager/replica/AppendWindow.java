@@ -184,25 +184,29 @@ final class AppendWindow {
         try {
             appended = append.apply(message);
         } catch (RuntimeException e) {
-            appendDone(size);
+            appendDone(size, false);
             throw e;
         }
         if (appended == null) { // nothing appended (a redirect): the stream takes nothing more
             synchronized (budget) {
                 end();
             }
-            appendDone(size);
+            appendDone(size, false);
         } else {
-            appended.whenComplete((ok, e) -> appendDone(size)); // applied (or not): room for the next
+            // applied (or not): room for the next
+            appended.whenComplete((ok, e) -> appendDone(size, e == null && Boolean.TRUE.equals(ok)));
         }
     }
 
-    /** The append of a message of {@code size} bytes completed (applied, or not): room for the next, here and in the budget. */
-    private void appendDone(int size) {
+    /**
+     * The append of a message of {@code size} bytes completed ({@code applied}, or not: failed,
+     * refused): room for the next, here and in the budget.
+     */
+    private void appendDone(int size, boolean applied) {
         synchronized (budget) {
             inFlight--;
             bytes -= size;
-            budget.release(peer, size);
+            budget.release(peer, size, applied);
         }
         budget.serve();
         requestIfRoom();

@@ -94,9 +94,18 @@ public final class ReplicaXpService extends MemoryObjectPagerGrpc.MemoryObjectPa
 
     /** With the leader's early asks ({@code null}: none, a lock_futex waits for its commit before the holder is asked). */
     public ReplicaXpService(Group group, ReplicaStreams streams, EarlyAsks earlyAsks) {
+        this(group, streams, earlyAsks, 0, System::nanoTime);
+    }
+
+    /**
+     * For kernels with a lease of {@code leaseNanos} (0: none), the group's apply rate measured on
+     * {@code clock} ({@link AppendBudget#LEASE_PARTS}).
+     */
+    public ReplicaXpService(Group group, ReplicaStreams streams, EarlyAsks earlyAsks, long leaseNanos,
+            java.util.function.LongSupplier clock) {
         // A held message is appended on a thread of the budget's own (one, started when a message is
         // held and ended a second after the last), not on Ratis's thread that completed an append.
-        this(group, streams, earlyAsks, new AppendBudget(AppendBudget.heldAppendsThread()));
+        this(group, streams, earlyAsks, new AppendBudget(leaseNanos, clock, AppendBudget.heldAppendsThread()));
     }
 
     /** With the windows' budget given (a test's). */

@@ -127,7 +127,7 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
                 // As many calls per connection as the unreplicated pager takes (xp-spec 1.1).
                 .maxConcurrentCallsPerConnection(io.machxp.pager.Pager.MAX_CALLS_PER_CONNECTION)
                 .addService(io.grpc.ServerInterceptors.intercept(new ReplicaXpService(this, streams,
-                        new EarlyAsks(replica.holders(), streams)), io.machxp.pager.net.CallerPeer.INTERCEPTOR)).build();
+                        new EarlyAsks(replica.holders(), streams), config.lease().toNanos(), System::nanoTime), io.machxp.pager.net.CallerPeer.INTERCEPTOR)).build();
         this.tickerThread = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "pager-" + config.name() + "-ticker-" + replicas.self());
             t.setDaemon(true);
