@@ -36,7 +36,8 @@ import java.util.function.LongSupplier;
  *                                       room and is applied within about L/12)
  *  otherwise                          held; its stream joins its peer's line, the peer the waiting
  *                                       line (once); nothing more is requested of the stream
- *  an append completes                uncounted; then the waiting peers in line order: each one's
+ *  an append completes                uncounted (applied: counted in the group's apply rate,
+ *                                       {@link DrainRate}); then the waiting peers in line order: each one's
  *                                       held messages, in its line's order (round-robin among its
  *                                       streams), counted and appended while it has room and the
  *                                       group too; the first that the group has no room for stops
