@@ -97,9 +97,9 @@ final class AppendBudget {
      * L/6 for which a kernel waits for its keepalive's answer before it counts its stream stalled
      * (xp-spec 4.7), so a kernel of another peer that speaks while one host is busy is answered
      * within about L/12 (its own message's round and the other peers' bounds aside). Before, a lone
-     * peer could have half the group's window pending, 30,720 entries or 124 MiB, about a second at
-     * measured rates and more than L/6 at the default 5 s lease, ahead of every keepalive of a quiet
-     * peer (review halfwin LOW-1). While the rate is not known yet (no sample of busy time), a peer
+     * peer could have half the group's window pending, 30,720 entries or 124 MiB, about a second by
+     * the review's estimate and more than L/6 at the default 5 s lease, ahead of every keepalive of a
+     * quiet peer (review halfwin LOW-1). While the rate is not known yet (no sample of busy time), a peer
      * is held to its bound.
      */
     static final int LEASE_PARTS = 12;
