@@ -96,7 +96,9 @@ final class AppendBudget {
      * the group applies them ({@link DrainRate}), within 1/LEASE_PARTS of the lease: half of the
      * L/6 for which a kernel waits for its keepalive's answer before it counts its stream stalled
      * (xp-spec 4.7), so a kernel of another peer that speaks while one host is busy is answered
-     * within about L/12 (its own message's round and the other peers' bounds aside). Before, a lone
+     * within about L/12 (its own message's round and the other peers' bounds aside; a peer's own
+     * bound is the floor, so a group applying fewer than {@link #PEER_IN_FLIGHT} in L/12 takes
+     * longer). Before, a lone
      * peer could have half the group's window pending, 30,720 entries or 124 MiB, about a second by
      * the review's estimate and more than L/6 at the default 5 s lease, ahead of every keepalive of a
      * quiet peer (review halfwin LOW-1). While the rate is not known yet (no sample of busy time), a peer
