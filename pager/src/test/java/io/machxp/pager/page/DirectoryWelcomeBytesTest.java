@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.machxp.pager.core.PagerOptions;
 import io.machxp.pager.store.MemoryPageStore;
+import io.machxp.proto.text.Utf8Order;
 import io.machxp.proto.xp.KernelHello;
 import io.machxp.proto.xp.KernelToPager;
 import io.machxp.proto.xp.MemoryObjectDestroy;
@@ -63,11 +64,15 @@ class DirectoryWelcomeBytesTest {
         assertThat(y.take(session)).allMatch(PagerToKernel::hasMemoryObjectReady);
     }
 
-    /** A hello of {@code kernel}, whose view of 2 pagers sends {@code objects} to pager 1. */
+    /**
+     * A hello of {@code kernel}, whose view of 2 pagers sends {@code objects} to pager 1: its
+     * assignments sorted by object name in UTF-8 byte order, as a kernel states them (xp-spec 2.8,
+     * 12.41; {@link Utf8Order}, as PagerDirectory does), not by the whole "object=1" strings in
+     * UTF-16 order (dir3-review LOW-4).
+     */
     private static KernelHello good(String kernel, List<String> objects) {
         List<String> as = new ArrayList<>();
-        objects.forEach(o -> as.add(o + "=1"));
-        java.util.Collections.sort(as);
+        objects.stream().sorted(Utf8Order.NAMES).forEach(o -> as.add(o + "=1"));
         return KernelHello.newBuilder().setKernelName(kernel).setProtocolVersion(1).addFeatures("directory_disputes")
                 .setDirectory(PagerDirectoryView.newBuilder().setPagerCount(2).setPagerIndex(0).addAllAssignments(as))
                 .build();
