@@ -51,7 +51,9 @@ import java.util.zip.CRC32;
  * A first fix (branch xpfix) had an init end every
  * kernel whose view disputed it: one misconfigured kernel's init then ended every correct kernel
  * (its review, finding 2). A hello with a resume or a reclaim (4.7, 9) is not checked
- * ({@link PagerHello#mayHello}): the kernel used those objects here. A welcome's list is bounded
+ * ({@link PagerHello#mayHello}): the kernel used those objects here. A reclaim's welcome lists
+ * the objects in dispute for its view all the same ({@link #listable}; GraceReclaims), and the
+ * pager logs each as an error: after a restart, something there means two copies may exist. A welcome's list is bounded
  * (1,024 entries, 2 MiB of names and reasons; a reason at most 911 bytes, 719 with an ASCII pager
  * name, without the object's name), so it fits gRPC's 4 MiB whatever the directories and names (late13-review LOW-4). A
  * declared-dead session's view is forgotten with the session: while a correct kernel is away from
@@ -261,6 +263,25 @@ final class DirectoryViews {
         return "pager " + shownPager(pager) + " refuses kernel '" + kernelName + "': " + what + " in dispute with "
                 + "another kernel's pager directory (too many to list in a welcome, xp-spec 2.8); the first, object "
                 + Shown.quoted(disputes.get(0).getObject()) + ": " + disputes.get(0).getReason();
+    }
+
+    /**
+     * The longest start of {@code disputes} (as {@link #disputes} found them) that a welcome lists:
+     * at most {@link #MAX_LISTED} entries and {@link #MAX_LISTED_BYTES} of names and reasons. For a
+     * reclaim's welcome (xp-spec 2.8), which is not refused for more: a refusal would take from the
+     * kernel what it reclaimed, and list nothing either.
+     */
+    static List<ObjectDispute> listable(List<ObjectDispute> disputes) {
+        long bytes = 0;
+        int n = 0;
+        for (ObjectDispute d : disputes) {
+            if (n == MAX_LISTED || bytes + listedBytes(d) > MAX_LISTED_BYTES) {
+                break;
+            }
+            bytes += listedBytes(d);
+            n++;
+        }
+        return List.copyOf(disputes.subList(0, n));
     }
 
     /** Where {@code v} sends {@code object}: "pager 1 of its list of 2, where this pager is 0". */

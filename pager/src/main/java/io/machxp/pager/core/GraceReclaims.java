@@ -21,7 +21,10 @@ import java.util.Set;
  *                                newer than the store's is taken); a conflicting page is
  *                                refused and dropped, a conflicting futex ends the session;
  *                                a futex the holders' journal gives another kernel is
- *                                refused before the welcome (EINVAL; the id stays free)
+ *                                refused before the welcome (EINVAL; the id stays free);
+ *                                not checked against other views, but its welcome lists
+ *                                the objects in dispute for its view, as a new session's
+ *                                (xp-spec 2.8; each logged as an error: two copies may exist)
  *  reclaim of a name that has -> its broken session, welcomed by a reclaim in this grace,
  *  a session                     is replaced: the new reclaim is the complete account, same
  *                                id and TID prefix ({@link ReclaimRetry}); its live one of
@@ -325,7 +328,7 @@ final class GraceReclaims {
         objects.keySet().forEach(objectId -> core.holders.initialized(s, objectId)); // in the order put
         s.reclaimBootNonce = r.getBootNonce();
         s.reclaimAttempt = r.getAttempt();
-        sessions.welcome(s, kernelName, id, prefix);
+        sessions.welcome(s, kernelName, id, prefix, disputes(s, h));
         int futexCount = 0;
         Set<String> pagesTaken = new HashSet<>();
         int pagesRefused = 0;
@@ -381,5 +384,51 @@ final class GraceReclaims {
         CoreContext.log.info("pager {}: kernel {} reconnected (id {}) and reclaimed {}{} futexes and {} pages "
                 + "({} page entries refused)", core.name, kernelName, id, detached == null ? "" : "again, its "
                         + "complete account: ", futexCount, pagesTaken.size(), pagesRefused);
+    }
+
+    /** How many of a reclaim's disputes are logged one by one (the rest are counted). */
+    private static final int LOGGED_DISPUTES = 16;
+
+    /**
+     * The objects in dispute for the reclaiming session {@code s} (its view stated in {@code h}),
+     * listed in its welcome as a new session's would be (xp-spec 2.8; dir3-review MED-1 fix (b)):
+     * a reclaim is not checked, but what it finds is not kept silent. The restored state was kept
+     * consistent by the init rule, so there is normally nothing; something means two copies may
+     * already exist (a pager before the rule, or an init answered in grace before this kernel's
+     * view came back), and is logged as an error. Listed only to a kernel that named
+     * "directory_disputes" (which adds them to the list it keeps), within a welcome's bounds: a
+     * reclaim is not refused for more ({@link DirectoryViews#listable}; the rest are logged).
+     */
+    private java.util.List<io.machxp.proto.xp.ObjectDispute> disputes(KernelSession s,
+            io.machxp.proto.xp.KernelHello h) {
+        if (s.directory == null) {
+            return java.util.List.of();
+        }
+        String kernelName = h.getKernelName();
+        java.util.List<io.machxp.proto.xp.ObjectDispute> found = DirectoryViews.disputes(sessions.all(), kernelName,
+                s.directory, core.catalog.names(), core.name);
+        if (found.isEmpty()) {
+            return found;
+        }
+        boolean takes = h.getFeaturesList().contains(DirectoryViews.DISPUTES_FEATURE);
+        java.util.List<io.machxp.proto.xp.ObjectDispute> listed = takes ? DirectoryViews.listable(found)
+                : java.util.List.of();
+        for (int i = 0; i < Math.min(found.size(), LOGGED_DISPUTES); i++) { // a bounded log (dir3-review LOW-2)
+            io.machxp.proto.xp.ObjectDispute d = found.get(i);
+            CoreContext.log.error("pager {}: kernel {} reclaimed with a pager directory that sends object {} to "
+                    + "another pager while another kernel uses it here, so two copies of it may exist; {}: {}",
+                    core.name, kernelName, Shown.quoted(d.getObject()), i < listed.size()
+                            ? "its welcome lists it (the kernel maps it anew no more)"
+                            : "the kernel is not told (its hello does not name " + DirectoryViews.DISPUTES_FEATURE
+                                    + ", or more are in dispute than a welcome lists)", d.getReason());
+        }
+        boolean pastBounds = DirectoryViews.tooMany(found, kernelName, core.name) != null; // the scan stopped there
+        if (found.size() > LOGGED_DISPUTES || pastBounds) {
+            CoreContext.log.error("pager {}: kernel {} reclaimed with {}{} objects in dispute, {} of them listed in "
+                    + "its welcome{}: restart the kernel whose directory is wrong (xp-spec 2.8)", core.name,
+                    kernelName, pastBounds ? "at least " : "", found.size(), listed.size(),
+                    found.size() > LOGGED_DISPUTES ? " (the first " + LOGGED_DISPUTES + " logged above)" : "");
+        }
+        return listed;
     }
 }
