@@ -20,8 +20,9 @@ import org.slf4j.LoggerFactory;
  * refuses the hello of a kernel that does not (it would not know to leave the object alone).
  *
  * <p>Per pager, the list of that pager's latest welcome of a new session: a new session's welcome
- * replaces it (the dispute may be over, its user gone), a resume's or a reclaim's lists nothing and
- * keeps it. Core thread only.
+ * replaces it (the dispute may be over, its user gone); a reclaim's adds what it lists (the
+ * disputes the restarted pager found for this kernel's view, xp-spec 2.8) and keeps the rest; a
+ * resume's lists nothing and keeps it. Core thread only.
  */
 final class DirectoryDisputes {
     private static final Logger log = LoggerFactory.getLogger(DirectoryDisputes.class);
@@ -41,8 +42,8 @@ final class DirectoryDisputes {
 
     /**
      * Pager {@code pager} welcomed this kernel listing {@code disputes}; {@code fresh}: the welcome
-     * of a new session (which replaces that pager's list), else a resume's or a reclaim's (which
-     * adds to it). {@code inUse}: whether this kernel already uses an object (mapped before the
+     * of a new session (which replaces that pager's list), else a resume's (which lists nothing) or
+     * a reclaim's (which adds to it). {@code inUse}: whether this kernel already uses an object (mapped before the
      * dispute was seen: after a lost session, the pager could not see this kernel's directory
      * meanwhile), logged as an error since two copies may then exist.
      */
