@@ -99,6 +99,13 @@ final class PlantedKernels {
                                 m.getMemoryObjectFutexGranted().toBuilder().setOwnerDied(false)).build() : m;
                     }
                 }),
+                // dir2-review M1, dir3-review: keeps a pager's dispute list only until a resume
+                new Bug("drops its dispute list at a resume", "^2\\.8-disputed-not-mapped$", new KernelPlants() {
+                    @Override
+                    public boolean disputesKept(boolean keeps) {
+                        return false;
+                    }
+                }, null),
                 new Bug("reorders local waiters of equal priority", "^8\\.6-equal-priority-fifo$", new KernelPlants() {
                     @Override
                     public boolean arrivalOrderAmongEquals(boolean inOrder) {

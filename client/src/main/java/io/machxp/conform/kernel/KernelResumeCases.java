@@ -169,6 +169,26 @@ final class KernelResumeCases {
         awaitServing(p);
     }
 
+    /**
+     * For a case of another section: {@code link}'s session (resumable, given a token: the caller
+     * has the pager offer resume) stalled, resumed by the kernel and taken; the stream it goes on
+     * on, once the kernel answered a barrier there. Null if the kernel does not resume (optional,
+     * 4.7) or its session has no token: the caller's resume part is then not checked.
+     */
+    static KernelLink resumed(KernelProbe p, KernelLink link) {
+        if (link.session() == null) {
+            return null;
+        }
+        Stalled s = stall(p, link, () -> { });
+        try {
+            s.resumeLink(p);
+        } catch (Skipped notResumed) {
+            return null;
+        }
+        goesOn(p, s, p.pager().awaitSession(s.link(), p.deadline()));
+        return s.session().link();
+    }
+
     /** A case's body, given the stalled session. */
     private interface Body {
         void run(Stalled s) throws Exception;

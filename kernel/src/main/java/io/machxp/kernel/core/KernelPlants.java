@@ -106,4 +106,13 @@ public interface KernelPlants {
     default boolean preciousReturned(boolean precious) {
         return precious;
     }
+
+    /**
+     * Whether a welcome of no new session (a resume's, a reclaim's) keeps the list of objects in
+     * dispute that pager gave ({@code keeps}; it adds what it lists, xp-spec 2.8). Planted: false -
+     * the list goes at a resume, and the kernel maps a listed object again (dir2-review M1).
+     */
+    default boolean disputesKept(boolean keeps) {
+        return keeps;
+    }
 }

@@ -93,7 +93,8 @@ final class XpDispatch {
                         && session.kernelId() == 0;
                 if (!fresh && (m.getPagerWelcome().getResumed() || session.reclaim.reclaiming())) {
                     core.disputes.welcomed(session.pager, m.getPagerWelcome().getPagerName(),
-                            m.getPagerWelcome().getDisputesList(), false, objects::uses);
+                            m.getPagerWelcome().getDisputesList(), !core.plants.disputesKept(true),
+                            objects::uses);
                 }
                 if (m.getPagerWelcome().getResumed()) {
                     session.resume.resumed(m.getPagerWelcome());
