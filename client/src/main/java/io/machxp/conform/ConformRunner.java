@@ -180,7 +180,8 @@ public final class ConformRunner {
                 return new CaseResult(c, r.outcome(), message, (System.nanoTime() - first) / 1_000_000, stalls);
             }
             stalls.add(new CaseResult(c, r.outcome(), r.message() + " [run " + (stalls.size() + 1) + (lateReclaim
-                    ? ": the reclaim was refused " + probe.lateReclaimMillis() + " ms after the restart began]"
+                    ? ": refused or answered " + probe.lateReclaimMillis() + " ms after the restart began, when its "
+                            + "grace period may have been over]"
                     : ": the kit sent nothing for " + gap + " ms on a kernel the target then declared dead, its lease "
                             + "unconfirmed for " + probe.lostUnconfirmedMillis() + " ms, lease " + run.leaseMillis
                             + " ms]"), r.millis()));

@@ -178,18 +178,18 @@ final class DirectoryCases {
         return a;
     }
 
-    private static KernelHello hello(FakeKernel k, PagerDirectoryView view) {
+    static KernelHello hello(FakeKernel k, PagerDirectoryView view) {
         return KernelHello.newBuilder().setKernelName(k.name()).setProtocolVersion(1).setDirectory(view).build();
     }
 
     /** Two pagers, this one 0, the object under test assigned to pager 1. */
-    private static PagerDirectoryView elsewhere(PagerProbe p) {
+    static PagerDirectoryView elsewhere(PagerProbe p) {
         return PagerDirectoryView.newBuilder().setPagerCount(2).setPagerIndex(0).addAssignments(p.object() + "=1")
                 .build();
     }
 
     /** One pager: every object here. */
-    private static PagerDirectoryView single() {
+    static PagerDirectoryView single() {
         return PagerDirectoryView.newBuilder().setPagerCount(1).setPagerIndex(0).build();
     }
 }

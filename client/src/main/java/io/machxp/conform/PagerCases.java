@@ -16,6 +16,7 @@ public final class PagerCases {
         all.addAll(FutexCases.all());
         all.addAll(LeaseCases.all());
         all.addAll(ResumeCases.all());
+        all.addAll(GraceCases.all());
         all.addAll(ReclaimCases.all());
         all.addAll(ReclaimPartCases.all());
         return all;

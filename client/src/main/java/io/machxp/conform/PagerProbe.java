@@ -284,6 +284,20 @@ public final class PagerProbe implements AutoCloseable {
                 + "longer lease gives the kit more time");
     }
 
+    /**
+     * The SKIP for {@code what}, answered {@code afterMillis} after the restart began, a lease
+     * ({@code leaseMillis}) or more, where the rule holds it in the grace period: the grace period may have ended first (a
+     * loaded machine, a slow restart command), so the answer proves nothing; the kit notes how late
+     * ({@link #lateReclaimMillis}) and runs the case again, as for a late refusal.
+     */
+    Skipped lateAnswer(String what, long afterMillis, long leaseMillis) {
+        lateReclaimMillis = afterMillis;
+        return new Skipped(what + " was answered " + afterMillis + " ms after the target's restart began, a lease ("
+                + leaseMillis + " ms) or more: its grace period may have ended before it arrived (a loaded "
+                + "machine or a slow restart command), so the case could not be checked here; a longer lease gives "
+                + "the kit more time");
+    }
+
     /** Milliseconds since this case's last restart began; -1 before any. */
     long millisSinceRestart() {
         long began = restartBegan;

@@ -120,6 +120,40 @@ final class OutsidePagerBugs {
     }
 
     /**
+     * Bugs a SHOULD case that restarts the pager catches (run with a store and a restarter): in its
+     * grace period, a reclaimed kernel's init of an object nobody reclaimed answered at once
+     * (dir3-review MED-1), before the views of the kernels still to reclaim are back.
+     */
+    static List<PlantedBugs.Bug> caughtByShouldAfterRestart() {
+        return List.of(new PlantedBugs.Bug("a reclaimed kernel's init of an object nobody reclaimed answered at once "
+                + "in grace", "^9\\.3-grace-init-held$", OutsidePagerBugs::initAnsweredInGrace,
+                "was answered in the target's grace period"));
+    }
+
+    /**
+     * A pager that answers in grace a reclaimed kernel's init at once: a reclaim naming nothing,
+     * whose view sends every object here (a single pager's), reaches the pager naming the kit's
+     * object ("shared", id {@link PagerProbe#OBJECT_ID}) as reclaimed, so the pager takes the init
+     * as one of an object in use and answers it at once, as a pager without the hold would.
+     */
+    private static XpProxy.Plant initAnsweredInGrace() {
+        return new XpProxy.Plant() {
+            @Override
+            public KernelToPager up(XpProxy.Link link, KernelToPager m) {
+                if (!m.hasKernelHello() || !m.getKernelHello().hasReclaim()
+                        || m.getKernelHello().getReclaim().getObjectsCount() > 0
+                        || m.getKernelHello().getDirectory().getPagerCount() != 1) {
+                    return m;
+                }
+                return m.toBuilder().setKernelHello(m.getKernelHello().toBuilder().setReclaim(m.getKernelHello()
+                        .getReclaim().toBuilder().addObjects(io.machxp.proto.xp.ReclaimedObject.newBuilder()
+                                .setObjectId(PagerProbe.OBJECT_ID).setName("shared")
+                                .setPageSize(io.machxp.pager.PagerConfig.DEFAULT_PAGE_SIZE)))).build();
+            }
+        };
+    }
+
+    /**
      * Every welcome of a new session ({@code resumed} false), or every resume's ({@code resumed}
      * true), lists the kit's object ("shared") as in dispute, whatever the kernel's view (spec 2.8).
      */

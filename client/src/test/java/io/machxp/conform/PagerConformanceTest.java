@@ -75,6 +75,16 @@ class PagerConformanceTest {
         };
     }
 
+    /** Restarts the pager on its port with {@code store}, as a process restart on its store would. */
+    private PagerProbe.Restarter restarterWithStore(java.nio.file.Path store) {
+        return () -> {
+            Pager old = pager.get();
+            int port = old.port();
+            old.close();
+            pager.set(Pager.start(config(port, false).withStoreDir(store)));
+        };
+    }
+
     private List<CaseResult> run(String target, String cases, Duration timeout, PagerProbe.Restarter restarter)
             throws Exception {
         ManagedChannel channel = NettyChannelBuilder.forTarget(target).usePlaintext().build();
@@ -119,12 +129,7 @@ class PagerConformanceTest {
         // With a store and a restarter, so that the restart cases (9.4's reclaim in parts) run under
         // a planted bug too; the proxy keeps forwarding to the port the restarted pager takes again.
         pager.set(Pager.start(config(0, true).withStoreDir(plantedStore)));
-        PagerProbe.Restarter restarter = () -> {
-            Pager old = pager.get();
-            int port = old.port();
-            old.close();
-            pager.set(Pager.start(config(port, false).withStoreDir(plantedStore)));
-        };
+        PagerProbe.Restarter restarter = restarterWithStore(plantedStore);
         proxy = new XpProxy(pager.get().target(), bug.plant().get());
         List<CaseResult> results = run(proxy.target(), bug.cases(), Duration.ofSeconds(1), restarter);
 
@@ -150,6 +155,39 @@ class PagerConformanceTest {
             assertThat(r.outcome()).as(r.message()).isEqualTo(CaseResult.Outcome.FAIL);
             assertThat(r.message()).contains(bug.says());
         });
+    }
+
+    /**
+     * A bug a SHOULD case that restarts the pager is to catch (9.3's grace hold): that case fails,
+     * naming the fault; with a store and a restarter, so that the restarted pager takes reclaims.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("io.machxp.conform.OutsidePagerBugs#caughtByShouldAfterRestart")
+    @ResourceLock(value = ALONE, mode = ResourceAccessMode.READ)
+    void aPlantedBugIsCaughtByItsShouldCaseAfterARestart(PlantedBugs.Bug bug) throws Exception {
+        pager.set(Pager.start(config(0, true).withStoreDir(plantedStore)));
+        PagerProbe.Restarter restarter = restarterWithStore(plantedStore);
+        proxy = new XpProxy(pager.get().target(), bug.plant().get());
+        List<CaseResult> results = run(proxy.target(), bug.cases(), Duration.ofSeconds(10), restarter);
+
+        assertThat(results).singleElement().satisfies(r -> {
+            assertThat(r.outcome()).as(r.message()).isEqualTo(CaseResult.Outcome.FAIL);
+            assertThat(r.message()).contains(bug.says());
+            assertThat(r.failsRun()).as("a SHOULD case").isFalse();
+        });
+    }
+
+    /** The SHOULD case 9.3-grace-init-held passes machxp's pager (a store, restarted on its port). */
+    @Test
+    @ResourceLock(value = ALONE, mode = ResourceAccessMode.READ)
+    void machxpsPagerHoldsAnInitInGrace() throws Exception {
+        pager.set(Pager.start(config(0, true).withStoreDir(plantedStore)));
+        PagerProbe.Restarter restarter = restarterWithStore(plantedStore);
+        List<CaseResult> results = run(pager.get().target(), "^9\\.3-grace-init-held$", Duration.ofSeconds(10),
+                restarter);
+
+        assertThat(results).singleElement().satisfies(r -> assertThat(r.outcome()).as(r.message())
+                .isEqualTo(CaseResult.Outcome.PASS));
     }
 
     /** Without its start-up wait (started fresh after a restart), a pager grants what a kernel of the last one holds. */
