@@ -57,7 +57,9 @@ import java.util.function.BooleanSupplier;
  * pager's copy, {@link #revertingWriter} writes OWNER_DIED over each known futex word there that
  * names its threads or a gone kernel's, judged by TID prefix (one the records may no longer say is
  * dead: a futex it released, or a death it recorded only in its lost copy; chaos seeds 965 and
- * 307), looking only at the pages it held writable.
+ * 307), looking only at the pages it held writable, and there at the futexes the pager has a record
+ * of and those it released keeping the page (marked on its session until it gives the page up,
+ * their records pruned if idle: seed 474).
  * Deaths are handed to {@link #died} when a kernel is declared dead and at the end of grace after a
  * restart ({@link RestartDeaths}); {@link #recordAll} runs when ids or records run short and when
  * a hello's stated TID prefix is refused for a dead kernel's ({@link PagerSessions#mayUsePrefix}).
@@ -121,8 +123,13 @@ final class DeathRecorder {
      * names a dead kernel's thread without OWNER_DIED (its next locker gets EOWNERDEAD, as for a
      * word the pager records a death in); but a word naming the stale heir a release named
      * ({@link FutexRecord#staleHeirTid}, a thread that owned nothing) becomes 0, as its grantee
-     * would write it. Only futexes the pager has a record of are looked at (it
-     * knows no other futex words), and only those of the pages {@code s} holds writable: looked up
+     * would write it. Only futexes the pager has a record of are looked at (it knows no other
+     * futex words; never every word of a page: a TID-looking word of task data stays, xp-spec
+     * 2.5), and those {@code s} gave back while keeping their page writable
+     * ({@code KernelSession.releasedWhileWriting}: nobody waiting, their records are pruned at the
+     * release, so the words its thread unlocked in its lost copy only were not judged, and every
+     * later locker got ESRCH: chaos --mix contended seed 474), and only those of the pages
+     * {@code s} holds writable: looked up
      * word by word in those pages, or, when that would be more look-ups than there are records, by
      * a walk of the records (late12 LOW-1: each death walked every record); either way the same
      * futexes, and their pages in the order of object and offset. In the grace period after a
@@ -139,14 +146,14 @@ final class DeathRecorder {
         }
         boolean grace = inGrace.getAsBoolean();
         java.util.function.IntPredicate dead = p -> p == s.tidPrefix || !grace && deadPrefix.test(p);
-        java.util.Map<FutexKey, List<FutexRecord>> byPage = new java.util.TreeMap<>(FutexRecords.KEY_ORDER);
+        java.util.Map<FutexKey, NavigableSet<FutexKey>> byPage = new java.util.TreeMap<>(FutexRecords.KEY_ORDER);
         long wordsPerPage = core.pageSize / 4; // futex words are 4-aligned
         if ((long) written.size() * wordsPerPage <= records.count()) {
             for (io.machxp.pager.page.PageKey page : written) {
                 for (long at = page.offset(); at < page.offset() + core.pageSize; at += 4) {
                     FutexRecord f = records.get(new FutexKey(page.object(), at));
                     if (f != null) {
-                        byPage.computeIfAbsent(new FutexKey(page.object(), page.offset()), k -> new ArrayList<>()).add(f);
+                        wordOf(byPage, f.key);
                     }
                 }
             }
@@ -155,11 +162,18 @@ final class DeathRecorder {
             for (FutexRecord f : records.all()) { // order does not matter: the pages are sorted, each word judged alone
                 FutexKey page = pageOf(f.key);
                 if (pages.writes(s, page.object(), page.offset())) {
-                    byPage.computeIfAbsent(page, k -> new ArrayList<>()).add(f);
+                    wordOf(byPage, f.key);
                 }
             }
             core.stats.walked.add(records.count());
         }
+        for (FutexKey key : s.releasedWhileWriting) { // released keeping the page: their records may be pruned
+            FutexKey page = pageOf(key);
+            if (pages.writes(s, page.object(), page.offset())) {
+                wordOf(byPage, key);
+            }
+        }
+        core.stats.walked.add(s.releasedWhileWriting.size());
         byPage.forEach((page, here) -> {
             MemoryObject o = core.catalog.get(page.object());
             if (o != null) {
@@ -168,8 +182,13 @@ final class DeathRecorder {
         });
     }
 
+    /** Adds the futex word {@code key} to those of its page to judge, once. */
+    private void wordOf(java.util.Map<FutexKey, NavigableSet<FutexKey>> byPage, FutexKey key) {
+        byPage.computeIfAbsent(pageOf(key), k -> new TreeSet<>(FutexRecords.KEY_ORDER)).add(key);
+    }
+
     /** The words of {@code here} in the pager's copy of the page that name a thread of a dead kernel. */
-    private void correctStaleWords(MemoryObject o, long pageOffset, List<FutexRecord> here,
+    private void correctStaleWords(MemoryObject o, long pageOffset, java.util.Collection<FutexKey> here,
             java.util.function.IntPredicate dead, int deadPrefix) {
         PageCopy copy = readPage(o, pageOffset, "words a dead kernel's threads may still own in it are not corrected");
         if (copy == null) {
@@ -182,8 +201,8 @@ final class DeathRecorder {
         }
         byte[] changed = null;
         int written = 0;
-        for (FutexRecord f : here) {
-            int at = (int) (f.key.offset() - pageOffset);
+        for (FutexKey key : here) {
+            int at = (int) (key.offset() - pageOffset);
             int word = wordAt(data, at);
             int tid = word & TID_MASK;
             if (tid != 0 && tid != TID_MASK && dead.test(tid >>> 20)) {
@@ -252,10 +271,14 @@ final class DeathRecorder {
 
     /**
      * A kernel gave up writing the page (returned it, answered a flush or downgrade, or was
-     * forgotten): deaths its futexes carry are recorded now that the pager's copy may be the page.
+     * forgotten): deaths its futexes carry are recorded now that the pager's copy may be the page,
+     * and the futexes it gave back keeping the page are no longer marked on its session
+     * ({@code KernelSession.releasedWhileWriting}).
      */
-    void writerGone(MemoryObject o, long pageOffset) {
+    void writerGone(KernelSession writer, MemoryObject o, long pageOffset) {
         FutexKey from = new FutexKey(o.name(), pageOffset);
+        // its copy, unlocks in it included, is the pager's now (or lost with its death, after the revert judged them)
+        writer.releasedWhileWriting.subSet(from, true, new FutexKey(o.name(), pageOffset + core.pageSize), false).clear();
         FutexKey next = records.withDeaths.ceiling(from);
         if (next != null && next.object().equals(o.name()) && next.offset() < pageOffset + core.pageSize
                 && !inGrace.getAsBoolean()) {

@@ -46,6 +46,16 @@ public final class KernelSession {
 
     /** The futexes it holds, in the order granted (rotated by the ask-back rounds), indexed by object. */
     public final FutexKeySet held = new FutexKeySet();
+    /**
+     * Futexes it gave back (futex_released) while it kept their page writable, by object and
+     * offset, each until it gives that page up (return, flush, downgrade, its death: the core's
+     * {@code DeathRecorder#writerGone}). Its thread may have unlocked the word in its copy only,
+     * the pager's copy still naming that thread, and the futex's record is pruned if nobody
+     * waits: if the kernel dies, the revert of its pages judges these words too
+     * ({@code DeathRecorder#revertingWriter}; chaos --mix contended seed 474). Bounded by the
+     * words of the pages it holds writable. Replicated state: in the snapshot.
+     */
+    public final java.util.NavigableSet<FutexKey> releasedWhileWriting = new java.util.TreeSet<>(FutexRecords.KEY_ORDER);
     /** The futexes it waits for, indexed by object. */
     public final FutexKeySet queued = new FutexKeySet();
     /** Its lock_futex requests parked at the pager's bound on futex records (FutexParking): they count as queued. */

@@ -332,6 +332,9 @@ final class PagerFutexes {
                 f.releasedPages.add(page.getOffset());
             }
         }
+        if (pages.writes(s, f.key.object(), f.key.offset() - f.key.offset() % core.pageSize)) {
+            s.releasedWhileWriting.add(f.key); // its unlock may be in its copy only (DeathRecorder#revertingWriter)
+        }
         if (f.grantOwnerDied && !r.getOwnerDied()) {
             records.deathRecorded(f); // the grantee recorded OWNER_DIED in the word: no dead TID is left in it
         }

@@ -184,6 +184,8 @@ final class SnapshotReader {
         s.refusedOverflow.addAll(image.getRefusedOverflowList());
         image.getHeldList().forEach(k -> s.held.add(key(k)));
         image.getQueuedList().forEach(k -> s.queued.add(key(k)));
+        // a snapshot written before they were kept has none: as before, only recorded futexes are judged
+        image.getReleasedWhileWritingList().forEach(k -> s.releasedWhileWriting.add(key(k)));
         s.features.addAll(image.getFeaturesList());
         s.lastHeard = image.getLastHeardNanos();
         s.extendedSinceHeard = image.getExtendedSinceHeard();

@@ -149,6 +149,7 @@ final class SnapshotWriter {
         s.refusedOverflow.stream().sorted().forEach(b::addRefusedOverflow);
         s.held.forEach(key -> b.addHeld(ref(key)));
         s.queued.forEach(key -> b.addQueued(ref(key)));
+        s.releasedWhileWriting.forEach(key -> b.addReleasedWhileWriting(ref(key)));
         s.features.stream().sorted().forEach(b::addFeatures);
         if (s.replay != null) {
             ReplayLog r = s.replay;

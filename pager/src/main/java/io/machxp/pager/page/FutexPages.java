@@ -82,7 +82,7 @@ final class FutexPages {
         }
         p.drop(s); // taken, or stale: as a data_return without a kernel copy, the kernel holds it no more
         pages.pruneIfIdle(p); // a grant of the futex makes it again, to hand it on
-        operations.writerGone(p);
+        operations.writerGone(s, p);
         return taken == Accepted.TAKEN;
     }
 

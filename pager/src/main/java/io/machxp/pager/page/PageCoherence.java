@@ -191,7 +191,7 @@ public final class PageCoherence {
             p.drop(s);
             pages.pruneIfIdle(p);
             if (wrote) {
-                operations.writerGone(p);
+                operations.writerGone(s, p);
             }
         }
     }
@@ -291,10 +291,10 @@ public final class PageCoherence {
         void record(MemoryObject o, long pageOffset);
     }
 
-    /** A kernel gave up writing a page: the pager's copy may be the page again; core thread. */
+    /** Kernel {@code writer} gave up writing a page: the pager's copy may be the page again; core thread. */
     @FunctionalInterface
     public interface WriterGone {
-        void gone(MemoryObject o, long pageOffset);
+        void gone(KernelSession writer, MemoryObject o, long pageOffset);
     }
 
     /** Who is told when a kernel gives up writing a page (the pager core's {@code DeathRecorder}). */

@@ -150,7 +150,7 @@ final class PageOperations {
         run(p);
         pages.pruneIfIdle(p);
         if (wrote) {
-            writerGone(p);
+            writerGone(s, p);
         }
         return true;
     }
@@ -183,7 +183,7 @@ final class PageOperations {
         // each page walked was settled by pruneIfIdle: s has no entry left for these (SessionPages)
         // told in the order of object and offset, the same on every replica (the table's is not)
         written.sort(java.util.Comparator.comparing((PageRecord p) -> p.key.object()).thenComparingLong(PageRecord::offset));
-        written.forEach(this::writerGone);
+        written.forEach(p -> writerGone(s, p));
     }
 
     /**
@@ -314,15 +314,15 @@ final class PageOperations {
     }
 
     private PageCoherence.DeathRecording deathRecording = (o, offset) -> { };
-    private PageCoherence.WriterGone writerGone = (o, offset) -> { };
+    private PageCoherence.WriterGone writerGone = (writer, o, offset) -> { };
 
     void onWriterGone(PageCoherence.WriterGone w) {
         this.writerGone = w;
     }
 
     /** The kernel that wrote the page gave it up: whoever listens is told (after the page's books are updated). */
-    void writerGone(PageRecord p) {
-        writerGone.gone(p.object, p.offset());
+    void writerGone(KernelSession writer, PageRecord p) {
+        writerGone.gone(writer, p.object, p.offset());
     }
 
     PageCoherence.DeathRecording deathRecording() {
