@@ -43,13 +43,18 @@ import java.util.function.BooleanSupplier;
  *    dead (its unreturned write of its   and gets EOWNERDEAD, as after Linux's robust-list walk
  *    TID may be lost with the page)      (one read and at most one write per page)
  *  0, no dead kernel had the page     -> left as is, as on Linux: no TID of it can be there or
- *    writable at its death ({@code       lost (a kernel changes a word only with the page writable)
- *    FutexRecord.zeroWordClean})
+ *    writable at its death, since the    lost (a kernel changes a word only with the page writable)
+ *    last death told ({@code
+ *    FutexRecord.zeroWordClean},
+ *    {@code deathUntold})
  *  another TID (a task wrote it),     -> left as is (its next locker gets ESRCH, as on Linux)
  *    OWNER_DIED|0x3fffffff
  *    (not recoverable), OWNER_DIED
  *  then                               -> the death is recorded: the futex no longer names the
- *                                        dead kernels nor carries owner_died to its next grant,
+ *                                        dead kernels nor carries owner_died to its next grant
+ *                                        (but for a word left alone without OWNER_DIED while the
+ *                                        owner_died of a grant nobody told is owed: that goes on
+ *                                        to the next grant, seeds 234, 249),
  *                                        its record is pruned if idle, and their ids and TID
  *                                        prefixes are free once no other futex names them
  * </pre>
@@ -67,7 +72,13 @@ import java.util.function.BooleanSupplier;
  * in the order of object and offset; when ids or records run short, a bounded number of them per
  * call, going on from where the last call stopped ({@link #recordAll}, {@link #cursor}).
  * A futex granted with owner_died (a kernel waited for it) is recorded by its grantee as before
- * (plain OWNER_DIED over any word but not recoverable: xp-spec 8.7 says why the two differ).
+ * (plain OWNER_DIED over any word but not recoverable: xp-spec 8.7 says why the two differ). Its
+ * grantee may cache it for long after (xp-spec 8.2), so the dead kernel's TIDs also count as gone
+ * from it when the pager's copy of its page, no kernel holding the page, names none of its dead
+ * kernels' threads ({@link #tidsGoneFromHeld}: the grant's owner_died stays), and the forced looks
+ * ({@link #recordAll}, {@link #recordFor}) take such a futex's page back from its writer and ask
+ * an idle one back from its holder (deaths review MED-1: a grantee caching it kept the dead
+ * prefix refused and its id resting for as long).
  * The holders' journal keeps its DIED entry (a restart then tells the next owner twice, never
  * not at all). Every replica of a replicated pager does the same on the same inputs: the
  * recording runs inside the core, its write goes to the store as a return's does, and its page
@@ -241,24 +252,62 @@ final class DeathRecorder {
      * Unrecorded deaths are looked at again (a page held writable when its kernel died may have
      * come back since): when kernel ids run short and when the pager keeps as many futex records as
      * it may. Looks only at the futexes that carry a death ({@code FutexRecords.withDeaths}), at
-     * most {@link #LOOKED_PER_CALL} of them (held or waited for ones count too, though they have
-     * nothing to record yet: walks review F2), from past the {@link #cursor} on, in the order of
-     * object and offset (wrapping), so that every replica sends the same flushes in the same order,
-     * and each call goes on where the last stopped. Before, every call looked at every futex that
-     * carries a death, held or queued ones too: at the records' bound, each lock_futex did.
+     * most {@link #LOOKED_PER_CALL} of them, from past the {@link #cursor} on, in the order of
+     * object and offset (wrapping), so that every replica sends the same flushes and asks in the
+     * same order, and each call goes on where the last stopped ({@link #look}).
      */
     void recordAll() {
+        look(records.withDeaths);
+    }
+
+    /**
+     * As {@link #recordAll}, for the futexes whose words may still carry TIDs of {@code prefix}
+     * only ({@code FutexRecords.withDeathOf}): a hello that states that prefix was refused for
+     * them (deaths review MED-1), so the look goes where the refusal waits, whatever other deaths
+     * are unrecorded (same cursor: a position in the order of object and offset).
+     */
+    void recordFor(int prefix) {
+        look(records.withDeathOf(prefix));
+    }
+
+    /**
+     * Looks at up to {@link #LOOKED_PER_CALL} futexes of {@code withDeaths} past the
+     * {@link #cursor} (wrapping), and for each:
+     * <pre>
+     *  nobody holds, waits for or forwards it  -> its page taken back from its writer, then the
+     *                                             death recorded in the pager's copy ({@link #record})
+     *  a kernel holds it (told owner_died),    -> its page taken back, so that the pager sees whether
+     *    nobody forwards it                       the word still names a dead kernel's thread
+     *                                             ({@link #record}: if not, the death's TIDs are gone
+     *                                             though the futex stays); and if nobody waits for it,
+     *                                             asked back, relinquish_futex(try) as the records'
+     *                                             bound asks (FutexParking; not while asked, or kept
+     *                                             a while ago): an idle cached futex comes back and its
+     *                                             release records the death
+     *  others (forwarded)                      -> left: its next grant records it
+     * </pre>
+     * Before, the held ones were left too, so a grantee caching the futex (xp-spec 8.2) kept the
+     * dead kernel's prefix refused and its id resting for as long as it cached it (deaths review
+     * MED-1). Held or waited for ones count in the bound though they may send nothing (walks review
+     * F2).
+     */
+    private void look(NavigableSet<FutexKey> withDeaths) {
         if (inGrace.getAsBoolean()) {
             return; // nothing is recorded: the cursor stays
         }
         NavigableSet<FutexKey> pageKeys = new TreeSet<>(FutexRecords.KEY_ORDER);
-        NavigableSet<FutexKey> withDeaths = records.withDeaths;
         int looked = Math.min(LOOKED_PER_CALL, withDeaths.size());
         FutexKey key = cursor;
         for (int i = 0; i < looked; i++) {
             FutexKey next = key == null ? null : withDeaths.higher(key);
             key = next != null ? next : withDeaths.first();
-            if (unrecorded(records.get(key))) {
+            FutexRecord f = records.get(key);
+            if (unrecorded(f)) {
+                pageKeys.add(pageOf(key));
+            } else if (heldByGrantee(f)) {
+                if (f.queue.isEmpty() && f.tries.isEmpty()) {
+                    askBack.accept(f);
+                }
                 pageKeys.add(pageOf(key));
             }
         }
@@ -267,6 +316,25 @@ final class DeathRecorder {
         }
         core.stats.walked.add(looked);
         recordIn(pageKeys, true);
+    }
+
+    /** Who asks a holder to give a futex back (FutexParking's relinquish_futex(try)). */
+    private java.util.function.Consumer<FutexRecord> askBack = f -> { };
+
+    void onAskBack(java.util.function.Consumer<FutexRecord> a) {
+        this.askBack = a;
+    }
+
+    /**
+     * A kernel holds the futex, which carries deaths not its own, under a grant that told it
+     * owner_died, and nobody forwards it: the dead kernels write no more, so once the pager's copy
+     * of the page (no kernel holding it) names none of their threads, none is left. Not a futex
+     * whose holder's own TIDs it carries (a holder being declared dead, or one that gave it back
+     * with owner_died and took it again): its live threads may be in the word.
+     */
+    private static boolean heldByGrantee(FutexRecord f) {
+        return f != null && !f.diedKernelIds.isEmpty() && f.holder != null && f.grantOwnerDied && !f.holder.gone
+                && f.forward == null && !f.diedKernelIds.contains(f.holder.tidPrefix);
     }
 
     /**
@@ -315,14 +383,17 @@ final class DeathRecorder {
     /** No kernel holds the page: the deaths its futexes carry are recorded in the pager's copy. */
     private void record(MemoryObject o, long pageOffset) {
         List<FutexRecord> here = new ArrayList<>();
+        List<FutexRecord> held = new ArrayList<>();
         for (FutexKey key : records.withDeaths.subSet(new FutexKey(o.name(), pageOffset), true,
                 new FutexKey(o.name(), pageOffset + core.pageSize), false)) { // only those that carry a death
             FutexRecord f = records.get(key);
             if (unrecorded(f)) {
                 here.add(f);
+            } else if (heldByGrantee(f)) {
+                held.add(f);
             }
         }
-        if (here.isEmpty()) {
+        if (here.isEmpty() && held.isEmpty()) {
             return;
         }
         PageCopy copy = readPage(o, pageOffset,
@@ -332,14 +403,22 @@ final class DeathRecorder {
         }
         byte[] data = copy.data;
         long version = copy.version;
+        tidsGoneFromHeld(o, pageOffset, data, held);
+        if (here.isEmpty()) {
+            return;
+        }
         byte[] changed = null;
         int written = 0;
+        List<FutexRecord> owed = new ArrayList<>();
         for (FutexRecord f : here) {
             int at = (int) (f.key.offset() - pageOffset);
             int word = data == null ? 0 : wordAt(data, at);
             int tid = word & TID_MASK;
             boolean deadTid = tid == 0 ? !f.zeroWordClean : tid != TID_MASK && f.diedKernelIds.contains(tid >>> 20);
             int recorded = (word & WAITERS) | OWNER_DIED;
+            if (!deadTid && (word & OWNER_DIED) == 0 && f.grantOwnerDied) {
+                owed.add(f); // left alone, but the last grant's owner_died was never told: the next grant tells it
+            }
             if (deadTid && word != recorded) {
                 if (changed == null) {
                     changed = data == null ? new byte[core.pageSize] : data.clone();
@@ -355,13 +434,44 @@ final class DeathRecorder {
         }
         for (FutexRecord f : here) {
             records.deathRecorded(f);
-            f.ownerDied = false; // the word says it now: its next locker gets EOWNERDEAD from it
+            // the word says it now (its next locker gets EOWNERDEAD from it), unless it was left
+            // alone while an owner_died of an untold grant is owed (seeds 234, 249: it was dropped)
+            f.ownerDied = owed.contains(f);
             records.pruneIfIdle(f);
         }
         core.stats.deathsRecordedByPager.add(here.size());
         CoreContext.log.info("pager {}: recorded the deaths of kernels that held {} futexes of page 0x{} of '{}' "
                 + "(OWNER_DIED written into {} words)", core.name, here.size(), Long.toHexString(pageOffset), o.name(),
                 written);
+    }
+
+    /**
+     * Futexes a kernel holds (granted with owner_died: it records the death) whose words carry no
+     * TID of their dead kernels in the pager's copy, which no kernel holds (so no copy elsewhere
+     * can differ, and the dead kernels write no more): their TIDs are gone from the words, so
+     * their prefixes no longer wait on them ({@code FutexRecords.tidsGone}; the grant's owner_died
+     * stays to be told if the grantee gives the futex back without having told it). Before, only
+     * the grantee's release counted, so a grantee caching the futex (xp-spec 8.2) after its thread
+     * took it with EOWNERDEAD kept the dead prefix refused (deaths review MED-1).
+     */
+    private void tidsGoneFromHeld(MemoryObject o, long pageOffset, byte[] data, List<FutexRecord> held) {
+        if (inGrace.getAsBoolean()) {
+            return; // a kernel may hold a newer copy of the page, not reclaimed yet
+        }
+        int gone = 0;
+        for (FutexRecord f : held) {
+            int word = data == null ? 0 : wordAt(data, (int) (f.key.offset() - pageOffset));
+            int tid = word & TID_MASK;
+            if (tid == 0 || tid == TID_MASK || !f.diedKernelIds.contains(tid >>> 20)) {
+                records.tidsGone(f);
+                gone++;
+            }
+        }
+        if (gone > 0) {
+            CoreContext.log.info("pager {}: {} futexes of page 0x{} of '{}' held by kernels told owner_died no longer "
+                    + "name a dead kernel's thread in the pager's copy: their deaths no longer hold TID prefixes",
+                    core.name, gone, Long.toHexString(pageOffset), o.name());
+        }
     }
 
     /** The pager's copy of a page (data null: zeros) and its version. */

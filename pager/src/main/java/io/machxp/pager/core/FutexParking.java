@@ -383,6 +383,22 @@ final class FutexParking {
                 .setPriority(f.tryAskedPriority).setTry(true)).build());
     }
 
+    /**
+     * A futex a kernel holds that carries a dead kernel's death, which nobody else waits for, is
+     * asked back with relinquish_futex(try) ({@code DeathRecorder}): an idle cached one comes back
+     * and its release records the death. Not while asked, nor within {@link #askAgainNanos} of
+     * being kept when asked, nor from a broken stream.
+     */
+    void askForDeath(FutexRecord f) {
+        long now = core.env.nanoTime();
+        if (f.holder == null || f.holder.broken || f.holder.gone || f.tryAsked || !f.queue.isEmpty()
+                || !f.tries.isEmpty() || f.forward != null
+                || f.keptWhenAsked && now - f.keptWhenAskedNanos < askAgainNanos) {
+            return;
+        }
+        ask(f, now);
+    }
+
     /** An ask of ours was answered by the futex's release ({@code PagerGrants#release}): one ask fewer out. */
     void answered(FutexKey key) {
         asked.remove(key);

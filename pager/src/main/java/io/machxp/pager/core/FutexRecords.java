@@ -35,8 +35,13 @@ final class FutexRecords {
      * token thus count the grants of the object's futexes, not of one futex, per pager start.)
      */
     final Map<String, Long> prunedTokens = new HashMap<>();
-    /** Per TID prefix: futex records whose word may still hold a TID of the dead kernel that had it. */
-    final Map<Integer, Integer> diedPending = new HashMap<>();
+    /**
+     * Per TID prefix: the futexes whose word may still hold a TID of the dead kernel that had it,
+     * in the order of object and offset (so that a look at one prefix's, {@code
+     * DeathRecorder#recordFor}, goes through them alike on every replica). Derived from the
+     * records' {@code diedKernelIds}: rebuilt from them at a restore ({@link #restored}).
+     */
+    final Map<Integer, java.util.NavigableSet<FutexKey>> diedPending = new HashMap<>();
     /**
      * The futexes whose word may still hold a dead kernel's TID (non-empty {@code diedKernelIds}),
      * by object and offset: the pager's own recording ({@link DeathRecorder}) looks only at these,
@@ -86,7 +91,7 @@ final class FutexRecords {
             carrying.add(f.key); // sheddable at the bound ({@link #shedCarried})
         }
         if (f.holder != null || !f.queue.isEmpty() || !f.tries.isEmpty() || f.ownerDied || !f.releasedPages.isEmpty()
-                || !f.diedKernelIds.isEmpty() || f.staleHeirTid != 0) {
+                || !f.diedKernelIds.isEmpty() || f.staleHeirTid != 0 || f.deathUntold) {
             return;
         }
         if (futexes.remove(f.key, f)) {
@@ -131,18 +136,33 @@ final class FutexRecords {
 
     /** The kernel with this id was declared dead holding {@code f}: its TIDs may be in the word. */
     void died(FutexRecord f, int kernelId) {
+        f.deathUntold = true;
         if (kernelId != 0 && !f.diedKernelIds.contains(kernelId)) {
             f.diedKernelIds.add(kernelId);
-            diedPending.merge(kernelId, 1, Integer::sum);
+            diedPending.computeIfAbsent(kernelId, k -> new java.util.TreeSet<>(KEY_ORDER)).add(f.key);
             withDeaths.add(f.key);
         }
     }
 
-    /** The dead kernels' TIDs are gone from the futex's word. */
+    /** The dead kernels' TIDs are gone from the futex's word, and owner_died was told (its grantee recorded it). */
     void deathRecorded(FutexRecord f) {
         f.grantOwnerDied = false;
+        f.deathUntold = false;
+        tidsGone(f);
+    }
+
+    /**
+     * The dead kernels' TIDs are gone from the futex's word (the pager saw the word without them,
+     * no kernel holding the page: {@code DeathRecorder}), so their prefixes are free of it; an
+     * owner_died its current grant carries stays to be told ({@code grantOwnerDied} and
+     * {@code deathUntold} are kept: a 0 word is still not clean for the holder's own death).
+     */
+    void tidsGone(FutexRecord f) {
         for (int id : f.diedKernelIds) {
-            diedPending.computeIfPresent(id, (k, n) -> n == 1 ? null : n - 1);
+            java.util.NavigableSet<FutexKey> keys = diedPending.get(id);
+            if (keys != null && keys.remove(f.key) && keys.isEmpty()) {
+                diedPending.remove(id);
+            }
         }
         f.diedKernelIds.clear();
         f.zeroWordClean = false;
@@ -152,6 +172,21 @@ final class FutexRecords {
     /** Whether some futex's word may still hold a TID of the dead kernel that had this id. */
     boolean diedPending(int kernelId) {
         return diedPending.containsKey(kernelId);
+    }
+
+    /** The futexes whose word may still hold a TID of this prefix's dead kernel, by object and offset (empty if none). */
+    java.util.NavigableSet<FutexKey> withDeathOf(int prefix) {
+        return diedPending.getOrDefault(prefix, java.util.Collections.emptyNavigableSet());
+    }
+
+    /** After a restore: a restored record's deaths counted ({@link #diedPending}, {@link #withDeaths}). */
+    void restored(FutexRecord f) {
+        for (int id : f.diedKernelIds) {
+            diedPending.computeIfAbsent(id, k -> new java.util.TreeSet<>(KEY_ORDER)).add(f.key);
+        }
+        if (!f.diedKernelIds.isEmpty()) {
+            withDeaths.add(f.key);
+        }
     }
 
     /** Every futex record, for status. */

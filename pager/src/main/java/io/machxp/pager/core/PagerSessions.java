@@ -78,6 +78,7 @@ final class PagerSessions {
         // grace period's length all the same (xp-spec 2.5): its grace would have been its lease.
         this.deaths = new DeathRecorder(core, futexes.records(), pages);
         futexes.onRecordsFull(deaths::recordAll);
+        deaths.onAskBack(futexes.parking::askForDeath);
         futexes.parking.sessions(this::all);
         this.ids = new KernelIds(core, futexes, deaths, leaseNanos + Math.max(graceNanos, leaseNanos));
         this.prefixes = futexes.prefixes;
@@ -222,10 +223,11 @@ final class PagerSessions {
             end(s, refusal.errno(), refusal.message());
             if (stated && refusal.errno() == Errno.EAGAIN) {
                 // A dead kernel's prefix the kernel cannot change (its primary gave it): the
-                // deaths still unrecorded are looked at, as when ids run short (a bounded number
-                // a call, pages taken back from their writers), so that its hellos get through
-                // within a few tries rather than when a next owner happens to lock each futex.
-                deaths.recordAll();
+                // futexes whose words may carry that prefix are looked at (a bounded number a
+                // call, pages taken back from their writers, futexes cached by a grantee asked
+                // back), so that its hellos get through once their holders answer rather than
+                // when a next owner happens to lock each futex (deaths review MED-1).
+                deaths.recordFor(prefix);
             }
             return false;
         }

@@ -124,7 +124,8 @@ final class SessionLeases {
         for (FutexKey key : s.held) { // before its pages revert: did it hold the futex's page writable?
             FutexRecord f = futexes.records().get(key);
             boolean clean = !pages.writes(s, key.object(), key.offset() - key.offset() % core.pageSize);
-            f.zeroWordClean = f.diedKernelIds.isEmpty() ? clean : f.zeroWordClean && clean;
+            // an earlier death not told yet (its TIDs maybe seen gone already): not clean unless both are
+            f.zeroWordClean = f.deathUntold ? f.zeroWordClean && clean : clean;
         }
         sessions.deaths.revertingWriter(s, deadPrefixes(s)::contains); // words its reverted pages' older copies name it in (futexes it let go)
         List<FutexKey> held = futexes.departures.ownerDied(s);

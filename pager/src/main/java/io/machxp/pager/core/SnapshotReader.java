@@ -61,12 +61,7 @@ final class SnapshotReader {
         for (FutexImage image : snap.getFutexesList()) {
             FutexRecord f = futex(image);
             records.futexes.put(f.key, f);
-            for (int id : f.diedKernelIds) {
-                records.diedPending.merge(id, 1, Integer::sum);
-            }
-            if (!f.diedKernelIds.isEmpty()) {
-                records.withDeaths.add(f.key);
-            }
+            records.restored(f);
         }
         snap.getTokenMarksList().forEach(m -> records.prunedTokens.put(m.getObject(), m.getToken()));
         records.rebuildCarrying();
@@ -243,6 +238,8 @@ final class SnapshotReader {
         f.handoff = image.getHandoff();
         f.diedKernelIds.addAll(image.getDiedKernelIdsList());
         f.zeroWordClean = image.getZeroWordClean();
+        // an older snapshot had no TIDs seen gone before the death was told: untold while ids wait
+        f.deathUntold = image.getDeathUntold() || !f.diedKernelIds.isEmpty();
         f.askedBack = image.getAskedBack();
         f.keptWhenAsked = image.hasKeptWhenAskedNanos();
         f.keptWhenAskedNanos = image.getKeptWhenAskedNanos();

@@ -165,7 +165,8 @@ final class SnapshotWriter {
                 .setLastHolder(f.lastHolder).addAllReleasedPages(f.releasedPages).setToken(f.token)
                 .setGrantedNanos(f.grantedNanos).setOwnerDied(f.ownerDied).setGrantOwnerDied(f.grantOwnerDied)
                 .setTryAsked(f.tryAsked).setHandoff(f.handoff).addAllDiedKernelIds(f.diedKernelIds)
-                .setZeroWordClean(f.zeroWordClean).setAskedBack(f.askedBack).setStaleHeirTid(f.staleHeirTid);
+                .setZeroWordClean(f.zeroWordClean).setAskedBack(f.askedBack).setStaleHeirTid(f.staleHeirTid)
+                .setDeathUntold(f.deathUntold);
         if (f.keptWhenAsked) {
             b.setKeptWhenAskedNanos(f.keptWhenAskedNanos);
         }

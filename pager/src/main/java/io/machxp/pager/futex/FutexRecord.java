@@ -90,6 +90,17 @@ public final class FutexRecord {
      * False otherwise (a death told by futex_released included): a 0 word gets OWNER_DIED.
      */
     public boolean zeroWordClean;
+    /**
+     * A death this futex carries is not told yet: set when a kernel is declared dead holding it
+     * (or gives it back passing owner_died on), cleared only when a grantee tells it (releases it
+     * without owner_died) or the pager records it in the word. Not the same as a non-empty
+     * {@link #diedKernelIds}: those TIDs may be seen gone from the word (the dead prefixes free
+     * again) while the grant's owner_died is still owed, untold. Then a 0 word is not clean for a
+     * later death ({@link #zeroWordClean} accumulates), and the pager's recording keeps the owed
+     * owner_died for a word it leaves alone (chaos --mix contended seeds 234, 249). Replicated
+     * state: in the snapshot.
+     */
+    public boolean deathUntold;
 
     public FutexRecord(FutexKey key) {
         this.key = key;
