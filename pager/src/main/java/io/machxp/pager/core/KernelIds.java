@@ -20,7 +20,11 @@ import java.util.Map;
  * TidPrefixes#unusable}) → FREE once the quarantine is over and no futex record still carries an owner_died of
  * that kernel ({@link PagerFutexes#diedPending}); then another name may get it. New ids come first
  * from those never given out, then from the free pool, least recently freed first, so an id rests
- * as long as the pager's churn allows. At most 1023 names hold ids or sit in quarantine at once.
+ * as long as the pager's churn allows. At most 1023 ids are given or in quarantine at once (a name
+ * back while its death is unrecorded holds a given id and has its old one resting: two ids; a
+ * crash-looping name one per incarnation, until those deaths are recorded, which ids running
+ * short forces, {@link DeathRecorder#recordAll}: pages taken from their writers, futexes a grantee
+ * told owner_died caches asked back; deaths review LOW-1).
  * The fields are the pager's state: {@link SnapshotWriter} and {@link SnapshotReader} keep them.
  */
 final class KernelIds {

@@ -22,8 +22,11 @@ import java.util.TreeMap;
  *  held went on with owner_died, and no grantee has recorded it yet; or    clears once the death is
  *  it gave one back with owner_died, its own ended thread's, xp-spec 8.7)  recorded in every word (a
  *                                                                          stated prefix's refusal has
- *                                                                          the pager look, {@link
- *                                                                          DeathRecorder#recordAll})
+ *                                                                          the pager look at that
+ *                                                                          prefix's futexes, {@link
+ *                                                                          DeathRecorder#recordFor}:
+ *                                                                          writers flushed, caching
+ *                                                                          grantees asked back)
  * </pre>
  * The dead kernels' prefixes are kept here ({@link #died}) beside the futex records' count of
  * them ({@link PagerFutexes#diedPending}); an entry the records no longer count is stale and
@@ -74,8 +77,9 @@ final class TidPrefixes {
                     + " at pager " + core.name + " yet (" + whose + "): kernel '" + dead + "', declared dead by this "
                     + "pager or gone after giving back a futex its ended thread owned, had the same TID prefix, and futex words here may still carry its TIDs until its "
                     + "death is recorded in each (by a next owner of each futex it held, or by this pager in its copy "
-                    + "once no kernel holds the page writable; a refusal like this one sets the pager to look, taking "
-                    + "such pages back from their writers). Give every kernel the same --pager list in the same "
+                    + "once no kernel holds the page writable or its copy no longer names the prefix; a refusal like "
+                    + "this one sets the pager to look, taking such pages back from their writers and asking kernels "
+                    + "that cache such a futex for it back). Give every kernel the same --pager list in the same "
                     + "order; with one primary, connect again later (or under another name)");
         }
         return null;
