@@ -221,7 +221,9 @@ final class DeathRecorder {
                     changed = data.clone();
                 }
                 // A stale heir a release named (xp-spec 8.4) owned nothing: free, as its grantee would write it.
-                boolean stale = tid == f.staleHeirTid && (word & OWNER_DIED) == 0;
+                // (A futex released keeping its page may have no record left: it carries no stale heir.)
+                FutexRecord f = records.get(key);
+                boolean stale = f != null && tid == f.staleHeirTid && (word & OWNER_DIED) == 0;
                 putWord(changed, at, stale ? 0 : (word & WAITERS) | OWNER_DIED);
                 written++;
             }
