@@ -6,7 +6,7 @@ import java.util.function.Consumer;
 
 /**
  * The send half of mach_msg: the message's rights and data are copied in from the sender's space
- * (GNU Mach's ipc_kmsg_copyin) and the message is admitted to its destination's queue. Part of
+ * (GNU Mach's ipc_kmsg_copyin, {@link MsgCopyin}) and the message is admitted to its destination's queue. Part of
  * the IPC core; core thread only.
  * <pre>
  *  header: remote disposition not 17-21, or local neither 17-21 nor (0 with MACH_PORT_NULL)
@@ -36,7 +36,7 @@ import java.util.function.Consumer;
  *          carries would need a new name there that counts to a payer (the sending client,
  *          {@link Carried#payer}) whose share of the kernel's names is used up ({@link UnpaidNames})
  *                                   -> MACH_SEND_NO_BUFFER, nothing happened (before copyin),
- *          unless copyin would fail: then its error ({@link DryCopyin})
+ *          unless copyin would fail: then its error (a dry run of the copyin, {@link DryCopyin})
  *  cycle:  a receive right it carries is its destination's, or one its destination is in transit
  *          towards (through queued messages or blocked senders' alike: set at copyin)
  *                                   -> destroyed, MACH_MSG_SUCCESS (GNU's circular message); one
@@ -87,19 +87,12 @@ final class MsgSend {
             done.accept(KernReturn.MACH_SEND_NO_BUFFER); // before anything is copied in: nothing happened
             return;
         }
-        Carried destRight;
-        Carried replyRight;
-        if (sameName) {
-            Carried[] both = SameNameHeader.copyin(ipc.rights, space, msg);
-            destRight = both[0];
-            replyRight = both[1];
-        } else {
-            destRight = ipc.rights.copyin(space, dest, destType);
-            replyRight = hasReply ? ipc.rights.copyin(space, reply, replyType)
-                    : reply == Mach.MACH_PORT_DEAD ? Carried.dead(replyType.delivered()) : null;
-        }
+        MsgCopyin.Live copyin = new MsgCopyin.Live(ipc.rights, space);
+        Carried[] header = MsgCopyin.header(copyin, msg);
+        Carried destRight = header[0];
+        Carried replyRight = header[1];
         List<KMsg.Item> items = new ArrayList<>(msg.body().size());
-        KernReturn bad = copyinBody(space, msg, items);
+        KernReturn bad = MsgCopyin.body(copyin, msg, items);
         KMsg k = new KMsg(destRight, replyRight, msg.id(), msg.complex(), items, msg.size(), tid);
         k.donation = donation > 0 ? donation : -1;
         k.cost = cost;
@@ -155,41 +148,6 @@ final class MsgSend {
 
     /** Bytes charged per item beyond its size in the message (the kernel's objects for it). */
     static final int ITEM_OVERHEAD = 32;
-
-    /** Copies in the body; on a bad item returns its error (what was copied in stays in {@code items}). */
-    private KernReturn copyinBody(IpcSpace space, MachMessage msg, List<KMsg.Item> items) {
-        for (MsgItem item : msg.body()) {
-            if (item instanceof MsgItem.Inline in) {
-                items.add(new KMsg.Data(new MsgItem.Inline(in.data().clone())));
-                continue;
-            }
-            if (!msg.complex()) {
-                return KernReturn.MACH_SEND_INVALID_TYPE;
-            }
-            if (item instanceof MsgItem.OutOfLine ool) {
-                try {
-                    items.add(new KMsg.Data(new MsgItem.OutOfLine(ool.region().copyForMessage(ool.deallocate()), false)));
-                } catch (IllegalStateException deallocated) {
-                    return KernReturn.MACH_SEND_INVALID_MEMORY;
-                }
-                continue;
-            }
-            MsgItem.Port p = (MsgItem.Port) item;
-            if (p.type() == null) {
-                return KernReturn.MACH_SEND_INVALID_TYPE;
-            }
-            if (p.type() == MsgType.PORT_NAME || p.name() == Mach.MACH_PORT_NULL) {
-                items.add(new KMsg.Data(p));
-            } else if (p.name() == Mach.MACH_PORT_DEAD && p.type() != MsgType.MOVE_RECEIVE) {
-                items.add(new KMsg.Right(Carried.dead(p.type().delivered())));
-            } else if (p.name() != Mach.MACH_PORT_DEAD && ipc.rights.check(space, p.name(), p.type(), true).ok()) {
-                items.add(new KMsg.Right(ipc.rights.copyin(space, p.name(), p.type())));
-            } else {
-                return KernReturn.MACH_SEND_INVALID_RIGHT;
-            }
-        }
-        return null;
-    }
 
     /** The queue limit: send-once destinations and room go in at once; else wait or time out. */
     private void admit(IpcSpace space, int tid, KMsg k, long timeoutNanos, Consumer<KernReturn> done) {

@@ -33,21 +33,7 @@ final class Rights {
             return KernReturn.KERN_SUCCESS;
         }
         IpcEntry e = space.lookup(name);
-        if (e == null) {
-            return KernReturn.KERN_INVALID_NAME;
-        }
-        PortRight needed = switch (d) {
-            case MOVE_RECEIVE, MAKE_SEND, MAKE_SEND_ONCE -> PortRight.RECEIVE;
-            case MOVE_SEND, COPY_SEND -> PortRight.SEND;
-            default -> PortRight.SEND_ONCE;
-        };
-        if (e.has(needed)) {
-            return KernReturn.KERN_SUCCESS;
-        }
-        if (e.has(PortRight.DEAD_NAME) && needed != PortRight.RECEIVE) {
-            return allowDead ? KernReturn.KERN_SUCCESS : KernReturn.KERN_INVALID_CAPABILITY;
-        }
-        return KernReturn.KERN_INVALID_RIGHT;
+        return e == null ? KernReturn.KERN_INVALID_NAME : NameRights.of(e).check(d, allowDead);
     }
 
     /**
@@ -60,34 +46,44 @@ final class Rights {
      * client's right an in-process task passes on stays the client's charge (review late4 B2).
      */
     static Object payerOf(IpcSpace space, int name, MsgType d) {
-        if (d == MsgType.MAKE_SEND || d == MsgType.MAKE_SEND_ONCE || d == MsgType.COPY_SEND) {
+        if (madeOrCopied(d)) {
             return space.owner;
         }
         IpcEntry e = space.lookup(name);
         return e == null ? space.owner : e.chargedTo;
     }
 
-    /** Copies in a right {@link #check} accepted. */
-    Carried copyin(IpcSpace space, int name, MsgType d) {
-        Object payer = payerOf(space, name, d);
-        IpcEntry e = space.lookup(name);
+    /** MAKE_SEND, MAKE_SEND_ONCE, COPY_SEND: the task's own spending ({@link #payerOf}). */
+    private static boolean madeOrCopied(MsgType d) {
+        return d == MsgType.MAKE_SEND || d == MsgType.MAKE_SEND_ONCE || d == MsgType.COPY_SEND;
+    }
+
+    /**
+     * The right copying in {@code d} from {@code e} (a name of {@code space}'s that {@link #check}
+     * accepted) carries: dead if the name is, else its port with its payer ({@link #payerOf}).
+     * Changes nothing: {@link #copyin} and {@link DryCopyin} both ask it before the name changes.
+     */
+    static Carried carried(IpcSpace space, IpcEntry e, MsgType d) {
         if (e.has(PortRight.DEAD_NAME)) {
-            if (d != MsgType.COPY_SEND) {
-                dropUref(space, e); // moved: one user reference goes (GNU's move_dead); a copy takes none
-            }
             return Carried.dead(d.delivered());
+        }
+        return new Carried(e.port(), d.delivered(), madeOrCopied(d) ? space.owner : e.chargedTo);
+    }
+
+    /**
+     * Copies in a right {@link #check} accepted: the name becomes what {@link NameRights#after}
+     * says (a name left with nothing is freed), the port counts the carried right.
+     */
+    Carried copyin(IpcSpace space, int name, MsgType d) {
+        IpcEntry e = space.lookup(name);
+        Carried c = carried(space, e, d);
+        NameRights after = NameRights.of(e).after(d);
+        if (e.has(PortRight.DEAD_NAME)) {
+            settle(space, e, after); // moved: one user reference goes (GNU's move_dead); a copy takes none
+            return c;
         }
         Port port = e.port();
         switch (d) {
-            case MOVE_RECEIVE -> {
-                e.remove(PortRight.RECEIVE);
-                if (!e.has(PortRight.SEND)) {
-                    freeName(space, e);
-                }
-                // the task lost the right: its waiting receivers get MACH_RCV_PORT_DIED (GNU's ipc_port_clear_receiver)
-                ipc.delivery.receiveRightLeaves(port, KernReturn.MACH_RCV_PORT_DIED);
-                return new Carried(port, MsgType.PORT_RECEIVE, payer);
-            }
             case MAKE_SEND -> {
                 port.mscount++;
                 port.srights++;
@@ -95,16 +91,28 @@ final class Rights {
             case MAKE_SEND_ONCE -> port.sorights++;
             case COPY_SEND -> port.srights++;
             case MOVE_SEND -> {
-                if (--e.urefs == 0) {
-                    removeSend(space, e); // the entry's count passes to the carried right
-                } else {
-                    port.srights++;
+                if (after.has(PortRight.SEND)) {
+                    port.srights++; // else the entry's count passes to the carried right
                 }
             }
-            case MOVE_SEND_ONCE -> freeName(space, e);
+            case MOVE_RECEIVE, MOVE_SEND_ONCE -> {} // the right itself moves
             default -> throw new IllegalArgumentException(d.toString());
         }
-        return new Carried(port, d.delivered(), payer);
+        settle(space, e, after);
+        if (d == MsgType.MOVE_RECEIVE) {
+            // the task lost the right: its waiting receivers get MACH_RCV_PORT_DIED (GNU's ipc_port_clear_receiver)
+            ipc.delivery.receiveRightLeaves(port, KernReturn.MACH_RCV_PORT_DIED);
+        }
+        return c;
+    }
+
+    /** The entry holds what copyin left of it; a name left with nothing is freed. */
+    private void settle(IpcSpace space, IpcEntry e, NameRights after) {
+        e.type = after.type();
+        e.urefs = after.urefs();
+        if (after.freed()) {
+            freeName(space, e);
+        }
     }
 
     /** Whether receiving a right of {@code type} (PORT_*) for {@code port} makes a new name in {@code space}. */

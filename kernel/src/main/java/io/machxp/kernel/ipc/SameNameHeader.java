@@ -45,15 +45,18 @@ final class SameNameHeader {
         return KernReturn.KERN_SUCCESS;
     }
 
-    /** Copies in both halves {@link #check} accepted: {destination, reply}. */
-    static Carried[] copyin(Rights rights, IpcSpace space, MachMessage msg) {
+    /**
+     * Copies in both halves {@link #check} accepted, through {@code fx} (the send's copyin, or a dry
+     * run of it, {@link MsgCopyin}): {destination, reply}.
+     */
+    static Carried[] copyin(MsgCopyin.Effects fx, MachMessage msg) {
         int name = msg.remotePort();
         if (msg.remoteType() == MsgType.MOVE_SEND && msg.localType() == MsgType.COPY_SEND) {
             // the copy first: the move may take the last user reference (GNU moves, then copies what it moved)
-            Carried reply = rights.copyin(space, name, msg.localType());
-            return new Carried[] {rights.copyin(space, name, msg.remoteType()), reply};
+            Carried reply = fx.copyin(name, msg.localType());
+            return new Carried[] {fx.copyin(name, msg.remoteType()), reply};
         }
-        Carried dest = rights.copyin(space, name, msg.remoteType());
-        return new Carried[] {dest, rights.copyin(space, name, msg.localType())};
+        Carried dest = fx.copyin(name, msg.remoteType());
+        return new Carried[] {dest, fx.copyin(name, msg.localType())};
     }
 }
