@@ -12,8 +12,9 @@ import java.util.TreeMap;
  *
  * <p>A name counts in the kernel's budget ({@link NameBudget}) to the task's owner; in a task
  * without one (in-process), a name made for a right another sent counts to that right's payer
- * ({@link Carried#payer}: the sending client, or the kernel whose link brought it), until the name
- * is freed, whichever way (deallocated, destroyed, moved or used, the task's end): review late4 B2.
+ * ({@link Carried#payer}: the sending client, here or on another kernel, or the kernel whose link
+ * brought it), until the name is freed, whichever way (deallocated, destroyed, moved or used, the
+ * task's end): review late4 B2.
  *
  * <p>Dead names appear lazily, as in GNU Mach: an entry for a send or send-once right whose port
  * has died turns into a dead name when it is next looked up.

@@ -18,7 +18,9 @@ package io.machxp.kernel.ipc;
  * task it is made in; in a task without an owner, a name made for a right that another sent
  * counts to that right's payer ({@link Carried#payer}): the client that sent it - also when an
  * in-process task moves it on; a copy (COPY_SEND) an in-process task makes is its own, like
- * MAKE_SEND - or the kernel whose IPC link brought it ({@link LinkedKernel}), until the name is
+ * MAKE_SEND - also through another kernel (the link carries the client's peer: {@link LinkedPeer},
+ * counted as that peer's), or for a right other kernels' tasks without an owner made, the kernel
+ * whose IPC link brought it ({@link LinkedKernel}), until the name is
  * freed (deallocated, destroyed, moved on or used, the task's end); a receive right a
  * port-destroyed request sends to an in-process backup counts to whoever made the request. So a client's rights kept by an in-process receiver (say the reply rights of
  * requests it has not answered) count in the client's share, not in the reserve: a send whose

@@ -170,6 +170,7 @@ final class RemoteRights {
         if (c.dead()) {
             return b.setDead(true).build();
         }
+        LinkPayer.write(c.payer(), b);
         Port port = c.port();
         b.setPort(uid(uidOf(port))).setReceiverKernel(port.proxy() ? port.remote : ipc.net.self());
         if (c.type() == MsgType.PORT_SEND) {
@@ -233,7 +234,7 @@ final class RemoteRights {
         PortUid u = uid(r.getPort());
         Port port = ports.get(u);
         if (type == MsgType.PORT_RECEIVE) {
-            return new Carried(arriveReceive(port, u, r.getMigration(), from), type, new LinkedKernel(from));
+            return new Carried(arriveReceive(port, u, r.getMigration(), from), type, LinkPayer.read(r, from));
         }
         if (port == null) {
             int named = r.getReceiverKernel();
@@ -264,7 +265,7 @@ final class RemoteRights {
             }
             ipc.soRefs.arrived(port, from, r.getReceiverKernel());
         }
-        return new Carried(port, type, new LinkedKernel(from)); // names it makes in in-process tasks count to that kernel
+        return new Carried(port, type, LinkPayer.read(r, from)); // names it makes in in-process tasks: its client's, or that kernel's
     }
 
     private Port arriveReceive(Port port, PortUid u, PortMigration m, int from) {

@@ -12,7 +12,8 @@ import io.machxp.proto.link.LinkRight;
  * link ends as for a frame out of sequence (fail-stop), with the rule in the log.
  * <pre>
  *  every LinkRight     type PORT_RECEIVE 16, PORT_SEND 17 or PORT_SEND_ONCE 18; a migration
- *                      only with PORT_RECEIVE (its requests' rights checked too)
+ *                      only with PORT_RECEIVE (its requests' rights checked too); an
+ *                      origin_peer with a host, host and certificate of at most 64 characters
  *  LinkMessage.dest    PORT_SEND or PORT_SEND_ONCE
  *  LinkItem            one of its fields set; null_right a disposition (15-21)
  *  LinkInsertRight     a PORT_SEND or PORT_SEND_ONCE right
@@ -23,6 +24,13 @@ import io.machxp.proto.link.LinkRight;
  * </pre>
  */
 final class LinkFrameCheck {
+    /**
+     * The longest host or certificate of a right's origin_peer: a ClientPeer's are at most an
+     * IPv6 /64 (about 30 characters) and 32 hex digits; a longer one is a broken peer's, and would make
+     * a key of the name budget here as long.
+     */
+    static final int MAX_PEER_FIELD = 64;
+
     private LinkFrameCheck() {}
 
     /** What is wrong with {@code f}, or null. */
@@ -82,6 +90,12 @@ final class LinkFrameCheck {
         int t = r.getType();
         if (t != MsgType.PORT_RECEIVE.value && t != MsgType.PORT_SEND.value && t != MsgType.PORT_SEND_ONCE.value) {
             return place(where, item) + ": a right of type " + t + ", not PORT_RECEIVE 16, PORT_SEND 17 or PORT_SEND_ONCE 18";
+        }
+        if (r.hasOriginPeer() && (r.getOriginPeer().getHost().isEmpty()
+                || r.getOriginPeer().getHost().length() > MAX_PEER_FIELD
+                || r.getOriginPeer().getCertificate().length() > MAX_PEER_FIELD)) {
+            return place(where, item) + ": an origin_peer with an empty host, or a host or certificate over "
+                    + MAX_PEER_FIELD + " characters";
         }
         if (!r.hasMigration()) {
             return null;
