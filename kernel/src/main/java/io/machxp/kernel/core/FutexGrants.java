@@ -161,7 +161,7 @@ final class FutexGrants {
                 word |= WAITERS;
                 futexes.waits.failWaiters(e, futexes.noOwner(owner(word), e));
             }
-        } else if (futexes.waits.handOff(e, AcquirePath.PAGER_GRANT, word == OWNER_DIED, e.grantHandoff)) {
+        } else if (futexes.waits.handOff(e, AcquirePath.PAGER_GRANT, (word & ~WAITERS) == OWNER_DIED, e.grantHandoff)) {
             futexes.waits.answerTrylocks(e); // another got it: a trylock does not wait for it
             inheritance.refresh(e);
             return;

@@ -2,7 +2,6 @@ package io.machxp.kernel.core;
 
 import static io.machxp.kernel.futex.FutexWord.ABSENT;
 import static io.machxp.kernel.futex.FutexWord.FREE;
-import static io.machxp.kernel.futex.FutexWord.OWNER_DIED;
 import static io.machxp.kernel.futex.FutexWord.WAITERS;
 import static io.machxp.kernel.futex.FutexWord.hasWaiters;
 import static io.machxp.kernel.futex.FutexWord.isAbsent;
@@ -11,6 +10,7 @@ import static io.machxp.kernel.futex.FutexWord.isNoPage;
 import static io.machxp.kernel.futex.FutexWord.owner;
 
 import io.machxp.kernel.futex.FutexEntry;
+import io.machxp.kernel.futex.FutexWord;
 import io.machxp.kernel.vm.PageFault;
 import io.machxp.kernel.vm.VmPage;
 import io.machxp.kernel.vm.VmPage.Access;
@@ -135,7 +135,7 @@ final class FutexRelinquish {
                     core.env.trace(died ? "owner-died-taken-before-heir" : "unlock-taken-before-heir", 0,
                             futexes.futexName(e));
                     e.releaseHandoff = true; // to the kernel that waits for it
-                    toPager.releaseToPager(e, died ? OWNER_DIED : FREE); // asks again for the heir and the others here
+                    toPager.releaseToPager(e, died ? FutexWord.deadWord(s) & 0xffffffffL : FREE); // asks again for the heir and the others here
                     inheritance.refresh(e);
                     return;
                 }
@@ -229,7 +229,7 @@ final class FutexRelinquish {
             boolean died = e.heirDied;
             futexes.passOverHeir(e);
             core.env.trace(died ? "owner-died-taken-before-heir" : "unlock-taken-before-heir", 0, futexes.futexName(e));
-            toPager.releaseToTry(e, died ? OWNER_DIED : FREE);
+            toPager.releaseToTry(e, died ? FutexWord.deadWord(s) & 0xffffffffL : FREE);
             inheritance.refresh(e);
             return;
         }

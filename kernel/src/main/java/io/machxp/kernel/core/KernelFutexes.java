@@ -3,7 +3,6 @@ package io.machxp.kernel.core;
 import static io.machxp.kernel.futex.FutexWord.ABSENT;
 import static io.machxp.kernel.futex.FutexWord.FREE;
 import static io.machxp.kernel.futex.FutexWord.NOT_RECOVERABLE;
-import static io.machxp.kernel.futex.FutexWord.OWNER_DIED;
 import static io.machxp.kernel.futex.FutexWord.WAITERS;
 import static io.machxp.kernel.futex.FutexWord.hasWaiters;
 import static io.machxp.kernel.futex.FutexWord.isAbsent;
@@ -218,14 +217,17 @@ final class KernelFutexes {
      * passing through FREE would let a fast-path lock take a futex that is on its way out.
      */
     void passOn(FutexEntry e, boolean ownerDied) {
+        // A death leaves the word as Linux's handle_futex_death: its WAITERS stays with OWNER_DIED
+        // (a busy trylock or a timed-out lock set it), until the next lock; an unlock leaves 0.
+        long left = ownerDied ? FutexWord.deadWord(e.state()) & 0xffffffffL : FREE;
         if ((e.relinquishPending && !localWaiterFirst(e) && !relinquish.holds(e)) || givesBackAtUnlock()) {
             e.releaseHandoff = e.relinquishPending; // to a kernel that waits for it
-            toPager.releaseToPager(e, ownerDied ? OWNER_DIED : FREE);
+            toPager.releaseToPager(e, left);
         } else if (!core.plants.handsOffLocally(true) || !waits.handOff(e, AcquirePath.LOCAL_HANDOFF, ownerDied, true)) {
             // A boost kept over a broken stream: the waiter elsewhere still waits, so WAITERS stays
             // in the free word, and the next locker here enters the kernel and is boosted.
             long kept = e.remoteBoostKept ? WAITERS & 0xffffffffL : 0;
-            e.setState((ownerDied ? OWNER_DIED : FREE) | kept);
+            e.setState(left | kept);
         }
     }
 
@@ -357,9 +359,14 @@ final class KernelFutexes {
     void clearWaitersIfNoneLeft(FutexEntry e) {
         long s = e.state();
         if (!isAbsent(s) && hasWaiters(s) && e.waiters.isEmpty() && !e.relinquishPending && !e.remoteBoostKept
-                && cacheFutexes) {
+                && cacheFutexes && !deadOwnersWord(s)) {
             e.compareAndSetState(s, s & ~(WAITERS & 0xffffffffL));
         }
+    }
+
+    /** A free word a dead owner left: its WAITERS stays to the next lock, as on Linux ({@link FutexWord#deadWord}). */
+    private static boolean deadOwnersWord(long s) {
+        return owner(s) == 0 && isOwnerDied(s) && !FutexWord.isNotRecoverable(s);
     }
 
     /**

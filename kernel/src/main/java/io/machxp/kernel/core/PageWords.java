@@ -59,9 +59,10 @@ final class PageWords {
      * while a boost is kept over a broken stream ({@link FutexEntry#remoteBoostKept}) a free word
      * (nobody owns it: 0 or OWNER_DIED) carries FUTEX_WAITERS only as a local device, sending the
      * next locker here into the kernel; unless something waits that the word must tell of (a heir
-     * not yet run, a local waiter, a relinquish pending) that WAITERS stays out of the bytes: Linux
-     * never shows it in a free word, and it would outlive the episode in the copies (the end of
-     * the kept boost changes only the state). {@link #fromBytes} adds it back while the
+     * not yet run, a local waiter, a relinquish pending) that WAITERS stays out of the bytes of a
+     * word 0: Linux never shows it there, and it would outlive the episode in the copies (the end
+     * of the kept boost changes only the state). A dead owner's word keeps it
+     * ({@link FutexWord#deadWord}: it cannot tell the kept boost's WAITERS from its own). {@link #fromBytes} adds it back while the
      * boost is kept. An owned word goes as it is: WAITERS stays in it to the unlock, as on Linux.
      */
     private static int sharedWord(FutexEntry e, long s) {
@@ -156,7 +157,7 @@ final class PageWords {
      * next owner gets EOWNERDEAD.
      */
     static void recordDeath(FutexEntry e, long state) {
-        storeWord(e.page, e, ((int) state & WAITERS) | FutexWord.OWNER_DIED);
+        storeWord(e.page, e, FutexWord.deadWord(state));
     }
 
     /**

@@ -2,13 +2,13 @@ package io.machxp.kernel.core;
 
 import static io.machxp.kernel.futex.FutexWord.ABSENT;
 import static io.machxp.kernel.futex.FutexWord.OWNER_DIED;
-import static io.machxp.kernel.futex.FutexWord.WAITERS;
 import static io.machxp.kernel.futex.FutexWord.isAbsent;
 import static io.machxp.kernel.futex.FutexWord.isNoPage;
 import static io.machxp.kernel.futex.FutexWord.isOwnerDied;
 import static io.machxp.kernel.futex.FutexWord.owner;
 
 import io.machxp.kernel.futex.FutexEntry;
+import io.machxp.kernel.futex.FutexWord;
 import io.machxp.kernel.task.MachThread;
 import io.machxp.kernel.vm.PageFault;
 import io.machxp.kernel.vm.VmPage.Access;
@@ -136,7 +136,7 @@ final class RobustFutexes {
             return;
         }
         // Take it from the fast path first: a plain TID could still be unlocked by a late call.
-        if (!e.compareAndSetState(s, (s & (WAITERS & 0xffffffffL)) | OWNER_DIED)) {
+        if (!e.compareAndSetState(s, FutexWord.deadWord(s) & 0xffffffffL)) {
             return; // unlocked on the fast path after all
         }
         env.trace(trace, tid, futexes.futexName(e));

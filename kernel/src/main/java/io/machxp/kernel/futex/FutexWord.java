@@ -30,7 +30,8 @@ package io.machxp.kernel.futex;
  * <p>Robust futexes (values of the word the core handles):
  * <pre>
  *   OWNER_DIED            free; the last owner died holding it: the next locker gets it with
- *                         EOWNERDEAD and the word TID|OWNER_DIED (inconsistent)
+ *                         EOWNERDEAD and the word TID|OWNER_DIED (inconsistent); WAITERS stays
+ *                         with it if the dead owner's word had it ({@link #deadWord})
  *   TID|OWNER_DIED        held, not yet marked consistent: unlocking it as is makes the futex
  *   NOT_RECOVERABLE       ... not recoverable, for good: every lock fails with ENOTRECOVERABLE
  * </pre>
@@ -82,13 +83,24 @@ public final class FutexWord {
 
     /**
      * The word a futex leaves in its page when this kernel gives it up with no thread here owning
-     * it, as it is without WAITERS: 0 for a free futex, the robust states (free after a death, not
-     * recoverable), or a TID no thread has (a task wrote it: the next locker gets ESRCH, as on
-     * Linux).
+     * it: 0 for a free futex (WAITERS dropped), the robust states (free after a death, with
+     * WAITERS if the dead owner's word had it, {@link #deadWord}; not recoverable, WAITERS
+     * dropped), or a TID no thread has, as it is (a task wrote it: the next locker gets ESRCH, as
+     * on Linux).
      */
     public static int releasedWord(long state) {
         int w = (int) state & ~WAITERS;
-        return owner(w) != 0 ? (int) state : w;
+        return owner(w) != 0 || w == OWNER_DIED ? (int) state : w;
+    }
+
+    /**
+     * The word a thread's death leaves in a futex it owned, as Linux's handle_futex_death writes
+     * it: {@code (word & WAITERS) | OWNER_DIED}. WAITERS stays when it was set with nobody queued
+     * any more (a busy trylock, a lock that timed out), and the word reads 0xC0000000 until the
+     * next lock, which drops it unless somebody waits (measured on Linux 6.18).
+     */
+    public static int deadWord(long state) {
+        return ((int) state & WAITERS) | OWNER_DIED;
     }
 
     public static boolean isAbsent(long state) {
@@ -115,13 +127,15 @@ public final class FutexWord {
 
     /**
      * The state of a futex this kernel holds and no local thread owns, from the word in its page,
-     * without the handoff mark: 0 (free), OWNER_DIED, NOT_RECOVERABLE, or a TID with or without
-     * OWNER_DIED. A TID there is no thread of this kernel's (a kernel owns the futexes its threads
-     * hold) and no death the system saw (a kernel declared dead gives its futexes on with
-     * owner_died, recorded in the word first): a task wrote it, and lockers get ESRCH, as on Linux.
+     * without WAITERS: 0 (free), OWNER_DIED (with WAITERS if the dead owner's word had it:
+     * {@link #deadWord}), NOT_RECOVERABLE, or a TID with or without OWNER_DIED. A TID there is no
+     * thread of this kernel's (a kernel owns the futexes its threads hold) and no death the system
+     * saw (a kernel declared dead gives its futexes on with owner_died, recorded in the word
+     * first): a task wrote it, and lockers get ESRCH, as on Linux.
      */
     public static int unownedWord(int pageWord) {
-        return pageWord & ~WAITERS;
+        int w = pageWord & ~WAITERS;
+        return w == OWNER_DIED ? pageWord : w;
     }
 
 
