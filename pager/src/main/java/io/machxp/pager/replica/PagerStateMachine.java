@@ -102,7 +102,7 @@ final class PagerStateMachine extends BaseStateMachine {
     private final java.util.concurrent.atomic.AtomicInteger installed = new java.util.concurrent.atomic.AtomicInteger();
 
     PagerStateMachine(ReplicaCore replica, Consumer<RaftPeerId> leaderChanged) {
-        this(replica, leaderChanged, new SimpleStateMachineStorage(), null);
+        this(replica, leaderChanged, new SnapshotStorage(), null);
     }
 
     /** With a storage and a lock of the caller's (tests; null: this replica's Ratis division). */
