@@ -23,6 +23,9 @@ import org.apache.ratis.statemachine.impl.SingleFileSnapshotInfo;
  * ({@link #loadLatestSnapshot}), and a start, whose {@link #init} reads it. So once a listing found
  * none, "none" is the answer until one of those happens. A snapshot known is always answered
  * before "none" (a listing that found none while a snapshot was being recorded cannot hide it).
+ * Between an install's last chunk and the reload Ratis does not ask this storage for the installed
+ * snapshot: it keeps that one's index itself ({@code ServerState.latestInstalledSnapshot}, which
+ * {@code getSnapshotIndex} and {@code containsTermIndex} read besides this storage).
  */
 final class SnapshotStorage extends SimpleStateMachineStorage {
     /** The latest snapshot recorded or found here, null if none yet. */
