@@ -297,7 +297,21 @@ public final class ScenarioParser {
     /** The name under {@code key} (a thread's name, the thread an expectation is about), or null. */
     static String named(JsonNode node, String key) {
         JsonNode name = node.isObject() ? node.get(key) : null;
-        return name != null && name.isValueNode() && !name.isNull() && !name.asText().isBlank() ? name.asText() : null;
+        return name != null && name.isValueNode() && !name.isNull() && !name.isBoolean() && !name.asText().isBlank()
+                ? name.asText() : null;
+    }
+
+    /**
+     * A value YAML read as a boolean where a name or word is wanted: unquoted On, Off, Yes, No,
+     * True and False are booleans in YAML, so a thread named On became "true" (and printed so).
+     */
+    private boolean booleanForText(JsonNode v, JsonNode node, String key, String where) {
+        if (!v.isBoolean()) {
+            return false;
+        }
+        error(tree.line(node, key), where, "'" + key + "' was read as the boolean " + v.asText() + ": YAML reads "
+                + "On, Off, Yes, No, True and False unquoted as booleans; quote the name, like " + key + ": 'On'");
+        return true;
     }
 
     void threadNamed(String name, List<String> names, int line, String where) {
@@ -337,6 +351,9 @@ public final class ScenarioParser {
             error(tree.line(node, key), where, "'" + key + "' is required");
             return null;
         }
+        if (booleanForText(v, node, key, where)) {
+            return null;
+        }
         return v.asText();
     }
 
@@ -347,6 +364,9 @@ public final class ScenarioParser {
         }
         if (!v.isValueNode()) {
             error(tree.line(node, key), where, "'" + key + "' must be a plain value");
+            return fallback;
+        }
+        if (booleanForText(v, node, key, where)) {
             return fallback;
         }
         return v.asText();

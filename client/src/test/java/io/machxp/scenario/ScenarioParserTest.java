@@ -233,6 +233,27 @@ class ScenarioParserTest {
                 .noneMatch(w -> w.contains("L's sleep"));
     }
 
+    /** YAML reads an unquoted On as the boolean true: a thread so named printed as "true", without an error. */
+    @Test
+    void aNameYamlReadsAsABooleanIsAnErrorThatSaysToQuoteIt() {
+        String onThread = """
+                kernels: [{name: A}]
+                words: {m: {offset: 0}}
+                threads:
+                  - {name: On, program: [{lock: m}, {unlock: m}]}
+                """;
+        assertError(onThread, "bad.yaml:4: thread 1: 'name' was read as the boolean true: YAML reads On, Off, Yes, No, "
+                + "True and False unquoted as booleans; quote the name, like name: 'On'");
+        assertThat(ScenarioParser.parse(onThread.replace("name: On", "name: 'On'"), "t.yaml").threads().get(0).name())
+                .isEqualTo("On");
+        assertError("""
+                kernels: [{name: A}, {name: B}]
+                words: {m: {offset: 0}}
+                threads:
+                  - {name: T, kernel: No, program: [{lock: m}]}
+                """, "'kernel' was read as the boolean false");
+    }
+
     @Test
     void theShippedScenariosAreFreeOfErrors() throws Exception {
         for (Path file : ShippedScenariosTest.scenarios().toList()) {
