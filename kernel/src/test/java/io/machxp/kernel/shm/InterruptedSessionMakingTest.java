@@ -1,7 +1,7 @@
 package io.machxp.kernel.shm;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import io.machxp.kernel.Kernel;
 import io.machxp.kernel.KernelConfig;
@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -74,9 +75,21 @@ class InterruptedSessionMakingTest {
             KernelConfig config = new KernelConfig("A", "127.0.0.1:" + silent.getLocalPort(), "127.0.0.1", 0,
                     Duration.ofMinutes(10), CoreOptions.DEFAULT, Transport.LOOPBACK_PLAINTEXT, dir);
             Thread starting = Thread.currentThread();
-            SessionDirectory.beforeLocking = making -> starting.interrupt();
-            assertThatThrownBy(() -> Kernel.start(config)).isInstanceOf(IOException.class)
-                    .hasMessageContaining("interrupted while starting kernel A");
+            // What the seam saw, for a failure's message (a start that waits out the test's bound
+            // has its failure kept as suppressed in JUnit's TimeoutException): whether it ran, on
+            // which thread, for which directory, and whether the interrupt was then there.
+            List<String> seen = new CopyOnWriteArrayList<>();
+            SessionDirectory.beforeLocking = making -> {
+                boolean ours = making.getParent().equals(dir);
+                if (ours) {
+                    starting.interrupt();
+                }
+                seen.add(Thread.currentThread().getName() + " made " + making + (ours ? ", interrupted "
+                        + starting.getName() + ": " + starting.isInterrupted() : ", not this test's"));
+            };
+            Throwable thrown = catchThrowable(() -> Kernel.start(config));
+            assertThat(seen).as("the seam's calls").hasSize(1).allMatch(s -> s.endsWith(": true"));
+            assertThat(thrown).isInstanceOf(IOException.class).hasMessageContaining("interrupted while starting kernel A");
         }
         assertThat(entries()).as("the session's directory went with the kernel").isEmpty();
     }
