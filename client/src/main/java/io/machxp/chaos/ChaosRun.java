@@ -242,6 +242,10 @@ public final class ChaosRun {
         if (recorded > 0) {
             counts.merge(DEATHS_RECORDED_BY_PAGER, recorded, Long::sum);
         }
+        long staleHeirs = pagerCount(io.machxp.pager.core.PagerStats::staleHeirReleases);
+        if (staleHeirs > 0) {
+            counts.merge(STALE_HEIR_RELEASES, staleHeirs, Long::sum);
+        }
         long parked = pagerCount(io.machxp.pager.core.PagerStats::futexRequestsParked);
         if (parked > 0) {
             counts.merge(FUTEX_REQUESTS_PARKED, parked, Long::sum);
@@ -255,6 +259,9 @@ public final class ChaosRun {
      * nobody waited for them, and no kernel held their pages writable.
      */
     static final String DEATHS_RECORDED_BY_PAGER = "deaths recorded by the pager";
+
+    /** Futex releases naming a stale unlock heir a pager took, to carry to the next grant (xp-spec 8.4). */
+    static final String STALE_HEIR_RELEASES = "futex releases naming a stale heir";
 
     /**
      * lock_futex requests that waited for a futex record at a pager's bound for all kernels (a run

@@ -417,7 +417,9 @@ final class DeathRecorder {
             int word = data == null ? 0 : wordAt(data, at);
             int tid = word & TID_MASK;
             boolean deadTid = tid == 0 ? !f.zeroWordClean : tid != TID_MASK && f.diedKernelIds.contains(tid >>> 20);
-            int recorded = (word & WAITERS) | OWNER_DIED;
+            // a stale heir a release named (xp-spec 8.4, StaleHeirs) owned nothing: freed, as its grantee would write it
+            boolean staleWord = f.staleHeirTid != 0 && tid == f.staleHeirTid && (word & OWNER_DIED) == 0;
+            int recorded = staleWord ? 0 : (word & WAITERS) | OWNER_DIED;
             if (!deadTid && (word & OWNER_DIED) == 0 && f.grantOwnerDied) {
                 owed.add(f); // left alone, but the last grant's owner_died was never told: the next grant tells it
             }
@@ -436,6 +438,7 @@ final class DeathRecorder {
         }
         for (FutexRecord f : here) {
             records.deathRecorded(f);
+            f.staleHeirTid = 0; // settled in the word (or the word names another: its next locker sees it as is)
             // the word says it now (its next locker gets EOWNERDEAD from it), unless it was left
             // alone while an owner_died of an untold grant is owed (seeds 234, 249: it was dropped)
             f.ownerDied = owed.contains(f);

@@ -112,6 +112,7 @@ final class FutexDepartures {
             FutexRecord f = records.get(key);
             f.ownerDied = core.plants.ownerDiedWhenDeclaredDead(true);
             records.died(f, s.tidPrefix); // the high bits of the TIDs its word may carry
+            f.staleHeirTid = 0; // owner_died covers a stale heir its grant carried: the word may name its own thread now (heirfix LOW-1)
         }
         return held;
     }

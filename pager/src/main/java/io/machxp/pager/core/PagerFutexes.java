@@ -335,10 +335,23 @@ final class PagerFutexes {
         if (pages.writes(s, f.key.object(), f.key.offset() - f.key.offset() % core.pageSize)) {
             s.releasedWhileWriting.add(f.key); // its unlock may be in its copy only (DeathRecorder#revertingWriter)
         }
-        if (f.grantOwnerDied && !r.getOwnerDied()) {
-            records.deathRecorded(f); // the grantee recorded OWNER_DIED in the word: no dead TID is left in it
+        int stale = r.getOwnerDied() ? 0 : r.getStaleHeirTid();
+        boolean ownerDied = r.getOwnerDied();
+        if (stale != 0 && !StaleHeirs.mayName(s, f, stale)) {
+            // Neither its own unlock's heir (its prefix) nor the TID its grant carried: taken as
+            // owner_died, as before the field (EOWNERDEAD, recoverable), never carried (heirfix LOW-2).
+            CoreContext.log.warn("pager {}: {} released {} naming stale heir TID 0x{}, neither of its own TID prefix {} "
+                    + "nor the one its grant carried: taken as owner_died", core.name, s, describe(f.key),
+                    Integer.toHexString(stale), s.tidPrefix);
+            stale = 0;
+            ownerDied = true;
         }
-        if (r.getOwnerDied()) {
+        if (f.grantOwnerDied && !ownerDied) {
+            records.deathRecorded(f); // the grantee recorded OWNER_DIED in the word: no dead TID is left in it
+        } else if (f.staleHeirTid != 0 && stale == 0 && !ownerDied) {
+            records.deathRecorded(f); // the grantee rewrote the word its grant named: the stale TID is gone from it
+        }
+        if (ownerDied) {
             // Its own thread may have ended owning the futex (a shutdown's give-back with the page
             // elsewhere, xp-spec 8.7): its TIDs may be in the word until a next owner records the
             // death, so its kernel id and TID prefix wait for that as a dead kernel's do (2.5, 2.9).
@@ -347,10 +360,14 @@ final class PagerFutexes {
             records.died(f, s.tidPrefix);
             prefixes.died(s);
         }
-        f.ownerDied |= r.getOwnerDied();
+        f.ownerDied |= ownerDied;
         // Each release says whether the word may still name a stale heir (owner_died covers one);
         // a holder whose grant carried it gives it back without it once it rewrote the word.
-        f.staleHeirTid = r.getOwnerDied() ? 0 : r.getStaleHeirTid();
+        if (stale != 0) {
+            StaleHeirs.carried(records, prefixes, s, f, stale);
+            core.stats.staleHeirReleases.increment();
+        }
+        f.staleHeirTid = stale;
         f.handoff = r.getHandoff();
         grants.release(f, r.getRequestAgain() ? s : null, r.getRequestPriority(),
                 since(r.hasRequestWaitedNanos(), r.getRequestWaitedNanos()), r.getForwardedToken());

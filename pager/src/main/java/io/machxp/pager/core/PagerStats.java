@@ -30,6 +30,8 @@ public final class PagerStats {
     final LongAdder kernelsDeclaredDead = new LongAdder();
     /** Futexes whose dead holders' owner_died the pager recorded in their words itself ({@link DeathRecorder}). */
     final LongAdder deathsRecordedByPager = new LongAdder();
+    /** Futex releases that named a stale unlock heir the pager took (xp-spec 8.4 stale_heir_tid). */
+    final LongAdder staleHeirReleases = new LongAdder();
     /** Sessions ended because an awaited answer was overdue ({@link AnswerDeadlines}). */
     final LongAdder answersOverdue = new LongAdder();
     /**
@@ -254,6 +256,11 @@ public final class PagerStats {
     /** Futexes whose dead holders' owner_died the pager recorded in their words itself. */
     public long deathsRecordedByPager() {
         return deathsRecordedByPager.sum();
+    }
+
+    /** Futex releases that named a stale unlock heir the pager took (xp-spec 8.4 stale_heir_tid). */
+    public long staleHeirReleases() {
+        return staleHeirReleases.sum();
     }
 
     /** Page store reads and writes that failed (logged as errors), damage aside. */

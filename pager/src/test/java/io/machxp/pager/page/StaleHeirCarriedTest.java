@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
  */
 class StaleHeirCarriedTest {
     private static final String FEATURE = "stale_heir_tid";
-    private static final int STALE = 3 << 20 | 7;
+    private static final int STALE = 1 << 20 | 7; // a thread of kernel a (id and TID prefix 1): a release names only its own (StaleHeirs)
     private final XpKernels k = new XpKernels(new MemoryPageStore());
 
     /** Session {@code a} holds futex 0 and gives it back naming STALE (its shutdown). */
