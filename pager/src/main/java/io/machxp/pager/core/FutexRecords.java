@@ -12,16 +12,22 @@ import java.util.Map;
  *
  * <p>Records: a futex has a record only while a kernel holds it or waits for it, or while it
  * carries something to its next grant (owner_died, pages given back with it, a dead kernel's
- * TID); the others are pruned ({@link #pruneIfIdle}), keeping per object the highest token they
- * reached, which a record made again starts above ({@link #fresh}). So the records are bounded
- * by what kernels hold and wait for, and the token high-water marks by the objects.
+ * TID, a stale heir's TID a release named); the others are pruned ({@link #pruneIfIdle}), keeping
+ * per object the highest token they reached, which a record made again starts above
+ * ({@link #fresh}). The carrying ones are freed by the pager itself when it runs short: pages
+ * given back are shed ({@link #shedCarried}), and deaths and stale heirs (kept as deaths the
+ * pager may settle, {@link StaleHeirs}) are recorded in its own copy of the word, pages taken
+ * back from their writers ({@code DeathRecorder#recordAll}). So the records are bounded by what
+ * kernels hold and wait for plus the pager's bound ({@code PagerOptions}), and the token
+ * high-water marks by the objects.
  *
  * <p>Dead kernels: a kernel declared dead holding a futex is remembered on the record
  * ({@link #died}) until a grantee told of the death records OWNER_DIED in the word, or the pager
  * records it in its own copy of the word once no kernel holds the page ({@link DeathRecorder})
  * ({@link #deathRecorded}); until then {@link #diedPending} says its TID prefix (the high bits of
  * its TIDs: at its primary, its kernel id) must not be given to another kernel
- * ({@link KernelIds}, {@link TidPrefixes}).
+ * ({@link KernelIds}, {@link TidPrefixes}). A stale heir's TID a release named counts alike for
+ * its prefix until its grantee rewrites the word or the pager settles it ({@link StaleHeirs}).
  */
 final class FutexRecords {
     /**

@@ -18,7 +18,7 @@ import java.util.Map;
  * {@code quarantineNanos} (a lease plus the grace period; the same name coming back meanwhile gets
  * it again, unless futex words may still carry its dead kernel's TIDs: then a new one, {@link
  * TidPrefixes#unusable}) → FREE once the quarantine is over and no futex record still carries an owner_died of
- * that kernel ({@link PagerFutexes#diedPending}); then another name may get it. New ids come first
+ * that kernel, or a stale heir's TID of it a release named ({@link StaleHeirs}) ({@link PagerFutexes#diedPending}); then another name may get it. New ids come first
  * from those never given out, then from the free pool, least recently freed first, so an id rests
  * as long as the pager's churn allows. At most 1023 ids are given or in quarantine at once (a name
  * back while its death is unrecorded holds a given id and has its old one resting: two ids; a
