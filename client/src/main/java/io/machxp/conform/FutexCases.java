@@ -235,6 +235,29 @@ final class FutexCases {
                     Check.that(toC.getOwnerDied() && toC.getStaleHeirTid() == 0, "a kernel whose hello did not name "
                             + "stale_heir_tid must be granted with owner_died and no stale_heir_tid (spec 8.4); it has "
                             + "stale_heir_tid " + toC.getStaleHeirTid() + ", owner_died " + toC.getOwnerDied());
+                    // A holder that leaves without a release leaves the TID with the futex; a release
+                    // without the field clears it (review heirflag LOW-3).
+                    FakeKernel d = p.kernel("d", "stale_heir_tid");
+                    long futex2 = p.freshPage();
+                    long token2 = p.lockWithWaiter(a, b, futex2);
+                    a.send(Messages.releasedNamingStaleHeir(OBJECT_ID, futex2, token2, stale));
+                    Check.that(p.granted(b, futex2, "A released another futex naming the stale heir").getStaleHeirTid()
+                            == stale, "the grant after a release with stale_heir_tid must name it (spec 8.4)");
+                    d.send(Messages.lockFutex(OBJECT_ID, futex2, false, 0));
+                    p.relinquish(b, futex2, "D waits for the futex (spec 8.4)");
+                    b.send(io.machxp.proto.xp.KernelToPager.newBuilder().setMemoryObjectTerminate(
+                            io.machxp.proto.xp.MemoryObjectTerminate.newBuilder().setObjectId(OBJECT_ID)).build());
+                    MemoryObjectFutexGranted toD = p.granted(d, futex2, "B terminated the object without a release");
+                    Check.that(toD.getStaleHeirTid() == stale && !toD.getOwnerDied(), "a holder that left without a "
+                            + "release leaves the TID with the futex: the next grant must name it again (spec 8.4); it "
+                            + "has stale_heir_tid " + toD.getStaleHeirTid() + ", owner_died " + toD.getOwnerDied());
+                    a.send(Messages.lockFutex(OBJECT_ID, futex2, false, 0));
+                    p.relinquish(d, futex2, "A waits for the futex (spec 8.4)");
+                    d.send(Messages.released(OBJECT_ID, futex2, toD.getFencingToken(), false));
+                    MemoryObjectFutexGranted toA = p.granted(a, futex2, "D released it without stale_heir_tid");
+                    Check.that(toA.getStaleHeirTid() == 0 && !toA.getOwnerDied(), "a release without stale_heir_tid "
+                            + "clears it: the next grant must name neither (spec 8.4); it has stale_heir_tid "
+                            + toA.getStaleHeirTid() + ", owner_died " + toA.getOwnerDied());
                 }),
                 must("5.3-terminate-releases", "terminating the object releases the futexes held in it to the next "
                         + "waiter", p -> {

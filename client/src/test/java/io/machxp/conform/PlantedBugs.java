@@ -196,6 +196,38 @@ final class PlantedBugs {
                                 m.getMemoryObjectFutexGranted().toBuilder().setOwnerDied(false)).build() : m;
                     }
                 }),
+                new Bug("stale_heir_tid never cleared", "^8\\.4-stale-heir-carried$", () -> new XpProxy.Plant() {
+                    private final Map<Long, Integer> carried = new ConcurrentHashMap<>();
+
+                    @Override
+                    public PagerToKernel down(XpProxy.Link link, PagerToKernel m) {
+                        if (!m.hasMemoryObjectFutexGranted()) {
+                            return m;
+                        }
+                        var g = m.getMemoryObjectFutexGranted();
+                        if (g.getStaleHeirTid() != 0) {
+                            carried.put(g.getOffset(), g.getStaleHeirTid());
+                            return m;
+                        }
+                        Integer tid = carried.get(g.getOffset());
+                        return tid == null || g.getOwnerDied() ? m : m.toBuilder().setMemoryObjectFutexGranted(
+                                g.toBuilder().setStaleHeirTid(tid)).build();
+                    }
+                }),
+                new Bug("stale_heir_tid carried to one grant only", "^8\\.4-stale-heir-carried$",
+                        () -> new XpProxy.Plant() {
+                    private final Map<Long, Boolean> carried = new ConcurrentHashMap<>();
+
+                    @Override
+                    public PagerToKernel down(XpProxy.Link link, PagerToKernel m) {
+                        if (!m.hasMemoryObjectFutexGranted() || m.getMemoryObjectFutexGranted().getStaleHeirTid() == 0) {
+                            return m;
+                        }
+                        var g = m.getMemoryObjectFutexGranted();
+                        return carried.putIfAbsent(g.getOffset(), true) == null ? m : m.toBuilder()
+                                .setMemoryObjectFutexGranted(g.toBuilder().setStaleHeirTid(0)).build();
+                    }
+                }),
                 new Bug("read copies given writable", "^6\\.(1-readers-share|2-read-copy)$", () -> new XpProxy.Plant() {
                     @Override
                     public PagerToKernel down(XpProxy.Link link, PagerToKernel m) {
