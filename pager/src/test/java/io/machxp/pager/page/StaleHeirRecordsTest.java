@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 /**
  * The heirflag review's probes (MED-1, LOW-1, LOW-2), with controls; each failed before heirfix.
  */
-class RvStaleHeirRecordsTest {
+class StaleHeirRecordsTest {
     private static final String FEATURE = "stale_heir_tid";
     private static final long LEASE = 1_000_000_000L;
 
