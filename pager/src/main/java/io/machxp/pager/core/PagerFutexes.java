@@ -321,6 +321,19 @@ final class PagerFutexes {
         takeRelease(s, f, s.objectOfAnswer(r.getObjectId()), r);
     }
 
+    /**
+     * A futex {@code s} gives back (its release, or one its reclaim again no longer names) while it
+     * holds the futex's page writable is marked on its session until it gives the page up: its
+     * unlock may be in its copy only, and the record may be pruned, so the revert at its death
+     * judges that word by the mark (DeathRecorder#revertingWriter; chaos seed 474, review deaths3
+     * MED-1 for the reclaim again).
+     */
+    void markIfWriting(KernelSession s, FutexKey key) {
+        if (pages.writes(s, key.object(), key.offset() - key.offset() % core.pageSize)) {
+            s.releasedWhileWriting.add(key);
+        }
+    }
+
     /** A release of the futex's holder {@code s}, checked: its pages taken, then the futex goes on. */
     void takeRelease(KernelSession s, FutexRecord f, MemoryObject o, MemoryObjectFutexReleased r) {
         if (f.tryAsked) {
@@ -332,9 +345,7 @@ final class PagerFutexes {
                 f.releasedPages.add(page.getOffset());
             }
         }
-        if (pages.writes(s, f.key.object(), f.key.offset() - f.key.offset() % core.pageSize)) {
-            s.releasedWhileWriting.add(f.key); // its unlock may be in its copy only (DeathRecorder#revertingWriter)
-        }
+        markIfWriting(s, f.key);
         int stale = r.getOwnerDied() ? 0 : r.getStaleHeirTid();
         boolean ownerDied = r.getOwnerDied();
         if (stale != 0 && !StaleHeirs.mayName(s, f, stale)) {

@@ -176,6 +176,7 @@ final class ReclaimRetry {
             core.answers.tryOwed(f); // a try asked of the old session is owed by the new one
             core.holders.held(f);
             if (!named.contains(key)) {
+                futexes.markIfWriting(s, key); // released keeping its page, as a release's (review deaths3 MED-1)
                 futexes.grants.release(f, null, 0, 0, -1);
             }
         }
