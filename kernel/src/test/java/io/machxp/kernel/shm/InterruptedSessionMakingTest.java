@@ -77,7 +77,10 @@ class InterruptedSessionMakingTest {
             Thread starting = Thread.currentThread();
             // What the seam saw, for a failure's message (a start that waits out the test's bound
             // has its failure kept as suppressed in JUnit's TimeoutException): whether it ran, on
-            // which thread, for which directory, and whether the interrupt was then there.
+            // which thread, for which directory. (Not whether the start's thread is interrupted
+            // right after: it waits in CompletableFuture.join, which takes the flag into its waiter
+            // and sets it again when it returns, so the flag can read false for that while: CI
+            // 2026-12-07 saw "interrupted main: false" and then the start end as it should.)
             List<String> seen = new CopyOnWriteArrayList<>();
             SessionDirectory.beforeLocking = making -> {
                 boolean ours = making.getParent().equals(dir);
@@ -85,10 +88,10 @@ class InterruptedSessionMakingTest {
                     starting.interrupt();
                 }
                 seen.add(Thread.currentThread().getName() + " made " + making + (ours ? ", interrupted "
-                        + starting.getName() + ": " + starting.isInterrupted() : ", not this test's"));
+                        + starting.getName() : ", not this test's"));
             };
             Throwable thrown = catchThrowable(() -> Kernel.start(config));
-            assertThat(seen).as("the seam's calls").hasSize(1).allMatch(s -> s.endsWith(": true"));
+            assertThat(seen).as("the seam's calls").singleElement().satisfies(s -> assertThat(s).contains("interrupted"));
             assertThat(thrown).isInstanceOf(IOException.class).hasMessageContaining("interrupted while starting kernel A");
         }
         assertThat(entries()).as("the session's directory went with the kernel").isEmpty();
