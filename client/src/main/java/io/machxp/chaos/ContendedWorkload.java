@@ -98,6 +98,7 @@ final class ContendedWorkload implements Workload {
             return false;
         }
         run.count(ContendedPaths.TRYLOCKS);
+        run.pi.tries(f, w.name, w.kernel.name);
         run.calls.call(w.kernel, w, "trylock f" + f, -1, r -> w.kernel.core.vmTrylockFutex(w.task, w.tid, w.word(f), r),
                 (Acquired a) -> {
                     if (a == null) {

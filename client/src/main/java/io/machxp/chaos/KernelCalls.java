@@ -91,6 +91,8 @@ final class KernelCalls {
         }
         if (what.startsWith("lock f")) {
             pi.stopsWaiting(w.locking, w.name, cluster.now());
+        } else if (what.startsWith("trylock f")) {
+            pi.tryAnswered(w.locking, w.name, cluster.now());
         } else if (what.startsWith("unlock f")) {
             w.unlocking = -1;
         }

@@ -19,6 +19,13 @@ import java.util.function.Predicate;
  * covers a boost's path from a waiter's kernel through the pager to the owner's kernel twice.
  * Then the owner's effective priority is exactly the highest of its base priority and its
  * waiters' (a worker waits only while it owns nothing, so no chains).
+ *
+ * <p>A waiter's kernel that has a trylock of the same futex out to the pager sends no lock_futex
+ * for its waiters until that try is answered (xp-spec 8.3: at most one lock_futex out per futex
+ * and kernel), and a try's answer may take the holder's wait for its word's page (up to half a
+ * lease) on top of the transits. So while a trylock of the futex is out on a waiter's kernel the
+ * owner is not settled, and its answer there counts as a change of the waiters: their boost
+ * leaves their kernel only then.
  */
 final class PiWatch {
     private record Waiter(int base, String kernel, long earliestTimeout) { }
@@ -26,6 +33,8 @@ final class PiWatch {
     private final long settle;
     private final Map<Integer, Map<String, Waiter>> waiting = new HashMap<>();
     private final Map<Integer, Long> changedAt = new HashMap<>();
+    /** Trylocks out, by futex: worker to its kernel. */
+    private final Map<Integer, Map<String, String>> trying = new HashMap<>();
     private long disturbedUntil;
 
     PiWatch(long settleNanos) {
@@ -43,12 +52,34 @@ final class PiWatch {
         changedAt.put(futex, now);
     }
 
-    /** The worker's lock call was answered, or its kernel or task is gone. */
+    /** The worker's lock call was answered, or its kernel or task is gone (a trylock of it too). */
     void stopsWaiting(int futex, String worker, long now) {
         Map<String, Waiter> w = waiting.get(futex);
         if (w != null && w.remove(worker) != null) {
             changedAt.put(futex, now);
         }
+        tryAnswered(futex, worker, now);
+    }
+
+    /** A worker's trylock of {@code futex} begins on {@code kernel}. */
+    void tries(int futex, String worker, String kernel) {
+        trying.computeIfAbsent(futex, f -> new LinkedHashMap<>()).put(worker, kernel);
+    }
+
+    /**
+     * The worker's trylock of {@code futex} was answered (or the worker is gone): waiters of the
+     * futex on its kernel send their lock_futex only now, so their boost starts its way now.
+     */
+    void tryAnswered(int futex, String worker, long now) {
+        Map<String, String> t = trying.get(futex);
+        String kernel = t == null ? null : t.remove(worker);
+        if (kernel != null && waitsOn(futex, kernel)) {
+            changedAt.put(futex, now);
+        }
+    }
+
+    private boolean waitsOn(int futex, String kernel) {
+        return waiting.getOrDefault(futex, Map.of()).values().stream().anyMatch(w -> w.kernel.equals(kernel));
     }
 
     /**
@@ -67,6 +98,9 @@ final class PiWatch {
         for (Waiter w : waiting.getOrDefault(futex, Map.of()).values()) {
             if (!alive.test(w.kernel) || w.earliestTimeout <= now) {
                 return OptionalInt.empty();
+            }
+            if (trying.getOrDefault(futex, Map.of()).containsValue(w.kernel)) {
+                return OptionalInt.empty(); // its kernel's lock_futex waits for the try's answer
             }
             expected = Math.max(expected, w.base);
         }
