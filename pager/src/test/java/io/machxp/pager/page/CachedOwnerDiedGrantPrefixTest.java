@@ -6,7 +6,6 @@ import io.machxp.pager.store.MemoryPageStore;
 import io.machxp.proto.xp.KernelHello;
 import io.machxp.proto.xp.KernelToPager;
 import io.machxp.proto.xp.MemoryObjectFutexHeld;
-import io.machxp.proto.xp.MemoryObjectInit;
 import io.machxp.proto.xp.PagerToKernel;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -25,29 +24,16 @@ class CachedOwnerDiedGrantPrefixTest {
     private static final int C_TID = 6 << 20 | 1;
     private static final int D_TID = 5 << 20 | 1;
 
-    private static List<PagerToKernel> hello(XpKernels k, long session, String name, int tidPrefix) {
-        k.pager.sessionOpened(session);
-        k.xp(session, KernelToPager.newBuilder().setKernelHello(
-                KernelHello.newBuilder().setKernelName(name).setProtocolVersion(1).setTidPrefix(tidPrefix)));
-        k.xp(session, KernelToPager.newBuilder().setMemoryObjectInit(MemoryObjectInit.newBuilder()
-                .setObjectId(XpKernels.OBJ).setName("obj").setPageSize(XpKernels.PAGE)));
-        return k.take(session);
-    }
-
-    private static boolean welcomed(List<PagerToKernel> got) {
-        return !got.isEmpty() && got.get(0).hasPagerWelcome();
-    }
-
     /** d dies holding the futex at 0 while c (session 2) waits: c is granted it with owner_died. */
     private static XpKernels grantedWithOwnerDied() {
         XpKernels k = new XpKernels(new MemoryPageStore(), LEASE);
-        assertThat(welcomed(hello(k, 1, "d", 5))).isTrue();
+        assertThat(XpKernels.welcomed(k.helloWithPrefix(1, "d", 5))).isTrue();
         k.write(1, 0);
         k.take(1);
         k.returnDirty(1, 0, FutexWords.pageWithWord(0, D_TID), false); // d's thread owns it
         k.lockFutex(1, 0);
         k.take(1);
-        assertThat(welcomed(hello(k, 2, "c", 6))).isTrue();
+        assertThat(XpKernels.welcomed(k.helloWithPrefix(2, "c", 6))).isTrue();
         k.lockFutex(2, 0); // queued behind d
         k.take(1);
         k.take(2);
@@ -68,7 +54,7 @@ class CachedOwnerDiedGrantPrefixTest {
         k.returnDirty(2, 0, FutexWords.pageWithWord(0, FutexWords.OWNER_DIED), false);
         k.take(2);
         k.advanceHeard(LEASE, LEASE / 2, 2);
-        assertThat(welcomed(hello(k, 10, "e", 5))).as("e's first hello; else: %s", k.ended.get(10L)).isTrue();
+        assertThat(XpKernels.welcomed(k.helloWithPrefix(10, "e", 5))).as("e's first hello; else: %s", k.ended.get(10L)).isTrue();
         assertThat(k.pager.ownerDiedPending("obj", 0)).as("c's grant still carries owner_died").isTrue();
     }
 
@@ -80,7 +66,7 @@ class CachedOwnerDiedGrantPrefixTest {
         k.take(2);
         k.returnDirty(2, 0, FutexWords.pageWithWord(0, D_TID), false);
         k.take(2);
-        assertThat(welcomed(hello(k, 10, "e", 5))).isFalse();
+        assertThat(XpKernels.welcomed(k.helloWithPrefix(10, "e", 5))).isFalse();
         assertThat(k.ended.get(10L)).contains("EAGAIN");
     }
 
@@ -90,12 +76,12 @@ class CachedOwnerDiedGrantPrefixTest {
         XpKernels k = grantedWithOwnerDied();
         k.write(2, 0);
         k.take(2);
-        assertThat(welcomed(hello(k, 10, "e", 5))).isFalse();
+        assertThat(XpKernels.welcomed(k.helloWithPrefix(10, "e", 5))).isFalse();
         List<PagerToKernel> toC = k.take(2);
         assertThat(toC).as("asked back").anyMatch(m -> m.hasMemoryObjectRelinquishFutex()
                 && m.getMemoryObjectRelinquishFutex().getTry() && m.getMemoryObjectRelinquishFutex().getOffset() == 0);
         k.futexReleased(2, 0); // idle here: given back, the death recorded (EOWNERDEAD told to c's thread before)
-        assertThat(welcomed(hello(k, 11, "e", 5))).as("e's second hello; else: %s", k.ended.get(11L)).isTrue();
+        assertThat(XpKernels.welcomed(k.helloWithPrefix(11, "e", 5))).as("e's second hello; else: %s", k.ended.get(11L)).isTrue();
     }
 
     /** c's thread owns the futex (futex_held), c keeps the page writable: the refusal takes the page back, which names c's thread. */
@@ -104,7 +90,7 @@ class CachedOwnerDiedGrantPrefixTest {
         XpKernels k = grantedWithOwnerDied();
         k.write(2, 0);
         k.take(2);
-        assertThat(welcomed(hello(k, 10, "e", 5))).isFalse();
+        assertThat(XpKernels.welcomed(k.helloWithPrefix(10, "e", 5))).isFalse();
         List<PagerToKernel> toC = k.take(2);
         assertThat(toC).as("the page flushed").filteredOn(PagerToKernel::hasMemoryObjectLockRequest)
                 .singleElement().satisfies(m -> XpKernels.assertFlush(m, 0));
@@ -113,7 +99,7 @@ class CachedOwnerDiedGrantPrefixTest {
         k.returnDirty(2, 0, FutexWords.pageWithWord(0, FutexWords.OWNER_DIED | C_TID), false);
         k.lockCompleted(2, 0);
         k.take(2);
-        assertThat(welcomed(hello(k, 11, "e", 5))).as("e's second hello; else: %s", k.ended.get(11L)).isTrue();
+        assertThat(XpKernels.welcomed(k.helloWithPrefix(11, "e", 5))).as("e's second hello; else: %s", k.ended.get(11L)).isTrue();
         assertThat(k.pager.ownerDiedPending("obj", 0)).as("c still holds it under its owner_died grant").isTrue();
     }
 

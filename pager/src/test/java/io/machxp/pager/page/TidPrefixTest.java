@@ -3,10 +3,8 @@ package io.machxp.pager.page;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.machxp.pager.store.MemoryPageStore;
-import io.machxp.proto.xp.KernelHello;
 import io.machxp.proto.xp.KernelToPager;
 import io.machxp.proto.xp.MemoryObjectFutexReleased;
-import io.machxp.proto.xp.MemoryObjectInit;
 import io.machxp.proto.xp.PagerToKernel;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -20,21 +18,9 @@ class TidPrefixTest {
     private static final long LEASE = 1_000_000_000L;
 
     /** kernel_hello (with the prefix, if not 0) and init of "obj": what the pager sent back. */
-    private static List<PagerToKernel> hello(XpKernels k, long session, String name, int tidPrefix) {
-        k.pager.sessionOpened(session);
-        KernelHello.Builder h = KernelHello.newBuilder().setKernelName(name).setProtocolVersion(1);
-        if (tidPrefix != 0) {
-            h.setTidPrefix(tidPrefix);
-        }
-        k.xp(session, KernelToPager.newBuilder().setKernelHello(h));
-        k.xp(session, KernelToPager.newBuilder().setMemoryObjectInit(MemoryObjectInit.newBuilder()
-                .setObjectId(XpKernels.OBJ).setName("obj").setPageSize(XpKernels.PAGE)));
-        return k.take(session);
-    }
-
     /** The kernel id the pager gave. */
     private static int welcomed(XpKernels k, long session, String name, int tidPrefix) {
-        List<PagerToKernel> got = hello(k, session, name, tidPrefix);
+        List<PagerToKernel> got = k.helloWithPrefix(session, name, tidPrefix);
         assertThat(got).as("%s welcomed", name).isNotEmpty();
         assertThat(got.get(0).hasPagerWelcome()).as("%s welcomed", name).isTrue();
         assertThat(k.ended).as("%s welcomed", name).doesNotContainKey(session);
@@ -42,7 +28,7 @@ class TidPrefixTest {
     }
 
     private static String refused(XpKernels k, long session, String name, int tidPrefix) {
-        assertThat(hello(k, session, name, tidPrefix)).as("%s is not welcomed", name).isEmpty();
+        assertThat(k.helloWithPrefix(session, name, tidPrefix)).as("%s is not welcomed", name).isEmpty();
         assertThat(k.ended).as("%s refused", name).containsKey(session);
         return k.ended.get(session);
     }

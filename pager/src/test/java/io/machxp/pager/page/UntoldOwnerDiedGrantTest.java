@@ -5,12 +5,7 @@ import static io.machxp.pager.page.FutexWords.wordAt;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.machxp.pager.store.MemoryPageStore;
-import io.machxp.proto.xp.KernelHello;
-import io.machxp.proto.xp.KernelToPager;
 import io.machxp.proto.xp.MemoryObjectFutexGranted;
-import io.machxp.proto.xp.MemoryObjectInit;
-import io.machxp.proto.xp.PagerToKernel;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -29,19 +24,6 @@ class UntoldOwnerDiedGrantTest {
     private static final long LEASE = 1_000_000_000L;
     private static final int X_TID = 8 << 20 | 1;
 
-    private static List<PagerToKernel> hello(XpKernels k, long session, String name, int tidPrefix) {
-        k.pager.sessionOpened(session);
-        k.xp(session, KernelToPager.newBuilder().setKernelHello(
-                KernelHello.newBuilder().setKernelName(name).setProtocolVersion(1).setTidPrefix(tidPrefix)));
-        k.xp(session, KernelToPager.newBuilder().setMemoryObjectInit(MemoryObjectInit.newBuilder()
-                .setObjectId(XpKernels.OBJ).setName("obj").setPageSize(XpKernels.PAGE)));
-        return k.take(session);
-    }
-
-    private static boolean welcomed(List<PagerToKernel> got) {
-        return !got.isEmpty() && got.get(0).hasPagerWelcome();
-    }
-
     /**
      * d (prefix 5, session 1) holds page 0 writable and futex 0, c (prefix 6, session 2) waits; x
      * (prefix 8, session 4, alive throughout) wrote {@code word} at the futex into the pager's copy
@@ -50,18 +32,18 @@ class UntoldOwnerDiedGrantTest {
      * unseen, and b (prefix 7, session 3) locks the futex.
      */
     private static MemoryObjectFutexGranted grantAfterTwoDeaths(XpKernels k, int word) {
-        assertThat(welcomed(hello(k, 4, "x", 8))).isTrue();
+        assertThat(XpKernels.welcomed(k.helloWithPrefix(4, "x", 8))).isTrue();
         if (word != 0) {
             k.write(4, 0);
             k.take(4);
             k.returnDirty(4, 0, FutexWords.pageWithWord(0, word), false);
         }
-        assertThat(welcomed(hello(k, 1, "d", 5))).isTrue();
+        assertThat(XpKernels.welcomed(k.helloWithPrefix(1, "d", 5))).isTrue();
         k.write(1, 0); // d's copy is the page: its thread's TID in the word is lost with it
         k.take(1);
         k.lockFutex(1, 0);
         assertThat(k.one(1).hasMemoryObjectFutexGranted()).isTrue();
-        assertThat(welcomed(hello(k, 2, "c", 6))).isTrue();
+        assertThat(XpKernels.welcomed(k.helloWithPrefix(2, "c", 6))).isTrue();
         k.lockFutex(2, 0); // queued behind d
         k.take(1);
         k.pager.sessionClosed(1);
@@ -70,14 +52,14 @@ class UntoldOwnerDiedGrantTest {
         assertThat(k.take(2)).as("c granted with owner_died").anyMatch(m -> m.hasMemoryObjectFutexGranted()
                 && m.getMemoryObjectFutexGranted().getOwnerDied());
 
-        assertThat(welcomed(hello(k, 10, "e", 5))).as("d's death not seen recorded yet").isFalse();
-        assertThat(welcomed(hello(k, 11, "e", 5))).as("d's TIDs seen gone: %s", k.ended.get(11L)).isTrue();
+        assertThat(XpKernels.welcomed(k.helloWithPrefix(10, "e", 5))).as("d's death not seen recorded yet").isFalse();
+        assertThat(XpKernels.welcomed(k.helloWithPrefix(11, "e", 5))).as("d's TIDs seen gone: %s", k.ended.get(11L)).isTrue();
         k.pager.sessionClosed(11); // e holds nothing: forgotten
 
         k.pager.sessionClosed(2); // c never saw its grant, nor told the owner_died
         k.advanceHeard(2 * LEASE, LEASE / 2, 4);
         assertThat(k.declaredDead).containsKey("c");
-        assertThat(welcomed(hello(k, 3, "b", 7))).isTrue();
+        assertThat(XpKernels.welcomed(k.helloWithPrefix(3, "b", 7))).isTrue();
         k.lockFutex(3, 0);
         return k.one(3).getMemoryObjectFutexGranted();
     }

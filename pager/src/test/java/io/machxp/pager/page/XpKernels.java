@@ -182,6 +182,27 @@ final class XpKernels {
         }
     }
 
+    /**
+     * A kernel's hello stating TID prefix {@code tidPrefix} (0: none, the pager's kernel id is its
+     * prefix) and its init of "obj": what the pager answered (a welcome and ready, or a refusal).
+     */
+    List<PagerToKernel> helloWithPrefix(long session, String name, int tidPrefix) {
+        pager.sessionOpened(session);
+        KernelHello.Builder h = KernelHello.newBuilder().setKernelName(name).setProtocolVersion(1);
+        if (tidPrefix != 0) {
+            h.setTidPrefix(tidPrefix);
+        }
+        xp(session, KernelToPager.newBuilder().setKernelHello(h));
+        xp(session, KernelToPager.newBuilder().setMemoryObjectInit(
+                MemoryObjectInit.newBuilder().setObjectId(OBJ).setName("obj").setPageSize(PAGE)));
+        return take(session);
+    }
+
+    /** Whether a hello's answers ({@link #helloWithPrefix}) begin with a welcome. */
+    static boolean welcomed(List<PagerToKernel> got) {
+        return !got.isEmpty() && got.get(0).hasPagerWelcome();
+    }
+
     /** Opens a session for a kernel that has initialized "obj" as object id 7. */
     long kernel(long session, String name, String... features) {
         pager.sessionOpened(session);
