@@ -12,7 +12,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Two runs of one scenario side by side (machxp run FILE --compare linux: sim on the left, Linux
@@ -126,7 +125,7 @@ public final class Comparison {
         int highest = t.priority();
         for (Event e : r.events()) {
             if (e.event().equals(INSTANT_BOOST) && t.name().equals(e.thread())) {
-                Matcher m = TO_PRIORITY.matcher(e.detail());
+                Matcher m = ScenarioRun.TO_PRIORITY.matcher(e.detail());
                 if (m.find()) {
                     highest = Math.max(highest, Integer.parseInt(m.group(1)));
                 }
@@ -137,7 +136,6 @@ public final class Comparison {
 
     /** The event the simulator's kernel traces for a boost given and taken back in one instant. */
     static final String INSTANT_BOOST = "instant-boost";
-    private static final Pattern TO_PRIORITY = Pattern.compile("-> (\\d+)");
 
     private static final Set<String> ACQUIRED = Set.of("ok", "EOWNERDEAD");
 

@@ -23,7 +23,8 @@ import java.util.regex.Pattern;
  * The run ends when every thread has ended, or at the scenario's limit.
  */
 public final class ScenarioRun {
-    private static final Pattern TO_PRIORITY = Pattern.compile("-> (\\d+)");
+    /** The priority a boost, deboost or instant-boost event's detail goes to (its first "-> P"). */
+    static final Pattern TO_PRIORITY = Pattern.compile("-> (\\d+)");
 
     private ScenarioRun() {}
 

@@ -85,7 +85,8 @@ import java.util.function.BooleanSupplier;
  * operation is in the core's snapshot ({@code PageOperationImage.record_deaths}).
  */
 final class DeathRecorder {
-    private static final int TID_MASK = 0x3fffffff;
+    /** The TID bits of a futex word (FUTEX_TID_MASK). */
+    static final int TID_MASK = 0x3fffffff;
     private static final int WAITERS = 0x80000000;
     private static final int OWNER_DIED = 0x40000000;
 

@@ -28,8 +28,6 @@ import io.machxp.pager.futex.FutexRecord;
  * the holder's declared death drops it (owner_died covers it, {@code FutexDepartures#ownerDied}).
  */
 final class StaleHeirs {
-    private static final int TID_MASK = 0x3fffffff;
-
     private StaleHeirs() {
     }
 
@@ -38,7 +36,7 @@ final class StaleHeirs {
         if (tid == f.staleHeirTid) {
             return true; // the TID its grant carried (or its reclaim named), named again
         }
-        return (tid & ~TID_MASK) == 0 && s.tidPrefix != 0 && tid >>> 20 == s.tidPrefix && (tid & 0xfffff) != 0;
+        return (tid & ~DeathRecorder.TID_MASK) == 0 && s.tidPrefix != 0 && tid >>> 20 == s.tidPrefix && (tid & 0xfffff) != 0;
     }
 
     /** A release of {@code s} names {@code tid}: kept on the record as a death the pager may settle. */
