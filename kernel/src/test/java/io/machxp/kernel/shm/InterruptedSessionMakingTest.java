@@ -13,7 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -66,33 +65,45 @@ class InterruptedSessionMakingTest {
 
     /**
      * A kernel's start interrupted while it makes its session directory, its pager accepting the
-     * connection and never answering (the connect timeout far past the test's bound): the start
-     * ends at its wait for the pager, closes the kernel and throws; nothing is left.
+     * connection and never answering: the start ends at its wait for the pager, closes the kernel
+     * and throws; nothing is left.
+     *
+     * <p>The connect timeout is 0: that wait (CompletableFuture.get) looks at the interrupt before
+     * the deadline, so a kept interrupt ends it as "interrupted", and a lost one as the timeout's
+     * ServerUnreachable, at once, instead of a start that waits for the test's bound. The bound is
+     * for a start that is its JVM's first (the shm package's classes ran first in the module's
+     * runs, and none before this one starts a kernel): loading gRPC, Netty, protobuf and logging
+     * took it 10-19 s at a load of 15-23 on the 2-core machine (about 3 s of the process's CPU), so
+     * 30 s was waited out once at a load of about 46 (CI, 2026-12-07). What the start did, and
+     * when, is printed for a failure's report ({@link StartTimeline}).
      */
     @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
     void aKernelsStartInterruptedWhileItMakesItsDirectoryEndsAndLeavesNothing() throws Exception {
         try (ServerSocket silent = new ServerSocket(0)) {
             KernelConfig config = new KernelConfig("A", "127.0.0.1:" + silent.getLocalPort(), "127.0.0.1", 0,
-                    Duration.ofMinutes(10), CoreOptions.DEFAULT, Transport.LOOPBACK_PLAINTEXT, dir);
+                    Duration.ZERO, CoreOptions.DEFAULT, Transport.LOOPBACK_PLAINTEXT, dir);
             Thread starting = Thread.currentThread();
-            // What the seam saw, for a failure's message (a start that waits out the test's bound
-            // has its failure kept as suppressed in JUnit's TimeoutException): whether it ran, on
-            // which thread, for which directory. (Not whether the start's thread is interrupted
-            // right after: it waits in CompletableFuture.join, which takes the flag into its waiter
-            // and sets it again when it returns, so the flag can read false for that while: CI
-            // 2026-12-07 saw "interrupted main: false" and then the start end as it should.)
-            List<String> seen = new CopyOnWriteArrayList<>();
+            StartTimeline timeline = new StartTimeline();
+            // Not whether the start's thread reads interrupted right after: it waits in
+            // CompletableFuture.join, which takes the flag into its waiter and sets it again when it
+            // returns, and the class loader clears and restores it around each class it reads, so
+            // it can read false meanwhile (CI 2026-12-07 saw false, and then the start end as it should).
             SessionDirectory.beforeLocking = making -> {
-                boolean ours = making.getParent().equals(dir);
-                if (ours) {
+                if (making.getParent().equals(dir)) {
                     starting.interrupt();
+                    timeline.seam("interrupted " + starting.getName() + " from " + Thread.currentThread().getName());
+                } else {
+                    timeline.other(making);
                 }
-                seen.add(Thread.currentThread().getName() + " made " + making + (ours ? ", interrupted "
-                        + starting.getName() : ", not this test's"));
             };
             Throwable thrown = catchThrowable(() -> Kernel.start(config));
-            assertThat(seen).as("the seam's calls").singleElement().satisfies(s -> assertThat(s).contains("interrupted"));
-            assertThat(thrown).isInstanceOf(IOException.class).hasMessageContaining("interrupted while starting kernel A");
+            String report = timeline.ended(thrown);
+            System.err.println(report);
+            assertThat(timeline.seamCalls()).as("the seam ran once for this test's directory: " + report).isEqualTo(1);
+            assertThat(thrown).as("the start ends at its wait for the pager by the seam's interrupt, not by its connect "
+                    + "timeout (a ServerUnreachable here: the interrupt was lost before that wait): " + report)
+                    .isInstanceOf(IOException.class).hasMessageContaining("interrupted while starting kernel A");
         }
         assertThat(entries()).as("the session's directory went with the kernel").isEmpty();
     }
