@@ -73,9 +73,10 @@ class InterruptedSessionMakingTest {
      * ServerUnreachable, at once, instead of a start that waits for the test's bound. The bound is
      * for a start that is its JVM's first (the shm package's classes ran first in the module's
      * runs, and none before this one starts a kernel): loading gRPC, Netty, protobuf and logging
-     * took it 10-19 s at a load of 15-23 on the 2-core machine (about 3 s of the process's CPU), so
-     * 30 s was waited out once at a load of about 46 (CI, 2026-12-07). What the start did, and
-     * when, is printed for a failure's report ({@link StartTimeline}).
+     * took it 10-19 s at a load of 15-23 on the 2-core machine (about 3 s of the process's CPU),
+     * and 28.7 s at a load of 44-46 (its seam at 13 s, the start ended by the interrupt at 25 s):
+     * the 30 s that CI waited out once at a load of about 46 (2026-12-07), with nothing lost. What
+     * the start did, and when, is printed for a failure's report ({@link StartTimeline}).
      */
     @Test
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
