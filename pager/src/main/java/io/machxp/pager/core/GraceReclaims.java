@@ -111,13 +111,13 @@ final class GraceReclaims {
                     + "does not take parts refuses (xp-spec 2.3, 9.4)");
             return;
         }
-        if (!reclaims || grace.heldInGrace == null) {
-            reclaim(s, h); // refused (ESTALE) as the whole would be
-            return;
-        }
-        if (h.hasResume()) {
+        if (h.hasResume()) { // a breach of XP (3.2), judged before what the pager can take (review xpreview LOW-2)
             sessions.end(s, XpProtocolError.EPROTO, "kernel_hello of kernel '" + h.getKernelName() + "' carries both a "
                     + "resume and a reclaim in parts; a reclaim in parts is sent without resume (xp-spec 9.4)");
+            return;
+        }
+        if (!reclaims || grace.heldInGrace == null) {
+            reclaim(s, h); // refused (ESTALE) as the whole would be
             return;
         }
         String name = h.getKernelName();

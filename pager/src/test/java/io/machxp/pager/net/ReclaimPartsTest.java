@@ -136,6 +136,24 @@ class ReclaimPartsTest {
     }
 
     /**
+     * A hello with both a resume and a reclaim in parts breaks XP (3.2's table, 9.4): EPROTO, also at
+     * a pager that takes no reclaim, which answers a plain late reclaim ESTALE. Before, the ESTALE
+     * shortcut came first and such a kernel was told to restart instead of that it broke XP
+     * (review xpreview LOW-2).
+     */
+    @Test
+    void aResumeWithAReclaimInPartsIsAProtocolBreachAlsoOutsideAGracePeriod(@TempDir Path store) throws Exception {
+        try (Pager pager = Pager.start(config(store)); ProbeKernel k = new ProbeKernel(pager.target())) {
+            KernelToPager parts = hello("both", true);
+            k.send(parts.toBuilder().setKernelHello(parts.getKernelHello().toBuilder().setResumable(true)
+                    .setResume(io.machxp.proto.xp.Resume.newBuilder().setKernelId(7).setSessionToken(42).setAttempt(1)))
+                    .build());
+            endsWith(k, io.grpc.Status.Code.FAILED_PRECONDITION, "EPROTO");
+            assertThat(k.end.get().getMessage()).contains("both a resume and a reclaim in parts");
+        }
+    }
+
+    /**
      * The version gate (xp-spec 2.3): the pager speaks version 2 (1 and the reclaim in parts) and
      * welcomes a version-2 hello as any other; a hello announcing parts under version 1 is a breach
      * (EPROTO) and nothing of it is kept, so no kernel can skip the gate. Before, version 2 was
