@@ -106,7 +106,7 @@ public final class ProcessWorkload extends Run {
             long jitAtEnd = CompilerCpu.nanos();
             long jit = jitAtBegin < 0 || jitAtEnd < 0 ? -1 : jitAtEnd - jitAtBegin;
             long messages = messagesAtBegin < 0 ? -1 : service.messages() - messagesAtBegin;
-            costs(service.name(), perNode, serverCpu, jit);
+            costs(service.name(), perNode, serverCpu, jit, messages);
             return Tally.of(service, options, perNode, messages, Tally.counterSum(reader, b, options) - counterBefore,
                     options.bounded() ? Math.max(ended - begin, 1) / 1e9 : options.duration().toNanos() / 1e9);
         }
@@ -119,9 +119,12 @@ public final class ProcessWorkload extends Run {
      * Less sensitive to a loaded machine than throughput: what an operation costs, not how long
      * it waited for a core; but on a loaded machine the JIT still compiles in the window, and
      * the servers' fixed costs per second (timers, heartbeats) are shared by fewer operations, so
-     * the figure without the compilers is the one to compare.
+     * the figure without the compilers is the one to compare. With the XP messages of the window
+     * ({@code messages}; -1: not counted), also the messages per CPU-second of the servers' JVM, and
+     * per CPU-second of it without the compilers; and, when the compilers took more than a tenth of
+     * it, a line saying that the window was not warm.
      */
-    private static void costs(String system, WorkerStats[] perNode, long serverCpuNanos, long jitNanos) {
+    private static void costs(String system, WorkerStats[] perNode, long serverCpuNanos, long jitNanos, long messages) {
         long ops = 0;
         long calls = 0;
         long cpu = 0;
@@ -139,6 +142,16 @@ public final class ProcessWorkload extends Run {
                 cpu / 1e3 / ops, serverCpuNanos / 1e3 / ops, jitNanos < 0 ? ""
                 : String.format(java.util.Locale.ROOT, " (JIT compilers %.1f us, the rest %.1f us)", jitNanos / 1e3 / ops,
                         (serverCpuNanos - jitNanos) / 1e3 / ops));
+        if (messages > 0 && serverCpuNanos > 0) {
+            System.err.printf(java.util.Locale.ROOT, "%s: %,d XP messages in the window, %,.0f per servers' JVM CPU-second%s%n",
+                    system, messages, messages / (serverCpuNanos / 1e9), jitNanos < 0 || serverCpuNanos <= jitNanos ? ""
+                    : String.format(java.util.Locale.ROOT, ", %,.0f without the JIT compilers", messages
+                            / ((serverCpuNanos - jitNanos) / 1e9)));
+        }
+        if (jitNanos > 0 && serverCpuNanos > 0 && jitNanos * 10 > serverCpuNanos) {
+            System.err.printf(java.util.Locale.ROOT, "%s: not warm: the JIT compilers used %.0f%% of the servers' JVM CPU "
+                    + "in the window (a longer --warmup moves them out of it)%n", system, 100.0 * jitNanos / serverCpuNanos);
+        }
     }
 
     /**

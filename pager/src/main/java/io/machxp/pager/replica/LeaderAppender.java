@@ -30,7 +30,12 @@ import org.apache.ratis.server.RaftServer;
  *                       append failed and the replica made a new appender)
  * </pre>
  *
- * No retry and no redirect: an entry this replica cannot append must fail here, never reach the
+ * Sends made while {@link AppendBatches#DEFAULT_IN_FLIGHT} entries of this appender are appended
+ * and not yet applied wait, and go together as one batch entry once one is applied
+ * ({@link AppendBatches}): in the order they were sent, so the order above holds for sends that
+ * follow one another.
+ *
+ * <p>No retry and no redirect: an entry this replica cannot append must fail here, never reach the
  * next leader behind the kernel's back. And no timeout: an entry waits for its commit as long as
  * this replica leads (a Raft client's 3 s request timeout failed every append sent during a slow
  * commit). Before this, appends went through a Raft client of the replica's own group: a gRPC
@@ -59,6 +64,8 @@ final class LeaderAppender {
     private volatile boolean closed;
     /** The division requests go to, once looked up ({@link #division}). */
     private volatile RaftClientAsynchronousProtocol direct;
+    /** Sends that arrive while the pipeline is full wait here and go as one entry. */
+    private final AppendBatches batches = new AppendBatches(this::appendOne, PagerStateMachine::batch);
 
     LeaderAppender(RaftServer server, RaftGroupId groupId, RaftPeerId self, long term) {
         this.server = server;
@@ -77,11 +84,31 @@ final class LeaderAppender {
         return closed;
     }
 
-    /** Appends {@code m}; the reply comes once the entry is applied here. */
+    /**
+     * Appends {@code m}, alone or in one batch entry with others sent meanwhile ({@link AppendBatches});
+     * the reply comes once the entry is applied here.
+     */
     CompletableFuture<RaftClientReply> send(Message m) {
         if (closed) {
-            return CompletableFuture.failedFuture(new IOException("replica " + self + " no longer appends through "
-                    + "this appender (it stopped leading, or an earlier append failed)"));
+            return closedFailure();
+        }
+        return batches.send(m);
+    }
+
+    /** Entries sent through this appender, and the Raft entries they went in, so far. */
+    long[] counts() {
+        return batches.counts();
+    }
+
+    private CompletableFuture<RaftClientReply> closedFailure() {
+        return CompletableFuture.failedFuture(new IOException("replica " + self + " no longer appends through "
+                + "this appender (it stopped leading, or an earlier append failed)"));
+    }
+
+    /** One Raft entry, on the calling thread; a batch still waiting when this appender closed is not appended. */
+    private CompletableFuture<RaftClientReply> appendOne(Message m) {
+        if (closed) {
+            return closedFailure();
         }
         long callId = callIds.incrementAndGet();
         RaftClientRequest request = RaftClientRequest.newBuilder().setClientId(clientId).setServerId(self)

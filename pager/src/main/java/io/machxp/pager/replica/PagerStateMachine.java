@@ -134,7 +134,7 @@ final class PagerStateMachine extends BaseStateMachine {
     public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
         LogEntryProto entry = trx.getLogEntry();
         try {
-            replica.apply(entry.getIndex(), PagerLogEntry.parseFrom(entry.getStateMachineLogEntry().getLogData().toByteArray()));
+            replica.apply(entry.getIndex(), PagerLogEntry.parseFrom(entry.getStateMachineLogEntry().getLogData().asReadOnlyByteBuffer()));
         } catch (com.google.protobuf.InvalidProtocolBufferException e) {
             // Only replicas append: an entry that does not parse is a bug, and skipping it on every
             // replica alike keeps them equal.
@@ -299,9 +299,42 @@ final class PagerStateMachine extends BaseStateMachine {
         tellLeaderChanged(null);
     }
 
-    /** Ratis's protobuf is shaded: an entry's bytes for its log. */
+    /** Ratis's protobuf is shaded: an entry's bytes for its log (the array wrapped, not copied again: nothing else holds it). */
     static Message message(PagerLogEntry e) {
-        return Message.valueOf(org.apache.ratis.thirdparty.com.google.protobuf.ByteString.copyFrom(e.toByteArray()));
+        return Message.valueOf(org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations.unsafeWrap(e.toByteArray()));
+    }
+
+    /**
+     * One entry that applies {@code entries} (each an entry's bytes, from {@link #message}) in this
+     * order: a {@code batch} of them (pager_replica.proto), its bytes written from theirs without
+     * parsing them again (a repeated message field is, on the wire, each one's bytes with its tag
+     * and length).
+     */
+    static Message batch(java.util.List<Message> entries) {
+        int inner = 0;
+        for (Message m : entries) {
+            inner += 1 + com.google.protobuf.CodedOutputStream.computeUInt32SizeNoTag(size(m)) + size(m); // tag, length, bytes
+        }
+        byte[] out = new byte[1 + com.google.protobuf.CodedOutputStream.computeUInt32SizeNoTag(inner) + inner];
+        com.google.protobuf.CodedOutputStream o = com.google.protobuf.CodedOutputStream.newInstance(out);
+        try {
+            o.writeTag(PagerLogEntry.BATCH_FIELD_NUMBER, com.google.protobuf.WireFormat.WIRETYPE_LENGTH_DELIMITED);
+            o.writeUInt32NoTag(inner);
+            for (Message m : entries) {
+                o.writeTag(io.machxp.proto.replica.Batch.ENTRIES_FIELD_NUMBER,
+                        com.google.protobuf.WireFormat.WIRETYPE_LENGTH_DELIMITED);
+                o.writeUInt32NoTag(size(m));
+                o.writeRawBytes(m.getContent().asReadOnlyByteBuffer());
+            }
+            o.checkNoSpaceLeft();
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("a batch entry's bytes did not add up", e);
+        }
+        return Message.valueOf(org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations.unsafeWrap(out));
+    }
+
+    private static int size(Message m) {
+        return m.getContent().size();
     }
 
 }

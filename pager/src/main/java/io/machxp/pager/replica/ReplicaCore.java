@@ -222,6 +222,14 @@ public final class ReplicaCore {
      * throws: see "When the core fails on an entry".
      */
     public void apply(long index, PagerLogEntry e) {
+        if (e.hasBatch()) { // several entries in one Raft entry (AppendBatches): each as if on its own
+            for (PagerLogEntry inner : e.getBatch().getEntriesList()) {
+                if (!inner.hasBatch()) { // never nested: a nested one is skipped on every replica alike
+                    apply(index, inner);
+                }
+            }
+            return;
+        }
         applying = index;
         if (e.hasGenesis() && genesisSeen) {
             return; // a later genesis (a leader that had not yet applied the first): ignored, its clock too
@@ -283,7 +291,7 @@ public final class ReplicaCore {
                     }
                 }
             }
-            case TICK, INPUT_NOT_SET -> {
+            case TICK, BATCH, INPUT_NOT_SET -> { // BATCH: taken above
             }
         }
         runDueTimers();

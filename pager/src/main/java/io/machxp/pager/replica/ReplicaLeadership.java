@@ -146,10 +146,18 @@ final class ReplicaLeadership {
         closeQuietly(failed);
     }
 
-    /** Closes an appender no longer in {@link #appender}: nothing more is appended through it. */
-    private static void closeQuietly(LeaderAppender c) {
+    /**
+     * Closes an appender no longer in {@link #appender}: nothing more is appended through it. Says
+     * at INFO how many entries it appended in how many Raft entries ({@link AppendBatches}).
+     */
+    private void closeQuietly(LeaderAppender c) {
         if (c != null) {
             c.close();
+            long[] counts = c.counts();
+            if (counts[0] > 0) {
+                log.info("pager {}: replica {} appended {} entries in {} Raft entries in term {}", pagerName, self,
+                        counts[0], counts[1], c.term());
+            }
         }
     }
 

@@ -45,7 +45,7 @@ class FollowerAppendTest {
 
     @Test
     void aFollowerAppendsTheNextRequestWhileThePreviousWaitsForItsSync() throws Exception {
-        List<Replica> group = LoopbackGroup.start(3, this::startGroup);
+        List<Replica> group = LoopbackGroup.start(3, a -> startGroup(dir, a));
         try {
             Replica leader = Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20))
                     .until(() -> group.stream().filter(r -> r.division().getInfo().isLeaderReady()).findFirst(),
@@ -80,7 +80,7 @@ class FollowerAppendTest {
     }
 
     /** Waits until each of {@code followers} has the entry at {@code index} in its log (synced or not). */
-    private static void awaitLogs(List<Replica> followers, long index) {
+    static void awaitLogs(List<Replica> followers, long index) {
         for (Replica f : followers) {
             Awaitility.await("replica " + f.id + "'s log to reach index " + index).atMost(Duration.ofSeconds(10))
                     .pollInterval(Duration.ofMillis(5))
@@ -88,7 +88,8 @@ class FollowerAppendTest {
         }
     }
 
-    private List<Replica> startGroup(Map<String, String> addresses) throws IOException {
+    /** Three Raft servers with the replica's settings and {@link HeldSyncs} state machines, logs under {@code dir}. */
+    static List<Replica> startGroup(Path dir, Map<String, String> addresses) throws IOException {
         List<RaftPeer> peers = new ArrayList<>();
         ReplicaConfig any = new ReplicaConfig(addresses.keySet().iterator().next(), addresses);
         for (String id : addresses.keySet()) {
@@ -122,7 +123,7 @@ class FollowerAppendTest {
         }
     }
 
-    private record Replica(RaftPeerId id, RaftGroupId groupId, RaftServer server, HeldSyncs stateMachine) {
+    record Replica(RaftPeerId id, RaftGroupId groupId, RaftServer server, HeldSyncs stateMachine) {
         RaftServer.Division division() {
             try {
                 return server.getDivision(groupId);

@@ -115,6 +115,29 @@ class ReplicaCoreTest {
         assertThat(a.clock()).isEqualTo(b.clock()).isEqualTo(T0 + 3 * LEASE);
     }
 
+    /** The leader's batch entries (AppendBatches) apply as their entries one by one, on every replica alike. */
+    @Test
+    void aReplicaFedTheLogInBatchesSaysWhatOneFedEntryByEntrySays() throws Exception {
+        Recorded single = new Recorded();
+        Recorded batched = new Recorded();
+        ReplicaCore a = replica(single);
+        ReplicaCore b = replica(batched);
+        List<PagerLogEntry> log = log();
+        for (PagerLogEntry e : log) {
+            a.apply(e);
+        }
+        for (int from = 0; from < log.size(); from += 3) { // batches of 3, the last shorter
+            List<org.apache.ratis.protocol.Message> part = new java.util.ArrayList<>();
+            for (PagerLogEntry e : log.subList(from, Math.min(log.size(), from + 3))) {
+                part.add(PagerStateMachine.message(e));
+            }
+            b.apply(PagerLogEntry.parseFrom(PagerStateMachine.batch(part).getContent().toByteArray()));
+        }
+        assertThat(batched.said).isNotEmpty().isEqualTo(single.said);
+        assertThat(batched.sent).isEqualTo(single.sent);
+        assertThat(b.clock()).isEqualTo(a.clock()).isEqualTo(T0 + 3 * LEASE);
+    }
+
     @Test
     void theFirstGenesisFixesTheTokenEpochAndTheClockNeverGoesBack() {
         Recorded out = new Recorded();

@@ -1,0 +1,180 @@
+package io.machxp.pager.replica;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientReply;
+
+/**
+ * A leader's appends, grouped: while {@code maxInFlight} Raft entries of this appender are
+ * appended and not yet applied, what is sent meanwhile waits here, and goes as one Raft entry (a
+ * {@code batch}, pager_replica.proto) as soon as one of them is applied. Group commit with a
+ * bounded pipeline: a Raft entry costs Ratis per entry, not per byte (the request, its retry-cache
+ * and pending-request records, the log write, an appendEntries item to every follower, an apply
+ * and a reply on every replica, the thread wake-ups between them), and a batch of n pays it once.
+ *
+ * <pre>
+ *  send(m), fewer than maxInFlight    m and whatever waits are appended now, on this thread, as
+ *    appended and not applied           one entry (a lone entry as itself: its latency is what it was)
+ *  send(m), maxInFlight of them       m waits; the call returns
+ *  an entry is applied (its reply)    the future of every entry in it completes (a batch commits
+ *                                       and is applied whole, or fails whole); what waits is
+ *                                       appended as the next entry, on this appender's own thread
+ *                                       (not on Ratis's applying thread that completed the reply:
+ *                                       an append may wait for the division's lock)
+ * </pre>
+ * Order: one thread at a time appends ({@code appending}), taking entries in the order their sends
+ * queued them, so a send that returned before another began is before it in the log, as when each
+ * send appended on its own thread; a batch's entries are in that order too. A batch holds at most
+ * {@link #BATCH_BYTES} bytes (a larger entry goes alone) and {@link #BATCH_ENTRIES} entries. Nothing
+ * is lost: a queued entry is appended, or its future fails (the appender closed: every later
+ * append fails at once, so the queue drains).
+ */
+final class AppendBatches {
+    /** A batch takes entries up to this many bytes (a larger entry goes alone): far below Ratis's entry limit. */
+    static final int BATCH_BYTES = 256 << 10;
+    /** A batch takes at most this many entries. */
+    static final int BATCH_ENTRIES = 1024;
+    /**
+     * Raft entries of one appender appended and not yet applied, at most, before sends wait to be
+     * batched: 2, so that one batch gathers while the one before commits (the property
+     * {@code machxp.replica.batchesInFlight} sets another, for measurements).
+     */
+    static final int DEFAULT_IN_FLIGHT = Math.max(1, Integer.getInteger("machxp.replica.batchesInFlight", 2));
+
+    private final Function<Message, CompletableFuture<RaftClientReply>> append;
+    private final Function<List<Message>, Message> join;
+    private final int maxInFlight;
+    private final Executor afterApply;
+    private final ConcurrentLinkedQueue<Waiting> queue = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean appending = new AtomicBoolean();
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final AtomicLong sent = new AtomicLong();
+    private final AtomicLong raftEntries = new AtomicLong();
+
+    private record Waiting(Message message, CompletableFuture<RaftClientReply> reply) {}
+
+    /**
+     * @param append appends one Raft entry (on the calling thread), its future the reply once applied
+     * @param join one entry that applies the given ones in order
+     */
+    AppendBatches(Function<Message, CompletableFuture<RaftClientReply>> append, Function<List<Message>, Message> join) {
+        this(append, join, DEFAULT_IN_FLIGHT, appendsThread());
+    }
+
+    /** With the pipeline's depth and the executor of the appends that follow an apply given (a test's). */
+    AppendBatches(Function<Message, CompletableFuture<RaftClientReply>> append, Function<List<Message>, Message> join,
+            int maxInFlight, Executor afterApply) {
+        this.append = append;
+        this.join = join;
+        this.maxInFlight = maxInFlight;
+        this.afterApply = afterApply;
+    }
+
+    /**
+     * One daemon thread, started when an apply leaves entries waiting and ended a second after the
+     * last such append.
+     */
+    private static Executor appendsThread() {
+        return new ThreadPoolExecutor(0, 1, 1, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+            Thread t = new Thread(r, "replica-batched-appends");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Appends {@code m} now or in a later batch; the future completes with its Raft entry's reply. */
+    CompletableFuture<RaftClientReply> send(Message m) {
+        Waiting w = new Waiting(m, new CompletableFuture<>());
+        sent.incrementAndGet();
+        queue.add(w);
+        drain();
+        return w.reply;
+    }
+
+    /** Entries sent, and the Raft entries they went in, so far. */
+    long[] counts() {
+        return new long[] {sent.get(), raftEntries.get()};
+    }
+
+    /**
+     * Appends what waits while the pipeline has room. Whoever holds the flag appends; the
+     * condition is checked again after letting go, so no entry is left behind by a send or an
+     * apply that came meanwhile.
+     */
+    private void drain() {
+        while (!queue.isEmpty() && inFlight.get() < maxInFlight && appending.compareAndSet(false, true)) {
+            try {
+                List<Waiting> batch;
+                while (inFlight.get() < maxInFlight && (batch = take()) != null) {
+                    inFlight.incrementAndGet();
+                    appendNow(batch);
+                }
+            } finally {
+                appending.set(false);
+            }
+        }
+    }
+
+    /** The next batch, in queue order (only the thread holding the flag polls); null if none waits. */
+    private List<Waiting> take() {
+        Waiting first = queue.poll();
+        if (first == null) {
+            return null;
+        }
+        List<Waiting> batch = new ArrayList<>(4);
+        batch.add(first);
+        long bytes = size(first);
+        Waiting next;
+        while (batch.size() < BATCH_ENTRIES && (next = queue.peek()) != null && bytes + size(next) <= BATCH_BYTES) {
+            batch.add(queue.poll());
+            bytes += size(next);
+        }
+        return batch;
+    }
+
+    private static int size(Waiting w) {
+        return w.message.getContent().size();
+    }
+
+    private void appendNow(List<Waiting> batch) {
+        raftEntries.incrementAndGet();
+        CompletableFuture<RaftClientReply> reply;
+        try {
+            if (batch.size() == 1) {
+                reply = append.apply(batch.get(0).message);
+            } else {
+                List<Message> messages = new ArrayList<>(batch.size());
+                for (Waiting w : batch) {
+                    messages.add(w.message);
+                }
+                reply = append.apply(join.apply(messages));
+            }
+        } catch (RuntimeException e) {
+            reply = CompletableFuture.failedFuture(e);
+        }
+        reply.whenComplete((r, e) -> {
+            inFlight.decrementAndGet();
+            for (Waiting w : batch) {
+                if (e != null) {
+                    w.reply.completeExceptionally(e);
+                } else {
+                    w.reply.complete(r);
+                }
+            }
+            if (!queue.isEmpty()) {
+                afterApply.execute(this::drain);
+            }
+        });
+    }
+}
