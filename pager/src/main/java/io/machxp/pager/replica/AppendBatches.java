@@ -38,7 +38,8 @@ import org.apache.ratis.protocol.RaftClientReply;
  * send appended on its own thread; a batch's entries are in that order too. A batch holds at most
  * {@link #BATCH_BYTES} bytes (a larger entry goes alone) and {@link #BATCH_ENTRIES} entries. Nothing
  * is lost: a queued entry is appended, or its future fails (the appender closed: every later
- * append fails at once, so the queue drains).
+ * append fails at once, and {@link #close} takes what waits at once, so the queue drains even if
+ * the entries in flight are never answered).
  */
 final class AppendBatches {
     /** A batch takes entries up to this many bytes (a larger entry goes alone): far below Ratis's entry limit. */
@@ -61,6 +62,8 @@ final class AppendBatches {
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicLong sent = new AtomicLong();
     private final AtomicLong raftEntries = new AtomicLong();
+    /** Whether the appender closed: what waits is taken at once, past the pipeline's depth (each append fails). */
+    private volatile boolean closing;
 
     private record Waiting(Message message, CompletableFuture<RaftClientReply> reply) {}
 
@@ -102,6 +105,16 @@ final class AppendBatches {
         return w.reply;
     }
 
+    /**
+     * The appender closed (its appends fail at once from now on): what waits is taken now, not
+     * after the entries in flight, which a closed Raft server may never answer, so that every
+     * waiting entry's future fails and its stream ends.
+     */
+    void close() {
+        closing = true;
+        drain();
+    }
+
     /** Entries sent, and the Raft entries they went in, so far. */
     long[] counts() {
         return new long[] {sent.get(), raftEntries.get()};
@@ -113,10 +126,10 @@ final class AppendBatches {
      * apply that came meanwhile.
      */
     private void drain() {
-        while (!queue.isEmpty() && inFlight.get() < maxInFlight && appending.compareAndSet(false, true)) {
+        while (!queue.isEmpty() && hasRoom() && appending.compareAndSet(false, true)) {
             try {
                 List<Waiting> batch;
-                while (inFlight.get() < maxInFlight && (batch = take()) != null) {
+                while (hasRoom() && (batch = take()) != null) {
                     inFlight.incrementAndGet();
                     appendNow(batch);
                 }
@@ -124,6 +137,10 @@ final class AppendBatches {
                 appending.set(false);
             }
         }
+    }
+
+    private boolean hasRoom() {
+        return closing || inFlight.get() < maxInFlight;
     }
 
     /** The next batch, in queue order (only the thread holding the flag polls); null if none waits. */

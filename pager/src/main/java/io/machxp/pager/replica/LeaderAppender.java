@@ -163,8 +163,9 @@ final class LeaderAppender {
         return ids;
     }
 
-    /** Nothing more is appended through this appender; entries already sent go on. */
+    /** Nothing more is appended through this appender; entries already appended go on, those still waiting fail. */
     void close() {
         closed = true;
+        batches.close();
     }
 }

@@ -128,6 +128,23 @@ class AppendBatchesTest {
     }
 
     @Test
+    void aClosedAppendersWaitingEntriesFailAtOnceThoughThoseInFlightAreNeverAnswered() {
+        Log log = new Log();
+        Later later = new Later();
+        boolean[] closed = {false};
+        AppendBatches batches = new AppendBatches(m -> closed[0]
+                ? CompletableFuture.failedFuture(new IllegalStateException("closed")) : log.append(m),
+                PagerStateMachine::batch, 1, later);
+        CompletableFuture<RaftClientReply> inFlight = batches.send(entry(1));
+        CompletableFuture<RaftClientReply> waiting = batches.send(entry(2));
+        closed[0] = true;
+        batches.close();
+        assertThat(waiting).isCompletedExceptionally();
+        assertThat(inFlight).isNotDone();
+        assertThat(batches.send(entry(3))).isCompletedExceptionally();
+    }
+
+    @Test
     void aBatchHoldsAtMostItsBytesALargerEntryGoesAlone() throws Exception {
         Log log = new Log();
         Later later = new Later();
