@@ -279,8 +279,9 @@ final class DeathRecorder {
      * <pre>
      *  nobody holds, waits for or forwards it  -> its page taken back from its writer, then the
      *                                             death recorded in the pager's copy ({@link #record})
-     *  a kernel holds it (told owner_died),    -> its page taken back, so that the pager sees whether
-     *    nobody forwards it                       the word still names a dead kernel's thread
+     *  a kernel holds it (told owner_died,    -> its page taken back, so that the pager sees whether
+     *    or a stale heir's TID to rewrite),       the word still names a dead kernel's thread
+     *    nobody forwards it
      *                                             ({@link #record}: if not, the death's TIDs are gone
      *                                             though the futex stays); and if nobody waits for it,
      *                                             asked back, relinquish_futex(try) as the records'
@@ -330,14 +331,17 @@ final class DeathRecorder {
 
     /**
      * A kernel holds the futex, which carries deaths not its own, under a grant that told it
-     * owner_died, and nobody forwards it: the dead kernels write no more, so once the pager's copy
-     * of the page (no kernel holding it) names none of their threads, none is left. Not a futex
-     * whose holder's own TIDs it carries (a holder being declared dead, or one that gave it back
-     * with owner_died and took it again): its live threads may be in the word.
+     * owner_died or named a stale heir (stale_heir_tid, {@link StaleHeirs}: its grantee rewrites
+     * the word once the page is writable there), and nobody forwards it: the dead kernels write no
+     * more, so once the pager's copy of the page (no kernel holding it) names none of their
+     * threads, none is left. Not a futex whose holder's own TIDs it carries (a holder being
+     * declared dead, or one that gave it back with owner_died and took it again): its live threads
+     * may be in the word. (Before, a grantee caching a stale heir's futex without its page kept
+     * the heir's prefix refused and its id resting for as long: staleheir review MED-2.)
      */
     private static boolean heldByGrantee(FutexRecord f) {
-        return f != null && !f.diedKernelIds.isEmpty() && f.holder != null && f.grantOwnerDied && !f.holder.gone
-                && f.forward == null && !f.diedKernelIds.contains(f.holder.tidPrefix);
+        return f != null && !f.diedKernelIds.isEmpty() && f.holder != null && (f.grantOwnerDied || f.staleHeirTid != 0)
+                && !f.holder.gone && f.forward == null && !f.diedKernelIds.contains(f.holder.tidPrefix);
     }
 
     /**
@@ -466,6 +470,12 @@ final class DeathRecorder {
         }
         int gone = 0;
         for (FutexRecord f : held) {
+            if (!f.grantOwnerDied) {
+                // A stale heir's grantee (asked back, heldByGrantee): its release settles the TID. Not
+                // judged gone here: tidsGone would make a 0 word unclean (zeroWordClean) though nobody
+                // died, and the release naming the heir again would then get OWNER_DIED over it.
+                continue;
+            }
             int word = data == null ? 0 : wordAt(data, (int) (f.key.offset() - pageOffset));
             int tid = word & TID_MASK;
             if (tid == 0 || tid == TID_MASK || !f.diedKernelIds.contains(tid >>> 20)) {

@@ -224,6 +224,9 @@ final class GraceReclaims {
             for (ReclaimedFutex f : o.getFutexesList()) {
                 String refusal = journal.grantedToAnother(name,
                         new io.machxp.pager.futex.FutexKey(o.getName(), f.getOffset()));
+                if (refusal == null) {
+                    refusal = StaleHeirs.reclaimRefusal(o.getName(), f); // as at the last part's judgement
+                }
                 if (refusal != null) {
                     return refusal;
                 }
@@ -309,6 +312,9 @@ final class GraceReclaims {
                 if (refusal == null) { // before the welcome: the id stays free for the kernel the journal names
                     refusal = journal.grantedToAnother(kernelName,
                             new io.machxp.pager.futex.FutexKey(o.getName(), f.getOffset()));
+                }
+                if (refusal == null) {
+                    refusal = StaleHeirs.reclaimRefusal(o.getName(), f);
                 }
             }
         }

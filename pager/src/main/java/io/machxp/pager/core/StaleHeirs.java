@@ -33,10 +33,43 @@ final class StaleHeirs {
 
     /** Whether holder {@code s} of {@code f} may name {@code tid} as a stale heir in its release. */
     static boolean mayName(KernelSession s, FutexRecord f, int tid) {
+        if (!isThreadTid(tid)) {
+            return false; // not a thread's TID, whatever the record says (staleheir review LOW-2)
+        }
         if (tid == f.staleHeirTid) {
             return true; // the TID its grant carried (or its reclaim named), named again
         }
-        return (tid & ~DeathRecorder.TID_MASK) == 0 && s.tidPrefix != 0 && tid >>> 20 == s.tidPrefix && (tid & 0xfffff) != 0;
+        return s.tidPrefix != 0 && tid >>> 20 == s.tidPrefix;
+    }
+
+    /**
+     * Whether {@code tid} can be a thread's TID in a futex word (xp-spec 2.9): within
+     * FUTEX_TID_MASK, not the mask itself (OWNER_DIED|0x3fffffff is the not-recoverable word), with
+     * a kernel's prefix (1 to 1023) and a thread number (not 0).
+     */
+    static boolean isThreadTid(int tid) {
+        return (tid & ~DeathRecorder.TID_MASK) == 0 && tid != DeathRecorder.TID_MASK && tid >>> 20 != 0
+                && (tid & 0xfffff) != 0;
+    }
+
+    /**
+     * Why a reclaimed futex's stale_heir_tid cannot be taken (null: it can; 0, or ignored under
+     * owner_died, which covers any word). A reclaim may name only the TID its grant carried, which
+     * the pager that gave it validated; after a restart that pager's record is gone, so the shape
+     * is what can be checked: a reclaim naming anything else is refused before the welcome (EINVAL)
+     * as the kernel's account of its grant is wrong (staleheir review MED-1: before, any value was
+     * kept and carried on, and a TID of prefix 0 pinned its record for good).
+     */
+    static String reclaimRefusal(String object, io.machxp.proto.xp.ReclaimedFutex r) {
+        int tid = r.getStaleHeirTid();
+        if (tid == 0 || r.getOwnerDied() || isThreadTid(tid)) {
+            return null;
+        }
+        return "it reclaims futex 0x" + Long.toHexString(r.getOffset()) + " of " + Shown.quoted(object)
+                + " with stale_heir_tid 0x" + Integer.toHexString(tid) + ", which is not a thread's TID (within "
+                + "0x3fffffff, not 0x3fffffff itself, a kernel prefix 1 to 1023 in its high 10 bits and a thread "
+                + "number not 0: xp-spec 2.9, 8.4); a reclaim names 0 there or exactly the stale_heir_tid of the "
+                + "futex_granted it holds the futex under, while its word is not rewritten yet";
     }
 
     /** A release of {@code s} names {@code tid}: kept on the record as a death the pager may settle. */
