@@ -127,15 +127,7 @@ final class ChaosFaults {
             if (k.paused) {
                 return;
             }
-            for (Worker w : run.workers) {
-                if (w.kernel == k && !w.dead) { // its threads end under their futexes (robust: OWNER_DIED)
-                    w.dead = true;
-                    run.ownerGone(w, "shutdown");
-                }
-            }
-            run.cluster.shutdown(k.name); // a futex passed on as its threads end goes to an ending thread
-            dead(k, false, "shutdown");
-            run.count("kernel shutdowns");
+            shutdown(k);
         } else if (kind < 62) {
             if (run.pagers > 1 && replicaFaults == null && run.random.nextInt(4) == 0) {
                 cutOffFromPager(k, 1 + run.random.nextInt(run.pagers - 1));
@@ -166,6 +158,22 @@ final class ChaosFaults {
                     String.format(Locale.ROOT, "clock jumps %.3f ms forward", jump / 1e6));
             run.count("pager clock jumps");
         }
+    }
+
+    /**
+     * Kernel {@code k} shuts down cleanly (not paused): dead at once for the harness, its threads
+     * end under their futexes; a new kernel takes its place a lease later.
+     */
+    void shutdown(SimKernelState k) {
+        for (Worker w : run.workers) {
+            if (w.kernel == k && !w.dead) { // its threads end under their futexes (robust: OWNER_DIED)
+                w.dead = true;
+                run.ownerGone(w, "shutdown");
+            }
+        }
+        run.cluster.shutdown(k.name); // a futex passed on as its threads end goes to an ending thread
+        dead(k, false, "shutdown");
+        run.count("kernel shutdowns");
     }
 
     /** The pager a pager fault hits: drawn from the seed with several (with one, nothing is drawn). */

@@ -19,15 +19,27 @@ import java.util.stream.Collectors;
  *       hold (the pager's lock_request with reply), owners killed while others wait for their
  *       futex (OWNER_DIED to a woken heir), and threads that compute on the kernel's CPU (so that
  *       an heir does not always run at once).</li>
+ *   <li>{@link #HEIR_SHUTDOWN}: the contended mix, plus a kernel that shuts down at once when it
+ *       says that an unlock's woken heir left before it ran while the futex's page was elsewhere
+ *       ({@link StaleHeirShutdowns}): its give-back names that stale heir (xp-spec 8.4
+ *       stale_heir_tid), which the pager carries to the next grant. A mix of its own, so the
+ *       contended seeds' histories stay as they were: up to the first such shutdown a seed's
+ *       history is its contended one.</li>
  * </ul>
  */
 public enum ChaosMix {
     STANDARD,
-    CONTENDED;
+    CONTENDED,
+    HEIR_SHUTDOWN;
 
-    /** The CLI's name: "standard", "contended". */
+    /** The CLI's name: "standard", "contended", "heir-shutdown". */
     public String cliName() {
-        return name().toLowerCase(Locale.ROOT);
+        return name().toLowerCase(Locale.ROOT).replace('_', '-');
+    }
+
+    /** Whether the mix has the contended workload ({@link ContendedWorkload}, its paths counted). */
+    public boolean contended() {
+        return this != STANDARD;
     }
 
     /** The mix a CLI name stands for; an unknown name is refused with the known ones. */

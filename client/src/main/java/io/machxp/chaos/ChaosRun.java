@@ -69,6 +69,8 @@ public final class ChaosRun {
     private Double replicaClockStepLeases;
     /** What the workers do where the mixes differ ({@link ChaosOptions#mix}). */
     private final Workload workload;
+    /** With {@link ChaosMix#HEIR_SHUTDOWN}: the shutdowns at a stale heir; else null. */
+    private final StaleHeirShutdowns heirShutdowns;
     /** The calls into the kernels, recorded in the history. */
     final KernelCalls calls;
     /** What every worker does, asking the workload where the mixes differ. */
@@ -124,6 +126,7 @@ public final class ChaosRun {
         this.pi = new PiWatch(bounds.settleNanos());
         this.faults = new ChaosFaults(this);
         this.workload = Workload.of(this);
+        this.heirShutdowns = options.mix() == ChaosMix.HEIR_SHUTDOWN ? new StaleHeirShutdowns(this) : null;
         this.calls = new KernelCalls(this);
         this.loop = new WorkerLoop(this, calls, workload);
     }
@@ -188,6 +191,9 @@ public final class ChaosRun {
     /** What the kernels say of themselves: noted for the reader of a history, never used for the verdict. */
     private void trace(long time, String kernel, String event, int tid, String detail) {
         workload.traced(event);
+        if (heirShutdowns != null) {
+            heirShutdowns.traced(kernel, event, tid, detail);
+        }
         switch (event) {
             case "pager-reconnected", "pager-disconnected", "lease-lost", "pager-lost", "owner-died", "futex-forwarded",
                     "forward-taken", "forward-dropped", "pager-resumed", "pager-stalled", "resume-elsewhere", "lease-grace",
@@ -222,6 +228,9 @@ public final class ChaosRun {
         }
         faults.start();
         workload.start();
+        if (heirShutdowns != null) {
+            heirShutdowns.start();
+        }
         for (int k = 0; k < options.kernels(); k++) {
             startKernel();
         }
@@ -261,7 +270,7 @@ public final class ChaosRun {
     static final String DEATHS_RECORDED_BY_PAGER = "deaths recorded by the pager";
 
     /** Futex releases naming a stale unlock heir a pager took, to carry to the next grant (xp-spec 8.4). */
-    static final String STALE_HEIR_RELEASES = "futex releases naming a stale heir";
+    public static final String STALE_HEIR_RELEASES = "futex releases naming a stale heir";
 
     /**
      * lock_futex requests that waited for a futex record at a pager's bound for all kernels (a run

@@ -58,9 +58,10 @@ final class KernelCalls {
         if (w != null) {
             history.add(cluster.now(), Kind.CALL, w.name, -1, timeout, false, what);
         }
-        cluster.call(k.name, () -> invoke.accept(new Reply<>() {
+        Reply<T> reply = new Reply<>() {
             @Override
             public void complete(T value) {
+                done(w, this);
                 // A trylock's null: the futex is busy (Linux's EBUSY); it acquired nothing.
                 answered(w, value == null && what.startsWith("trylock f") ? "EBUSY" : "OK", what, value);
                 cluster.at(cluster.now(), () -> goOn(k, w, () -> ok.accept(value)));
@@ -68,16 +69,28 @@ final class KernelCalls {
 
             @Override
             public void fail(KernelError error) {
+                done(w, this);
                 answered(w, error.errno().name(), what, null);
                 cluster.at(cluster.now(), () -> goOn(k, w, () -> failed.accept(error)));
             }
-        }));
+        };
+        if (w != null && what.startsWith("lock f")) {
+            w.pendingLock = reply; // its caller may cancel it (StaleHeirShutdowns)
+        }
+        cluster.call(k.name, () -> invoke.accept(reply));
     }
 
     /** As the call above; an error ends what the caller was doing. */
     <T> void call(SimKernelState k, Worker w, String what, long timeout, Consumer<Reply<T>> invoke,
             Consumer<T> ok) {
         call(k, w, what, timeout, invoke, ok, error -> { });
+    }
+
+    /** The call answered by {@code reply} is no longer pending. */
+    private static void done(Worker w, Reply<?> reply) {
+        if (w != null && w.pendingLock == reply) {
+            w.pendingLock = null;
+        }
     }
 
     /** The kernel answers: recorded now, with what the answer means. */

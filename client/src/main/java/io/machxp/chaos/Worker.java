@@ -27,6 +27,8 @@ final class Worker {
     int locking = -1;
     /** The futex of its unlock call not answered yet, or -1. */
     int unlocking = -1;
+    /** The answer of its lock call not answered yet (for a cancel by its caller), or null. */
+    io.machxp.kernel.core.Reply<?> pendingLock;
     /** The counter its last read under a futex returned. */
     long lastRead;
 

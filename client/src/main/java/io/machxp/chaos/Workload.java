@@ -30,7 +30,7 @@ interface Workload {
     static Workload of(ChaosRun run) {
         return switch (run.options.mix()) {
             case STANDARD -> new StandardWorkload(run);
-            case CONTENDED -> new ContendedWorkload(run, run.seed);
+            case CONTENDED, HEIR_SHUTDOWN -> new ContendedWorkload(run, run.seed);
         };
     }
 

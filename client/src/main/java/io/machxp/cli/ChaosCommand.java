@@ -119,7 +119,8 @@ final class ChaosCommand implements Callable<Integer> {
             + "counters read and written under their futexes), or contended (also trylocks, racy reads and writes of "
             + "pages another kernel may hold, owners killed while others wait, threads computing on the kernels' CPU: "
             + "the pager's answer deadline and the woken heir of a dead owner come into play, and their counts are "
-            + "printed; docs/chaos.md) (default ${DEFAULT-VALUE})")
+            + "printed; docs/chaos.md), or heir-shutdown (contended, plus a kernel that shuts down when an unlock's "
+            + "woken heir left with the futex's page elsewhere: the stale_heir_tid path, counted) (default ${DEFAULT-VALUE})")
     String mixName;
 
     @Mixin
@@ -204,10 +205,12 @@ final class ChaosCommand implements Callable<Integer> {
         List<ChaosRun.Result> failed = new ArrayList<>();
         long violations = 0;
         long stuck = 0;
+        long reached = 0;
         try {
             for (Future<ChaosRun.Result> f : runs) {
                 ChaosRun.Result r = f.get();
                 r.counts().forEach((k, v) -> totals.merge(k, v, Long::sum));
+                reached += r.counts().getOrDefault(ChaosRun.STALE_HEIR_RELEASES, 0L) > 0 ? 1 : 0;
                 if (!r.passed()) {
                     failed.add(r);
                     violations += r.violations().isEmpty() ? 0 : 1;
@@ -235,8 +238,12 @@ final class ChaosCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "machxp chaos: %d %s (%d..%d) in %.1f s, %d jobs: %d with violations, %d with stuck waiters%n",
                 seeds, seeds == 1 ? "seed" : "seeds", firstSeed, firstSeed + seeds - 1, seconds, n, violations, stuck);
         out.println("  injected and seen: " + totals);
-        if (mix == io.machxp.chaos.ChaosMix.CONTENDED) {
+        if (mix.contended()) {
             out.println("  contended paths: " + contendedPaths(totals));
+        }
+        if (mix == io.machxp.chaos.ChaosMix.HEIR_SHUTDOWN) {
+            out.println("  stale-heir paths: " + paths(io.machxp.chaos.StaleHeirShutdowns.NAMES, totals)
+                    + String.format(Locale.ROOT, " (runs reaching a stale-heir release: %d of %d)", reached, seeds));
         }
         for (ChaosRun.Result r : failed) {
             report(out, r);
@@ -246,8 +253,13 @@ final class ChaosCommand implements Callable<Integer> {
 
     /** The paths the contended mix is there to reach, each with how often the runs reached it (0 included). */
     static String contendedPaths(Map<String, Long> totals) {
+        return paths(io.machxp.chaos.ContendedPaths.NAMES, totals);
+    }
+
+    /** Each path with how often the runs reached it (0 included). */
+    static String paths(List<String> names, Map<String, Long> totals) {
         StringBuilder b = new StringBuilder();
-        for (String path : io.machxp.chaos.ContendedPaths.NAMES) {
+        for (String path : names) {
             b.append(b.length() == 0 ? "" : ", ").append(path).append(' ').append(totals.getOrDefault(path, 0L));
         }
         return b.toString();

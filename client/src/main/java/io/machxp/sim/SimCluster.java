@@ -392,8 +392,13 @@ public final class SimCluster {
         return pagers.get(pager);
     }
 
+    /** Adds an observer of the messages sent: each sees every message, in the order they were added. */
     public void observe(XpObserver observer) {
-        this.observer = observer;
+        XpObserver before = this.observer;
+        this.observer = (sent, arrives, from, to, m) -> {
+            before.message(sent, arrives, from, to, m);
+            observer.message(sent, arrives, from, to, m);
+        };
     }
 
     public void onDeclaredDead(DeathSink sink) {

@@ -226,6 +226,7 @@ final class FutexHeirs {
         }
         e.staleHeirTid = tid;
         if (isNoPage(s)) {
+            env.trace("unlock-heir-left-page-elsewhere", tid, futexes.futexName(e)); // (chaos --mix heir-shutdown)
             pages.withAccess(core.objects.object(e.objectId()), e.offset(), Access.READ_WRITE,
                     PageFault.of(() -> passOnStaleHeir(e), error -> { // (the page's return passed it on already)
                         if (!core.sessions.pagerLost(e.objectId())) {
