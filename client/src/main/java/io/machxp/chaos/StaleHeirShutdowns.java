@@ -17,10 +17,10 @@ import java.util.Map;
  *
  * <h2>Overview</h2>
  * <pre>
- *  a kernel K traces "unlock-wake"       -> remembered: (K, futex f) -> the heir's TID; counted
- *   (an unlock woke heir H, which cannot     ({@link #WOKEN}). A later wake on (K, f) replaces it
- *   run at once: kernel FutexHeirs)
- *  a lock_request for f's page arrives   -> if H's worker's lock of f is still unanswered, right
+ *  a kernel K traces "unlock-wake"       -> remembered: (K, futex f) -> H's worker and its lock
+ *   (an unlock woke heir H, which cannot     call; counted ({@link #WOKEN}). A later wake on (K, f)
+ *   run at once: kernel FutexHeirs)          replaces it
+ *  a lock_request for f's page arrives   -> if that lock call is still unanswered, right
  *   at K (another kernel's access: the      after K handled it (the page no longer writable
  *   page leaves K or goes read-only)        there): H's caller cancels that lock
  *                                           (KernelCore.abortWait; the lock answers EINTR),
@@ -55,8 +55,11 @@ public final class StaleHeirShutdowns {
             ChaosRun.STALE_HEIR_RELEASES);
 
     private final ChaosRun run;
-    /** "kernel|futex" -> the TID of the unlock heir last woken there. */
-    private final Map<String, Integer> woken = new HashMap<>();
+    /** "kernel|futex" -> the lock of the unlock heir last woken there (its worker, and the call). */
+    private final Map<String, Heir> woken = new HashMap<>();
+
+    private record Heir(Worker worker, io.machxp.kernel.core.Reply<?> lock) {
+    }
 
     StaleHeirShutdowns(ChaosRun run) {
         this.run = run;
@@ -75,9 +78,12 @@ public final class StaleHeirShutdowns {
     void traced(String kernel, String event, int tid, String detail) {
         if (event.equals(WAKE)) {
             int f = futexOf(detail);
-            if (f >= 0) {
-                woken.put(kernel + "|" + f, tid);
-                run.count(WOKEN);
+            for (Worker w : f < 0 ? List.<Worker>of() : run.workers) {
+                if (w.kernel.name.equals(kernel) && w.tid == tid && w.locking == f && w.pendingLock != null) {
+                    woken.put(kernel + "|" + f, new Heir(w, w.pendingLock));
+                    run.count(WOKEN);
+                    break;
+                }
             }
         } else if (event.equals(EVENT)) {
             heirLeft(kernel);
@@ -99,30 +105,29 @@ public final class StaleHeirShutdowns {
         long end = r.getOffset() + Math.max(r.getLength(), ChaosRun.PAGE);
         for (long page = r.getOffset(); page < end; page += ChaosRun.PAGE) {
             int f = (int) (page / ChaosRun.PAGE);
-            Integer heir = woken.get(kernel + "|" + f);
+            Heir heir = woken.get(kernel + "|" + f);
             if (heir != null) {
                 run.cluster.at(arrives + 1, () -> cancel(kernel, f, heir)); // after the kernel handled it
             }
         }
     }
 
-    /** The caller of heir {@code tid}'s lock of {@code f} on {@code kernel} gives up, if it still waits. */
-    private void cancel(String kernel, int f, int tid) {
-        SimKernelState k = run.kernels.get(kernel);
-        if (k == null || k.stopped || k.doomed || k.paused || run.cluster.now() >= run.options.durationNanos()) {
+    /**
+     * The caller of the woken heir's lock of {@code f} on {@code kernel} gives up, if that lock is
+     * still unanswered (the same call: a later lock of the worker is left alone).
+     */
+    private void cancel(String kernel, int f, Heir heir) {
+        SimKernelState k = heir.worker().kernel;
+        Worker w = heir.worker();
+        if (woken.get(kernel + "|" + f) != heir || w.pendingLock != heir.lock() || w.dead || k.stopped || k.doomed
+                || k.paused || run.cluster.now() >= run.options.durationNanos()) {
             return;
         }
-        for (Worker w : run.workers) {
-            if (w.kernel == k && w.tid == tid && !w.dead && w.locking == f && w.pendingLock != null) {
-                io.machxp.kernel.core.Reply<?> call = w.pendingLock;
-                woken.remove(kernel + "|" + f);
-                run.count(CANCELLED);
-                run.history.add(run.cluster.now(), History.Kind.KERNEL, w.name, f, 0, false,
-                        String.format(Locale.ROOT, "its caller cancels its lock of f%d (woken heir, page gone)", f));
-                run.cluster.call(kernel, () -> k.core.abortWait(w.task, w.tid, call));
-                return;
-            }
-        }
+        woken.remove(kernel + "|" + f);
+        run.count(CANCELLED);
+        run.history.add(run.cluster.now(), History.Kind.KERNEL, w.name, f, 0, false,
+                String.format(Locale.ROOT, "its caller cancels its lock of f%d (woken heir, page gone)", f));
+        run.cluster.call(kernel, () -> k.core.abortWait(w.task, w.tid, heir.lock()));
     }
 
     /** Kernel {@code kernel} traced {@link #EVENT}: it shuts down at once. */

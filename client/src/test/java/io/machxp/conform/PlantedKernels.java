@@ -99,6 +99,14 @@ final class PlantedKernels {
                                 m.getMemoryObjectFutexGranted().toBuilder().setOwnerDied(false)).build() : m;
                     }
                 }),
+                new Bug("ignores stale_heir_tid in a grant", "^8\\.4-stale-heir-rewritten$", KernelPlants.NONE,
+                        () -> new XpProxy.Plant() {
+                    @Override
+                    public PagerToKernel down(XpProxy.Link link, PagerToKernel m) {
+                        return m.hasMemoryObjectFutexGranted() ? m.toBuilder().setMemoryObjectFutexGranted(
+                                m.getMemoryObjectFutexGranted().toBuilder().setStaleHeirTid(0)).build() : m;
+                    }
+                }),
                 // dir2-review M1, dir3-review: keeps a pager's dispute list only until a resume
                 new Bug("drops its dispute list at a resume", "^2\\.8-disputed-not-mapped$", new KernelPlants() {
                     @Override

@@ -201,6 +201,34 @@ final class KernelFutexCases {
                             .setAddress(m.address() + off).build());
                     unlock(p, t, m, off);
                 }),
+                must("8.4-stale-heir-rewritten", "(with stale_heir_tid in its hello; else skipped) a grant naming "
+                        + "a stale heir whose TID the word still names: the word is written free, and the lock gets "
+                        + "the futex with no owner_died", p -> {
+                    if (!p.link().hello().getFeaturesList().contains("stale_heir_tid")) {
+                        throw new io.machxp.conform.Skipped("the kernel's hello does not name stale_heir_tid (optional, "
+                                + "spec 6.12, 8.4): a pager grants it owner_died instead");
+                    }
+                    ServedObject o = p.serve(4);
+                    long off = 60;
+                    // A thread of another kernel (prefix 1000) woken as an unlock's heir that left before
+                    // it ran: the unlock left its TID (with WAITERS) in the word, and it owns nothing.
+                    int stale = 1000 << 20 | 5;
+                    byte[] page = new byte[p.pageSize()];
+                    java.nio.ByteBuffer.wrap(page).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt((int) off,
+                            0x80000000 | stale);
+                    o.put(0, page, 1);
+                    KernelProbe.Mapping m = p.map(o);
+                    int t = p.thread(10);
+                    ListenableFuture<VmLockFutexReply> lock = lock(p, m, t, off);
+                    p.lockFutex(m, off, "a lock of a futex not held");
+                    long token = p.grantNamingStaleHeir(m, off, stale);
+                    VmLockFutexReply r = (VmLockFutexReply) KernelPageCases.getUnchecked(lock, p);
+                    that(!r.getOwnerDied() && r.getFencingToken() == token, "after a grant naming stale heir " + stale
+                            + " whose TID the word held, vm_lock_futex must get the futex with the grant's token and "
+                            + "no owner_died (spec 8.4: the kernel writes the word 0 first); it answered owner_died "
+                            + r.getOwnerDied() + ", token " + r.getFencingToken());
+                    unlock(p, t, m, off);
+                }),
                 must("8.6-equal-priority-fifo", "one lock_futex for local waiters; among equal priorities the first "
                         + "waiter gets the grant", p -> {
                     KernelProbe.Mapping m = p.map(p.serve(4));

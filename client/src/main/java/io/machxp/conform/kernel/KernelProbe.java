@@ -143,6 +143,15 @@ public final class KernelProbe implements AutoCloseable {
         return token;
     }
 
+    /** A grant without owner_died naming stale heir {@code staleHeirTid} (spec 8.4); returns its token. */
+    public long grantNamingStaleHeir(Mapping m, long offset, int staleHeirTid) {
+        long token = nextToken();
+        m.link().send(io.machxp.proto.xp.PagerToKernel.newBuilder().setMemoryObjectFutexGranted(
+                io.machxp.proto.xp.MemoryObjectFutexGranted.newBuilder().setObjectId(m.objectId()).setOffset(offset)
+                        .setFencingToken(token).setStaleHeirTid(staleHeirTid)).build());
+        return token;
+    }
+
     /**
      * A barrier: a lock_request with reply for the object's last page (which no case touches) and
      * its lock_completed. The kernel handles the pager's messages in order (spec 10.1), so once it

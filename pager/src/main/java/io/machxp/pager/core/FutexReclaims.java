@@ -67,6 +67,9 @@ final class FutexReclaims {
         f.token = token;
         f.grantOwnerDied = r.getOwnerDied();
         f.staleHeirTid = r.getOwnerDied() ? 0 : r.getStaleHeirTid(); // its grant's, the word not yet rewritten
+        if (f.staleHeirTid != 0) {
+            StaleHeirs.reclaimed(records, f, f.staleHeirTid); // its prefix held meanwhile (GraceReclaims marks it)
+        }
         f.lastHolder = s.id;
         f.lastHolderName = s.kernelName;
         core.holders.held(f);

@@ -20,8 +20,9 @@ import java.util.Set;
  *                                futex under its token, each page with its access (data
  *                                newer than the store's is taken); a conflicting page is
  *                                refused and dropped, a conflicting futex ends the session;
- *                                a futex the holders' journal gives another kernel is
- *                                refused before the welcome (EINVAL; the id stays free);
+ *                                a futex the holders' journal gives another kernel, or one
+ *                                whose stale_heir_tid is no thread's TID, is refused before
+ *                                the welcome (EINVAL; the id stays free);
  *                                not checked against other views, but its welcome lists
  *                                the objects in dispute for its view, as a new session's
  *                                (xp-spec 2.8; each logged as an error: two copies may exist)
@@ -349,6 +350,10 @@ final class GraceReclaims {
                     conflict = conflict != null ? conflict : refused;
                 } else {
                     futexCount++;
+                    if (f.getStaleHeirTid() != 0 && !f.getOwnerDied()) {
+                        // the stale heir's prefix is a gone kernel's while the word may name it (xp-spec 2.9)
+                        sessions.prefixes.diedBeforeRestart(f.getStaleHeirTid() >>> 20, RestartDeaths.UNKNOWN);
+                    }
                 }
             }
             Set<Long> named = namedPages.computeIfAbsent(object.name(), n -> new HashSet<>());

@@ -26,6 +26,13 @@ import io.machxp.pager.futex.FutexRecord;
  * </ul>
  * A grantee's release that no longer names the TID settles it ({@code FutexRecords#deathRecorded});
  * the holder's declared death drops it (owner_died covers it, {@code FutexDepartures#ownerDied}).
+ * A grantee caching the futex without its page is asked back by the forced looks
+ * ({@code DeathRecorder#heldByGrantee}; staleheir review MED-2).
+ *
+ * <p>Reclaims after a restart ({@link #reclaimRefusal}, {@link #reclaimed}): a
+ * ReclaimedFutex.stale_heir_tid that is no thread's TID refuses the reclaim before its welcome
+ * (EINVAL); a thread's TID is taken as the grant's and held as a carried one (staleheir review
+ * MED-1, LOW-3).
  */
 final class StaleHeirs {
     private StaleHeirs() {
@@ -50,6 +57,21 @@ final class StaleHeirs {
     static boolean isThreadTid(int tid) {
         return (tid & ~DeathRecorder.TID_MASK) == 0 && tid != DeathRecorder.TID_MASK && tid >>> 20 != 0
                 && (tid & 0xfffff) != 0;
+    }
+
+    /**
+     * A reclaim after a restart names {@code tid}, the stale heir its grant carried: held as a carried
+     * TID is ({@link #carried}: the record names the TID's prefix, a 0 word clean if nobody died),
+     * so that the prefix is not given to a new kernel while the word may name that thread
+     * (staleheir review LOW-3; the caller marks the prefix a dead kernel's, {@link
+     * TidPrefixes#diedBeforeRestart}).
+     */
+    static void reclaimed(FutexRecords records, FutexRecord f, int tid) {
+        boolean clean = f.diedKernelIds.isEmpty() && !f.deathUntold;
+        records.died(f, tid >>> 20);
+        if (clean) {
+            f.zeroWordClean = true;
+        }
     }
 
     /**

@@ -72,6 +72,24 @@ class StaleHeirReclaimTest {
         assertThat(after.pager.holderOf("obj", 0)).isEqualTo("A");
     }
 
+    /**
+     * LOW-3: the heir's TID prefix is held while the reclaimer's rewrite is pending, as after a
+     * release that names it (xp-spec 2.9): a kernel stating that prefix is refused until the
+     * reclaimer's release says it rewrote the word. Before, the restarted pager let it in at once.
+     */
+    @Test
+    void theReclaimedHeirsPrefixIsHeldUntilTheWordIsRewritten() {
+        long token = aHeldFutexZeroAtTheCrash();
+        XpKernels after = new XpKernels(disk, new PagerOptions(LEASE, 4).withGrace(LEASE));
+        reclaim(after, 1, token, ReclaimedFutex.newBuilder().setStaleHeirTid(5 << 20 | 9));
+        assertThat(after.take(1).get(0).hasPagerWelcome()).isTrue();
+        after.advanceHeard(LEASE + 1, LEASE / 4, 1); // grace ends
+        after.take(1);
+        assertThat(XpKernels.welcomed(after.helloWithPrefix(2, "C", 5))).as("prefix 5 may be in the word").isFalse();
+        after.futexReleased(1, 0); // A rewrote the word: its release no longer names the heir
+        assertThat(XpKernels.welcomed(after.helloWithPrefix(3, "C", 5))).as("prefix 5 free again").isTrue();
+    }
+
     /** A thread's TID is taken, and the reclaimer's release naming it again carries it to the next grant. */
     @Test
     void aThreadsTidIsTakenAndCarriedOn() {
