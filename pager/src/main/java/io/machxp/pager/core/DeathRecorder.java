@@ -188,8 +188,50 @@ final class DeathRecorder {
         core.stats.walked.add(s.releasedWhileWriting.size());
         byPage.forEach((page, here) -> {
             MemoryObject o = core.catalog.get(page.object());
-            if (o != null) {
-                correctStaleWords(o, page.offset(), here, dead, s.tidPrefix);
+            int corrected = o == null ? 0 : correctStaleWords(o, page.offset(), here, dead);
+            if (corrected > 0) {
+                CoreContext.log.info("pager {}: page 0x{} of '{}' reverted to the pager's copy, in which {} words of "
+                        + "futexes the dead kernel (TID prefix {}) no longer held, or of kernels gone before, still named "
+                        + "their threads: OWNER_DIED written", core.name, Long.toHexString(page.offset()), o.name(),
+                        corrected, s.tidPrefix);
+            }
+        });
+    }
+
+    /**
+     * Grace after a restart is over: {@code held} are futexes kernels reclaimed as holders under
+     * grants that told them no owner_died. A kernel that kept such a futex's page writable after
+     * giving the futex back (its thread unlocked the word in its copy only, the pager's copy still
+     * naming that thread) may have died without reclaiming: its copy is lost as at a death, but the
+     * restarted pager no longer knows which futexes it released keeping the page (the marks,
+     * {@code KernelSession.releasedWhileWriting}, were in the crashed pager's memory), and the
+     * futex's grantee, which reclaimed it as holder and waits for the page, reads the dead thread's
+     * TID: ESRCH for every locker (chaos --mix contended seeds 1304, 7469). So the words of these
+     * futexes are judged as a dead writer's revert judges them ({@link #revertingWriter}): on a page
+     * no kernel holds (nobody reclaimed it: the pager's copy is the page, and no other copy is left
+     * behind by a change), a word whose TID prefix {@code dead} says belongs to no kernel that came
+     * back gets {@code (word & WAITERS) | OWNER_DIED} (a stale heir's, 0). A page a kernel reclaimed
+     * is left: its copy may be newer than the pager's (judging the pager's older word there gave
+     * false EOWNERDEADs), and a word naming a kernel that came back (the holder's own thread, which
+     * locked it before the page was taken from it) stays. {@code held} in the order of object and offset.
+     */
+    void revertingLostWriters(List<FutexKey> held, java.util.function.IntPredicate dead) {
+        java.util.Map<FutexKey, NavigableSet<FutexKey>> byPage = new java.util.TreeMap<>(FutexRecords.KEY_ORDER);
+        for (FutexKey key : held) {
+            wordOf(byPage, key);
+        }
+        core.stats.walked.add(held.size());
+        byPage.forEach((page, here) -> {
+            MemoryObject o = core.catalog.get(page.object());
+            if (o == null || !pages.unheld(o.name(), page.offset())) {
+                return;
+            }
+            int written = correctStaleWords(o, page.offset(), here, dead);
+            if (written > 0) {
+                CoreContext.log.info("pager {}: page 0x{} of '{}', which no kernel reclaimed, had {} words of futexes "
+                        + "reclaimed by their holders naming threads of kernels that did not come back after the "
+                        + "restart (a writer's unlock lost with its copy): OWNER_DIED written", core.name,
+                        Long.toHexString(page.offset()), o.name(), written);
             }
         });
     }
@@ -199,17 +241,20 @@ final class DeathRecorder {
         byPage.computeIfAbsent(pageOf(key), k -> new TreeSet<>(FutexRecords.KEY_ORDER)).add(key);
     }
 
-    /** The words of {@code here} in the pager's copy of the page that name a thread of a dead kernel. */
-    private void correctStaleWords(MemoryObject o, long pageOffset, java.util.Collection<FutexKey> here,
-            java.util.function.IntPredicate dead, int deadPrefix) {
+    /**
+     * The words of {@code here} in the pager's copy of the page that name a thread of a dead kernel:
+     * OWNER_DIED written over each (a stale heir's: 0). Returns how many.
+     */
+    private int correctStaleWords(MemoryObject o, long pageOffset, java.util.Collection<FutexKey> here,
+            java.util.function.IntPredicate dead) {
         PageCopy copy = readPage(o, pageOffset, "words a dead kernel's threads may still own in it are not corrected");
         if (copy == null) {
-            return;
+            return 0;
         }
         byte[] data = copy.data;
         long version = copy.version;
         if (data == null) {
-            return; // zeros: no word names anyone
+            return 0; // zeros: no word names anyone
         }
         byte[] changed = null;
         int written = 0;
@@ -230,15 +275,13 @@ final class DeathRecorder {
             }
         }
         if (changed == null) {
-            return;
+            return 0;
         }
         core.storeWrite(null, o, pageOffset, changed, version + 1, "the page store failed to write page 0x"
                 + Long.toHexString(pageOffset) + " of '" + o.name() + "', in which the pager recorded OWNER_DIED "
                 + "over a dead kernel's TIDs its reverted copy still carried: until it is written it is kept in memory only");
         core.stats.deathsRecordedByPager.add(written);
-        CoreContext.log.info("pager {}: page 0x{} of '{}' reverted to the pager's copy, in which {} words of futexes "
-                + "the dead kernel (TID prefix {}) no longer held, or of kernels gone before, still named their threads: OWNER_DIED written", core.name,
-                Long.toHexString(pageOffset), o.name(), written, deadPrefix);
+        return written;
     }
 
     /** Futexes carrying a death {@link #recordAll} looks at per call, at most: the rest at the next calls. */

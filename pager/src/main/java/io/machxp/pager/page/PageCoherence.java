@@ -398,6 +398,15 @@ public final class PageCoherence {
         futexPages.forwardGranted(o, offset);
     }
 
+    /**
+     * Whether no kernel holds the page and nothing is in progress or waits on it: the pager's copy
+     * is the page, and a change to it leaves no other copy behind.
+     */
+    public boolean unheld(String object, long pageOffset) {
+        PageRecord p = pages.get(object, pageOffset);
+        return p == null || p.idle();
+    }
+
     /** Whether {@code s} holds the page writable (its copy is the page). */
     public boolean writes(KernelSession s, String object, long pageOffset) {
         PageRecord p = pages.get(object, pageOffset);
