@@ -87,6 +87,22 @@ class ContendedMixTest {
     }
 
     /**
+     * Contended seed 1304: k3 unlocked f3 in its writable copy of f3's page, whose pager copy named
+     * its thread 4194307 (returned for a poke while it held f3), and gave f3 to k2 without the page;
+     * the pager crashed before k3, cut off, answered the flush for k2, so the mark of that release
+     * went with its memory. k2 reclaimed f3 as holder, k3 did not come back, and at grace end k2
+     * read k3's thread in the word: ESRCH for every locker. Now the word of a futex reclaimed by a
+     * holder not told owner_died, on a page nobody reclaimed, is judged at grace end.
+     */
+    @Test
+    void seed1304AWriterLostInARestartLeavesNoThreadInAReclaimedFutexsWord() {
+        ChaosRun.Result r = new ChaosRun(1304, ChaosOptions.DEFAULT.withMix(ChaosMix.CONTENDED)).run();
+        assertThat(r.violations()).isEmpty();
+        assertThat(r.stuck()).isEmpty();
+        assertThat(r.counts()).as("%s", r.counts()).containsKey("pager restarts");
+    }
+
+    /**
      * Contended seed 3203 with the CLI's defaults: k3/4194305 (priority 60)
      * began to wait for f0, held by k4/5242883 (20), while k3/4194309's trylock of f0 was out; k3
      * sends its lock_futex(60) only with the try's busy (xp-spec 8.3), which came 5 ms later
