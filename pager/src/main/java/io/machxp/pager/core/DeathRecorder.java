@@ -102,6 +102,7 @@ final class DeathRecorder {
         this.pages = pages;
         pages.onDeathRecording(this::record);
         pages.onWriterGone(this::writerGone);
+        pages.onWriterCopyTaken(this::writerCopyTaken);
     }
 
     /**
@@ -396,12 +397,25 @@ final class DeathRecorder {
     void writerGone(KernelSession writer, MemoryObject o, long pageOffset) {
         FutexKey from = new FutexKey(o.name(), pageOffset);
         // its copy, unlocks in it included, is the pager's now (or lost with its death, after the revert judged them)
-        writer.releasedWhileWriting.subSet(from, true, new FutexKey(o.name(), pageOffset + core.pageSize), false).clear();
+        writerCopyTaken(writer, o, pageOffset);
         FutexKey next = records.withDeaths.ceiling(from);
         if (next != null && next.object().equals(o.name()) && next.offset() < pageOffset + core.pageSize
                 && !inGrace.getAsBoolean()) {
             pages.recordDeathsWhenUnheld(o, pageOffset);
         }
+    }
+
+    /**
+     * The writer of a page returned its dirty data and the pager took it, the writer keeping the
+     * page (kernel_copy: an msync, a write-back), or it gave the page up ({@link #writerGone}):
+     * the unlocks in its copy of the futexes it gave back keeping the page are in the pager's copy
+     * now, so their marks go ({@code KernelSession.releasedWhileWriting}). A futex it gives back
+     * later is marked again; one it takes again has a record while held, which the revert judges.
+     * Before, a kept return left them until the page was given up (review deaths3 LOW-3).
+     */
+    void writerCopyTaken(KernelSession writer, MemoryObject o, long pageOffset) {
+        writer.releasedWhileWriting.subSet(new FutexKey(o.name(), pageOffset), true,
+                new FutexKey(o.name(), pageOffset + core.pageSize), false).clear();
     }
 
     /** {@code takeFromWriter}: ids or records run short, so a page held writable is taken back too. */

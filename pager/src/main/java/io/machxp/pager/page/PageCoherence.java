@@ -193,7 +193,20 @@ public final class PageCoherence {
             if (wrote) {
                 operations.writerGone(s, p);
             }
+        } else if (taken == Accepted.TAKEN && r.getDirty() && p.writer == s) {
+            copyTaken.gone(s, p.object, p.offset()); // kept (an msync, a write-back): its copy is the pager's now
         }
+    }
+
+    private WriterGone copyTaken = (writer, o, offset) -> { };
+
+    /**
+     * Who is told when the writer of a page returns its dirty data and keeps the page writable
+     * (kernel_copy: an msync, a write-back before a release), the data taken: the pager's copy
+     * is the writer's as of that return (the pager core's {@code DeathRecorder}, review deaths3 LOW-3).
+     */
+    public void onWriterCopyTaken(WriterGone w) {
+        this.copyTaken = w;
     }
 
     /**

@@ -108,6 +108,42 @@ class ReleasedFutexRevertTest {
         assertThat(r.pager.snapshot()).isEqualTo(old.build());
     }
 
+    /**
+     * d returns the page's dirty data and keeps it writable (an msync): the pager's copy now has
+     * d's unlock, so the mark goes (review deaths3 LOW-3: it stayed until d gave the page up), and
+     * d's death later leaves the word as d returned it.
+     */
+    @Test
+    void aKeptReturnOfThePageClearsTheMark() {
+        XpKernels k = releasedKeepingThePage(new XpKernels(new MemoryPageStore(), LEASE));
+        k.returnDirty(1, 0, FutexWords.pageWithWord(FUTEX, 0), true);
+        assertThat(k.take(1)).isEmpty();
+        assertThat(k.pager.snapshot().getSessionsList()).allMatch(s -> s.getReleasedWhileWritingCount() == 0);
+        k.pager.sessionClosed(1);
+        k.advance(2 * LEASE);
+        assertThat(k.declaredDead).containsKey("d");
+        long b = secondary(k, 3, "b", 7);
+        assertThat(wordAt(readPage(k, b), FUTEX)).as("d's kept return had the unlock").isZero();
+    }
+
+    /** A kept return the pager does not take (stale: not newer than its copy) leaves the mark. */
+    @Test
+    void aStaleKeptReturnLeavesTheMark() {
+        MemoryPageStore store = new MemoryPageStore();
+        XpKernels k = releasedKeepingThePage(new XpKernels(store, LEASE));
+        long version = store.version("obj", 0); // the pager's copy's: a return not newer is stale
+        k.xp(1, KernelToPager.newBuilder().setMemoryObjectDataReturn(io.machxp.proto.xp.MemoryObjectDataReturn
+                .newBuilder().setObjectId(XpKernels.OBJ).setOffset(0).setDirty(true).setKernelCopy(true)
+                .setVersion(version).setData(com.google.protobuf.ByteString.copyFrom(FutexWords.pageWithWord(FUTEX, 0)))));
+        k.take(1);
+        assertThat(k.stats.refused()).as("the stale return is refused").isPositive();
+        assertThat(k.pager.snapshot().getSessionsList()).anyMatch(s -> s.getReleasedWhileWritingCount() == 1);
+        k.pager.sessionClosed(1);
+        k.advance(2 * LEASE);
+        long b = secondary(k, 3, "b", 7);
+        assertThat(wordAt(readPage(k, b), FUTEX)).as("the mark judged the reverted word").isEqualTo(WAITERS | OWNER_DIED);
+    }
+
     /** d gives the page up (its copy, the word unlocked, is the pager's): the mark goes, and the word stays 0. */
     @Test
     void theMarkGoesWhenTheWriterReturnsThePage() {
