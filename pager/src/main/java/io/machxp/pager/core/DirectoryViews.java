@@ -72,13 +72,13 @@ final class DirectoryViews {
      * to leave the object alone.
      */
     static String refusal(Collection<KernelSession> open, String kernelName, PagerDirectoryView view,
-            Collection<String> served, String pager) {
-        List<KernelSession> others = others(open, kernelName, view);
+            Collection<String> served, String pager, java.util.concurrent.atomic.LongAdder examined) {
+        List<KernelSession> others = others(open, kernelName, view, examined);
         if (others.isEmpty()) {
             return null; // no other view differs: nothing to scan (dir3-review LOW-5)
         }
         for (String object : utf8Sorted(served)) {
-            KernelSession other = sendsHere(view, object) ? null : user(others, object);
+            KernelSession other = sendsHere(view, object) ? null : user(others, object, examined);
             if (other != null) {
                 return reason(kernelName, view, other, object, pager, "object " + Shown.quoted(object));
             }
@@ -101,8 +101,8 @@ final class DirectoryViews {
      * ({@link #initRefusal}).
      */
     static List<ObjectDispute> disputes(Collection<KernelSession> open, String kernelName, PagerDirectoryView view,
-            Collection<String> served, String pager) {
-        List<KernelSession> others = others(open, kernelName, view);
+            Collection<String> served, String pager, java.util.concurrent.atomic.LongAdder examined) {
+        List<KernelSession> others = others(open, kernelName, view, examined);
         List<ObjectDispute> disputes = new ArrayList<>();
         if (others.isEmpty()) {
             return disputes;
@@ -112,7 +112,7 @@ final class DirectoryViews {
             if (disputes.size() > MAX_LISTED || bytes > MAX_LISTED_BYTES) {
                 break; // past a bound: the caller refuses the hello (tooMany)
             }
-            KernelSession other = sendsHere(view, object) ? null : user(others, object);
+            KernelSession other = sendsHere(view, object) ? null : user(others, object, examined);
             if (other != null) {
                 ObjectDispute d = ObjectDispute.newBuilder().setObject(object)
                         .setReason(reason(kernelName, view, other, object, pager, "it")).build();
@@ -136,16 +136,22 @@ final class DirectoryViews {
 
     /** The open sessions of other names whose stated views differ from {@code view}, in session id order. */
     private static List<KernelSession> others(Collection<KernelSession> open, String kernelName,
-            PagerDirectoryView view) {
+            PagerDirectoryView view, java.util.concurrent.atomic.LongAdder examined) {
         return open.stream().filter(o -> o.directory != null && !o.gone && o.kernelName != null
-                && !o.kernelName.equals(kernelName) && !o.directory.equals(view))
+                && !o.kernelName.equals(kernelName) && !equal(o.directory, view, examined))
                 .sorted(java.util.Comparator.comparingLong(o -> o.id)).toList();
     }
 
     /** The first of {@code others} whose view sends {@code object} here and that uses it here, or null. */
-    private static KernelSession user(List<KernelSession> others, String object) {
+    private static boolean equal(PagerDirectoryView a, PagerDirectoryView b, java.util.concurrent.atomic.LongAdder examined) {
+        examined.add(1 + a.getAssignmentsCount());
+        return a.equals(b);
+    }
+
+    private static KernelSession user(List<KernelSession> others, String object, java.util.concurrent.atomic.LongAdder examined) {
         for (KernelSession other : others) {
-            if (sendsHere(other.directory, object) && other.hasObject(object)) {
+            examined.increment();
+            if (sendsHere(other.directory, object, examined) && other.hasObject(object)) {
                 return other;
             }
         }
@@ -198,7 +204,8 @@ final class DirectoryViews {
      * asked this pager against its own directory, which is no dispute with the others). Nobody
      * else's session changes: the kernel that would start a second copy is the one refused.
      */
-    static String initRefusal(Collection<KernelSession> open, KernelSession user, String object, String pager) {
+    static String initRefusal(Collection<KernelSession> open, KernelSession user, String object, String pager,
+            java.util.concurrent.atomic.LongAdder examined) {
         if (user.directory == null || !sendsHere(user.directory, object)) {
             return null;
         }
@@ -206,7 +213,7 @@ final class DirectoryViews {
             // a kernel that holds nothing here counts too: it may use the object at its other pager
             // (late5-review C1: counting only holders let two copies run unseen)
             if (other != user && other.directory != null && !other.gone && other.kernelName != null
-                    && !other.kernelName.equals(user.kernelName) && !sendsHere(other.directory, object)) {
+                    && !other.kernelName.equals(user.kernelName) && !sendsHere(other.directory, object, examined)) {
                 return "pager " + shownPager(pager) + " refuses object " + Shown.quoted(object) + " to kernel '"
                         + user.kernelName + "': kernel '" + other.kernelName + "', connected to this pager, was given "
                         + "another pager directory, which sends it to another pager, so the two would use two copies "
@@ -354,6 +361,19 @@ final class DirectoryViews {
     }
 
     /** Whether a kernel with this directory sends {@code object} to the pager it stated the view to. */
+    static boolean sendsHere(PagerDirectoryView v, String object, java.util.concurrent.atomic.LongAdder examined) {
+        String prefix = object + "=";
+        long looked = 1;
+        for (String a : v.getAssignmentsList()) {
+            looked++;
+            if (a.startsWith(prefix) && a.indexOf('=', prefix.length()) < 0) {
+                break;
+            }
+        }
+        examined.add(looked);
+        return sendsHere(v, object);
+    }
+
     static boolean sendsHere(PagerDirectoryView v, String object) {
         String prefix = object + "=";
         for (String a : v.getAssignmentsList()) {

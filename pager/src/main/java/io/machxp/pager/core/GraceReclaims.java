@@ -417,7 +417,7 @@ final class GraceReclaims {
         }
         String kernelName = h.getKernelName();
         java.util.List<io.machxp.proto.xp.ObjectDispute> found = DirectoryViews.disputes(sessions.all(), kernelName,
-                s.directory, core.catalog.names(), core.name);
+                s.directory, core.catalog.names(), core.name, core.stats.directoryExamined);
         if (found.isEmpty()) {
             return found;
         }

@@ -145,10 +145,10 @@ final class PagerHello {
             // a kernel that takes the disputes in its welcome is not refused for them (xpdir-review H1)
             String refusal = h.getFeaturesList().contains(DirectoryViews.DISPUTES_FEATURE) ? null
                     : DirectoryViews.refusal(sessions.all(), kernelName, h.getDirectory(), core.catalog.names(),
-                            core.name);
+                            core.name, core.stats.directoryExamined);
             if (refusal == null && h.getFeaturesList().contains(DirectoryViews.DISPUTES_FEATURE)) {
                 java.util.List<ObjectDispute> disputes = DirectoryViews.disputes(sessions.all(), kernelName,
-                        h.getDirectory(), core.catalog.names(), core.name);
+                        h.getDirectory(), core.catalog.names(), core.name, core.stats.directoryExamined);
                 refusal = DirectoryViews.tooMany(disputes, kernelName, core.name);
                 checkedFor = s; // the welcome lists these: computed once a hello (dir3-review LOW-5)
                 checked = disputes;
@@ -264,7 +264,8 @@ final class PagerHello {
         }
         // mayHello computed them in this same call, with nothing changed since; else computed now
         return computed != null ? computed
-                : DirectoryViews.disputes(sessions.all(), h.getKernelName(), s.directory, core.catalog.names(), core.name);
+                : DirectoryViews.disputes(sessions.all(), h.getKernelName(), s.directory, core.catalog.names(), core.name,
+                        core.stats.directoryExamined);
     }
 
     /**

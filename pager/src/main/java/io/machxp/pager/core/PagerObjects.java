@@ -96,7 +96,7 @@ final class PagerObjects {
         } else {
             // a kernel connected here sends the object to another pager (xp-spec 2.8): this init
             // would start a second copy, so it is refused, and nobody else's session changes
-            reason = DirectoryViews.initRefusal(open.get(), s, o.name(), core.name);
+            reason = DirectoryViews.initRefusal(open.get(), s, o.name(), core.name, core.stats.directoryExamined);
         }
         if (reason != null) {
             core.send(s, PagerToKernel.newBuilder().setMemoryObjectDestroy(

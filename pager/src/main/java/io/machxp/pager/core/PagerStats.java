@@ -52,6 +52,12 @@ public final class PagerStats {
      * (SessionPages.settle), after every change to a record; a test's measure of the work.
      */
     final LongAdder settled = new LongAdder();
+    /**
+     * What the pager directory checks (xp-spec 2.8, {@link DirectoryViews}) looked at of other
+     * kernels' stated views and sessions, at an init or a hello: assignments compared, views and
+     * sessions examined; a test's measure of the work.
+     */
+    final LongAdder directoryExamined = new LongAdder();
     final LongAdder fenced = new LongAdder();
     final LongAdder keepalives = new LongAdder();
     final LongAdder kernelsReclaimed = new LongAdder();
@@ -174,6 +180,11 @@ public final class PagerStats {
      */
     public long answersOverdue() {
         return answersOverdue.sum();
+    }
+
+    /** What the directory checks looked at of other kernels' views and sessions ({@link #directoryExamined}). */
+    public long directoryExamined() {
+        return directoryExamined.sum();
     }
 
     /** Entries looked at in walks a message set off over what kernels hold ({@link #walked}). */

@@ -28,7 +28,8 @@ class DirectoryReasonBytesTest {
         other.objects.put(7, new MemoryObject(object, 4096, new MemoryPageStore()));
         PagerDirectoryView view = PagerDirectoryView.newBuilder().setPagerCount(1024).setPagerIndex(1023)
                 .addAssignments(object + "=1022").build();
-        List<ObjectDispute> d = DirectoryViews.disputes(List.of(other), "k".repeat(64), view, List.of(object), pager);
+        List<ObjectDispute> d = DirectoryViews.disputes(List.of(other), "k".repeat(64), view, List.of(object), pager,
+                new java.util.concurrent.atomic.LongAdder());
         assertThat(d).hasSize(1);
         return d.get(0).getReason();
     }
