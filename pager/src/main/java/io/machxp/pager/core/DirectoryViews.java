@@ -4,11 +4,9 @@ import io.machxp.proto.text.ClippedText;
 import io.machxp.proto.text.Utf8Order;
 import io.machxp.proto.xp.ObjectDispute;
 import io.machxp.proto.xp.PagerDirectoryView;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
-import java.util.zip.CRC32;
 
 /**
  * The check that every kernel of this pager was given the same pager directory (xp-spec 2.8,
@@ -18,7 +16,10 @@ import java.util.zip.CRC32;
  * silently. Each kernel_hello states the directory as this pager sees it; the pager compares it
  * with the ones its open sessions of other kernel names stated, object by object over the objects
  * it serves: does each directory send the object here? Pager core thread only; no state
- * of its own (each session keeps its view, {@link KernelSession#directory}).
+ * of its own: each session keeps its view ({@link KernelSession#directory}), each distinct view
+ * parsed once and kept once ({@link StatedViews}), so that an init of an object no view sends
+ * elsewhere costs a look-up, and a hello looks at the sessions of other views only, never at
+ * assignment lists (xpreview-review HIGH-1: both scanned every session's assignments).
  *
  * <p>No session is ever ended because of another kernel's view or init: whoever would start a
  * second copy is the one refused, but the first kernel to use an object here decides (below).
@@ -66,30 +67,21 @@ final class DirectoryViews {
     private DirectoryViews() {}
 
     /**
-     * Why kernel {@code kernelName}'s {@code view} may not be taken beside the {@code open}
-     * sessions' (the first object in dispute, {@link #disputes}, named in the sentence), or null if
+     * Why kernel {@code kernelName}'s {@code view} may not be taken beside the open sessions'
+     * ({@code views}; the first object in dispute, {@link #disputes}, named in the sentence), or null if
      * it may: for a kernel whose hello does not name {@link #DISPUTES_FEATURE}, which would not know
      * to leave the object alone.
      */
-    static String refusal(Collection<KernelSession> open, String kernelName, PagerDirectoryView view,
-            Collection<String> served, String pager, java.util.concurrent.atomic.LongAdder examined) {
-        List<KernelSession> others = others(open, kernelName, view, examined);
-        if (others.isEmpty()) {
-            return null; // no other view differs: nothing to scan (dir3-review LOW-5)
-        }
-        for (String object : utf8Sorted(served)) {
-            KernelSession other = sendsHere(view, object) ? null : user(others, object, examined);
-            if (other != null) {
-                return reason(kernelName, view, other, object, pager, "object " + Shown.quoted(object));
-            }
-        }
-        return null;
+    static String refusal(StatedViews views, String kernelName, StatedView view, String pager) {
+        java.util.Map.Entry<String, KernelSession> first = users(views, kernelName, view).firstEntry();
+        return first == null ? null
+                : reason(kernelName, view, first.getValue(), first.getKey(), pager, "object " + Shown.quoted(first.getKey()));
     }
 
     /**
-     * The objects in dispute for kernel {@code kernelName}'s {@code view} beside the {@code open}
-     * sessions', by object name (UTF-8 byte order, {@link #utf8Sorted}): each object this
-     * pager serves ({@code served}) that the view sends elsewhere while an open session of another
+     * The objects in dispute for kernel {@code kernelName}'s {@code view} beside the open
+     * sessions' ({@code views}), by object name (UTF-8 byte order, {@link #utf8Sorted}): each object this
+     * pager serves that the view sends elsewhere while an open session of another
      * name, whose own view sends it here, uses it here; its reason a short sentence naming both
      * kernels and the pager each one's view sends it to (the first such session in session id
      * order, so every replica names the same kernel; never the whole views, dir2-review H2, nor the
@@ -100,25 +92,17 @@ final class DirectoryViews {
      * one of a kernel that uses nothing in dispute here has none: an init then decides
      * ({@link #initRefusal}).
      */
-    static List<ObjectDispute> disputes(Collection<KernelSession> open, String kernelName, PagerDirectoryView view,
-            Collection<String> served, String pager, java.util.concurrent.atomic.LongAdder examined) {
-        List<KernelSession> others = others(open, kernelName, view, examined);
+    static List<ObjectDispute> disputes(StatedViews views, String kernelName, StatedView view, String pager) {
         List<ObjectDispute> disputes = new ArrayList<>();
-        if (others.isEmpty()) {
-            return disputes;
-        }
         long bytes = 0;
-        for (String object : utf8Sorted(served)) {
+        for (java.util.Map.Entry<String, KernelSession> e : users(views, kernelName, view).entrySet()) {
             if (disputes.size() > MAX_LISTED || bytes > MAX_LISTED_BYTES) {
                 break; // past a bound: the caller refuses the hello (tooMany)
             }
-            KernelSession other = sendsHere(view, object) ? null : user(others, object, examined);
-            if (other != null) {
-                ObjectDispute d = ObjectDispute.newBuilder().setObject(object)
-                        .setReason(reason(kernelName, view, other, object, pager, "it")).build();
-                disputes.add(d);
-                bytes += listedBytes(d);
-            }
+            ObjectDispute d = ObjectDispute.newBuilder().setObject(e.getKey())
+                    .setReason(reason(kernelName, view, e.getValue(), e.getKey(), pager, "it")).build();
+            disputes.add(d);
+            bytes += listedBytes(d);
         }
         return disputes;
     }
@@ -134,28 +118,30 @@ final class DirectoryViews {
         return sorted;
     }
 
-    /** The open sessions of other names whose stated views differ from {@code view}, in session id order. */
-    private static List<KernelSession> others(Collection<KernelSession> open, String kernelName,
-            PagerDirectoryView view, java.util.concurrent.atomic.LongAdder examined) {
-        return open.stream().filter(o -> o.directory != null && !o.gone && o.kernelName != null
-                && !o.kernelName.equals(kernelName) && !equal(o.directory, view, examined))
-                .sorted(java.util.Comparator.comparingLong(o -> o.id)).toList();
-    }
-
-    /** The first of {@code others} whose view sends {@code object} here and that uses it here, or null. */
-    private static boolean equal(PagerDirectoryView a, PagerDirectoryView b, java.util.concurrent.atomic.LongAdder examined) {
-        examined.add(1 + a.getAssignmentsCount());
-        return a.equals(b);
-    }
-
-    private static KernelSession user(List<KernelSession> others, String object, java.util.concurrent.atomic.LongAdder examined) {
-        for (KernelSession other : others) {
-            examined.increment();
-            if (sendsHere(other.directory, object, examined) && other.hasObject(object)) {
-                return other;
+    /**
+     * The objects in dispute for {@code view} of kernel {@code kernelName}, in UTF-8 byte order of
+     * their names: each object it sends elsewhere that an open session of another name, whose view
+     * differs and sends it here, uses here; with the first such session in session id order. Only
+     * the sessions of other views and the objects each uses are looked at ({@link StatedViews#others}),
+     * never an assignment list or the objects served: none at all when every kernel stated the same
+     * view (xpreview-review HIGH-1). Each object looked at counts as examined.
+     */
+    private static java.util.TreeMap<String, KernelSession> users(StatedViews views, String kernelName,
+            StatedView view) {
+        java.util.TreeMap<String, KernelSession> users = new java.util.TreeMap<>(Utf8Order.NAMES);
+        for (KernelSession other : views.others(kernelName, view)) { // in session id order: the first user is kept
+            for (io.machxp.pager.object.MemoryObject o : other.objects.values()) {
+                String object = o.name();
+                if (users.containsKey(object)) {
+                    continue;
+                }
+                views.examined.increment();
+                if (!view.sendsHere(object) && other.directory.sendsHere(object)) {
+                    users.put(object, other);
+                }
             }
         }
-        return null;
+        return users;
     }
 
     /**
@@ -163,7 +149,7 @@ final class DirectoryViews {
      * {@code what} names the object ("it" in a welcome's list, whose {@code object} field names it).
      * Kernel names are at most 64 characters ({@link PagerHello#mayHello}), the pager's is shown to 64.
      */
-    private static String reason(String kernelName, PagerDirectoryView view, KernelSession other, String object,
+    private static String reason(String kernelName, StatedView view, KernelSession other, String object,
             String pager, String what) {
         return "kernel '" + kernelName + "' was given another pager directory than kernel '" + other.kernelName
                 + "', which is connected to pager " + shownPager(pager) + " and uses " + what + " there: '"
@@ -204,27 +190,44 @@ final class DirectoryViews {
      * asked this pager against its own directory, which is no dispute with the others). Nobody
      * else's session changes: the kernel that would start a second copy is the one refused.
      */
-    static String initRefusal(Collection<KernelSession> open, KernelSession user, String object, String pager,
-            java.util.concurrent.atomic.LongAdder examined) {
-        if (user.directory == null || !sendsHere(user.directory, object)) {
+    static String initRefusal(StatedViews views, KernelSession user, String object, String pager) {
+        if (user.directory == null || !user.directory.sendsHere(object)) {
             return null;
         }
-        for (KernelSession other : open.stream().sorted(java.util.Comparator.comparingLong(o -> o.id)).toList()) {
+        views.examined.increment();
+        if (!views.sentElsewhere(object)) {
+            return null; // no open session's view sends it elsewhere: one look-up (xpreview-review HIGH-1)
+        }
+        KernelSession other = null; // the first in session id order, so that every replica names the same
+        for (StatedView v : views.views()) {
+            if (v == user.directory) {
+                continue;
+            }
+            views.examined.increment();
+            if (v.sendsHere(object)) {
+                continue;
+            }
             // a kernel that holds nothing here counts too: it may use the object at its other pager
             // (late5-review C1: counting only holders let two copies run unseen)
-            if (other != user && other.directory != null && !other.gone && other.kernelName != null
-                    && !other.kernelName.equals(user.kernelName) && !sendsHere(other.directory, object, examined)) {
-                return "pager " + shownPager(pager) + " refuses object " + Shown.quoted(object) + " to kernel '"
-                        + user.kernelName + "': kernel '" + other.kernelName + "', connected to this pager, was given "
-                        + "another pager directory, which sends it to another pager, so the two would use two copies "
-                        + "of it. '" + user.kernelName + "' sends it to " + placement(user.directory, object) + " ("
-                        + summary(user.directory) + "), '" + other.kernelName + "' to "
-                        + placement(other.directory, object) + " (" + summary(other.directory) + "). " + SAME_DIRECTORY
-                        + "; restart the kernel whose directory is wrong with the right one (the others keep their "
-                        + "sessions)";
+            for (KernelSession o : v.sessions) {
+                views.examined.increment();
+                if (o != user && !o.gone && o.kernelName != null && !o.kernelName.equals(user.kernelName)
+                        && (other == null || o.id < other.id)) {
+                    other = o;
+                }
             }
         }
-        return null;
+        if (other == null) {
+            return null;
+        }
+        return "pager " + shownPager(pager) + " refuses object " + Shown.quoted(object) + " to kernel '"
+                + user.kernelName + "': kernel '" + other.kernelName + "', connected to this pager, was given "
+                + "another pager directory, which sends it to another pager, so the two would use two copies "
+                + "of it. '" + user.kernelName + "' sends it to " + placement(user.directory, object) + " ("
+                + summary(user.directory.proto) + "), '" + other.kernelName + "' to "
+                + placement(other.directory, object) + " (" + summary(other.directory.proto) + "). " + SAME_DIRECTORY
+                + "; restart the kernel whose directory is wrong with the right one (the others keep their "
+                + "sessions)";
     }
 
     /**
@@ -292,25 +295,9 @@ final class DirectoryViews {
     }
 
     /** Where {@code v} sends {@code object}: "pager 1 of its list of 2, where this pager is 0". */
-    static String placement(PagerDirectoryView v, String object) {
-        return "pager " + pagerFor(v, object) + " of its list of " + v.getPagerCount() + ", where this pager is "
-                + v.getPagerIndex();
-    }
-
-    /** The index, in the kernel's own pager list, of the pager {@code v} sends {@code object} to. */
-    static long pagerFor(PagerDirectoryView v, String object) {
-        String prefix = object + "=";
-        for (String a : v.getAssignmentsList()) {
-            if (a.startsWith(prefix) && a.indexOf('=', prefix.length()) < 0) {
-                return Long.parseLong(a.substring(prefix.length()));
-            }
-        }
-        if (v.getPagerCount() <= 1) {
-            return 0;
-        }
-        CRC32 crc = new CRC32();
-        crc.update(object.getBytes(StandardCharsets.UTF_8));
-        return crc.getValue() % v.getPagerCount();
+    static String placement(StatedView v, String object) {
+        return "pager " + v.pagerFor(object) + " of its list of " + v.proto.getPagerCount() + ", where this pager is "
+                + v.proto.getPagerIndex();
     }
 
     /** The operator's part, short, for each listed dispute. */
@@ -358,35 +345,6 @@ final class DirectoryViews {
             }
         }
         return null;
-    }
-
-    /** Whether a kernel with this directory sends {@code object} to the pager it stated the view to. */
-    static boolean sendsHere(PagerDirectoryView v, String object, java.util.concurrent.atomic.LongAdder examined) {
-        String prefix = object + "=";
-        long looked = 1;
-        for (String a : v.getAssignmentsList()) {
-            looked++;
-            if (a.startsWith(prefix) && a.indexOf('=', prefix.length()) < 0) {
-                break;
-            }
-        }
-        examined.add(looked);
-        return sendsHere(v, object);
-    }
-
-    static boolean sendsHere(PagerDirectoryView v, String object) {
-        String prefix = object + "=";
-        for (String a : v.getAssignmentsList()) {
-            if (a.startsWith(prefix) && a.indexOf('=', prefix.length()) < 0) {
-                return a.substring(prefix.length()).equals(Integer.toString(v.getPagerIndex()));
-            }
-        }
-        if (v.getPagerCount() <= 1) {
-            return v.getPagerIndex() == 0;
-        }
-        CRC32 crc = new CRC32(); // the rule, xp-spec 2.8: CRC-32 of the UTF-8 name modulo the count
-        crc.update(object.getBytes(StandardCharsets.UTF_8));
-        return crc.getValue() % v.getPagerCount() == v.getPagerIndex();
     }
 
     /**

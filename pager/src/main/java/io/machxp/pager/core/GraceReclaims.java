@@ -416,8 +416,8 @@ final class GraceReclaims {
             return java.util.List.of();
         }
         String kernelName = h.getKernelName();
-        java.util.List<io.machxp.proto.xp.ObjectDispute> found = DirectoryViews.disputes(sessions.all(), kernelName,
-                s.directory, core.catalog.names(), core.name, core.stats.directoryExamined);
+        java.util.List<io.machxp.proto.xp.ObjectDispute> found = DirectoryViews.disputes(sessions.views, kernelName,
+                s.directory, core.name);
         if (found.isEmpty()) {
             return found;
         }

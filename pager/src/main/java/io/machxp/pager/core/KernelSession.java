@@ -22,9 +22,11 @@ public final class KernelSession {
     public int tidPrefix;
     /**
      * The kernel's pager directory as its hello stated it (xp-spec 2.8), or null if it stated none
-     * ({@link DirectoryViews}). Replicated state: in the snapshot (hellos are decided from it).
+     * ({@link DirectoryViews}): one {@link StatedView} for every open session that stated the same
+     * ({@link StatedViews#state} sets it). Replicated state: its stated form in the snapshot (hellos
+     * are decided from it), parsed again on restore.
      */
-    public io.machxp.proto.xp.PagerDirectoryView directory;
+    StatedView directory;
     /** By its id for each; in the order initialized ({@link #objectIdOf} finds the first). */
     public final Map<Integer, MemoryObject> objects = new java.util.LinkedHashMap<>();
     /**

@@ -92,7 +92,7 @@ public final class PagerCore {
                 options.graceNanos());
         core.answers = new AnswerDeadlines(core, futexes, sessions, options.answerDeadlineNanos());
         PagerObjects objects = new PagerObjects(core, pages, futexes, this::end);
-        objects.sessions(sessions::all);
+        objects.sessions(sessions.views);
         this.grace = new PagerGrace(core, pages, futexes, sessions, this::handle, options, journal);
         sessions.deaths.inGrace(grace::inGrace);
         PagerResume resume = new PagerResume(core, sessions);

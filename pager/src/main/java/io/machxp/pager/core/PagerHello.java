@@ -139,16 +139,22 @@ final class PagerHello {
         }
         if (h.hasDirectory() && (h.hasResume() || h.hasReclaim())) {
             // a resume or reclaim is not checked (xp-spec 2.8; dir2-review L4): its kernel used its
-            // objects here already, and a refusal would only take those back from it; the view counts
-            s.directory = h.getDirectory();
+            // objects here already, and a refusal would only take those back from it; the view
+            // counts, past the bound of views kept too (StatedViews)
+            sessions.views.state(s, sessions.views.intern(h.getDirectory()));
         } else if (h.hasDirectory()) {
+            StatedView view = sessions.views.intern(h.getDirectory());
+            String tooLarge = sessions.views.refusal(view, kernelName, core.name);
+            if (tooLarge != null) {
+                sessions.end(s, Errno.EAGAIN, tooLarge);
+                return false;
+            }
             // a kernel that takes the disputes in its welcome is not refused for them (xpdir-review H1)
             String refusal = h.getFeaturesList().contains(DirectoryViews.DISPUTES_FEATURE) ? null
-                    : DirectoryViews.refusal(sessions.all(), kernelName, h.getDirectory(), core.catalog.names(),
-                            core.name, core.stats.directoryExamined);
+                    : DirectoryViews.refusal(sessions.views, kernelName, view, core.name);
             if (refusal == null && h.getFeaturesList().contains(DirectoryViews.DISPUTES_FEATURE)) {
-                java.util.List<ObjectDispute> disputes = DirectoryViews.disputes(sessions.all(), kernelName,
-                        h.getDirectory(), core.catalog.names(), core.name, core.stats.directoryExamined);
+                java.util.List<ObjectDispute> disputes = DirectoryViews.disputes(sessions.views, kernelName,
+                        view, core.name);
                 refusal = DirectoryViews.tooMany(disputes, kernelName, core.name);
                 checkedFor = s; // the welcome lists these: computed once a hello (dir3-review LOW-5)
                 checked = disputes;
@@ -157,7 +163,7 @@ final class PagerHello {
                 sessions.end(s, Errno.EINVAL, refusal);
                 return false;
             }
-            s.directory = h.getDirectory();
+            sessions.views.state(s, view);
         }
         return true;
     }
@@ -173,7 +179,7 @@ final class PagerHello {
                 || previous.tidPrefix != h.getTidPrefix()) {
             return false;
         }
-        var was = previous.directory;
+        var was = previous.directory.proto;
         var now = h.getDirectory();
         return was.getPagerIndex() != now.getPagerIndex() && was.getPagerCount() == now.getPagerCount()
                 && was.getAssignmentsList().equals(now.getAssignmentsList());
@@ -192,7 +198,7 @@ final class PagerHello {
         }
         if (previous != null && listedTwice(previous, h)) {
             sessions.end(s, Errno.EEXIST, "pager " + core.name + " is listed twice in this kernel's --pager list: kernel '"
-                    + kernelName + "' has it as pager " + previous.directory.getPagerIndex() + " and as pager "
+                    + kernelName + "' has it as pager " + previous.directory.proto.getPagerIndex() + " and as pager "
                     + h.getDirectory().getPagerIndex() + " (two addresses of one pager?); list each pager once");
             return;
         }
@@ -264,8 +270,7 @@ final class PagerHello {
         }
         // mayHello computed them in this same call, with nothing changed since; else computed now
         return computed != null ? computed
-                : DirectoryViews.disputes(sessions.all(), h.getKernelName(), s.directory, core.catalog.names(), core.name,
-                        core.stats.directoryExamined);
+                : DirectoryViews.disputes(sessions.views, h.getKernelName(), s.directory, core.name);
     }
 
     /**

@@ -96,7 +96,7 @@ final class PagerObjects {
         } else {
             // a kernel connected here sends the object to another pager (xp-spec 2.8): this init
             // would start a second copy, so it is refused, and nobody else's session changes
-            reason = DirectoryViews.initRefusal(open.get(), s, o.name(), core.name, core.stats.directoryExamined);
+            reason = DirectoryViews.initRefusal(views, s, o.name(), core.name);
         }
         if (reason != null) {
             core.send(s, PagerToKernel.newBuilder().setMemoryObjectDestroy(
@@ -109,11 +109,11 @@ final class PagerObjects {
                 .setObjectId(objectId).setSize(o.size()).setMayCache(true)).build());
     }
 
-    /** The sessions open (PagerSessions, built after this part), for the directory check of an init. */
-    private java.util.function.Supplier<java.util.Collection<KernelSession>> open = java.util.List::of;
+    /** The views the open sessions stated (PagerSessions', built after this part), for the directory check of an init. */
+    private StatedViews views;
 
-    void sessions(java.util.function.Supplier<java.util.Collection<KernelSession>> all) {
-        this.open = all;
+    void sessions(StatedViews stated) {
+        this.views = stated;
     }
 
     void terminate(KernelSession s, int objectId) {

@@ -66,6 +66,8 @@ final class PagerSessions {
     final TidPrefixes prefixes;
     /** The sessions' leases, keepalives and deaths, and the fence of the sessions declared dead. */
     final SessionLeases leases;
+    /** The pager directory views the open sessions stated, each distinct one kept once (xp-spec 2.8). */
+    final StatedViews views;
 
     PagerSessions(CoreContext core, PageCoherence pages, PagerFutexes futexes, long leaseNanos, long tokenEpoch,
             long graceNanos) {
@@ -74,6 +76,7 @@ final class PagerSessions {
         this.futexes = futexes;
         this.leaseNanos = leaseNanos;
         this.tokenEpoch = tokenEpoch;
+        this.views = new StatedViews(core.catalog.names(), core.stats.directoryExamined);
         // An id rests a lease plus the grace period; a pager that started without one counts a
         // grace period's length all the same (xp-spec 2.5): its grace would have been its lease.
         this.deaths = new DeathRecorder(core, futexes.records(), pages);
@@ -157,6 +160,7 @@ final class PagerSessions {
     void forget(KernelSession s) {
         s.gone = true;
         sessions.remove(s.id);
+        views.left(s);
         core.holders.gone(s);
         core.stats.sessions.decrement();
         if (s.kernelName != null && sessionsByName.get(s.kernelName) == s) {
@@ -274,6 +278,7 @@ final class PagerSessions {
      */
     void moveTo(KernelSession s, KernelSession fresh) {
         sessions.remove(fresh.id);
+        views.left(fresh); // the session keeps the view it stated before
         core.stats.sessions.decrement();
         sessions.remove(s.id);
         long old = s.id;
@@ -292,6 +297,7 @@ final class PagerSessions {
      */
     void retire(KernelSession s) {
         sessions.remove(s.id);
+        views.left(s);
         core.holders.gone(s);
         core.stats.sessions.decrement();
         s.gone = true;

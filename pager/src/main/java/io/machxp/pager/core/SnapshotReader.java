@@ -133,6 +133,9 @@ final class SnapshotReader {
                 throw new IllegalArgumentException("the snapshot has session " + s.id + " twice");
             }
             sessions.sessions.put(s.id, s);
+            if (image.hasDirectory()) { // the views are derived state: parsed and kept again (StatedViews)
+                sessions.views.state(s, sessions.views.intern(image.getDirectory()));
+            }
         }
         core.stats.sessions.reset(); // the core restored over counted its own in these stats
         core.stats.sessions.add(byId.size());
@@ -167,7 +170,6 @@ final class SnapshotReader {
         s.kernelId = image.getKernelId();
         // a snapshot written before sessions kept their prefix: every kernel's was its kernel id
         s.tidPrefix = image.getTidPrefix() != 0 ? image.getTidPrefix() : image.getKernelId();
-        s.directory = image.hasDirectory() ? image.getDirectory() : null;
         for (ObjectBinding o : image.getObjectsList()) {
             s.objects.put(o.getObjectId(), object(o.getName()));
         }

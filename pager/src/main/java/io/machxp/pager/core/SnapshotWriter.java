@@ -139,7 +139,7 @@ final class SnapshotWriter {
             b.setKernelName(s.kernelName);
         }
         if (s.directory != null) {
-            b.setDirectory(s.directory);
+            b.setDirectory(s.directory.proto);
         }
         s.objects.forEach((id, o) -> b.addObjects(ObjectBinding.newBuilder().setObjectId(id).setName(o.name())));
         s.retiredIds.forEach((id, o) -> b.addRetired(ObjectBinding.newBuilder().setObjectId(id).setName(o.name())));

@@ -23,13 +23,13 @@ class DirectoryReasonBytesTest {
         KernelSession other = new KernelSession(1);
         other.kernelName = user;
         other.kernelId = 1;
-        other.directory = PagerDirectoryView.newBuilder().setPagerCount(1024).setPagerIndex(1023)
-                .addAssignments(object + "=1023").build();
+        StatedViews views = new StatedViews(List.of(object), new java.util.concurrent.atomic.LongAdder());
+        views.state(other, views.intern(PagerDirectoryView.newBuilder().setPagerCount(1024).setPagerIndex(1023)
+                .addAssignments(object + "=1023").build()));
         other.objects.put(7, new MemoryObject(object, 4096, new MemoryPageStore()));
-        PagerDirectoryView view = PagerDirectoryView.newBuilder().setPagerCount(1024).setPagerIndex(1023)
-                .addAssignments(object + "=1022").build();
-        List<ObjectDispute> d = DirectoryViews.disputes(List.of(other), "k".repeat(64), view, List.of(object), pager,
-                new java.util.concurrent.atomic.LongAdder());
+        StatedView view = views.intern(PagerDirectoryView.newBuilder().setPagerCount(1024).setPagerIndex(1023)
+                .addAssignments(object + "=1022").build());
+        List<ObjectDispute> d = DirectoryViews.disputes(views, "k".repeat(64), view, pager);
         assertThat(d).hasSize(1);
         return d.get(0).getReason();
     }

@@ -1,0 +1,163 @@
+package io.machxp.pager.core;
+
+import io.machxp.proto.xp.PagerDirectoryView;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The pager directory views the open sessions stated (xp-spec 2.8), each distinct view kept once
+ * ({@link StatedView}, parsed once) with the sessions that stated it, and, for each object this
+ * pager serves, how many of those views send it to another pager. The directory checks
+ * ({@link DirectoryViews}) read them: an init of an object no view sends elsewhere costs a look-up,
+ * whatever the sessions and their views (xpreview-review HIGH-1: every init scanned every
+ * session's assignments); a hello compares its view with the views, not with each session's.
+ * <pre>
+ *  {@link #intern}(view)      the live view equal to it, else a new parse of it (not kept yet)
+ *  {@link #state}(s, view)    s states it: a view no open session stated before becomes live (its
+ *                     bytes count, its objects sent elsewhere are counted)
+ *  {@link #left}(s)           s is no longer open (forgotten, retired, or a resume's stream that
+ *                     carried only the hello): a view no open session states any more goes
+ * </pre>
+ * The views kept are bounded: {@link #MAX_BYTES} of distinct views (serialized) in all; a hello
+ * stating another distinct view past it is refused ({@link #refusal}, EAGAIN), except a resume's
+ * or a reclaim's, whose kernel used this pager before (their views may pass the bound). Derived
+ * state: rebuilt from the sessions' stated views when a snapshot is restored, never in one; what
+ * it decides (a refusal at the bound, which session an init's refusal names) depends only on the
+ * open sessions and their views, never on its history. Pager core thread only.
+ */
+final class StatedViews {
+    /**
+     * The most bytes (serialized) of distinct stated views the pager keeps: eight of the largest a
+     * hello carries (4 MiB, gRPC's message bound); a cluster whose kernels were given the same
+     * directory states one.
+     */
+    static final long MAX_BYTES = 32L << 20;
+
+    private final long maxBytes;
+    /** The objects the pager serves (fixed at start). */
+    private final Collection<String> served;
+    /** What the checks look at of other kernels' views and sessions ({@link PagerStats#directoryExamined}). */
+    final LongAdder examined;
+    /** The live views (stated by an open session), by their stated form. */
+    private final Map<PagerDirectoryView, StatedView> live = new HashMap<>();
+    /** For each object served that some live view sends to another pager: how many do. */
+    private final Map<String, Integer> elsewhere = new HashMap<>();
+    /** The bytes of the live views. */
+    private long bytes;
+
+    StatedViews(Collection<String> served, LongAdder examined) {
+        this(served, examined, MAX_BYTES);
+    }
+
+    StatedViews(Collection<String> served, LongAdder examined, long maxBytes) {
+        this.served = served;
+        this.examined = examined;
+        this.maxBytes = maxBytes;
+    }
+
+    /** The live view equal to {@code view}, else a new parse of it, kept once a session states it ({@link #state}). */
+    StatedView intern(PagerDirectoryView view) {
+        examined.increment(); // one view compared, whatever the sessions that state it
+        StatedView v = live.get(view);
+        return v != null ? v : new StatedView(view);
+    }
+
+    /**
+     * Why a kernel may not state {@code v} here, a sentence (EAGAIN: it may later), or null: it is
+     * live already, or its bytes fit beside the live views'.
+     */
+    String refusal(StatedView v, String kernelName, String pager) {
+        if (live.get(v.proto) == v || bytes + v.bytes <= maxBytes) {
+            return null;
+        }
+        return "pager " + DirectoryViews.shownPager(pager) + " keeps " + live.size() + " distinct pager directories "
+                + "its kernels stated, " + bytes + " bytes, and takes no other past " + maxBytes + " bytes: kernel '"
+                + kernelName + "' stated another, of " + v.bytes + " bytes. Kernels given the same --pager list and "
+                + "--object-pagers state the same one (docs/multi-pager.md); connect again once the kernels with "
+                + "other directories have left";
+    }
+
+    /** Session {@code s} states {@code v} (an {@link #intern}'s): kept while an open session states it. */
+    void state(KernelSession s, StatedView v) {
+        left(s);
+        StatedView kept = live.get(v.proto);
+        if (kept == null) {
+            kept = v;
+            live.put(v.proto, v);
+            bytes += v.bytes;
+            for (String object : served) {
+                if (!v.sendsHere(object)) {
+                    elsewhere.merge(object, 1, Integer::sum);
+                }
+            }
+        }
+        kept.sessions.add(s);
+        s.directory = kept;
+    }
+
+    /** Session {@code s} is no longer open: a view no open session states goes. */
+    void left(KernelSession s) {
+        StatedView v = s.directory;
+        if (v == null || !v.sessions.remove(s) || !v.sessions.isEmpty() || live.get(v.proto) != v) {
+            return;
+        }
+        live.remove(v.proto);
+        bytes -= v.bytes;
+        for (String object : served) {
+            if (!v.sendsHere(object)) {
+                elsewhere.computeIfPresent(object, (o, n) -> n == 1 ? null : n - 1);
+            }
+        }
+    }
+
+    /** Whether some open session's view sends {@code object} to another pager (one look-up). */
+    boolean sentElsewhere(String object) {
+        return elsewhere.containsKey(object);
+    }
+
+    /** The live views. */
+    Collection<StatedView> views() {
+        return live.values();
+    }
+
+    /**
+     * The welcomed open sessions of names other than {@code kernelName} whose views are not
+     * {@code view}, in session id order (each view and session looked at counts as examined).
+     */
+    List<KernelSession> others(String kernelName, StatedView view) {
+        List<KernelSession> others = new ArrayList<>();
+        for (StatedView v : live.values()) {
+            if (v == view) {
+                continue;
+            }
+            examined.increment();
+            for (KernelSession o : v.sessions) {
+                examined.increment();
+                if (!o.gone && o.kernelName != null && !o.kernelName.equals(kernelName)) {
+                    others.add(o);
+                }
+            }
+        }
+        others.sort(Comparator.comparingLong(o -> o.id));
+        return others;
+    }
+
+    /** The bytes of the live views. */
+    long bytes() {
+        return bytes;
+    }
+
+    /** How many sessions state a live view, for the invariants' check against the open sessions. */
+    int statingSessions() {
+        int n = 0;
+        for (StatedView v : live.values()) {
+            n += v.sessions.size();
+        }
+        return n;
+    }
+}
