@@ -172,6 +172,11 @@ public final class PagerCore {
         return sessions.sessions.containsKey(sessionId);
     }
 
+    /** The bytes of the distinct pager directory views the open sessions stated ({@link StatedViews}). */
+    long statedViewBytes() {
+        return sessions.views.bytes();
+    }
+
     /** How many sessions are open here (live, or broken and within their lease). */
     public int sessionCount() {
         return sessions.sessions.size();

@@ -141,4 +141,31 @@ class DirectoryViewReplicaTest {
         assertThat(saidB.said.stream().filter(m -> m.contains("EINVAL"))).as("nobody refused").isEmpty();
         assertThat(b.snapshot()).isEqualTo(a.snapshot());
     }
+
+    /**
+     * xpreview-review HIGH-1: what an init's check reads (which views send an object elsewhere) is
+     * derived from the sessions' views, not in the snapshot: a replica restored from one refuses the
+     * same init, naming the same kernel.
+     */
+    @Test
+    void aRestoredReplicaRefusesTheSameInitItsViewsAreParsedAgain() throws Exception {
+        Said saidA = new Said();
+        ReplicaCore a = replica(saidA);
+        a.apply(entry(0).setGenesis(Genesis.newBuilder().setTokenEpoch(5)
+                .setTokenSeed(ByteString.copyFromUtf8("seed"))).build());
+        open(1, "x", 5, view(1)).forEach(a::apply); // x sends 'obj' elsewhere (and asked here all the same)
+        Said saidB = new Said();
+        ReplicaCore b = replica(saidB);
+        b.restore(ReplicaSnapshot.parseFrom(a.snapshot().toByteArray()));
+
+        int from = saidA.said.size();
+        for (PagerLogEntry e : open(2, "z", 6, view(0))) { // z sends it here: its init would split it
+            a.apply(e);
+            b.apply(e);
+        }
+        List<String> after = saidA.said.subList(from, saidA.said.size());
+        assertThat(after).containsExactly("2 PAGER_WELCOME", "2 MEMORY_OBJECT_DESTROY");
+        assertThat(saidB.said).as("the restored replica's answers").isEqualTo(after);
+        assertThat(b.snapshot()).isEqualTo(a.snapshot());
+    }
 }

@@ -1,0 +1,125 @@
+package io.machxp.pager.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.machxp.proto.xp.PagerDirectoryView;
+import java.util.List;
+import java.util.concurrent.atomic.LongAdder;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The stated pager directory views the pager keeps (xp-spec 2.8, xpreview-review HIGH-1): equal
+ * views kept once, counted once against the bound, gone with their last session; where a view
+ * sends an object is what the assignment list says, matched by the whole object name.
+ */
+class StatedViewsTest {
+    private static PagerDirectoryView view(int count, int index, String... assignments) {
+        return PagerDirectoryView.newBuilder().setPagerCount(count).setPagerIndex(index)
+                .addAllAssignments(List.of(assignments)).build();
+    }
+
+    private static KernelSession session(long id, String name) {
+        KernelSession s = new KernelSession(id);
+        s.kernelName = name;
+        return s;
+    }
+
+    @Test
+    void equalViewsAreKeptOnceAndGoWithTheirLastSession() {
+        StatedViews views = new StatedViews(List.of("obj", "home"), new LongAdder());
+        KernelSession a = session(1, "a");
+        KernelSession b = session(2, "b");
+        views.state(a, views.intern(view(2, 0, "obj=1")));
+        long one = views.bytes();
+        views.state(b, views.intern(view(2, 0, "obj=1"))); // another message, the same view
+        assertThat(b.directory).isSameAs(a.directory);
+        assertThat(views.bytes()).isEqualTo(one).isEqualTo(view(2, 0, "obj=1").getSerializedSize());
+        assertThat(views.sentElsewhere("obj")).isTrue();
+        views.left(a);
+        assertThat(views.bytes()).isEqualTo(one);
+        assertThat(views.sentElsewhere("obj")).isTrue();
+        views.left(b);
+        assertThat(views.bytes()).isZero();
+        assertThat(views.views()).isEmpty();
+        assertThat(views.sentElsewhere("obj")).isFalse();
+        views.left(b); // twice: nothing more
+        assertThat(views.bytes()).isZero();
+    }
+
+    @Test
+    void anotherDistinctViewPastTheBoundIsRefusedAnEqualOneIsNot() {
+        long bound = view(2, 0, "obj=1").getSerializedSize() + 4;
+        StatedViews views = new StatedViews(List.of("obj"), new LongAdder(), bound);
+        views.state(session(1, "a"), views.intern(view(2, 0, "obj=1")));
+        assertThat(views.refusal(views.intern(view(2, 0, "obj=1")), "b", "p")).isNull();
+        assertThat(views.refusal(views.intern(view(2, 0, "obj=0")), "c", "p"))
+                .contains("pager p keeps 1 distinct pager directories", "kernel 'c' stated another",
+                        "connect again once");
+    }
+
+    @Test
+    void anAssignmentNamesItsWholeObject() {
+        StatedView v = new StatedView(view(4, 1, "a=b=2", "a=b2=1", "ab=0", "z=1", "x=01"));
+        assertThat(v.pagerFor("a=b")).isEqualTo(2);
+        assertThat(v.sendsHere("a=b2")).isTrue();
+        assertThat(v.sendsHere("ab")).isFalse();
+        assertThat(v.sendsHere("z")).isTrue();
+        assertThat(v.pagerFor("x")).isEqualTo(1);
+        assertThat(v.sendsHere("x")).as("'01' is not this pager's index as written, as before").isFalse();
+        // a name no assignment has: the CRC-32 rule (as DirectoryInitRefusedTest: "home" mod 2 is 0)
+        StatedView two = new StatedView(view(2, 0, "obj=1"));
+        assertThat(two.sendsHere("home")).isTrue();
+        assertThat(two.sendsHere("obj")).isFalse();
+        assertThat(two.sendsHere("a")).isEqualTo(two.pagerFor("a") == 0);
+        assertThat(new StatedView(view(1, 0)).sendsHere("anything")).isTrue();
+    }
+
+    /** At a core: the views go with the sessions that stated them, a refused hello's never kept. */
+    @Test
+    void aCoresViewsGoWithItsSessions() {
+        PagerCore pager = new PagerCore("p", 4096, new io.machxp.pager.object.ObjectCatalog(
+                java.util.Map.of("obj", 4096L), 4096), new PagerEnv() {
+                    @Override
+                    public void send(long sessionId, io.machxp.proto.xp.PagerToKernel message) {
+                    }
+
+                    @Override
+                    public void endSession(long sessionId, io.machxp.proto.task.Errno errno, String message) {
+                    }
+
+                    @Override
+                    public void endSession(long sessionId, XpProtocolError error, String message) {
+                    }
+
+                    @Override
+                    public long nanoTime() {
+                        return 1;
+                    }
+                }, new PagerStats());
+        PagerDirectoryView here = view(2, 0, "obj=0");
+        for (long s = 1; s <= 3; s++) {
+            pager.sessionOpened(s);
+            pager.onXp(s, hello("k" + s, s == 3 ? view(2, 0, "obj=1") : here));
+        }
+        pager.onXp(1, io.machxp.proto.xp.KernelToPager.newBuilder().setMemoryObjectInit(
+                io.machxp.proto.xp.MemoryObjectInit.newBuilder().setObjectId(7).setName("obj").setPageSize(4096))
+                .build()); // refused: k3 sends it elsewhere
+        assertThat(pager.statedViewBytes()).isEqualTo(here.getSerializedSize() + view(2, 0, "obj=1").getSerializedSize());
+        pager.sessionClosed(3);
+        pager.onXp(1, io.machxp.proto.xp.KernelToPager.newBuilder().setMemoryObjectInit(
+                io.machxp.proto.xp.MemoryObjectInit.newBuilder().setObjectId(7).setName("obj").setPageSize(4096))
+                .build()); // taken now
+        pager.sessionOpened(4); // another view, sending obj (used here by k1) elsewhere: refused, never kept
+        pager.onXp(4, hello("k4", view(2, 0, "obj=1")));
+        assertThat(pager.sessionCount()).isEqualTo(2);
+        assertThat(pager.statedViewBytes()).isEqualTo(here.getSerializedSize());
+        pager.sessionClosed(1);
+        pager.sessionClosed(2);
+        assertThat(pager.statedViewBytes()).isZero();
+    }
+
+    private static io.machxp.proto.xp.KernelToPager hello(String name, PagerDirectoryView view) {
+        return io.machxp.proto.xp.KernelToPager.newBuilder().setKernelHello(io.machxp.proto.xp.KernelHello
+                .newBuilder().setKernelName(name).setProtocolVersion(1).setDirectory(view)).build();
+    }
+}
