@@ -132,18 +132,21 @@ final class PagerHello {
                     + "): the prefix is the kernel id its primary pager gave it");
             return false;
         }
-        if (h.hasDirectory() && DirectoryViews.invalid(h.getDirectory()) != null) {
+        // a view an open session stated was found valid then: checked again only if new (xpreview-review HIGH-1)
+        StatedView stated = h.hasDirectory() ? sessions.views.intern(h.getDirectory()) : null;
+        String invalid = stated == null || sessions.views.live(stated) ? null : DirectoryViews.invalid(h.getDirectory());
+        if (invalid != null) {
             sessions.end(s, Errno.EINVAL, "kernel '" + kernelName + "' stated a pager directory that is not valid: "
-                    + DirectoryViews.invalid(h.getDirectory()) + " (xp-spec 2.8)");
+                    + invalid + " (xp-spec 2.8)");
             return false;
         }
         if (h.hasDirectory() && (h.hasResume() || h.hasReclaim())) {
             // a resume or reclaim is not checked (xp-spec 2.8; dir2-review L4): its kernel used its
             // objects here already, and a refusal would only take those back from it; the view
             // counts, past the bound of views kept too (StatedViews)
-            sessions.views.state(s, sessions.views.intern(h.getDirectory()));
+            sessions.views.state(s, stated);
         } else if (h.hasDirectory()) {
-            StatedView view = sessions.views.intern(h.getDirectory());
+            StatedView view = stated;
             String tooLarge = sessions.views.refusal(view, kernelName, core.name);
             if (tooLarge != null) {
                 sessions.end(s, Errno.EAGAIN, tooLarge);

@@ -72,7 +72,7 @@ final class StatedViews {
      * live already, or its bytes fit beside the live views'.
      */
     String refusal(StatedView v, String kernelName, String pager) {
-        if (live.get(v.proto) == v || bytes + v.bytes <= maxBytes) {
+        if (live(v) || bytes + v.bytes <= maxBytes) {
             return null;
         }
         return "pager " + DirectoryViews.shownPager(pager) + " keeps " + live.size() + " distinct pager directories "
@@ -113,6 +113,11 @@ final class StatedViews {
                 elsewhere.computeIfPresent(object, (o, n) -> n == 1 ? null : n - 1);
             }
         }
+    }
+
+    /** Whether {@code v} is the live view (an open session stated it: it was found valid then). */
+    boolean live(StatedView v) {
+        return live.get(v.proto) == v;
     }
 
     /** Whether some open session's view sends {@code object} to another pager (one look-up). */
