@@ -72,6 +72,7 @@ final class FutexGrants {
         forwards.granted(e);
         holds.granted(e);
         e.ownerDiedAtGrant = ownerDied;
+        e.grantSaidOwnerDied = ownerDied; // for the holding: a reclaim says it again (SessionReclaim)
         e.grantStaleHeirTid = ownerDied ? 0 : staleHeirTid; // owner_died is written over any word anyway
         List<VmPage> installed = new ArrayList<>();
         for (PageData d : withPages) {

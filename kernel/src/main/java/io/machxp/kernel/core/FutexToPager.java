@@ -145,6 +145,7 @@ final class FutexToPager {
         }
         e.releaseHandoff = false;
         e.ownerDiedAtGrant = false;
+        e.grantSaidOwnerDied = false; // the holding ends: the release tells whether the word records it
         releasePages.leave(e, released);
         staleHeir(e, released);
         forwards.forward(e, released); // direct handoff: a copy to the kernel the pager named, if it did

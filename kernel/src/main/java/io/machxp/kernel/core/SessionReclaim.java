@@ -156,8 +156,11 @@ final class SessionReclaim {
                     .setPageSize(session.pageSize()).addAllPages(core.returns.reclaim(o));
             o.forEachPage(page -> page.forEachFutex(e -> {
                 if (!isAbsent(e.state())) {
+                    // owner_died for the whole holding its grant said it, also once recorded in this
+                    // kernel's copy of the word: the pager's copy may still name the dead thread, and
+                    // the pager before the restart owed the death until the futex came back (seed 3211)
                     ro.addFutexes(ReclaimedFutex.newBuilder().setOffset(e.offset())
-                            .setFencingToken(e.fencingToken).setOwnerDied(e.ownerDiedAtGrant)
+                            .setFencingToken(e.fencingToken).setOwnerDied(e.ownerDiedAtGrant || e.grantSaidOwnerDied)
                             .setStaleHeirTid(e.grantStaleHeirTid));
                 }
             }));

@@ -144,6 +144,15 @@ public final class FutexEntry {
      */
     public boolean ownerDiedAtGrant;
     /**
+     * The current grant said owner_died: kept for the whole holding, also once the core recorded
+     * OWNER_DIED in its own copy of the word ({@link #ownerDiedAtGrant} cleared). The pager owes the
+     * death until the futex comes back, and its copy of the page may still name the dead thread
+     * while this kernel's copy with the recorded word is not returned; a reclaim says owner_died
+     * again so that a restarted pager rebuilds that (xp-spec 9.4, 12.6; chaos --mix contended seed
+     * 3211). Cleared when the futex leaves.
+     */
+    public boolean grantSaidOwnerDied;
+    /**
      * The word in the page elsewhere may name this TID, of a thread that owns nothing (xp-spec 8.4):
      * the current grant's stale_heir_tid, or, at shutdown, this kernel's own {@link #staleHeirTid}
      * whose rewrite never got its page. The core writes 0 over such a word once the page is

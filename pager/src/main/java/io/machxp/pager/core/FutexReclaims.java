@@ -66,6 +66,10 @@ final class FutexReclaims {
         f.holder = s;
         f.token = token;
         f.grantOwnerDied = r.getOwnerDied();
+        // As the pager before the restart had it: a death its grant told is untold until the kernel
+        // gives the futex back without owner_died (or the pager records it), whatever the kernel's
+        // own copy of the word says (chaos --mix contended seed 3211; FutexRecords.deathRecorded).
+        f.deathUntold |= r.getOwnerDied();
         f.staleHeirTid = r.getOwnerDied() ? 0 : r.getStaleHeirTid(); // its grant's, the word not yet rewritten
         if (f.staleHeirTid != 0) {
             StaleHeirs.reclaimed(records, f, f.staleHeirTid); // its prefix held meanwhile (GraceReclaims marks it)
