@@ -3,10 +3,12 @@ package io.machxp.conform.kernel;
 import static io.machxp.conform.kernel.KernelCases.must;
 import static io.machxp.conform.kernel.KernelCases.that;
 
+import com.google.common.util.concurrent.ListenableFuture;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.machxp.conform.ConformCase;
 import io.machxp.proto.task.AcquirePath;
+import io.machxp.proto.task.VmFutexConsistentRequest;
 import io.machxp.proto.task.VmLockFutexReply;
 import io.machxp.proto.task.VmLockFutexRequest;
 import io.machxp.proto.xp.KernelHello;
@@ -70,6 +72,37 @@ final class KernelLeaseCases {
                     that(Arrays.equals(KernelPageCases.read(p, m, page, 32), KernelPageCases.pattern(32, 21)),
                             "the written page does not read back after the reclaim");
                     KernelFutexCases.unlock(p, t, m, off);
+                }).waitingLeases(),
+                must("9.4-reclaim-owner-died", "a futex granted with owner_died, taken with EOWNERDEAD, marked "
+                        + "consistent and unlocked (OWNER_DIED recorded in the kernel's copy of the word only), is "
+                        + "reclaimed with owner_died after the pager restarts", p -> {
+                    KernelProbe.Mapping m = p.map(p.serve(4));
+                    int t = p.thread(10);
+                    long off = 20;
+                    ListenableFuture<VmLockFutexReply> lock = KernelFutexCases.lock(p, m, t, off);
+                    p.lockFutex(m, off, "a lock of a futex not held");
+                    long token = p.grant(m, off, true, false);
+                    VmLockFutexReply r = (VmLockFutexReply) KernelPageCases.getUnchecked(lock, p);
+                    that(r.getOwnerDied(), "the grant carried owner_died; vm_lock_futex must say owner_died "
+                            + "(spec 8.7, 11.1 EOWNERDEAD)");
+                    p.tasks().vmFutexConsistent(VmFutexConsistentRequest.newBuilder().setTask(p.task()).setThread(t)
+                            .setAddress(m.address() + off).build());
+                    KernelFutexCases.unlock(p, t, m, off); // cached here, free: nothing told to the pager
+                    KernelLink old = m.link();
+                    p.pager().restart();
+                    KernelLink now = p.pager().awaitSession(old, p.deadline());
+                    KernelHello h = now.hello();
+                    that(h.hasReclaim(), "the kernel's hello after the pager restarted carries no reclaim (spec 9.4)");
+                    ReclaimedFutex f = h.getReclaim().getObjectsList().stream()
+                            .filter(x -> x.getName().equals(m.object().name()))
+                            .flatMap(x -> x.getFutexesList().stream()).filter(x -> x.getOffset() == off).findFirst()
+                            .orElse(null);
+                    that(f != null && f.getFencingToken() == token, "the reclaim does not name the futex it holds at "
+                            + "0x" + Long.toHexString(off) + " with its token " + token);
+                    that(f.getOwnerDied(), "the reclaim names the futex at 0x" + Long.toHexString(off) + " without "
+                            + "owner_died: its grant said owner_died and the pager was never given the word that "
+                            + "records it, so a restarted pager would lose the death if this kernel died in turn "
+                            + "(its copy lost, the page back to one naming the dead thread; spec 9.4, 12.6)");
                 }).waitingLeases(),
                 must("9.4-reclaim-refused", "a kernel whose reclaim the pager refuses (FAILED_PRECONDITION / ESTALE) "
                         + "stops handing out what it held", p -> {
