@@ -90,6 +90,7 @@ final class FutexHeirs {
         e.heirPath = path;
         e.heirWaited = waited;
         e.heirDied = true;
+        e.heirWordTid = 0;
         if (!isNoPage(e.state()) || e.page.access == Access.READ_WRITE) {
             // Live, or a grant whose page just came (FREE|NOPAGE until served); with the page
             // elsewhere its word, OWNER_DIED|WAITERS already, stays there until heirRuns faults it in.
@@ -112,6 +113,7 @@ final class FutexHeirs {
         e.heirPath = path;
         e.heirWaited = true;
         e.heirDied = false;
+        e.heirWordTid = w.thread.tid;
         e.setState(FutexWord.held(w.thread.tid, true, false));
         env.trace("unlock-wake", w.thread.tid, futexes.futexName(e));
         scheduler.compute(w.thread, 0, () -> heirRuns(e, w)); // in place of a leave-run its fired timer asked for
@@ -155,7 +157,8 @@ final class FutexHeirs {
             return;
         }
         boolean died = e.heirDied;
-        if (isAbsent(s) || (died ? owner(s) != 0 || !isOwnerDied(s) : owner(s) != w.thread.tid || isOwnerDied(s))) {
+        // An unlock's word names the heir, or the waiter a priority change put it in place of (reelect).
+        if (isAbsent(s) || (died ? owner(s) != 0 || !isOwnerDied(s) : owner(s) != e.heirWordTid || isOwnerDied(s))) {
             return; // not the futex left for it any more: it waits as any waiter
         }
         e.waiters.remove(w);
@@ -179,7 +182,7 @@ final class FutexHeirs {
         int tid = e.heir.thread.tid;
         e.heir = null;
         if (!e.heirDied) {
-            unlockHeirLeft(e, tid);
+            unlockHeirLeft(e, tid, e.heirWordTid);
             return;
         }
         if (isNoPage(e.state()) && !isAbsent(e.state())) {
@@ -212,19 +215,23 @@ final class FutexHeirs {
      * the rewrite waits for the next page-in, which is asked for again with a backoff while a
      * waiter elsewhere waits (FutexRewriteRetry). Nothing if the futex went on meanwhile.
      */
-    private void unlockHeirLeft(FutexEntry e, int tid) {
+    private void unlockHeirLeft(FutexEntry e, int tid, int wordTid) {
+        long s = e.state();
         if (core.tasks.livingThread(tid) == null) {
             // It ended: Linux's woken waiter, interrupted, still takes the ownerless lock on its
-            // way out (fixup_pi_owner) and then dies holding it. Its TID stays in the word, and the
+            // way out (fixup_pi_owner) and then dies holding it. Its TID is in the word (written
+            // now if the word still names the waiter it took the place of, reelect), and the
             // end's scan of what it owns (RobustFutexes.threadEnded, right after) passes the futex
             // on as a death: OWNER_DIED, EOWNERDEAD for the next owner.
+            if (wordTid != tid && FutexWord.isLive(s) && owner(s) == wordTid && !isOwnerDied(s)) {
+                e.setState(FutexWord.held(tid, true, false));
+            }
             return;
         }
-        long s = e.state();
-        if (isAbsent(s) || owner(s) != tid || isOwnerDied(s)) {
+        if (isAbsent(s) || owner(s) != wordTid || isOwnerDied(s)) {
             return;
         }
-        e.staleHeirTid = tid;
+        e.staleHeirTid = wordTid;
         if (isNoPage(s)) {
             env.trace("unlock-heir-left-page-elsewhere", tid, futexes.futexName(e)); // (chaos --mix heir-shutdown)
             pages.withAccess(core.objects.object(e.objectId()), e.offset(), Access.READ_WRITE,
@@ -365,14 +372,49 @@ final class FutexHeirs {
             return;
         }
         boolean died = e.heirDied;
+        int wordTid = e.heirWordTid;
         env.trace(died ? "owner-died-reelect" : "unlock-reelect", top.thread.tid, futexes.futexName(e));
         passOverHeir(e);
         if (died && isNoPage(e.state())) {
             wakeHeir(e, top, e.heirPath, e.heirWaited);
         } else {
             futexes.waits.handOff(e, e.heirPath, died, e.heirWaited);
+            if (!died && e.heir != null && e.heir != h) {
+                // Linux's chain walk wakes the new top waiter of the ownerless rt_mutex but leaves
+                // the word as FUTEX_UNLOCK_PI wrote it (the passed-over waiter's TID|WAITERS) until
+                // the new one runs and takes it (fixup_pi_state_owner): measured,
+                // scenarios/unlock-heir-passed-by-raised-waiter.yaml. A new top waiter that can run
+                // now is given it at once (Linux's fixup is then microseconds away).
+                e.heirWordTid = wordTid;
+                e.setState(FutexWord.held(wordTid, true, false));
+            }
         }
         inheritance.refresh(e);
+    }
+
+    /**
+     * A waiter left its wait (timed out, cancelled, ended) while the word still names it though an
+     * unlock's heir took its place (reelect): the word names the heir from now on, as Linux's leaving
+     * waiter, still the pi_state's owner, fixes the word up for the waiter that takes the lock
+     * (fixup_pi_state_owner) rather than leave its own TID there, owning nothing. With the page
+     * elsewhere it is faulted in first (the word changes only with it).
+     */
+    void wordNamedWaiterLeft(FutexEntry e, int tid) {
+        FutexWaiter h = e.heir;
+        if (h == null || e.heirDied || e.heirWordTid != tid || h.thread.tid == tid) {
+            return;
+        }
+        long s = e.state();
+        if (isNoPage(s) && !isAbsent(s)) {
+            pages.withAccess(core.objects.object(e.objectId()), e.offset(), Access.READ_WRITE,
+                    PageFault.of(() -> wordNamedWaiterLeft(e, tid), error -> { })); // refused: the heir's run fails it
+            return;
+        }
+        if (!FutexWord.isLive(s) || owner(s) != tid || isOwnerDied(s)) {
+            return;
+        }
+        e.heirWordTid = h.thread.tid;
+        e.setState(FutexWord.held(h.thread.tid, true, false));
     }
 
     boolean inGrace(FutexEntry e) {

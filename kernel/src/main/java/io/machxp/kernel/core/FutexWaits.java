@@ -110,6 +110,8 @@ final class FutexWaits {
         w.fail(error);
         if (e != null && e.heir == w) {
             futexes.heirs.heirLeft(e);
+        } else if (e != null && e.heir != null) {
+            futexes.heirs.wordNamedWaiterLeft(e, w.thread.tid); // passed over by reelect, still in the word
         }
         if (e != null) {
             inheritance.refresh(e); // deboosts the owner here, or lowers the priority asked of the pager

@@ -193,6 +193,13 @@ public final class FutexEntry {
     /** The heir's futex is a dead owner's (OWNER_DIED, no TID in the word); false: an unlock's. */
     public boolean heirDied;
     /**
+     * An unlock's heir: the TID its word names, HEIR|WAITERS as the unlock wrote it, or the TID of
+     * the waiter it first woke when a priority change put another waiter in that one's place
+     * (FutexHeirs.reelect): as on Linux, the word changes only when the new heir runs and takes the
+     * futex (fixup_pi_state_owner), and that waiter, passed over, owns nothing meanwhile. 0: none.
+     */
+    public int heirWordTid;
+    /**
      * An unlock's heir that left its wait before it ran (cancelled, or its lock failed: its page
      * refused) while the futex's page was elsewhere: its TID is still in the word there, but it owns
      * nothing. The futex passes on as at the unlock the next time the page is writable here (before
