@@ -42,7 +42,10 @@ import io.machxp.proto.task.AcquirePath;
  *  passed over          a higher lock or trylock here (FutexLocks.lock), a higher waiter
  *  (passOverHeir)       elsewhere (FutexRelinquish.onRelinquishFutex), or a waiter raised above it
  *                       (reelect): its run is cancelled and it waits on, or leaves with
- *                       ETIMEDOUT if its timer fired meanwhile
+ *                       ETIMEDOUT if its timer fired meanwhile; after an unlock, reelect's new
+ *                       heir leaves the word naming the passed-over one (heirWordTid) until it
+ *                       runs, and a passed-over one that leaves hands the word to the heir
+ *                       (wordNamedWaiterLeft)
  *  heir leaves          ended, cancelled, timed out or its page refused: the futex passes on as
  *  (heirLeft)           at the death (with the page elsewhere the next waiter here is woken at
  *                       once) or at the unlock (the page faulted in first; until it is here the
