@@ -84,7 +84,9 @@ import org.slf4j.LoggerFactory;
  * the next task of the same thread, and the frames of one read reach the core as one more task of
  * that thread: no hand-off between threads on the way in or out (an RPC between two kernels costs
  * the two socket crossings, as a bare echo does). Links on a group of their own work the same way,
- * with a hand-off each way.
+ * with a hand-off each way. That next task waits for every task queued before it, so a core busy
+ * with a burst of sends writes a link's frames itself once 64 wait ({@link LinkDials}): its link
+ * is not silent for the whole burst.
  */
 public final class IpcLinks implements IpcNet, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(IpcLinks.class);

@@ -23,7 +23,10 @@ import org.slf4j.LoggerFactory;
  *              --no connection within the first contact (at least a lease)--> dead ({@link LinkDeaths})
  *  open        a frame sent: numbered, put in the outbox; one task on the channel's loop writes
  *              the whole outbox and flushes once ({@code drain}), so frames leave in seq order
- *              whichever thread numbered them
+ *              whichever thread numbered them; a sender on the channel's own loop (the core
+ *              thread) that finds {@link #MAX_UNFLUSHED_FRAMES} in the outbox writes and flushes
+ *              them itself (the drain waits behind the loop's queued tasks: a busy core's link
+ *              was silent for as long)
  *              idle for a sixth of a lease: a LinkKeepalive ({@link LinkOut} asks)
  *              more than {@link IpcLinks#DEFAULT_MAX_UNREAD_BYTES} (or the limit set) written and
  *              not yet read there --> dead, as the quiet one (it is the one to renew)
@@ -42,6 +45,14 @@ final class LinkDials {
     }
 
     final java.util.concurrent.atomic.LongAdder keepalives = new java.util.concurrent.atomic.LongAdder();
+
+    /**
+     * Frames a link holds unflushed while the thread sending them is its own event loop: at this
+     * many, the send writes and flushes them itself instead of leaving them to the drain queued
+     * behind the loop's other tasks. A flush per 64 frames costs little; what it bounds is how long
+     * a busy core keeps its link silent (the other kernel's lease counts from its last frame).
+     */
+    static final int MAX_UNFLUSHED_FRAMES = 64;
 
     /**
      * Starts dialling every other kernel of {@code directory}; one not reached within
@@ -110,21 +121,33 @@ final class LinkDials {
             return; // lost with the kernel, as everything on its links
         }
         LinkPeer p = peer(kernel);
+        java.util.ArrayList<SeqFrame> now = null;
+        Channel ch;
         synchronized (p) {
             SeqFrame f = new SeqFrame(frame, ++p.seq);
-            if (p.channel != null) {
-                // through the loop's task queue even from the loop itself (a keepalive): frames
-                // leave in seq order whichever thread numbered them; what queues up meanwhile
-                // goes in the same task, with one flush (the link batches what is queued)
-                p.outbox.add(f);
-                if (!p.drainScheduled) {
-                    p.drainScheduled = true;
-                    Channel ch = p.channel;
-                    ch.eventLoop().execute(() -> drain(p, ch));
-                }
-            } else {
+            ch = p.channel;
+            if (ch == null) {
                 p.waiting.add(f);
+                return;
             }
+            // through the loop's task queue even from the loop itself (a keepalive): frames
+            // leave in seq order whichever thread numbered them; what queues up meanwhile
+            // goes in the same task, with one flush (the link batches what is queued)
+            p.outbox.add(f);
+            if (!p.drainScheduled) {
+                p.drainScheduled = true;
+                ch.eventLoop().execute(() -> drain(p, ch));
+            } else if (p.outbox.size() >= MAX_UNFLUSHED_FRAMES && ch.eventLoop().inEventLoop()) {
+                // the sender is the channel's own loop (the core thread), busy: the drain queued
+                // runs after every task queued before it (a burst of sends; the keepalive's tick
+                // too), and the link says nothing for that long - a lease of it is death (review
+                // ipclinks: IpcLinksTest's burst at load 40). Written now instead; the drain
+                // queued writes what follows, after these (only this loop writes)
+                now = takeOutbox(p);
+            }
+        }
+        if (now != null) {
+            write(p, ch, now); // not under the peer's lock: a death takes the links' lock, then the peer's
         }
     }
 
@@ -135,10 +158,21 @@ final class LinkDials {
     void drain(LinkPeer p, Channel ch) {
         java.util.ArrayList<SeqFrame> frames;
         synchronized (p) {
-            frames = p.outbox;
-            p.outbox = new java.util.ArrayList<>();
+            frames = takeOutbox(p);
             p.drainScheduled = false;
         }
+        write(p, ch, frames);
+    }
+
+    /** The frames numbered and not yet written; under the peer's lock. */
+    private static java.util.ArrayList<SeqFrame> takeOutbox(LinkPeer p) {
+        java.util.ArrayList<SeqFrame> frames = p.outbox;
+        p.outbox = new java.util.ArrayList<>();
+        return frames;
+    }
+
+    /** On the channel's event loop: {@code frames} written in order, one flush, the unread bound checked. */
+    private void write(LinkPeer p, Channel ch, java.util.List<SeqFrame> frames) {
         for (SeqFrame f : frames) {
             ch.write(f, ch.voidPromise());
         }
