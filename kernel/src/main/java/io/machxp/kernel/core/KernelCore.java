@@ -235,6 +235,19 @@ public final class KernelCore {
         tasks.taskCreate(taskName, owner, reply);
     }
 
+    /**
+     * Sets the kernel's bounds of live tasks, live threads and mappings of all tasks together
+     * (default {@link #MAX_TASKS}, the thread numbers, {@link ClientShares#MAX_MAPPINGS}); clients'
+     * peers share 7/8 of each ({@link ClientShares}). Tests use small ones; a thread bound above
+     * the thread numbers has no effect beyond them.
+     */
+    public void limitClientShares(int tasks, int threads, int mappings) {
+        checkThread();
+        this.tasks.shares.tasks.limit(tasks);
+        this.tasks.shares.threads.limit(threads);
+        this.tasks.shares.mappings.limit(mappings);
+    }
+
     public void threadCreate(long taskId, Reply<MachThread> reply) {
         threadCreate(taskId, Priority.DEFAULT, reply);
     }

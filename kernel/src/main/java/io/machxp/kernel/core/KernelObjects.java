@@ -133,6 +133,19 @@ final class KernelObjects {
                     + "once and use its address again (a task's mappings end with it)", task.id, MAX_MAPPINGS_PER_TASK));
             return;
         }
+        ClientShares shares = core.tasks.shares;
+        if (shares.mappings.used() >= shares.mappings.max()) {
+            reply.fail(KernelError.of(Errno.EAGAIN, "kernel %s has %d mappings, the most it keeps for all tasks "
+                    + "together; terminate tasks that are no longer needed (a task's mappings end with it)", core.name(),
+                    shares.mappings.max()));
+            return;
+        }
+        KernelError share = shares.refusal(shares.mappings, task.peer, "mappings", "terminate tasks it no longer "
+                + "needs (a task's mappings end with it), and map each object once per task");
+        if (share != null) {
+            reply.fail(share);
+            return;
+        }
         VmObject o = objectsByName.get(objectName);
         // every vm_map, of a held object too (dir2-review H1): a new mapping of an object known to be
         // in dispute would extend a split; the mappings it has keep working
@@ -160,6 +173,9 @@ final class KernelObjects {
             public void resume() {
                 VmMapping m = new VmMapping(task.nextFreeAddress(object.pageSize), object.size, object);
                 task.addMapping(m);
+                if (task.alive()) { // an ended task's mappings were given back already
+                    shares.mappings.taken(task.peer);
+                }
                 object.mappings++;
                 reply.complete(m);
             }

@@ -25,7 +25,8 @@ import org.slf4j.LoggerFactory;
  * {@link #task} (the fast path looks tasks up from any thread).
  *
  * <h2>Overview</h2>
- * task_create makes a task (at most {@link KernelCore#MAX_TASKS} at once); thread_create gives a
+ * task_create makes a task (at most {@link KernelCore#MAX_TASKS} at once, a client's peer at most
+ * its share of them, as of threads and mappings: {@link ClientShares}); thread_create gives a
  * TID (the kernel id and a thread number, reused only after a quarantine: {@link #tidQuarantine})
  * and a base priority (1-99). States of a thread:
  * <pre>
@@ -62,6 +63,8 @@ final class KernelTasks {
     private final Map<Integer, MachThread> threadsByTid = new HashMap<>();
     /** Read by the fast path from any thread; written here. */
     private final Map<Long, MachTask> tasks = new ConcurrentHashMap<>();
+    /** Live tasks, threads and mappings per client peer ({@link ClientShares}). */
+    final ClientShares shares;
     private long nextTaskId = 1;
     /** Thread numbers (TIDs' low bits), reused after {@link #tidQuarantine}. */
     private final ThreadNumbers numbers = new ThreadNumbers(Tids.MAX_THREAD_NUMBER);
@@ -73,6 +76,7 @@ final class KernelTasks {
         this.name = name;
         this.env = env;
         this.scheduler = scheduler;
+        this.shares = new ClientShares(name);
     }
 
     /** Any thread: the task with this id, or null. */
@@ -105,14 +109,23 @@ final class KernelTasks {
                     MAX_TASK_NAME));
             return;
         }
-        if (tasks.size() >= KernelCore.MAX_TASKS) {
+        if (tasks.size() >= shares.tasks.max()) {
             reply.fail(KernelError.of(Errno.EAGAIN, "kernel %s has %d tasks, the most it keeps at once; terminate "
                     + "tasks that are no longer needed (a client's tasks end with its TaskWatch)", name,
-                    KernelCore.MAX_TASKS));
+                    shares.tasks.max()));
             return;
         }
-        MachTask task = new MachTask(nextTaskId++, taskName);
+        Object peer = ClientShares.peerOf(owner);
+        KernelError share = shares.refusal(shares.tasks, peer, "tasks", "terminate tasks it no longer needs (a "
+                + "client's tasks end with its TaskWatch; a task nobody watches stays until terminated, also after its "
+                + "client disconnected); other peers and in-process tasks still create tasks");
+        if (share != null) {
+            reply.fail(share);
+            return;
+        }
+        MachTask task = new MachTask(nextTaskId++, taskName, peer);
         tasks.put(task.id, task);
+        shares.tasks.taken(peer);
         core.ipcCore.spaceCreate(task.id, owner);
         reply.complete(task);
     }
@@ -127,8 +140,14 @@ final class KernelTasks {
             reply.fail(invalidPriority(priority));
             return;
         }
+        KernelError share = shares.refusal(shares.threads, task.peer, "live threads", "terminate threads it no "
+                + "longer needs (a task's threads end with it)");
+        if (share != null) {
+            reply.fail(share);
+            return;
+        }
         int kernelId = core.kernelId();
-        int number = threadsByTid.size() >= Tids.MAX_THREAD_NUMBER ? 0 : numbers.take(env.nanoTime(),
+        int number = threadsByTid.size() >= shares.threads.max() ? 0 : numbers.take(env.nanoTime(),
                 n -> threadsByTid.containsKey(Tids.tid(kernelId, n)), namedByWords(kernelId));
         if (number == 0) {
             reply.fail(KernelError.of(Errno.EAGAIN, "kernel %s has all %d thread ids in use or resting after their "
@@ -142,6 +161,7 @@ final class KernelTasks {
         thread.effectivePriority = priority;
         task.addThread(thread);
         threadsByTid.put(thread.tid, thread);
+        shares.threads.taken(task.peer);
         reply.complete(thread);
     }
 
@@ -193,8 +213,10 @@ final class KernelTasks {
         for (VmMapping m : task.removeMappings()) {
             m.object().forEachPage(core.pages::unmap); // its writes under way land before, or are refused
             ObjectAttributes.unmapped(core, m.object());
+            shares.mappings.given(task.peer);
         }
         tasks.remove(taskId);
+        shares.tasks.given(task.peer);
         log.info("kernel {}: task {} ended ({})", name, taskId, why);
         reply.complete(null);
     }
@@ -226,6 +248,7 @@ final class KernelTasks {
         }
         t.task.removeThread(t.tid);
         threadsByTid.remove(t.tid);
+        shares.threads.given(t.task.peer);
         numbers.ended(t.tid & ((1 << Tids.THREAD_BITS) - 1), env.nanoTime(), tidQuarantine());
         waitsBefore = Math.max(waitsBefore, t.waitNumber);
         env.trace("thread-ended", t.tid, why);

@@ -1,5 +1,7 @@
 package io.machxp.kernel.ipc;
 
+import io.machxp.kernel.share.PeerShares;
+
 /**
  * The port names of every task of one kernel together, bounded: each name holds an entry, and a
  * receive right or port set a port object with its queue, so names are what a client's tasks make
@@ -51,17 +53,18 @@ package io.machxp.kernel.ipc;
  * the second bound alone, as before, let free names halve with each greedy peer, and 22 took all
  * 2^20). Nothing is promised to remote clients beyond that: PEER_SHARES or more greedy peers
  * (without mutual TLS, a client with that many source addresses) can use up the remote pool, and
- * then only in-process tasks make names. Core thread only.
+ * then only in-process tasks make names. The rule's arithmetic is {@link PeerShares}', which
+ * bounds tasks, threads and mappings per peer alike. Core thread only.
  */
 final class NameBudget {
     /** Names of all tasks together, by default: about 300 MB of entries and ports at the bound. */
     static final int DEFAULT_MAX = 1 << 20;
 
     /** This fraction of the budget is kept for tasks without an owner; remote tasks share the rest. */
-    static final int RESERVE_SHARES = 8;
+    static final int RESERVE_SHARES = PeerShares.RESERVE_SHARES;
 
     /** One peer's tasks together may hold at most this fraction of the remote pool. */
-    static final int PEER_SHARES = 8;
+    static final int PEER_SHARES = PeerShares.PEER_SHARES;
 
     /**
      * Names counted to one linked kernel ({@link LinkedKernel}) may be at most this fraction of the
@@ -104,9 +107,9 @@ final class NameBudget {
         }
         int held = byPeer.getOrDefault(peerOf(owner), 0);
         if (owner instanceof LinkedKernel) {
-            return held >= linkMax() || held >= linkFree();
+            return PeerShares.atShare(held, linkMax(), linkFree());
         }
-        return held >= peerMax() || held >= remoteFree();
+        return PeerShares.atShare(held, peerMax(), remoteFree());
     }
 
     /** The reserve: the part of the budget that names in remote clients' own tasks never take. */
@@ -121,7 +124,7 @@ final class NameBudget {
 
     /** The most names one linked kernel may be charged: a LINK_SHARES-th of the link pool. */
     int linkMax() {
-        return Math.max(1, linkPool() / LINK_SHARES);
+        return PeerShares.share(linkPool(), LINK_SHARES);
     }
 
     /** Names a linked kernel could still be charged, as far as the link pool and the budget go. */
@@ -148,12 +151,12 @@ final class NameBudget {
 
     /** The most names the tasks of all owners together may hold: the budget less its reserve. */
     int pool() {
-        return max - max / RESERVE_SHARES;
+        return PeerShares.pool(max);
     }
 
     /** The most names the tasks of one peer's connections may hold together. */
     int peerMax() {
-        return Math.max(1, pool() / PEER_SHARES);
+        return PeerShares.share(pool(), PEER_SHARES);
     }
 
     /** Names a task with an owner could still make, as far as the pool and the budget go. */

@@ -21,9 +21,20 @@ public final class MachTask {
     private volatile VmMapping[] mappings = new VmMapping[0];
     private volatile boolean alive = true;
 
+    /**
+     * The peer of the client that created it over gRPC (its host and certificate), or null for a
+     * task created in process: what its threads and mappings count to ({@code PeerShares}).
+     */
+    public final Object peer;
+
     public MachTask(long id, String name) {
+        this(id, name, null);
+    }
+
+    public MachTask(long id, String name, Object peer) {
         this.id = id;
         this.name = name;
+        this.peer = peer;
     }
 
     public MachThread thread(int tid) {

@@ -28,6 +28,11 @@ final class Answer<T> implements Reply<T> {
         return answered;
     }
 
+    /** Whether it was answered with an error. */
+    boolean failed() {
+        return answered && error != null;
+    }
+
     T value() {
         if (!answered || error != null) {
             throw new AssertionError("no value: " + (answered ? error : "not answered"));
