@@ -5,6 +5,7 @@ import static io.machxp.kernel.net.Answers.reply;
 
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import io.machxp.kernel.core.KernelError;
 import io.machxp.kernel.core.Reply;
 import io.machxp.kernel.ipc.IpcCore;
 import io.machxp.kernel.ipc.IpcResult;
@@ -228,6 +229,7 @@ public final class MachIpcService extends MachIpcGrpc.MachIpcImplBase {
     /**
      * mach_msg receiving again and again on one thread: each message is one reply on the stream;
      * the first result that is not a message ends it (with that reply), as does the client's cancel.
+     * No demand but gRPC's isReady: a cancel drops what is in gRPC's buffers (task.proto).
      */
     @Override
     public void machMsgReceive(MachMsgRequest r, StreamObserver<MachMsgReply> out) {
@@ -235,155 +237,60 @@ public final class MachIpcService extends MachIpcGrpc.MachIpcImplBase {
         if (ref == null) {
             return;
         }
-        var stream = (ServerCallStreamObserver<MachMsgReply>) out;
-        int option = r.getOption() & ~Mach.MACH_SEND_MSG | Mach.MACH_RCV_MSG;
-        new StreamedReceive(ref, r.getThread(), option, (int) Math.min(r.getRcvSize() & 0xFFFFFFFFL, Integer.MAX_VALUE),
-                r.getRcvName(), r.getTimeoutMillis() & 0xFFFFFFFFL, stream).next();
+        StreamedReceive receive = new StreamedReceive(kernel, (ServerCallStreamObserver<MachMsgReply>) out);
+        kernel.execute(() -> start(receive, ref, r, StreamedReceive.UNBOUNDED));
     }
 
     /**
-     * One streamed receive: a mach_msg at a time on the core thread, the next once its message is
-     * out and the stream can take more (gRPC's isReady). A client that does not read leaves the
-     * messages queued on the port, where the senders' budget of queued bytes counts them, instead
-     * of having them moved into the stream's buffers without bound; its onReady resumes receiving.
-     * Between two messages the thread is held in its call ({@code KernelIpc.hold}): still blocked
-     * in mach_msg and a receiver of the name, its other calls EBUSY; what would end a waiting
-     * receive (the port's death, its joining a set) ends the stream with that code, and the
-     * thread's death with ESRCH.
-     * <pre>
-     *   receiving --message--> held --isReady / onReady--> receiving
-     *   receiving --other code--> ended (the last reply)        held --port died / changed--> ended
-     *   either --cancel--> ended (interrupted)                  either --thread died--> ended (ESRCH)
-     * </pre>
+     * The streamed receive with the client's demand: a message is dequeued only for one the client
+     * asked for, so a cancel leaves every message it did not ask for queued (review MED-1).
      */
-    private final class StreamedReceive {
-        private final TaskHandles.Ref ref;
-        private final int thread;
-        private final int option;
-        private final int rcvSize;
-        /** The name received on: the port's or set's, which mach_port_rename may change between two messages. */
-        private int rcvName;
-        private final long timeout;
-        private final ServerCallStreamObserver<MachMsgReply> out;
-        /** The call in the core now (core thread), to interrupt on cancel: a receive or a hold. */
-        private Reply<MsgReturn> current;
-        /** Core thread: the hold between two messages, while there is one. */
-        private Reply<MsgReturn> held;
-        private volatile boolean cancelled;
-        /** Checked before each message is dequeued: a stream cancelled (or past its deadline) takes none. */
-        private final CallGate gate;
+    @Override
+    public StreamObserver<MachMsgDemand> machMsgReceiveOnDemand(StreamObserver<MachMsgReply> out) {
+        StreamedReceive receive = new StreamedReceive(kernel, (ServerCallStreamObserver<MachMsgReply>) out);
+        return new StreamObserver<>() {
+            // gRPC delivers one inbound message at a time
+            private boolean started;
+            private boolean refused;
 
-        StreamedReceive(TaskHandles.Ref ref, int thread, int option, int rcvSize, int rcvName, long timeout,
-                ServerCallStreamObserver<MachMsgReply> out) {
-            this.ref = ref;
-            this.thread = thread;
-            this.option = option;
-            this.rcvSize = rcvSize;
-            this.rcvName = rcvName;
-            this.timeout = timeout;
-            this.out = out;
-            this.gate = new CallGate(out, () -> cancelled);
-            out.setOnCancelHandler(() -> kernel.execute(() -> {
-                cancelled = true;
-                if (current != null) {
-                    ref.core().ipc().abort(ref.id(), thread, current);
+            @Override
+            public void onNext(MachMsgDemand d) {
+                if (refused) {
+                    return;
                 }
-            }));
-            out.setOnReadyHandler(() -> kernel.execute(this::resume));
-        }
-
-        /** Core thread: the next receive, if the stream is held and its client can take more. */
-        private void resume() {
-            Reply<MsgReturn> h = held;
-            if (h == null || cancelled || !out.isReady()) {
-                return;
-            }
-            held = null;
-            int name = ref.core().ipc().release(ref.id(), thread, h);
-            if (name != Mach.MACH_PORT_NULL) {
-                current = null;
-                rcvName = name;
-                receive();
-            } else if (current == h) { // not expected: whatever else ends a hold answers its holder first
-                current = null;
-                Answers.fail(out, io.machxp.kernel.core.KernelError.of(io.machxp.proto.task.Errno.ESRCH,
-                        "thread %d is no longer receiving on name 0x%x; start the receive again", thread, rcvName));
-            }
-        }
-
-        /** Core thread: holds the thread in its call between two messages; resumes at once if the stream can take more. */
-        private void hold() {
-            Reply<MsgReturn> holder = new Reply<>() {
-                @Override
-                public void complete(MsgReturn m) { // what ended the receive the thread is in
-                    end(this);
-                    if (!cancelled) {
-                        out.onNext(IpcMessages.toProto(m));
-                        out.onCompleted();
+                long n = d.getRequest() & 0xFFFFFFFFL;
+                if (!started && !d.hasStart()) {
+                    refused = true;
+                    fail(out, KernelError.of(Errno.EINVAL, "the first MachMsgDemand of a MachMsgReceiveOnDemand "
+                            + "carries `start` (the receive: task, thread, rcv_name, rcv_size); send it first"));
+                } else if (!started) {
+                    TaskHandles.Ref ref = taskOf(d.getStart().getTask(), out);
+                    refused = ref == null;
+                    started = ref != null;
+                    if (started) {
+                        kernel.execute(() -> start(receive, ref, d.getStart(), n));
                     }
+                } else if (d.hasStart()) {
+                    refused = true;
+                    kernel.execute(() -> receive.refuse(KernelError.of(Errno.EINVAL, "only the first MachMsgDemand "
+                            + "of a MachMsgReceiveOnDemand carries `start`; later ones carry only `request`")));
+                } else {
+                    kernel.execute(() -> receive.request(n));
                 }
-
-                @Override
-                public void fail(io.machxp.kernel.core.KernelError error) {
-                    end(this);
-                    if (!cancelled) {
-                        Answers.fail(out, error);
-                    }
-                }
-            };
-            current = holder;
-            held = holder;
-            ref.core().ipc().hold(ref.id(), thread, rcvName, holder);
-            if (held == holder && out.isReady()) {
-                kernel.execute(this::resume); // not at once: a queue of messages would nest one receive in another
             }
-        }
 
-        private void end(Reply<MsgReturn> holder) {
-            if (current == holder) {
-                current = null;
-            }
-            if (held == holder) {
-                held = null;
-            }
-        }
+            @Override
+            public void onError(Throwable t) {} // the call's cancel handler ends the receive
 
-        /** Core thread or a gRPC thread: the first receive. */
-        void next() {
-            kernel.execute(this::receive);
-        }
+            @Override
+            public void onCompleted() {} // no more demand; what was asked for still comes
+        };
+    }
 
-        /** Core thread: one receive. */
-        private void receive() {
-            if (cancelled) {
-                return;
-            }
-            Reply<MsgReturn> reply = new Reply<>() {
-                @Override
-                public void complete(MsgReturn m) {
-                    current = null;
-                    if (cancelled) {
-                        return;
-                    }
-                    out.onNext(IpcMessages.toProto(m));
-                    // a message received with rights lost to a full name space is a message too
-                    if (m.code() == KernReturn.MACH_MSG_SUCCESS || m.code() == KernReturn.MACH_RCV_BODY_ERROR_IPC_SPACE) {
-                        hold();
-                    } else {
-                        out.onCompleted();
-                    }
-                }
-
-                @Override
-                public void fail(io.machxp.kernel.core.KernelError error) {
-                    current = null;
-                    if (!cancelled) {
-                        Answers.fail(out, error);
-                    }
-                }
-            };
-            current = reply;
-            ref.core().ipc().machMsg(ref.id(), thread, null, option, rcvSize, rcvName, timeout, gate, reply);
-        }
+    /** Core thread: starts a streamed receive of request {@code r} with the client's first demand. */
+    private static void start(StreamedReceive receive, TaskHandles.Ref ref, MachMsgRequest r, long demand) {
+        int option = r.getOption() & ~Mach.MACH_SEND_MSG | Mach.MACH_RCV_MSG;
+        receive.start(ref, r.getThread(), option, (int) Math.min(r.getRcvSize() & 0xFFFFFFFFL, Integer.MAX_VALUE),
+                r.getRcvName(), r.getTimeoutMillis() & 0xFFFFFFFFL, demand);
     }
 }
