@@ -239,6 +239,11 @@ public final class KernelClient implements AutoCloseable {
         }
     }
 
+    /** A MachMsgReceiveOnDemand of {@code start}, one message asked for at a time ({@link DemandedReceive}). */
+    java.util.Iterator<io.machxp.proto.task.MachMsgReply> receiveOnDemand(io.machxp.proto.task.MachMsgRequest start) {
+        return new DemandedReceive(channel, start);
+    }
+
     @Override
     public void close() {
         channel.shutdownNow();

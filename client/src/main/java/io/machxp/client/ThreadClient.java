@@ -234,7 +234,8 @@ public final class ThreadClient {
      * mach_msg receiving again and again on {@code rcvName} (one gRPC stream): each message as it
      * comes, until a receive that is not a message (the last item, e.g. MACH_RCV_TIMED_OUT with
      * a {@code timeoutMillis} > 0, or MACH_RCV_PORT_DIED). Closing the iteration early: cancel
-     * with a {@link io.grpc.Context}, or let the port die.
+     * with a {@link io.grpc.Context}, or let the port die. The kernel dequeues a message only when
+     * {@code hasNext} asks for it (MachMsgReceiveOnDemand): a cancel leaves the unread ones queued.
      */
     public java.util.Iterator<MsgReturn> machMsgReceive(int rcvName, int rcvSize, long timeoutMillis) {
         int option = io.machxp.kernel.ipc.Mach.MACH_RCV_MSG
@@ -242,7 +243,7 @@ public final class ThreadClient {
         MachMsgRequest r = MachMsgRequest.newBuilder().setTask(task).setThread(tid).setOption(option)
                 .setRcvSize(rcvSize).setRcvName(rcvName).setTimeoutMillis((int) Math.min(timeoutMillis, 0xFFFFFFFFL))
                 .build();
-        java.util.Iterator<io.machxp.proto.task.MachMsgReply> replies = kernel.call(() -> kernel.ipc.machMsgReceive(r));
+        java.util.Iterator<io.machxp.proto.task.MachMsgReply> replies = kernel.call(() -> kernel.receiveOnDemand(r));
         return new java.util.Iterator<>() {
             @Override
             public boolean hasNext() {
