@@ -208,6 +208,27 @@ class ReceiveOnDemandTest {
         return a.ipc().machPortNames(MachPortNameRequest.newBuilder().setTask(task).build()).getNamesCount();
     }
 
+    /** ThreadClient.machMsgReceive asks for a message only when its caller wants the next: a cancel loses none. */
+    @Test
+    void theClientLibrarysStreamedReceiveLeavesUnreadMessagesQueued() throws Exception {
+        try (KernelClient k = KernelClient.connect(cluster.kernelTargets().get(0))) {
+            TaskClient task = k.taskCreate("library");
+            int port = task.machPortAllocate(io.machxp.kernel.ipc.PortRight.RECEIVE);
+            ThreadClient sender = task.threadCreate();
+            ThreadClient receiver = task.threadCreate();
+            for (int i = 0; i < 5; i++) {
+                assertThat(sender.machMsg(io.machxp.kernel.ipc.MachMessage.to(port, io.machxp.kernel.ipc.MsgType.MAKE_SEND, i),
+                        io.machxp.kernel.ipc.Mach.MACH_SEND_MSG, 0, 0, 0).code()).isEqualTo(io.machxp.kernel.ipc.KernReturn.MACH_MSG_SUCCESS);
+            }
+            io.grpc.Context.CancellableContext reading = io.grpc.Context.current().withCancellation();
+            var received = reading.call(() -> receiver.machMsgReceive(port, 1 << 16, 0));
+            assertThat(received.next().message().id()).isZero();
+            reading.cancel(null);
+            await().atMost(WAIT).until(() -> "".equals(a.blockedIn(receiver.tid())));
+            assertThat(queued(task.id(), port)).isEqualTo(4);
+        }
+    }
+
     @Test
     void aFirstDemandWithoutTheReceiveIsEinval() throws Exception {
         Demand d = new Demand();
