@@ -44,7 +44,7 @@ final class ClientShares {
      * goes (the kernel's bound is the caller's); else EAGAIN with a sentence naming its share.
      */
     KernelError refusal(PeerShares shares, Object peer, String what, String advice) {
-        if (peer == null || !PeerShares.atShare(shares.usedBy(peer), shares.peerMax(), shares.remoteFree())) {
+        if (!shares.atShare(peer)) {
             return null;
         }
         return KernelError.of(Errno.EAGAIN, "client peer %s (all its connections together) holds %d %s on kernel %s, "

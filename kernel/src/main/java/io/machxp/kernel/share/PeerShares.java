@@ -70,11 +70,8 @@ public final class PeerShares {
         return held >= share || held >= free;
     }
 
-    /** Whether {@code peer} (null: none) can take no more. */
-    public boolean exhausted(Object peer) {
-        if (used >= max) {
-            return true;
-        }
+    /** Whether {@code peer} (null: none, never) is at its share, as far as the peers' pool goes. */
+    public boolean atShare(Object peer) {
         return peer != null && atShare(usedBy(peer), peerMax(), remoteFree());
     }
 
@@ -120,10 +117,5 @@ public final class PeerShares {
     /** What {@code peer} holds now. */
     public int usedBy(Object peer) {
         return byPeer.getOrDefault(peer, 0);
-    }
-
-    /** What all peers hold now. */
-    public int remoteUsed() {
-        return remote;
     }
 }

@@ -146,18 +146,17 @@ final class PagerHello {
             // counts, past the bound of views kept too (StatedViews)
             sessions.views.state(s, stated);
         } else if (h.hasDirectory()) {
-            StatedView view = stated;
-            String tooLarge = sessions.views.refusal(view, kernelName, core.name);
+            String tooLarge = sessions.views.refusal(stated, kernelName, core.name);
             if (tooLarge != null) {
                 sessions.end(s, Errno.EAGAIN, tooLarge);
                 return false;
             }
             // a kernel that takes the disputes in its welcome is not refused for them (xpdir-review H1)
             String refusal = h.getFeaturesList().contains(DirectoryViews.DISPUTES_FEATURE) ? null
-                    : DirectoryViews.refusal(sessions.views, kernelName, view, core.name);
+                    : DirectoryViews.refusal(sessions.views, kernelName, stated, core.name);
             if (refusal == null && h.getFeaturesList().contains(DirectoryViews.DISPUTES_FEATURE)) {
                 java.util.List<ObjectDispute> disputes = DirectoryViews.disputes(sessions.views, kernelName,
-                        view, core.name);
+                        stated, core.name);
                 refusal = DirectoryViews.tooMany(disputes, kernelName, core.name);
                 checkedFor = s; // the welcome lists these: computed once a hello (dir3-review LOW-5)
                 checked = disputes;
@@ -166,7 +165,7 @@ final class PagerHello {
                 sessions.end(s, Errno.EINVAL, refusal);
                 return false;
             }
-            sessions.views.state(s, view);
+            sessions.views.state(s, stated);
         }
         return true;
     }

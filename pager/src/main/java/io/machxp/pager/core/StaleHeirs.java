@@ -70,7 +70,7 @@ final class StaleHeirs {
         boolean clean = f.diedKernelIds.isEmpty() && !f.deathUntold;
         records.died(f, tid >>> 20);
         if (clean) {
-            f.zeroWordClean = true;
+            f.zeroWordClean = true; // nobody died: a 0 word names no one
         }
     }
 
@@ -96,11 +96,7 @@ final class StaleHeirs {
 
     /** A release of {@code s} names {@code tid}: kept on the record as a death the pager may settle. */
     static void carried(FutexRecords records, TidPrefixes prefixes, KernelSession s, FutexRecord f, int tid) {
-        boolean clean = f.diedKernelIds.isEmpty() && !f.deathUntold;
-        records.died(f, tid >>> 20);
-        if (clean) {
-            f.zeroWordClean = true; // nobody died: a 0 word names no one
-        }
+        reclaimed(records, f, tid);
         if (tid >>> 20 == s.tidPrefix) {
             prefixes.died(s); // its id and prefix rest while the word may name its old thread
         }
