@@ -13,6 +13,8 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.junit.jupiter.api.parallel.ResourceAccessMode;
 import org.junit.jupiter.api.parallel.ResourceLock;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -23,13 +25,17 @@ import org.junit.jupiter.params.provider.MethodSource;
  * planted-bug pager ({@link PlantedBugs}: machxp's pager behind an interceptor with one deviation,
  * or started with a wrong option) fails the case meant to catch it.
  * <p>
- * The tests run one after another, not side by side as KernelConformanceTest's: a planted bug's
- * restart cases start its pager again on the port it had, and while that port is free another
- * test's pager, started on port 0 beside it, could take it (the kit then spoke to the wrong pager,
- * which closed under it). The {@link #ALONE} locks keep the passing run alone should they ever
- * run side by side again: its lease cases hang on keepalive timing, which a busy JVM upsets.
+ * The tests run side by side, four at a time (client's junit-platform.properties): each starts its
+ * own pager on port 0 and mostly waits out the kit's case timeout for an answer its bug never sends.
+ * A planted bug's restart cases restart its pager on a new port 0 and {@link XpProxy#retarget
+ * retarget} the proxy in front of it, which keeps the address the kit speaks to: a restart on the
+ * old port could find it taken meanwhile by another test's pager started on port 0 beside it (the
+ * kit then spoke to the wrong pager, which closed under it). The tests that restart a pager on its
+ * own port without a proxy, and the passing run (its lease cases hang on keepalive timing, which a
+ * JVM busy with three other targets upsets), hold the {@link #ALONE} lock alone.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
+@Execution(ExecutionMode.CONCURRENT)
 class PagerConformanceTest {
     /** The lock the passing run holds alone (READ_WRITE) and the other tests share (READ). */
     private static final String ALONE = "PagerConformanceTest.passing-run";
@@ -65,7 +71,7 @@ class PagerConformanceTest {
                 PagerConfig.defaultObjects()).withLease(LEASE).withFreshStart(fresh);
     }
 
-    /** Restarts the pager on its port, as a process restart would: started fresh or not. */
+    /** Restarts the pager on its port, as a process restart would: started fresh or not (run ALONE). */
     private PagerProbe.Restarter restarter(boolean freshAfterRestart) {
         return () -> {
             Pager old = pager.get();
@@ -75,13 +81,25 @@ class PagerConformanceTest {
         };
     }
 
-    /** Restarts the pager on its port with {@code store}, as a process restart on its store would. */
+    /** Restarts the pager on its port with {@code store}, as a process restart on its store would (run ALONE). */
     private PagerProbe.Restarter restarterWithStore(java.nio.file.Path store) {
         return () -> {
             Pager old = pager.get();
             int port = old.port();
             old.close();
             pager.set(Pager.start(config(port, false).withStoreDir(store)));
+        };
+    }
+
+    /**
+     * Restarts the pager behind {@link #proxy} with {@code store}, as a process restart on its store
+     * would: on a new port, the proxy retargeted to it (the kit keeps the proxy's address).
+     */
+    private PagerProbe.Restarter restarterBehindProxy(java.nio.file.Path store) {
+        return () -> {
+            pager.get().close();
+            pager.set(Pager.start(config(0, false).withStoreDir(store)));
+            proxy.retarget(pager.get().target());
         };
     }
 
@@ -129,7 +147,7 @@ class PagerConformanceTest {
         // With a store and a restarter, so that the restart cases (9.4's reclaim in parts) run under
         // a planted bug too; the proxy keeps forwarding to the port the restarted pager takes again.
         pager.set(Pager.start(config(0, true).withStoreDir(plantedStore)));
-        PagerProbe.Restarter restarter = restarterWithStore(plantedStore);
+        PagerProbe.Restarter restarter = restarterBehindProxy(plantedStore);
         proxy = new XpProxy(pager.get().target(), bug.plant().get());
         List<CaseResult> results = run(proxy.target(), bug.cases(), Duration.ofSeconds(1), restarter);
 
@@ -140,6 +158,25 @@ class PagerConformanceTest {
             assertThat(results).as("a case fails naming the fault of '%s'", bug.name())
                     .anyMatch(r -> r.failsRun() && r.message() != null && r.message().contains(bug.says()));
         }
+    }
+
+    /**
+     * The proxy is transparent across a restart too: machxp's pager behind a proxy that changes
+     * nothing, restarted on a new port with the proxy retargeted to it (as a planted bug's pager is
+     * restarted), passes restart cases, the reclaims included. So a restart case a planted bug
+     * fails is failed by its plant, not by the way its pager was restarted.
+     */
+    @Test
+    @ResourceLock(value = ALONE, mode = ResourceAccessMode.READ)
+    void aPagerRestartedBehindAnUnchangingProxyPassesTheRestartCases() throws Exception {
+        pager.set(Pager.start(config(0, true).withStoreDir(plantedStore)));
+        proxy = new XpProxy(pager.get().target(), new XpProxy.Plant() { });
+        String restartCases = "^9\\.(2-no-grant-before-leases-end|4-reclaim-in-parts|4-reclaim-again)$";
+        List<CaseResult> results = run(proxy.target(), restartCases, Duration.ofSeconds(10), // a loaded host
+                restarterBehindProxy(plantedStore));
+
+        assertThat(results).hasSize(3).allSatisfy(r -> assertThat(r.outcome())
+                .as(r.conformCase().id() + ": " + r.message()).isEqualTo(CaseResult.Outcome.PASS));
     }
 
     /** A bug a SHOULD case is to catch: that case fails, naming the fault (the run itself passes). */
@@ -166,7 +203,7 @@ class PagerConformanceTest {
     @ResourceLock(value = ALONE, mode = ResourceAccessMode.READ)
     void aPlantedBugIsCaughtByItsShouldCaseAfterARestart(PlantedBugs.Bug bug) throws Exception {
         pager.set(Pager.start(config(0, true).withStoreDir(plantedStore)));
-        PagerProbe.Restarter restarter = restarterWithStore(plantedStore);
+        PagerProbe.Restarter restarter = restarterBehindProxy(plantedStore);
         proxy = new XpProxy(pager.get().target(), bug.plant().get());
         List<CaseResult> results = run(proxy.target(), bug.cases(), Duration.ofSeconds(10), restarter);
 
@@ -179,7 +216,7 @@ class PagerConformanceTest {
 
     /** The SHOULD case 9.3-grace-init-held passes machxp's pager (a store, restarted on its port). */
     @Test
-    @ResourceLock(value = ALONE, mode = ResourceAccessMode.READ)
+    @ResourceLock(value = ALONE, mode = ResourceAccessMode.READ_WRITE) // restarts its pager on its port
     void machxpsPagerHoldsAnInitInGrace() throws Exception {
         pager.set(Pager.start(config(0, true).withStoreDir(plantedStore)));
         PagerProbe.Restarter restarter = restarterWithStore(plantedStore);
@@ -192,7 +229,7 @@ class PagerConformanceTest {
 
     /** Without its start-up wait (started fresh after a restart), a pager grants what a kernel of the last one holds. */
     @Test
-    @ResourceLock(value = ALONE, mode = ResourceAccessMode.READ)
+    @ResourceLock(value = ALONE, mode = ResourceAccessMode.READ_WRITE) // restarts its pager on its port
     void aPagerThatGrantsDuringItsGracePeriodIsCaught() throws Exception {
         pager.set(Pager.start(config(0, true)));
         List<CaseResult> results = run(pager.get().target(), "^9\\.2-", Duration.ofSeconds(1), restarter(true));

@@ -18,7 +18,9 @@ import java.util.concurrent.TimeUnit;
  * An XP stream interceptor: a gRPC server that kernels connect to, forwarding each kernel's
  * stream to a real pager and back, through a {@link Plant} that may change, drop or add messages.
  * With a plant that changes nothing it is transparent (statuses and their ErrorInfo pass through),
- * so a planted bug is exactly the plant's deviation from machxp's own pager.
+ * so a planted bug is exactly the plant's deviation from machxp's own pager. {@link #retarget} sends
+ * the streams opened after it to another pager (a restarted one on a new port), so that a restart
+ * need not take its old port again while other tests bind ports beside it.
  */
 final class XpProxy implements AutoCloseable {
     /** A deliberate deviation, per message; the default passes everything on unchanged. */
@@ -86,12 +88,14 @@ final class XpProxy implements AutoCloseable {
         }
     }
 
-    private final ManagedChannel toPager;
+    /** The channel to the pager the streams opened now go to ({@link #retarget}). */
+    private volatile ManagedChannel toPager;
+    /** The channels to pagers retargeted away from, shut down at {@link #close}. */
+    private final java.util.List<ManagedChannel> earlier = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final Server server;
 
     XpProxy(String pagerTarget, Plant plant) throws IOException {
         toPager = NettyChannelBuilder.forTarget(pagerTarget).usePlaintext().build();
-        MemoryObjectPagerGrpc.MemoryObjectPagerStub stub = MemoryObjectPagerGrpc.newStub(toPager);
         server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
                 .addService(new MemoryObjectPagerGrpc.MemoryObjectPagerImplBase() {
                     @Override
@@ -99,7 +103,7 @@ final class XpProxy implements AutoCloseable {
                         Link link = new Link(kernel);
                         // outside the kernel's call's context: its cancellation is the plant's to pass on
                         io.grpc.Context outer = io.grpc.Context.ROOT.attach();
-                        link.pager = stub.connect(new StreamObserver<PagerToKernel>() {
+                        link.pager = MemoryObjectPagerGrpc.newStub(toPager).connect(new StreamObserver<PagerToKernel>() {
                             @Override
                             public void onNext(PagerToKernel m) {
                                 PagerToKernel changed = plant.down(link, m);
@@ -166,11 +170,23 @@ final class XpProxy implements AutoCloseable {
         return "127.0.0.1:" + server.getPort();
     }
 
+    /** Streams opened from now on go to the pager at {@code pagerTarget} (one restarted elsewhere); open ones stay. */
+    void retarget(String pagerTarget) {
+        ManagedChannel old = toPager;
+        toPager = NettyChannelBuilder.forTarget(pagerTarget).usePlaintext().build();
+        earlier.add(old);
+        old.shutdown();
+    }
+
     @Override
     public void close() throws InterruptedException {
         server.shutdownNow();
         toPager.shutdownNow();
+        earlier.forEach(ManagedChannel::shutdownNow);
         server.awaitTermination(5, TimeUnit.SECONDS);
         toPager.awaitTermination(5, TimeUnit.SECONDS);
+        for (ManagedChannel c : earlier) {
+            c.awaitTermination(5, TimeUnit.SECONDS);
+        }
     }
 }
