@@ -31,8 +31,10 @@ import org.junit.jupiter.params.provider.MethodSource;
  * retarget} the proxy in front of it, which keeps the address the kit speaks to: a restart on the
  * old port could find it taken meanwhile by another test's pager started on port 0 beside it (the
  * kit then spoke to the wrong pager, which closed under it). The tests that restart a pager on its
- * own port without a proxy, and the passing run (its lease cases hang on keepalive timing, which a
- * JVM busy with three other targets upsets), hold the {@link #ALONE} lock alone.
+ * own port without a proxy, the passing run, and every test one of whose cases waits out a lease or
+ * resumes a session within it (those hang on keepalive timing, which a JVM busy with three other
+ * targets upsets: {@link #onTheLease}) hold the {@link #ALONE} lock alone; the others, about 35
+ * planted bugs whose cases answer at once or time out (1 s), run side by side.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 @Execution(ExecutionMode.CONCURRENT)
@@ -140,12 +142,42 @@ class PagerConformanceTest {
                         && r.message().contains("nothing to check") ? CaseResult.Outcome.SKIP : CaseResult.Outcome.PASS));
     }
 
+    /** The planted bugs none of whose cases waits out a lease or resumes a session: side by side. */
+    static java.util.stream.Stream<PlantedBugs.Bug> bugsOffTheLease() {
+        return PlantedBugs.all().stream().filter(bug -> !onTheLease(bug));
+    }
+
+    /** The planted bugs some of whose cases wait out a lease or resume a session: one at a time. */
+    static java.util.stream.Stream<PlantedBugs.Bug> bugsOnTheLease() {
+        return PlantedBugs.all().stream().filter(PagerConformanceTest::onTheLease);
+    }
+
+    /**
+     * Whether a case of {@code bug} hangs on keepalive timing: it waits out the pager's 1.5 s lease
+     * (restarts and grace periods included), or resumes a session within it (4.7). A JVM busy with
+     * three other targets missed such timing twice at a load of 30 (a kernel declared dead early).
+     */
+    private static boolean onTheLease(PlantedBugs.Bug bug) {
+        return PagerCases.matching(bug.cases()).stream().anyMatch(c -> c.waitsLeases() || c.id().startsWith("4.7-"));
+    }
+
     @ParameterizedTest(name = "{0}")
-    @MethodSource("io.machxp.conform.PlantedBugs#all")
+    @MethodSource("bugsOffTheLease")
     @ResourceLock(value = ALONE, mode = ResourceAccessMode.READ)
     void aPlantedBugIsCaught(PlantedBugs.Bug bug) throws Exception {
+        caught(bug);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("bugsOnTheLease")
+    @ResourceLock(value = ALONE, mode = ResourceAccessMode.READ_WRITE)
+    void aPlantedBugOfALeaseOrResumeCaseIsCaught(PlantedBugs.Bug bug) throws Exception {
+        caught(bug);
+    }
+
+    private void caught(PlantedBugs.Bug bug) throws Exception {
         // With a store and a restarter, so that the restart cases (9.4's reclaim in parts) run under
-        // a planted bug too; the proxy keeps forwarding to the port the restarted pager takes again.
+        // a planted bug too; the proxy forwards to the restarted pager on its new port.
         pager.set(Pager.start(config(0, true).withStoreDir(plantedStore)));
         PagerProbe.Restarter restarter = restarterBehindProxy(plantedStore);
         proxy = new XpProxy(pager.get().target(), bug.plant().get());
@@ -167,7 +199,7 @@ class PagerConformanceTest {
      * fails is failed by its plant, not by the way its pager was restarted.
      */
     @Test
-    @ResourceLock(value = ALONE, mode = ResourceAccessMode.READ)
+    @ResourceLock(value = ALONE, mode = ResourceAccessMode.READ_WRITE) // its restart cases wait out leases
     void aPagerRestartedBehindAnUnchangingProxyPassesTheRestartCases() throws Exception {
         pager.set(Pager.start(config(0, true).withStoreDir(plantedStore)));
         proxy = new XpProxy(pager.get().target(), new XpProxy.Plant() { });
@@ -182,7 +214,9 @@ class PagerConformanceTest {
     /** A bug a SHOULD case is to catch: that case fails, naming the fault (the run itself passes). */
     @ParameterizedTest(name = "{0}")
     @MethodSource("io.machxp.conform.OutsidePagerBugs#caughtByShould")
-    @ResourceLock(value = ALONE, mode = ResourceAccessMode.READ)
+    // alone: a bug's case resumes a session within its 1.5 s lease (2.8 with 4.7), which a JVM busy
+    // with three other targets can miss (its kernel declared dead at a load of 30)
+    @ResourceLock(value = ALONE, mode = ResourceAccessMode.READ_WRITE)
     void aPlantedBugIsCaughtByItsShouldCase(PlantedBugs.Bug bug) throws Exception {
         pager.set(Pager.start(config(0, true)));
         proxy = new XpProxy(pager.get().target(), bug.plant().get());
@@ -200,7 +234,7 @@ class PagerConformanceTest {
      */
     @ParameterizedTest(name = "{0}")
     @MethodSource("io.machxp.conform.OutsidePagerBugs#caughtByShouldAfterRestart")
-    @ResourceLock(value = ALONE, mode = ResourceAccessMode.READ)
+    @ResourceLock(value = ALONE, mode = ResourceAccessMode.READ_WRITE) // a restart and its grace period
     void aPlantedBugIsCaughtByItsShouldCaseAfterARestart(PlantedBugs.Bug bug) throws Exception {
         pager.set(Pager.start(config(0, true).withStoreDir(plantedStore)));
         PagerProbe.Restarter restarter = restarterBehindProxy(plantedStore);
