@@ -155,7 +155,7 @@ final class FutexWaits {
     boolean handOff(FutexEntry e, AcquirePath path, boolean ownerDied, boolean waited) {
         FutexWaiter top = e.waiters.peek(pi, core.plants.arrivalOrderAmongEquals(true));
         if (top != null && (ownerDied || (pi && waited)) && !top.trylock && !top.expiredLock()
-                && (futexes.heirs.inGrace(e) || !scheduler.wouldRunNow(top.thread))) {
+                && (ownerDied || futexes.heirs.inGrace(e) || !scheduler.wouldRunNow(top.thread))) {
             if (ownerDied) {
                 futexes.heirs.wakeHeir(e, top, path, waited);
             } else {
