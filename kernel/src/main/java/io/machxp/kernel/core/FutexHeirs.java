@@ -78,15 +78,14 @@ final class FutexHeirs {
     }
 
     /**
-     * An owner died with {@code w} the top waiter, which cannot run now (as many threads as CPUs
-     * at its priority or higher, on a CPU or ready: Scheduler.wouldRunNow), or the session of the
-     * futex is in a lease grace: as Linux's robust-list walk leaves the word OWNER_DIED|WAITERS
-     * with no owner and wakes the top waiter, which takes the futex when it runs, {@code w} stays
-     * queued and gets it once it has its CPU
-     * ({@link #heirRuns}); a lock or trylock of a higher priority meanwhile takes it instead
-     * (FutexLocks.lock), as does a higher waiter elsewhere ({@link FutexRelinquish#onRelinquishFutex}), and
-     * {@code w} then waits for that owner. A waiter that can run at once gets the futex at once,
-     * as before (Linux's window is microseconds).
+     * An owner died with {@code w} the top waiter: as Linux's robust-list walk leaves the word
+     * OWNER_DIED|WAITERS with no owner and its exit wakes the top waiter, which takes the futex
+     * when it runs, {@code w} stays queued and gets it once it has its CPU ({@link #heirRuns});
+     * a lock or trylock of a higher priority meanwhile takes it instead (FutexLocks.lock), as
+     * does a higher waiter elsewhere ({@link FutexRelinquish#onRelinquishFutex}), and {@code w}
+     * then waits for that owner. Also a waiter that can run now is woken so (it runs at the end
+     * of the instant, unless a higher thread made ready in it comes first: the heir of another
+     * futex of the same death, which then may take this one), except a first grant's waiter.
      */
     void wakeHeir(FutexEntry e, FutexWaiter w, AcquirePath path, boolean waited) {
         e.heir = w;

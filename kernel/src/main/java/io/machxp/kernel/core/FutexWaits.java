@@ -147,15 +147,19 @@ final class FutexWaits {
     }
 
     /**
-     * Gives a futex this kernel holds to its top local waiter; false if nobody waits. A waiting
-     * lock that cannot run now (or in a lease grace) gets it only when it runs, after an owner's
-     * death ({@link FutexHeirs#wakeHeir}) and, with PI, after an unlock here or elsewhere
-     * ({@code waited}: a handoff, not a first grant; {@link FutexHeirs#wakeUnlockHeir}).
+     * Gives a futex this kernel holds to its top local waiter; false if nobody waits. After an
+     * owner's death handed on here or through the pager ({@code waited}: a handoff, not a first
+     * grant), the waiting lock is woken and gets it only when it runs ({@link FutexHeirs#wakeHeir}),
+     * also one that could run now: Linux's exit wakes the top waiter of every futex the dead owner
+     * held, and the highest of them runs first and may take the others' futexes (it ran in the
+     * same instant as the others before 2026-12-07, scenarios/death-two-higher-heir-steals*.yaml).
+     * With PI, after an unlock here or elsewhere, a waiting lock that cannot run now (or in a
+     * lease grace) gets it only when it runs ({@link FutexHeirs#wakeUnlockHeir}).
      */
     boolean handOff(FutexEntry e, AcquirePath path, boolean ownerDied, boolean waited) {
         FutexWaiter top = e.waiters.peek(pi, core.plants.arrivalOrderAmongEquals(true));
         if (top != null && (ownerDied || (pi && waited)) && !top.trylock && !top.expiredLock()
-                && (ownerDied || futexes.heirs.inGrace(e) || !scheduler.wouldRunNow(top.thread))) {
+                && ((ownerDied && waited) || futexes.heirs.inGrace(e) || !scheduler.wouldRunNow(top.thread))) {
             if (ownerDied) {
                 futexes.heirs.wakeHeir(e, top, path, waited);
             } else {

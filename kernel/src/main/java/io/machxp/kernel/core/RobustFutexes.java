@@ -23,10 +23,11 @@ import java.util.List;
  * <h2>Overview</h2>
  * <pre>
  *  owner ends       TID              -> as unlock, with OWNER_DIED passed to the next owner, or
- *                                       OWNER_DIED left in the word (robust futexes); a next
- *                                       owner that cannot run yet is woken and takes it when it
- *                                       runs: OWNER_DIED|WAITERS meanwhile, taken first by a
- *                                       higher lock or trylock, or a higher waiter elsewhere
+ *                                       OWNER_DIED left in the word (robust futexes); the next
+ *                                       owner is woken and takes it when it runs (the highest
+ *                                       of the waiters one death woke runs first):
+ *                                       OWNER_DIED|WAITERS meanwhile, taken first by a higher
+ *                                       lock or trylock, or a higher waiter elsewhere
  *                                       (FutexHeirs.wakeHeir)
  *  vm_futex_consistent TID|OWNER_DIED -> TID
  *  grant undone     TID|OWNER_DIED   -> passed on as the owner's death above: the thread's
