@@ -41,7 +41,8 @@ import java.util.function.LongSupplier;
  *
  * <p>Without the incubator module ({@code --add-modules jdk.incubator.foreign}, with
  * {@code --enable-native-access=ALL-UNNAMED}: Java 17 refuses the downcall without it), on
- * another OS or a 32-bit JVM, or if the coarse clock fails its check at start (a resolution above
+ * another OS or a 32-bit JVM, in a JVM without C2 (C1 only or no JIT: there the downcall costs
+ * microseconds, {@link TopCompiler}), or if the coarse clock fails its check at start (a resolution above
  * 100 ms, a value after {@code System.nanoTime()} or further behind it than the allowance: not the
  * same clock), only step 2 runs: a task library used by programs started without the flags works
  * as before. {@code ./machxp demo}, {@code bench}, {@code jmh} pass the flags on Java 17 and 18
@@ -214,6 +215,8 @@ public final class TaskClock {
         } else if (ModuleLayer.boot().findModule(MODULE).isEmpty()) {
             why[0] = "no module " + MODULE + (Runtime.version().feature() >= 19 ? ": Java " + Runtime.version().feature()
                     + " has none" : ": run without --add-modules " + MODULE);
+        } else if ((why[0] = TopCompiler.missingC2()) != null) {
+            return null; // the downcall would cost more than System.nanoTime() (TopCompiler)
         } else {
             try {
                 return (Coarse) Class.forName(TaskClock.class.getPackageName() + ".CoarseMonotonic")

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
  * this host's real clocks: an end {@code System.nanoTime()} has just passed is refused although
  * the coarse clock, which lags it by milliseconds, has not reached it; and a JVM without the
  * incubator module, or without native access, checks as before (System.nanoTime) instead of
- * failing.
+ * failing, as does one without C2, where the coarse clock's downcall costs more than it saves.
  */
 class LeaseRunsTest {
     @Test
@@ -46,6 +46,31 @@ class LeaseRunsTest {
         assumeTrue(System.getProperty("os.name").startsWith("Linux"), "the coarse clock is Linux's");
         assertThat(probe("--add-modules", TaskClock.MODULE, "--enable-native-access=ALL-UNNAMED"))
                 .isEqualTo("coarse=true ahead=true ended=false closed=false");
+    }
+
+    /**
+     * A JVM without C2 (C1 only, as {@code ./machxp demo} runs, or no JIT) checks on
+     * {@code System.nanoTime()} though it has the module and native access: there the downcall to
+     * the coarse clock is not compiled and costs microseconds a check ({@link TopCompiler}); with
+     * C2, tiered or alone, it reads the coarse clock.
+     */
+    @Test
+    void aJvmWithoutC2ChecksOnNanoTimeThoughItCouldReadTheCoarseClock() throws Exception {
+        assumeTrue(java.lang.module.ModuleFinder.ofSystem().find(TaskClock.MODULE).isPresent(), "no " + TaskClock.MODULE);
+        assumeTrue(System.getProperty("os.name").startsWith("Linux"), "the coarse clock is Linux's");
+        String[] flags = {"--add-modules", TaskClock.MODULE, "--enable-native-access=ALL-UNNAMED"};
+        assertThat(probe(with(flags, "-XX:TieredStopAtLevel=1"))).isEqualTo("coarse=false ahead=true ended=false closed=false");
+        assertThat(probe(with(flags, "-XX:TieredStopAtLevel=3"))).isEqualTo("coarse=false ahead=true ended=false closed=false");
+        assertThat(probe(with(flags, "-Xint"))).isEqualTo("coarse=false ahead=true ended=false closed=false");
+        assertThat(probe(with(flags, "-XX:-TieredCompilation"))).as("C2 alone")
+                .isEqualTo("coarse=true ahead=true ended=false closed=false");
+        assertThat(probe(with(flags, "-XX:TieredStopAtLevel=4"))).isEqualTo("coarse=true ahead=true ended=false closed=false");
+    }
+
+    private static String[] with(String[] flags, String more) {
+        String[] all = java.util.Arrays.copyOf(flags, flags.length + 1);
+        all[flags.length] = more;
+        return all;
     }
 
     /** The last line {@link LeaseRunsProbe} prints in a JVM started with {@code jvmArgs}. */
