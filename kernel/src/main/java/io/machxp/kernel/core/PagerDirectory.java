@@ -57,8 +57,8 @@ public final class PagerDirectory {
     }
 
     /**
-     * Parses assignments written {@code name=pager,name=pager} (pager numbers from 0); empty or
-     * null: none.
+     * Parses assignments written {@code name=pager,name=pager} (pager numbers from 0, in decimal
+     * without leading zeros: {@link #pagerNumber}); empty or null: none.
      */
     public static PagerDirectory parse(int count, String assignments) {
         Map<String, Integer> map = new LinkedHashMap<>();
@@ -70,12 +70,7 @@ public final class PagerDirectory {
                             + "e.g. shared=1 (pagers numbered from 0)");
                 }
                 String name = item.substring(0, eq).trim();
-                int pager;
-                try {
-                    pager = Integer.parseInt(item.substring(eq + 1).trim());
-                } catch (NumberFormatException e) {
-                    throw new IllegalArgumentException("'" + item + "': the pager is a number from 0 to " + (count - 1));
-                }
+                int pager = pagerNumber(item, item.substring(eq + 1).trim(), count);
                 Integer before = map.put(name, pager);
                 if (before != null && before != pager) {
                     throw new IllegalArgumentException("object '" + name + "' is assigned twice, to pager " + before
@@ -84,6 +79,22 @@ public final class PagerDirectory {
             }
         }
         return of(count, map);
+    }
+
+    /**
+     * The pager number {@code text} of assignment {@code item}: decimal digits without a sign or
+     * leading zeros ("0", not "00" or "+0"), as the view every hello states writes it (xp-spec
+     * 12.41): a pager reads each number in one canonical text, and refuses any other
+     * (xpreview-review LOW-3), so the kernel takes no other either.
+     */
+    private static int pagerNumber(String item, String text, int count) {
+        boolean digits = !text.isEmpty() && text.length() <= 9 && text.chars().allMatch(c -> c >= '0' && c <= '9');
+        if (!digits || (text.length() > 1 && text.charAt(0) == '0')) {
+            throw new IllegalArgumentException("'" + item + "': the pager is a number from 0 to " + (count - 1)
+                    + ", written in decimal without a sign or leading zeros (e.g. " + item.substring(0, item.lastIndexOf('=') + 1)
+                    + (digits ? Integer.parseInt(text) : 0) + ")");
+        }
+        return Integer.parseInt(text);
     }
 
     /** The number of pagers (at least 1). */
