@@ -25,7 +25,7 @@ import java.util.List;
  * second copy is the one refused, but the first kernel to use an object here decides (below).
  * <pre>
  *  hello without a directory (older kernel)      -> not checked, and no reference
- *  a view that is not valid ({@link #invalid})    -> the stream ends (EINVAL); never a reference
+ *  a view that is not valid ({@link StatedView#invalid}) -> the stream ends (EINVAL); never a reference
  *  sends an object served here elsewhere, while  -> the kernel named "directory_disputes": taken,
  *    an open session of another name, whose view    and the welcome lists each such object
  *    sends it here, uses it here ({@link #disputes})  ({@code PagerWelcome.disputes}), its reason
@@ -308,50 +308,6 @@ final class DirectoryViews {
     private static final String SAME_DIRECTORY = "Every kernel of a cluster must be given the same --pager list, in "
             + "the same order, and the same --object-pagers: two kernels that disagree would each use their own copy "
             + "of an object (docs/multi-pager.md)";
-
-    /** The most pagers a view may count, and the most assignments it may list. */
-    static final int MAX_PAGER_COUNT = 1024;
-    static final int MAX_ASSIGNMENTS = 65536;
-
-    /**
-     * Why {@code v} is not a valid view (a sentence), or null if it is: 1 to {@link #MAX_PAGER_COUNT}
-     * pagers, this pager's index below the count, at most {@link #MAX_ASSIGNMENTS} assignments, each
-     * "object=pager" with a non-empty object name, a decimal pager index below the
-     * count, and no object assigned twice. An invalid view would make every object "elsewhere" (or
-     * here) and, taken as the reference, refuse every correctly configured kernel.
-     */
-    static String invalid(PagerDirectoryView v) {
-        int count = v.getPagerCount();
-        if (count < 1 || count > MAX_PAGER_COUNT) {
-            return "a pager count of " + Integer.toUnsignedString(count) + " (1.." + MAX_PAGER_COUNT + ")";
-        }
-        if (Integer.compareUnsigned(v.getPagerIndex(), count) >= 0) {
-            return "this pager at index " + Integer.toUnsignedString(v.getPagerIndex()) + " of a list of " + count;
-        }
-        if (v.getAssignmentsCount() > MAX_ASSIGNMENTS) {
-            return v.getAssignmentsCount() + " assignments (at most " + MAX_ASSIGNMENTS + ")";
-        }
-        java.util.Set<String> objects = new java.util.HashSet<>(2 * v.getAssignmentsCount());
-        for (String a : v.getAssignmentsList()) {
-            // by hand, no stream: a hello may list 65,536 (xpreview-review HIGH-1)
-            int eq = a.lastIndexOf('=');
-            int digits = a.length() - eq - 1;
-            boolean ok = eq > 0 && digits >= 1 && digits <= 4;
-            int index = 0;
-            for (int k = eq + 1; ok && k < a.length(); k++) {
-                char c = a.charAt(k);
-                ok = c >= '0' && c <= '9';
-                index = index * 10 + (c - '0');
-            }
-            if (!ok || index >= count) {
-                return "the assignment " + Shown.quoted(a) + ", not \"object=pager\" with a pager index below " + count;
-            }
-            if (!objects.add(a.substring(0, eq))) {
-                return "object " + Shown.quoted(a.substring(0, eq)) + " assigned twice";
-            }
-        }
-        return null;
-    }
 
     /**
      * A view's size in words, never its assignments (a view may list 65,536; the sentence of an

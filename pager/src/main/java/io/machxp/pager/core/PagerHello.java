@@ -132,9 +132,10 @@ final class PagerHello {
                     + "): the prefix is the kernel id its primary pager gave it");
             return false;
         }
-        // a view an open session stated was found valid then: checked again only if new (xpreview-review HIGH-1)
+        // a view an open session stated was taken then (a snapshot's too); a new one is checked as
+        // it is parsed, in one pass (xpreview-review HIGH-1, HIGH-1b)
         StatedView stated = h.hasDirectory() ? sessions.views.intern(h.getDirectory()) : null;
-        String invalid = stated == null || sessions.views.live(stated) ? null : DirectoryViews.invalid(h.getDirectory());
+        String invalid = stated == null || sessions.views.live(stated) ? null : stated.invalid;
         if (invalid != null) {
             sessions.end(s, Errno.EINVAL, "kernel '" + kernelName + "' stated a pager directory that is not valid: "
                     + invalid + " (xp-spec 2.8)");

@@ -43,8 +43,8 @@ final class StatedViews {
     private final Collection<String> served;
     /** What the checks look at of other kernels' views and sessions ({@link PagerStats#directoryExamined}). */
     final LongAdder examined;
-    /** The live views (stated by an open session), by their stated form. */
-    private final Map<PagerDirectoryView, StatedView> live = new HashMap<>();
+    /** The live views (stated by an open session), by their stated form ({@link Key}). */
+    private final Map<Key, StatedView> live = new HashMap<>();
     /** For each object served that some live view sends to another pager: how many do. */
     private final Map<String, Integer> elsewhere = new HashMap<>();
     /** The bytes of the live views. */
@@ -60,11 +60,55 @@ final class StatedViews {
         this.maxBytes = maxBytes;
     }
 
-    /** The live view equal to {@code view}, else a new parse of it, kept once a session states it ({@link #state}). */
+    /**
+     * The live view equal to {@code view}, else a new parse of it ({@link StatedView#invalid} says
+     * whether it may be kept), kept once a session states it ({@link #state}). One pass over the
+     * assignments for the hash, one more to compare with a live view of that hash, or to parse a new
+     * one; never protobuf's own hashCode (its first call builds the descriptors of all of xp.proto
+     * on the core thread: ~0.1 s of CPU, xpreview-review HIGH-1b).
+     */
     StatedView intern(PagerDirectoryView view) {
         examined.increment(); // one view compared, whatever the sessions that state it
-        StatedView v = live.get(view);
-        return v != null ? v : new StatedView(view);
+        int hash = hash(view);
+        StatedView v = live.get(new Key(view, hash));
+        return v != null ? v : new StatedView(view, hash);
+    }
+
+    /** The hash of a view's stated form: its count, index and assignments (their Strings' hashes). */
+    static int hash(PagerDirectoryView v) {
+        int h = 31 * v.getPagerCount() + v.getPagerIndex();
+        int n = v.getAssignmentsCount();
+        for (int i = 0; i < n; i++) {
+            h = 31 * h + v.getAssignments(i).hashCode();
+        }
+        return h;
+    }
+
+    /**
+     * A view's stated form as the key of the views kept: equal when count, index, assignments (in
+     * their order) and any fields of a newer protocol are; its hash computed once ({@link #hash}).
+     */
+    private record Key(PagerDirectoryView view, int hash) {
+        @Override
+        public boolean equals(Object o) {
+            if (!(o instanceof Key k) || k.hash != hash) {
+                return false;
+            }
+            PagerDirectoryView a = view;
+            PagerDirectoryView b = k.view;
+            return a == b || (a.getPagerCount() == b.getPagerCount() && a.getPagerIndex() == b.getPagerIndex()
+                    && a.getAssignmentsList().equals(b.getAssignmentsList())
+                    && a.getUnknownFields().equals(b.getUnknownFields()));
+        }
+
+        @Override
+        public int hashCode() {
+            return hash;
+        }
+    }
+
+    private static Key key(StatedView v) {
+        return new Key(v.proto, v.hash);
     }
 
     /**
@@ -85,10 +129,10 @@ final class StatedViews {
     /** Session {@code s} states {@code v} (an {@link #intern}'s): kept while an open session states it. */
     void state(KernelSession s, StatedView v) {
         left(s);
-        StatedView kept = live.get(v.proto);
+        StatedView kept = live.get(key(v));
         if (kept == null) {
             kept = v;
-            live.put(v.proto, v);
+            live.put(key(v), v);
             bytes += v.bytes;
             for (String object : served) {
                 if (!v.sendsHere(object)) {
@@ -103,10 +147,10 @@ final class StatedViews {
     /** Session {@code s} is no longer open: a view no open session states goes. */
     void left(KernelSession s) {
         StatedView v = s.directory;
-        if (v == null || !v.sessions.remove(s) || !v.sessions.isEmpty() || live.get(v.proto) != v) {
+        if (v == null || !v.sessions.remove(s) || !v.sessions.isEmpty() || live.get(key(v)) != v) {
             return;
         }
-        live.remove(v.proto);
+        live.remove(key(v));
         bytes -= v.bytes;
         for (String object : served) {
             if (!v.sendsHere(object)) {
@@ -117,7 +161,7 @@ final class StatedViews {
 
     /** Whether {@code v} is the live view (an open session stated it: it was found valid then). */
     boolean live(StatedView v) {
-        return live.get(v.proto) == v;
+        return live.get(key(v)) == v;
     }
 
     /** Whether some open session's view sends {@code object} to another pager (one look-up). */
