@@ -109,6 +109,8 @@ final class PagerFutexes {
     final FutexDepartures departures;
     /** What kernels reclaim after a restart of the pager. */
     final FutexReclaims reclaims;
+    /** The marks of futexes given back keeping their page writable, bounded by the futex quota. */
+    private final ReleasedMarks marks;
 
     /**
      * {@code firstToken}: this start's first token of a futex (above a forgotten or reclaimed
@@ -133,6 +135,7 @@ final class PagerFutexes {
         this.departures = new FutexDepartures(core, records, tries, forwards, grants, asks, parking);
         this.reclaims = new FutexReclaims(core, records, journal, tokenEpoch);
         this.prefixes = new TidPrefixes(core, this);
+        this.marks = new ReleasedMarks(core, pages, maxFutexesPerSession);
     }
 
     // ---- kernel -> pager ----------------------------------------------------------------------
@@ -326,12 +329,11 @@ final class PagerFutexes {
      * holds the futex's page writable is marked on its session until it gives the page up: its
      * unlock may be in its copy only, and the record may be pruned, so the revert at its death
      * judges that word by the mark (DeathRecorder#revertingWriter; chaos seed 474, review deaths3
-     * MED-1 for the reclaim again).
+     * MED-1 for the reclaim again). Past the session's futex quota of marks, the pages of the
+     * first are asked back ({@link ReleasedMarks}; review deaths3 MED-2).
      */
     void markIfWriting(KernelSession s, FutexKey key) {
-        if (pages.writes(s, key.object(), key.offset() - key.offset() % core.pageSize)) {
-            s.releasedWhileWriting.add(key);
-        }
+        marks.markIfWriting(s, key);
     }
 
     /** A release of the futex's holder {@code s}, checked: its pages taken, then the futex goes on. */

@@ -1,0 +1,85 @@
+package io.machxp.pager.core;
+
+import io.machxp.pager.futex.FutexKey;
+import io.machxp.pager.object.MemoryObject;
+import io.machxp.pager.page.PageCoherence;
+import java.util.NavigableSet;
+
+/**
+ * The marks of futexes a kernel gave back while it kept their page writable
+ * ({@code KernelSession.releasedWhileWriting}), and their bound: part of the pager core beside
+ * {@link PagerFutexes}; core thread only; no state of its own (the marks are the session's, in the
+ * snapshot).
+ *
+ * <h2>Overview</h2>
+ * A futex its holder gives back (its release, or one its reclaim again no longer names) while it
+ * holds the futex's page writable is marked on its session: its thread may have unlocked the word
+ * in its copy only, the pager's copy still naming that thread, and the record is pruned if nobody
+ * waits, so the revert at its death judges the word by the mark ({@code DeathRecorder#revertingWriter};
+ * chaos --mix contended seed 474). A mark goes when the kernel gives the page up or the pager takes
+ * its dirty copy ({@code DeathRecorder#writerCopyTaken}).
+ * <pre>
+ *  release keeping the page writable,   -> marked
+ *    marks at most the quota
+ *  more marks than the quota            -> marked too (dropping one would lose an OWNER_DIED), and
+ *                                          the pages of the first marks, in the order of object and
+ *                                          offset, taken back from the kernel until their marks
+ *                                          cover the excess (at most {@link #PAGES_PER_MARK} pages a
+ *                                          mark): lock_request(RETURN_DIRTY, flush, reply), the
+ *                                          pager's own page operation that records deaths
+ *                                          ({@link PageCoherence#recordDeathsTakingTheWriter}; one
+ *                                          queued already is not queued again); its answer hands
+ *                                          the pager the kernel's copy, unlocks included, and the
+ *                                          page's marks go
+ * </pre>
+ * The quota is the session's futex quota ({@code maxFutexesPerSession}): a kernel's marks cost the
+ * pager at most what its held futexes may, plus those it makes while the pages asked back are on
+ * their way (a kernel that does not answer is ended at its answer deadline, and its death judges
+ * and forgets its marks). Before, nothing bounded them but the words of the pages the kernel held
+ * writable: one kernel with a futex quota of 4 held 1,000 marks (review deaths3 MED-2).
+ */
+final class ReleasedMarks {
+    /** Pages taken back at most per mark past the quota (the rest at the next marks, or answered before). */
+    static final int PAGES_PER_MARK = 16;
+
+    private final CoreContext core;
+    private final PageCoherence pages;
+    private final int quota;
+
+    ReleasedMarks(CoreContext core, PageCoherence pages, int quota) {
+        this.core = core;
+        this.pages = pages;
+        this.quota = quota;
+    }
+
+    /** {@code s} gave the futex back: marked if it holds the futex's page writable, then bounded. */
+    void markIfWriting(KernelSession s, FutexKey key) {
+        if (!pages.writes(s, key.object(), key.offset() - key.offset() % core.pageSize)) {
+            return;
+        }
+        NavigableSet<FutexKey> marks = s.releasedWhileWriting;
+        marks.add(key);
+        int excess = marks.size() - quota;
+        if (excess <= 0) {
+            return;
+        }
+        FutexKey at = marks.first();
+        int asked = 0;
+        while (at != null && excess > 0 && asked < PAGES_PER_MARK) {
+            long page = at.offset() - at.offset() % core.pageSize;
+            FutexKey end = new FutexKey(at.object(), page + core.pageSize);
+            excess -= marks.subSet(at, true, end, false).size();
+            MemoryObject o = core.catalog.get(at.object());
+            if (o != null && pages.writes(s, o.name(), page)) {
+                pages.recordDeathsTakingTheWriter(o, page);
+            }
+            asked++;
+            at = marks.ceiling(end);
+        }
+        core.stats.walked.add(asked);
+        if (asked > 0) {
+            CoreContext.log.debug("pager {}: {} keeps {} futexes it gave back marked (its quota {}): the pages of the "
+                    + "first ({}) asked back", core.name, s, marks.size(), quota, asked);
+        }
+    }
+}
