@@ -414,8 +414,14 @@ final class DeathRecorder {
      * Before, a kept return left them until the page was given up (review deaths3 LOW-3).
      */
     void writerCopyTaken(KernelSession writer, MemoryObject o, long pageOffset) {
-        writer.releasedWhileWriting.subSet(new FutexKey(o.name(), pageOffset), true,
-                new FutexKey(o.name(), pageOffset + core.pageSize), false).clear();
+        marks.clear(writer, o.name(), pageOffset); // their journal entries, left naming the writer, written now
+    }
+
+    /** The marks' keeper (PagerFutexes'): their journal entries go with them. */
+    private ReleasedMarks marks;
+
+    void marks(ReleasedMarks m) {
+        this.marks = m;
     }
 
     /** {@code takeFromWriter}: ids or records run short, so a page held writable is taken back too. */

@@ -22,6 +22,13 @@ import java.util.Set;
  *                                 {@link StoreRetries}, while the grant stands)
  *  F back at the pager            F: gone (clean release), or F: DIED (its holder died and its next
  *                                 owner has not been told yet); written as an effect, not waited for
+ *  F back from K, which keeps     F: K still, until K gives the page up or the pager takes its dirty
+ *    F's page writable              copy (then written as above, if F is free: ReleasedMarks#clear):
+ *                                 K's thread may have unlocked F in K's copy only, so a restart
+ *                                 after which K does not come back tells F's next owner owner_died
+ *                                 and judges its word, as for a holder that did not reclaim
+ *                                 (K's unreturned writes are lost); K that reclaims the page
+ *                                 writable has F marked on its session again
  *  reclaim of F by K (in grace)   F: K again; F is no longer unreclaimed; a futex the journal
  *                                 gives K that K does not name, K had given back: gone (or its
  *                                 grant was lost with the crash: its word is judged at grace end,
@@ -134,15 +141,20 @@ final class FutexJournal {
     /**
      * {@code kernel} reclaimed, naming every futex it holds: a futex the journal gives it and it did
      * not name, it had given back (a release the crash overtook; its page came back with the
-     * reclaim's returns), so nothing of it is lost.
+     * reclaim's returns), so nothing of it is lost. One on a page it reclaimed writable it gave
+     * back keeping the page (the entry stays until it gives the page up): {@code keptWritable}
+     * marks it on its session again, and its entry stays; its word is judged at grace end as the
+     * others' ({@link #givenBack}).
      */
-    void reclaimComplete(String kernel) {
+    void reclaimComplete(String kernel, java.util.function.Predicate<FutexKey> keptWritable) {
         for (var it = unreclaimed.entrySet().iterator(); it.hasNext(); ) {
             var e = it.next();
             if (e.getValue().equals(kernel)) {
                 it.remove();
                 givenBack.add(e.getKey());
-                released(e.getKey(), false);
+                if (!keptWritable.test(e.getKey())) {
+                    released(e.getKey(), false);
+                }
             }
         }
     }

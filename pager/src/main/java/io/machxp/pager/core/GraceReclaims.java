@@ -390,7 +390,13 @@ final class GraceReclaims {
             sessions.end(s, Errno.EINVAL, what + conflict + "; restart the kernel");
             return;
         }
-        journal.reclaimComplete(kernelName);
+        journal.reclaimComplete(kernelName, key -> { // given back keeping its page: marked again, as before the restart
+            if (!pages.writes(s, key.object(), key.offset() - key.offset() % core.pageSize)) {
+                return false;
+            }
+            s.releasedWhileWriting.add(key);
+            return true;
+        });
         (detached == null ? core.stats.kernelsReclaimed : core.stats.reclaimsTakenAgain).increment();
         CoreContext.log.info("pager {}: kernel {} reconnected (id {}) and reclaimed {}{} futexes and {} pages "
                 + "({} page entries refused)", core.name, kernelName, id, detached == null ? "" : "again, its "

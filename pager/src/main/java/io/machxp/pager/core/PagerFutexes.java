@@ -110,7 +110,7 @@ final class PagerFutexes {
     /** What kernels reclaim after a restart of the pager. */
     final FutexReclaims reclaims;
     /** The marks of futexes given back keeping their page writable, bounded by the futex quota. */
-    private final ReleasedMarks marks;
+    final ReleasedMarks marks;
 
     /**
      * {@code firstToken}: this start's first token of a futex (above a forgotten or reclaimed
@@ -135,7 +135,7 @@ final class PagerFutexes {
         this.departures = new FutexDepartures(core, records, tries, forwards, grants, asks, parking);
         this.reclaims = new FutexReclaims(core, records, journal, tokenEpoch);
         this.prefixes = new TidPrefixes(core, this);
-        this.marks = new ReleasedMarks(core, pages, maxFutexesPerSession);
+        this.marks = new ReleasedMarks(core, pages, records, journal, maxFutexesPerSession);
     }
 
     // ---- kernel -> pager ----------------------------------------------------------------------

@@ -87,6 +87,7 @@ final class PagerGrants {
      * release comes from the live holder in the same event.
      */
     void release(FutexRecord f, KernelSession again, int priority, long since, long copied) {
+        KernelSession releaser = f.holder;
         f.holder.held.remove(f.key);
         f.holder = null;
         core.holders.freed(f.key);
@@ -135,7 +136,11 @@ final class PagerGrants {
             grant(f, next, handoff, 0, null);
         } else {
             // A stale heir's TID is not kept in the store: after a restart its next grant says owner_died, as before it existed.
-            journal.released(f.key, f.ownerDied || f.staleHeirTid != 0);
+            boolean diedPending = f.ownerDied || f.staleHeirTid != 0;
+            if (diedPending || !releaser.releasedWhileWriting.contains(f.key)
+                    || !pages.writes(releaser, f.key.object(), f.key.offset() - f.key.offset() % core.pageSize)) {
+                journal.released(f.key, diedPending);
+            } // else its entry names the releaser until it gives the page up (FutexJournal: kept writable)
             records.pruneIfIdle(f);
         }
         if (forward != null) {

@@ -80,6 +80,7 @@ final class PagerSessions {
         // An id rests a lease plus the grace period; a pager that started without one counts a
         // grace period's length all the same (xp-spec 2.5): its grace would have been its lease.
         this.deaths = new DeathRecorder(core, futexes.records(), pages);
+        deaths.marks(futexes.marks);
         futexes.onRecordsFull(deaths::recordAll);
         deaths.onAskBack(futexes.parking::askForDeath);
         futexes.parking.sessions(this::all);

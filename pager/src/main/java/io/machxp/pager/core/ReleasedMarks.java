@@ -1,6 +1,7 @@
 package io.machxp.pager.core;
 
 import io.machxp.pager.futex.FutexKey;
+import io.machxp.pager.futex.FutexRecord;
 import io.machxp.pager.object.MemoryObject;
 import io.machxp.pager.page.PageCoherence;
 import java.util.NavigableSet;
@@ -44,11 +45,15 @@ final class ReleasedMarks {
 
     private final CoreContext core;
     private final PageCoherence pages;
+    private final FutexRecords records;
+    private final FutexJournal journal;
     private final int quota;
 
-    ReleasedMarks(CoreContext core, PageCoherence pages, int quota) {
+    ReleasedMarks(CoreContext core, PageCoherence pages, FutexRecords records, FutexJournal journal, int quota) {
         this.core = core;
         this.pages = pages;
+        this.records = records;
+        this.journal = journal;
         this.quota = quota;
     }
 
@@ -81,5 +86,25 @@ final class ReleasedMarks {
             CoreContext.log.debug("pager {}: {} keeps {} futexes it gave back marked (its quota {}): the pages of the "
                     + "first ({}) asked back", core.name, s, marks.size(), quota, asked);
         }
+    }
+
+    /**
+     * {@code writer}'s copy of the page is the pager's now (it gave the page up, or the pager took
+     * its dirty data): the page's marks go ({@code DeathRecorder#writerCopyTaken}). The holders'
+     * journal entry of each futex that is free now (no holder, no forward), which named the writer
+     * since its release (the release left it: {@code PagerGrants#release}), is written as the
+     * release would have written it: gone, or DIED if a death is still to be told. A futex held
+     * again (by the writer or another) keeps its entry: its holder's release writes it.
+     */
+    void clear(KernelSession writer, String object, long pageOffset) {
+        NavigableSet<FutexKey> here = writer.releasedWhileWriting.subSet(new FutexKey(object, pageOffset), true,
+                new FutexKey(object, pageOffset + core.pageSize), false);
+        for (FutexKey key : here) {
+            FutexRecord f = records.get(key);
+            if (f == null || f.holder == null && f.forward == null) {
+                journal.released(key, f != null && (f.ownerDied || f.staleHeirTid != 0));
+            }
+        }
+        here.clear();
     }
 }
