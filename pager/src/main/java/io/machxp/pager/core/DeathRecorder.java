@@ -204,8 +204,8 @@ final class DeathRecorder {
      * grants that told them no owner_died. A kernel that kept such a futex's page writable after
      * giving the futex back (its thread unlocked the word in its copy only, the pager's copy still
      * naming that thread) may have died without reclaiming: its copy is lost as at a death, but the
-     * restarted pager no longer knows which futexes it released keeping the page (the marks,
-     * {@code KernelSession.releasedWhileWriting}, were in the crashed pager's memory), and the
+     * restarted pager does not know the futex as one it released keeping the page (the journal
+     * entry naming it, kept while it is marked, was overwritten by the grantee's grant), and the
      * futex's grantee, which reclaimed it as holder and waits for the page, reads the dead thread's
      * TID: ESRCH for every locker (chaos --mix contended seeds 1304, 7469). So the words of these
      * futexes are judged as a dead writer's revert judges them ({@link #revertingWriter}): on a page

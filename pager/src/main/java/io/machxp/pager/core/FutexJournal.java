@@ -110,6 +110,20 @@ final class FutexJournal {
     }
 
     /**
+     * The futex is back at the pager while {@code writer}, which gave it back before, still keeps
+     * its page writable (its unlock may be in its copy only): the entry names the writer again
+     * until it gives the page up. Written as an effect, as a release's.
+     */
+    void keptBy(KernelSession writer, FutexKey key) {
+        String kernel = writer.kernelName != null ? writer.kernelName : writer.toString();
+        core.env.storeEffect(() -> store.holder(key.object(), key.offset(), kernel), failure -> {
+            if (failure != null) {
+                core.journalFailed("the futex holders' journal entry of " + key, failure);
+            }
+        });
+    }
+
+    /**
      * Why {@code kernel} cannot reclaim {@code key}: the last pager granted it to another kernel
      * (its entry names that one, not a death); null if the entry names {@code kernel} or there is
      * none (the other checks of a reclaim judge it then). A kernel's name is its word (spec 1.4):

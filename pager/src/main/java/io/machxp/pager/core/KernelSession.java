@@ -55,7 +55,9 @@ public final class KernelSession {
      * the pager's copy still naming that thread, and the futex's record is pruned if nobody
      * waits: if the kernel dies, the revert of its pages judges these words too
      * ({@code DeathRecorder#revertingWriter}; chaos --mix contended seed 474). Bounded by the
-     * words of the pages it holds writable. Replicated state: in the snapshot.
+     * session's futex quota ({@code ReleasedMarks}: past it the pages of the first are asked back);
+     * the holders' journal entry of each names the kernel while it is marked, so a pager restart
+     * loses none. Replicated state: in the snapshot.
      */
     public final java.util.NavigableSet<FutexKey> releasedWhileWriting = new java.util.TreeSet<>(FutexRecords.KEY_ORDER);
     /** The futexes it waits for, indexed by object. */

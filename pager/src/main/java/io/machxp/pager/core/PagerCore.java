@@ -95,6 +95,7 @@ public final class PagerCore {
         objects.sessions(sessions.views);
         this.grace = new PagerGrace(core, pages, futexes, sessions, this::handle, options, journal);
         sessions.deaths.inGrace(grace::inGrace);
+        futexes.marks.inGrace(grace::inGrace);
         PagerResume resume = new PagerResume(core, sessions);
         this.dispatch = new PagerDispatch(core, pages, futexes, sessions, new PagerHello(core, sessions), objects,
                 grace, resume);

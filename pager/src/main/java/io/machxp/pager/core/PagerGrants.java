@@ -136,11 +136,15 @@ final class PagerGrants {
             grant(f, next, handoff, 0, null);
         } else {
             // A stale heir's TID is not kept in the store: after a restart its next grant says owner_died, as before it existed.
+            // One the page's writer gave back keeping the page (marked on it): the entry names the
+            // writer until it gives the page up (FutexJournal; ReleasedMarks#clear writes it then).
             boolean diedPending = f.ownerDied || f.staleHeirTid != 0;
-            if (diedPending || !releaser.releasedWhileWriting.contains(f.key)
-                    || !pages.writes(releaser, f.key.object(), f.key.offset() - f.key.offset() % core.pageSize)) {
+            KernelSession writer = pages.writer(f.key.object(), f.key.offset() - f.key.offset() % core.pageSize);
+            if (diedPending || writer == null || !writer.releasedWhileWriting.contains(f.key)) {
                 journal.released(f.key, diedPending);
-            } // else its entry names the releaser until it gives the page up (FutexJournal: kept writable)
+            } else if (writer != releaser) {
+                journal.keptBy(writer, f.key); // another held it since, without the page: the writer's again
+            }
             records.pruneIfIdle(f);
         }
         if (forward != null) {

@@ -48,6 +48,12 @@ final class ReleasedMarks {
     private final FutexRecords records;
     private final FutexJournal journal;
     private final int quota;
+    /** Whether the pager is in its grace period after a restart: no page is asked back then. */
+    private java.util.function.BooleanSupplier inGrace = () -> false;
+
+    void inGrace(java.util.function.BooleanSupplier g) {
+        this.inGrace = g;
+    }
 
     ReleasedMarks(CoreContext core, PageCoherence pages, FutexRecords records, FutexJournal journal, int quota) {
         this.core = core;
@@ -65,7 +71,7 @@ final class ReleasedMarks {
         NavigableSet<FutexKey> marks = s.releasedWhileWriting;
         marks.add(key);
         int excess = marks.size() - quota;
-        if (excess <= 0) {
+        if (excess <= 0 || inGrace.getAsBoolean()) { // in grace: at the next mark after it
             return;
         }
         FutexKey at = marks.first();

@@ -420,6 +420,12 @@ public final class PageCoherence {
         return p == null || p.idle();
     }
 
+    /** The kernel that holds the page writable (its copy is the page), or null. */
+    public KernelSession writer(String object, long pageOffset) {
+        PageRecord p = pages.get(object, pageOffset);
+        return p == null ? null : p.writer;
+    }
+
     /** Whether {@code s} holds the page writable (its copy is the page). */
     public boolean writes(KernelSession s, String object, long pageOffset) {
         PageRecord p = pages.get(object, pageOffset);
