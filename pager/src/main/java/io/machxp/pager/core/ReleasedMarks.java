@@ -31,7 +31,14 @@ import java.util.NavigableSet;
  *                                          ({@link PageCoherence#recordDeathsTakingTheWriter}; one
  *                                          queued already is not queued again); its answer hands
  *                                          the pager the kernel's copy, unlocks included, and the
- *                                          page's marks go
+ *                                          page's marks go (in the grace period after a restart
+ *                                          none is asked: at the next mark after it)
+ *  the kernel gives the page up, or     -> the page's marks go ({@link #clear}), and the holders'
+ *    the pager takes its dirty copy        journal entry of each futex now free, which the release
+ *                                          left naming the kernel (PagerGrants#release; FutexJournal),
+ *                                          is written as the release would have: so a pager restart
+ *                                          after which the kernel does not come back judges the word
+ *                                          as a lost holder's (xp-spec 8.7 "Across a restart")
  * </pre>
  * The quota is the session's futex quota ({@code maxFutexesPerSession}): a kernel's marks cost the
  * pager at most what its held futexes may, plus those it makes while the pages asked back are on
