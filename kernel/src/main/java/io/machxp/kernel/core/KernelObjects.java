@@ -32,7 +32,9 @@ import java.util.Map;
  *                           thread, KernelEnv.fileEffect; vm_maps wait for them)
  *  memory_object_destroy -> forgotten: every waiting vm_map fails (EINVAL, with the pager's reason)
  * </pre>
- * A vm_map of an object already READY maps at once. A ready or destroy for an object not being
+ * A vm_map of an object already READY maps at once. A vm_map that passed its checks holds its
+ * mapping's place in the task's and the peer's bounds while it waits ({@link MapUnderWay}), and
+ * fails with ESRCH, mapping nothing, if its task ends first ({@link #taskEnded}). A ready or destroy for an object not being
  * initialized is a violation (logged and ignored). A ready with a size the kernel cannot use (not
  * a positive multiple of the page size, or more than MAX_OBJECT_PAGES pages) fails the vm_maps
  * waiting for it instead, as a destroy does.
@@ -128,7 +130,7 @@ final class KernelObjects {
                     objectName, MAX_OBJECT_NAME));
             return;
         }
-        if (task.mappingCount() >= MAX_MAPPINGS_PER_TASK) {
+        if (task.mappingCount() + task.mapsUnderWay >= MAX_MAPPINGS_PER_TASK) {
             reply.fail(KernelError.of(Errno.EAGAIN, "task %d has %d mappings, the most a task keeps; map each object "
                     + "once and use its address again (a task's mappings end with it)", task.id, MAX_MAPPINGS_PER_TASK));
             return;
@@ -167,28 +169,27 @@ final class KernelObjects {
             core.sessions.send(KernelToPager.newBuilder().setMemoryObjectInit(MemoryObjectInit.newBuilder()
                     .setObjectId(o.objectId).setName(objectName).setPageSize(pageSize)).build());
         }
-        VmObject object = o;
-        PageFault map = new PageFault() {
-            @Override
-            public void resume() {
-                VmMapping m = new VmMapping(task.nextFreeAddress(object.pageSize), object.size, object);
-                task.addMapping(m);
-                if (task.alive()) { // an ended task's mappings were given back already
-                    shares.mappings.taken(task.peer);
-                }
-                object.mappings++;
-                reply.complete(m);
-            }
-
-            @Override
-            public void fail(KernelError error) {
-                reply.fail(error);
-            }
-        };
+        MapUnderWay map = new MapUnderWay(task, o, shares, reply); // holds its share from here on
         if (o.mappable()) {
             map.resume();
         } else {
             o.pendingMaps.add(map);
+        }
+    }
+
+    /**
+     * Task {@code task} ended ({@code why}): its vm_maps still waiting for an object fail now
+     * (ESRCH), giving back what they held, instead of mapping into the ended task when the pager
+     * answers.
+     */
+    void taskEnded(MachTask task, String why) {
+        for (VmObject o : objectsById.values()) {
+            if (o.pendingMaps.isEmpty()) {
+                continue;
+            }
+            List<MapUnderWay> ended = new ArrayList<>();
+            o.pendingMaps.removeIf(f -> f instanceof MapUnderWay m && m.task == task && ended.add(m));
+            ended.forEach(m -> m.taskEnded(why));
         }
     }
 

@@ -216,6 +216,7 @@ final class KernelTasks {
             shares.mappings.given(task.peer);
         }
         tasks.remove(taskId);
+        core.objects.taskEnded(task, why); // its vm_maps still waiting fail, giving their shares back
         shares.tasks.given(task.peer);
         log.info("kernel {}: task {} ended ({})", name, taskId, why);
         reply.complete(null);

@@ -20,6 +20,11 @@ public final class MachTask {
     /** Sorted by start; replaced whole (copy on write) by the core. */
     private volatile VmMapping[] mappings = new VmMapping[0];
     private volatile boolean alive = true;
+    /**
+     * vm_maps of this task that passed their checks and wait for their object (core thread): they
+     * count against the task's bound of mappings as the mappings they will be.
+     */
+    public int mapsUnderWay;
 
     /**
      * The peer of the client that created it over gRPC (its host and certificate), or null for a
