@@ -38,7 +38,7 @@ public final class MachIpcService extends MachIpcGrpc.MachIpcImplBase {
     private TaskHandles.Ref taskOf(long handle, StreamObserver<?> out) {
         TaskHandles.Ref ref = handles.ref(handle);
         if (ref == null) {
-            fail(out, TaskHandles.unknown(kernel.name(), handle));
+            fail(out, handles.notFound(kernel.name(), handle)); // as MachTask's calls: a withdrawn one says why
         }
         return ref;
     }

@@ -346,7 +346,7 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
         long taskId = ref.id();
         ServerCallStreamObserver<TaskWatchEvent> call = (ServerCallStreamObserver<TaskWatchEvent>) out;
         Runnable ended = () -> {
-            handles.revoke(handle);
+            handles.revoke(handle, TaskHandles.WATCH_ENDED);
             shared.afterRevoke(core, taskId, 0, () -> {
                 try {
                     kernel.execute(() -> core.taskTerminate(taskId, "its client went away", Reply.ignore()));

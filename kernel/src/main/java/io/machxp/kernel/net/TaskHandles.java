@@ -29,13 +29,17 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * A handle names a task of one session's core ({@link Ref}): a kernel that lost its session with
  * its pager starts a new one on a new core, and the handles of the old core's tasks are retired
- * then, each remembered with why its task was lost (the most recent {@link #MAX_LOST}), so that a
- * client calling with one learns what happened instead of reaching a task of the new core.
+ * then, each remembered with why its task was lost, so that a client calling with one learns what
+ * happened instead of reaching a task of the new core. A handle withdrawn because its task was
+ * terminated (TaskTerminate, its TaskWatch ending) is remembered the same way, with that reason
+ * (review kreview LOW-2: it answered "no task; create one"). The record keeps the most recent
+ * {@link #MAX_LOST} of both together (a few MB at most); an older handle answers as one never
+ * given out. A remembered handle is never issued again.
  *
  * <p>Thread-safe: handles are issued on the core thread and looked up on transport threads.
  */
 public final class TaskHandles {
-    /** Retired handles remembered with why their tasks were lost; older ones become unknown. */
+    /** Withdrawn handles remembered with why their tasks are gone; older ones become unknown. */
     static final int MAX_LOST = 1 << 16;
 
     /** A task of one session's core (null core: a test's bare id). */
@@ -44,7 +48,7 @@ public final class TaskHandles {
     private final SecureRandom random = new SecureRandom();
     /** handle -> the core and its task id. */
     private final ConcurrentHashMap<Long, Ref> taskIds = new ConcurrentHashMap<>();
-    /** Retired handle -> why its task was lost, oldest first (under its own lock). */
+    /** Withdrawn handle -> why its task is gone, oldest first (under its own lock). */
     private final java.util.LinkedHashMap<Long, String> lost = new java.util.LinkedHashMap<>();
     /** The task_watch streams of the handles, ended when their handle is withdrawn. */
     private final TaskWatches watches = new TaskWatches();
@@ -75,17 +79,40 @@ public final class TaskHandles {
         return taskIds.get(handle);
     }
 
-    /**
-     * Withdraws a handle (its task is ending): its task_watch streams end (OK); returns the task id
-     * it named, or null if none.
-     */
+    /** Why a task ended by TaskTerminate is gone (the sentence after "kernel k no longer has task h: "). */
+    public static final String TERMINATED = "it was terminated (task_terminate)";
+    /** Why a task whose TaskWatch ended is gone. */
+    public static final String WATCH_ENDED = "it was terminated when its TaskWatch ended (its client closed the "
+            + "stream, went away or lost its connection)";
+
+    /** {@link #revoke(long, String)} of a task terminated by TaskTerminate. */
     public Long revoke(long handle) {
+        return revoke(handle, TERMINATED);
+    }
+
+    /**
+     * Withdraws a handle (its task is ending, {@code why}): its task_watch streams end (OK), and the
+     * handle is remembered with {@code why}; returns the task id it named, or null if none (nothing
+     * is remembered then).
+     */
+    public Long revoke(long handle, String why) {
         Ref r = taskIds.remove(handle);
-        synchronized (lost) {
-            lost.remove(handle);
+        if (r != null) {
+            remember(handle, why);
         }
         watches.end(handle, null);
         return r == null ? null : r.id();
+    }
+
+    /** Remembers a withdrawn handle with why its task is gone, forgetting the oldest past MAX_LOST. */
+    private void remember(long handle, String why) {
+        synchronized (lost) {
+            lost.remove(handle);
+            lost.put(handle, why);
+            if (lost.size() > MAX_LOST) {
+                lost.remove(lost.keySet().iterator().next());
+            }
+        }
     }
 
     /** The task_watch streams open on this kernel. */
@@ -104,12 +131,7 @@ public final class TaskHandles {
             var e = it.next();
             if (e.getValue().core() == core) {
                 it.remove();
-                synchronized (lost) {
-                    lost.put(e.getKey(), why);
-                    if (lost.size() > MAX_LOST) {
-                        lost.remove(lost.keySet().iterator().next());
-                    }
-                }
+                remember(e.getKey(), why);
                 watches.end(e.getKey(), KernelError.of(Errno.ESRCH, "task %s is lost: %s",
                         Long.toUnsignedString(e.getKey()), why));
                 n++;
@@ -124,7 +146,7 @@ public final class TaskHandles {
         }
     }
 
-    /** The error for a handle that names no task: lost with an earlier session (saying why), or unknown. */
+    /** The error for a handle that names no task: one withdrawn (saying why its task is gone), or unknown. */
     public KernelError notFound(String kernelName, long handle) {
         String why;
         synchronized (lost) {
@@ -138,6 +160,13 @@ public final class TaskHandles {
     /** Handles in use. */
     public int size() {
         return taskIds.size();
+    }
+
+    /** Withdrawn handles remembered now (at most {@link #MAX_LOST}). */
+    public int remembered() {
+        synchronized (lost) {
+            return lost.size();
+        }
     }
 
     /** The error for a handle this kernel did not give out: the one an unknown task gets from the core. */

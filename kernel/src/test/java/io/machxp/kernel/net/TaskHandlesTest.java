@@ -41,6 +41,30 @@ class TaskHandlesTest {
         assertThat(handles.size()).isZero();
     }
 
+    /**
+     * A terminated task's handle says so (review kreview LOW-2), for the most recent MAX_LOST
+     * handles withdrawn: the record stays bounded, and the oldest ones answer as never given out.
+     */
+    @Test
+    void terminatedHandlesAreRememberedWithWhyUpToTheBound() {
+        TaskHandles handles = new TaskHandles();
+        long first = handles.issue(1);
+        handles.revoke(first);
+        assertThat(handles.notFound("A", first).message()).isEqualTo("kernel A no longer has task "
+                + Long.toUnsignedString(first) + ": it was terminated (task_terminate)");
+        long watched = handles.issue(2);
+        handles.revoke(watched, TaskHandles.WATCH_ENDED);
+        assertThat(handles.notFound("A", watched).message()).contains("when its TaskWatch ended");
+        for (long task = 3; task <= TaskHandles.MAX_LOST + 1; task++) {
+            handles.revoke(handles.issue(task));
+        }
+        assertThat(handles.remembered()).isEqualTo(TaskHandles.MAX_LOST);
+        assertThat(handles.notFound("A", first).message()).as("the oldest is forgotten")
+                .contains("has no task", "create one with task_create");
+        assertThat(handles.notFound("A", watched).message()).contains("when its TaskWatch ended");
+        assertThat(handles.notFound("A", watched).errno()).isEqualTo(Errno.ESRCH);
+    }
+
     /** An unknown handle gets the core's unknown-task error, with the handle as an unsigned number. */
     @Test
     void theErrorNamesTheHandleUnsigned() {
