@@ -96,7 +96,7 @@ public final class ThreadClient {
         if (fast != null && fast(() -> fast.lock(address))) {
             return AcquirePath.FAST_PATH;
         }
-        return ownerDiedThrown(address, lockCall(request(address).setTimeoutMillis(timeout.toMillis()).build())).getPath();
+        return ownerDiedThrown(address, lockCall(request(address).setTimeoutMillis(WireDurations.millis(timeout)).build())).getPath();
     }
 
     /** {@code reply}, or EOWNERDEAD thrown if the futex's previous owner died (the caller owns it all the same). */
@@ -118,7 +118,7 @@ public final class ThreadClient {
         }
         VmLockFutexRequest.Builder r = request(address);
         if (timeout != null) {
-            r.setTimeoutMillis(timeout.toMillis());
+            r.setTimeoutMillis(WireDurations.millis(timeout));
         }
         return lockCall(r.build());
     }
@@ -181,13 +181,13 @@ public final class ThreadClient {
     /** thread_compute: uses {@code cpu} of simulated CPU under the kernel's priority scheduler. */
     public void compute(Duration cpu) {
         kernel.call(() -> kernel.stub().threadCompute(
-                ThreadComputeRequest.newBuilder().setTask(task).setThread(tid).setNanos(cpu.toNanos()).build()));
+                ThreadComputeRequest.newBuilder().setTask(task).setThread(tid).setNanos(WireDurations.nanos(cpu)).build()));
     }
 
     /** thread_sleep: blocks for {@code time} without a CPU. */
     public void sleep(Duration time) {
         kernel.call(() -> kernel.stub().threadSleep(
-                ThreadSleepRequest.newBuilder().setTask(task).setThread(tid).setNanos(time.toNanos()).build()));
+                ThreadSleepRequest.newBuilder().setTask(task).setThread(tid).setNanos(WireDurations.nanos(time)).build()));
     }
 
     /** thread_set_priority: a new base priority, 1-99. */
@@ -223,7 +223,7 @@ public final class ThreadClient {
      */
     public MsgReturn machMsg(MachMessage msg, int option, int rcvSize, int rcvName, long timeoutMillis) {
         MachMsgRequest.Builder r = MachMsgRequest.newBuilder().setTask(task).setThread(tid).setOption(option)
-                .setRcvSize(rcvSize).setRcvName(rcvName).setTimeoutMillis((int) Math.min(timeoutMillis, 0xFFFFFFFFL));
+                .setRcvSize(rcvSize).setRcvName(rcvName).setTimeoutMillis(WireDurations.machMsgMillis(timeoutMillis));
         if (msg != null) {
             r.setMsg(IpcMessages.toProto(msg));
         }
@@ -241,7 +241,7 @@ public final class ThreadClient {
         int option = io.machxp.kernel.ipc.Mach.MACH_RCV_MSG
                 | (timeoutMillis > 0 ? io.machxp.kernel.ipc.Mach.MACH_RCV_TIMEOUT : 0);
         MachMsgRequest r = MachMsgRequest.newBuilder().setTask(task).setThread(tid).setOption(option)
-                .setRcvSize(rcvSize).setRcvName(rcvName).setTimeoutMillis((int) Math.min(timeoutMillis, 0xFFFFFFFFL))
+                .setRcvSize(rcvSize).setRcvName(rcvName).setTimeoutMillis(WireDurations.machMsgMillis(timeoutMillis))
                 .build();
         java.util.Iterator<io.machxp.proto.task.MachMsgReply> replies = kernel.call(() -> kernel.receiveOnDemand(r));
         return new java.util.Iterator<>() {

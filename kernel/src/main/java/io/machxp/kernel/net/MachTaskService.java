@@ -33,7 +33,8 @@ import java.util.concurrent.TimeUnit;
  * with ESRCH at once, as the core answers an unknown task.
  */
 public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
-    private static final long MAX_TIMEOUT_MILLIS = TimeUnit.NANOSECONDS.toMillis(Long.MAX_VALUE);
+    /** The longest lock timeout the kernel times (2^63 - 1 ns, about 292 years): 9,223,372,036,854 ms. */
+    static final long MAX_TIMEOUT_MILLIS = TimeUnit.NANOSECONDS.toMillis(Long.MAX_VALUE);
 
     private final ServedKernel kernel;
     private final KernelStats stats;
@@ -130,8 +131,7 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
                     .setFencingToken(fast[0].fencingToken).build(), core, task, tid, address, fastGrant);
             return;
         }
-        long timeoutNanos = request.hasTimeoutMillis()
-                ? TimeUnit.MILLISECONDS.toNanos(Math.min(request.getTimeoutMillis(), MAX_TIMEOUT_MILLIS)) : -1;
+        long timeoutNanos = lockTimeoutNanos(request.hasTimeoutMillis(), request.getTimeoutMillis());
         Reply<Acquired> reply = replying(out, a -> {
             kernel.lockLatency().record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
             givenUp.grant(out, VmLockFutexReply.newBuilder().setPath(a.path()).setOwnerDied(a.ownerDied())
@@ -261,9 +261,26 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
         });
     }
 
-    /** A uint64 duration as a Java long: the largest ones (centuries) are capped, not negative. */
-    private static long clampNanos(long nanos) {
+    /**
+     * A uint64 duration in nanoseconds as a Java long: one of 2^63 ns or more (about 292 years; a
+     * long reads it as negative) is Long.MAX_VALUE, effectively forever: the thread computes or
+     * sleeps until its caller cancels or it ends (task.proto).
+     */
+    static long clampNanos(long nanos) {
         return nanos < 0 ? Long.MAX_VALUE : nanos;
+    }
+
+    /**
+     * VmLockFutex's timeout_millis (a uint64, compared unsigned) in nanoseconds, or -1 for none:
+     * absent, or longer than the kernel times ({@link #MAX_TIMEOUT_MILLIS}, about 292 years),
+     * effectively forever. Review kreview INFO-2: a signed comparison took 2^63 ms and more for
+     * negative numbers, which meant no timeout only by accident.
+     */
+    static long lockTimeoutNanos(boolean present, long millis) {
+        if (!present || Long.compareUnsigned(millis, MAX_TIMEOUT_MILLIS) > 0) {
+            return -1;
+        }
+        return TimeUnit.MILLISECONDS.toNanos(millis);
     }
 
     @Override
