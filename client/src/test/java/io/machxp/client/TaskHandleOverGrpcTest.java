@@ -90,14 +90,24 @@ class TaskHandleOverGrpcTest {
 
     /** After task_terminate the handle names nothing, and the kernel forgets it. */
     @Test
-    void aTerminatedTasksHandleIsUnknown() {
+    void aTerminatedTasksHandleNamesNoTaskAndSaysWhy() {
         ThreadClient thread = task.threadCreate();
         long handle = task.id();
         int before = kernel.taskHandles().size();
         task.terminate();
         assertThat(kernel.taskHandles().size()).isEqualTo(before - 1);
         assertThat(kernel.taskHandles().taskId(handle)).isNull();
-        isUnknownTask(() -> thread.lockFutex(c.base[0] + 16), handle);
-        isUnknownTask(task::terminate, handle);
+        isTerminatedTask(() -> thread.lockFutex(c.base[0] + 16), handle);
+        isTerminatedTask(task::terminate, handle);
+    }
+
+    /** A terminated task's handle names no task, and says it was terminated (review kreview LOW-2). */
+    private static void isTerminatedTask(ThrowingCallable call, long handle) {
+        MachxpException e = catchThrowableOfType(MachxpException.class, call);
+        assertThat(e).as("a call naming terminated task %s must fail", Long.toUnsignedString(handle)).isNotNull();
+        assertThat(e.code()).isEqualTo(Status.Code.NOT_FOUND);
+        assertThat(e.errno()).isEqualTo(Errno.ESRCH);
+        assertThat(e.getMessage()).contains("no longer has task " + Long.toUnsignedString(handle),
+                "it was terminated (task_terminate)");
     }
 }
