@@ -71,6 +71,14 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
     private final RaftServer raft;
     private final PagerStateMachine stateMachine;
     private final Server xp;
+    /**
+     * The XP server's one event loop: its sockets, and the service's callbacks run inline on it
+     * (gRPC's direct executor), so a kernel's message is appended to the Raft log on the thread
+     * that read it, as the unreplicated pager handles it on the thread that read it. With gRPC's
+     * default executor each message the loop read was handed to a pooled thread to be appended
+     * (a wake-up and a queue transfer per burst, measured in bench/results/perf21).
+     */
+    private final io.netty.channel.EventLoopGroup xpLoop;
     private final Path raftDir;
     private final boolean removeRaftDir;
     private final ScheduledExecutorService tickerThread;
@@ -117,9 +125,14 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
         this.leadership = new ReplicaLeadership(config.name(), raft, group.getGroupId(), self, replica, clock, ticker,
                 streams);
         this.ticks = new ReplicaTicks(config, replicas.self(), replica, clock, ticker, streams, leadership, this::logStatus);
+        this.xpLoop = new io.netty.channel.MultiThreadIoEventLoopGroup(1, new io.netty.util.concurrent.DefaultThreadFactory(
+                xpThreadPrefix(config.name(), replicas.self()), true), io.machxp.pager.net.NettyTransport.ioHandlerFactory());
         this.xp = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(),
                         replicas.xpPort(replicas.self())), config.transport().serverCredentials(config.bindHost(),
                         "pager " + config.name() + " replica " + replicas.self()))
+                .bossEventLoopGroup(xpLoop).workerEventLoopGroup(xpLoop)
+                .channelType(io.machxp.pager.net.NettyTransport.serverChannel())
+                .directExecutor() // appended on the loop's thread (xpLoop); nothing in the service waits on the loop
                 // Kernels ping their connection every 10 s, also while idle (a spare for a resume):
                 // permitted, as by the unreplicated pager, so that no GOAWAY cuts them.
                 .permitKeepAliveTime(5, TimeUnit.SECONDS).permitKeepAliveWithoutCalls(true)
@@ -186,6 +199,11 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
                 replicas.self(), config.objects().keySet(), replicas.address(), replicas.xpPort(replicas.self()) + 1,
                 p.raftDir, replicas.raftSync().label, replicas.replicas());
         return p;
+    }
+
+    /** The name its XP server's event-loop thread starts with ({@link #xpLoop}). */
+    static String xpThreadPrefix(String pagerName, String replicaId) {
+        return "pager-" + pagerName + "-xp-" + replicaId;
     }
 
     private static int port(String hostPort) {
@@ -357,6 +375,7 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        xpLoop.shutdownGracefully(0, 5, TimeUnit.SECONDS); // its sockets are closed: nothing is left to run
         if (removeRaftDir) {
             deleteTree(raftDir);
         }
