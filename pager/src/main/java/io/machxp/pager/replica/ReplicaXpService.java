@@ -49,6 +49,13 @@ import java.util.concurrent.CompletableFuture;
  *                                       pending-write limits, else held ({@link AppendBudget})
  * </pre>
  * Nothing is handled here: the core answers when the entry is applied, on the leader's stream.
+ * The callbacks run on the replica's XP event loop, inline ({@link ReplicatedPager}: gRPC's direct
+ * executor), so a message is appended on the thread that read it. What an append may wait for
+ * there is bounded: the leader's appender has at most {@link AppendBatches#DEFAULT_IN_FLIGHT} Raft
+ * entries appended and not applied before further sends queue and return ({@link AppendBatches}),
+ * so an append never waits for room in Ratis's log queue; it may wait for the division's lock,
+ * which Ratis holds for its bookkeeping (and, at a term change or a vote, for a sync of its
+ * metadata), as the pooled thread that appended before did.
  */
 public final class ReplicaXpService extends MemoryObjectPagerGrpc.MemoryObjectPagerImplBase {
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ReplicaXpService.class);
