@@ -30,8 +30,21 @@ final class CancelledServerCall<T> extends ServerCallStreamObserver<T> {
         return cancelled;
     }
 
+    private volatile Runnable onCancel;
+
     @Override
-    public void setOnCancelHandler(Runnable onCancelHandler) {}
+    public void setOnCancelHandler(Runnable onCancelHandler) {
+        onCancel = onCancelHandler;
+    }
+
+    /** The caller gives up: the call is cancelled, then its cancel handler runs, as gRPC does it. */
+    void cancel() {
+        cancelled = true;
+        Runnable handler = onCancel;
+        if (handler != null) {
+            handler.run();
+        }
+    }
 
     @Override
     public void setCompression(String compression) {}

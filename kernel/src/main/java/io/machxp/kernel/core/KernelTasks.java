@@ -116,9 +116,10 @@ final class KernelTasks {
             return;
         }
         Object peer = ClientShares.peerOf(owner);
-        KernelError share = shares.refusal(shares.tasks, peer, "tasks", "terminate tasks it no longer needs (a "
-                + "client's tasks end with its TaskWatch; a task nobody watches stays until terminated, also after its "
-                + "client disconnected); other peers and in-process tasks still create tasks");
+        KernelError share = shares.refusal(shares.tasks, peer, "tasks", "terminate tasks it no longer needs by "
+                + "their handles (a client's tasks end with its TaskWatch; a task nobody watches stays until terminated "
+                + "or the kernel restarts, also after its client disconnected; a task_create its caller gave up on "
+                + "keeps no task); other peers and in-process tasks still create tasks");
         if (share != null) {
             reply.fail(share);
             return;

@@ -55,8 +55,31 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
     public void taskCreate(TaskCreateRequest request, StreamObserver<TaskCreateReply> out) {
         KernelCore core = kernel.core(); // this session's: a later one's handles are its own
         Object client = CallerConnection.current(); // the connection and its peer: their tasks share parts of the kernel's port names
-        kernel.execute(() -> core.taskCreate(request.getName(), client,
-                reply(out, task -> TaskCreateReply.newBuilder().setTask(handles.issue(core, task.id)).build())));
+        GivenUpCreates call = GivenUpCreates.watch(out); // a task its caller never hears of is not kept (rv58 HIGH-2)
+        kernel.execute(() -> core.taskCreate(request.getName(), client, replying(out, task -> {
+            long[] handle = new long[1];
+            if (!call.made(() -> withdraw(core, task.id, handle[0]))) {
+                core.taskTerminate(task.id, "its task_create's caller gave up before the reply", Reply.ignore());
+                return;
+            }
+            handle[0] = handles.issue(core, task.id);
+            respond(out, TaskCreateReply.newBuilder().setTask(handle[0]).build());
+        })));
+    }
+
+    /** A task whose creation its caller gave up on after its handle was issued: as a TaskWatch's end does. */
+    private void withdraw(KernelCore core, long taskId, long handle) {
+        if (handle == 0 || handles.revoke(handle) == null) {
+            return; // terminated meanwhile
+        }
+        shared.afterRevoke(core, taskId, 0, () -> {
+            try {
+                kernel.execute(() -> core.taskTerminate(taskId, "its task_create's caller gave up before the reply",
+                        Reply.ignore()));
+            } catch (java.util.concurrent.RejectedExecutionException kernelClosing) {
+                // the kernel is shutting down: its tasks go with it
+            }
+        });
     }
 
     /**
@@ -82,10 +105,26 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
         KernelCore core = ref.core();
         long task = ref.id();
         int priority = request.getPriority() == 0 ? Priority.DEFAULT : request.getPriority();
-        kernel.execute(() -> core.threadCreate(task, priority,
-                reply(out, thread -> ThreadCreateReply.newBuilder().setTid(thread.tid)
-                        .setShmSlot(SharedMemoryCalls.threadSlot(core, task, thread.tid))
-                        .setUndoesAbandonedLocks(true).build())));
+        GivenUpCreates call = GivenUpCreates.watch(out); // a thread its caller never hears of is not kept
+        kernel.execute(() -> core.threadCreate(task, priority, replying(out, thread -> {
+            if (!call.made(() -> endThread(core, task, thread.tid))) {
+                core.threadTerminate(task, thread.tid, Reply.ignore());
+                return;
+            }
+            respond(out, ThreadCreateReply.newBuilder().setTid(thread.tid)
+                    .setShmSlot(SharedMemoryCalls.threadSlot(core, task, thread.tid))
+                    .setUndoesAbandonedLocks(true).build());
+        })));
+    }
+
+    private void endThread(KernelCore core, long task, int tid) {
+        shared.afterRevoke(core, task, tid, () -> {
+            try {
+                kernel.execute(() -> core.threadTerminate(task, tid, Reply.ignore()));
+            } catch (java.util.concurrent.RejectedExecutionException kernelClosing) {
+                // the kernel is shutting down: its threads go with it
+            }
+        });
     }
 
     @Override
