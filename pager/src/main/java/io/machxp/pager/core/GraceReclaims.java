@@ -336,6 +336,7 @@ final class GraceReclaims {
         s.reclaimBootNonce = r.getBootNonce();
         s.reclaimAttempt = r.getAttempt();
         sessions.welcome(s, kernelName, id, prefix, disputes(s, h));
+        sessions.prefixes.reclaimedWith(prefix, kernelName); // a stale heir's hold on its prefix is its own
         int futexCount = 0;
         Set<String> pagesTaken = new HashSet<>();
         int pagesRefused = 0;
@@ -351,8 +352,9 @@ final class GraceReclaims {
                 } else {
                     futexCount++;
                     if (f.getStaleHeirTid() != 0 && !f.getOwnerDied()) {
-                        // the stale heir's prefix is a gone kernel's while the word may name it (xp-spec 2.9)
-                        sessions.prefixes.diedBeforeRestart(f.getStaleHeirTid() >>> 20, RestartDeaths.UNKNOWN);
+                        // the stale heir's prefix is held while the word may name it (xp-spec 2.9, 8.4),
+                        // under the name of the kernel of this grace period that has it (rv58 MED-1)
+                        sessions.prefixes.staleHeirReclaimed(sessions.all(), f.getStaleHeirTid() >>> 20);
                     }
                 }
             }

@@ -219,7 +219,7 @@ final class PagerSessions {
      * in grace (DeathRecorder records nothing then either).
      */
     boolean mayUsePrefix(KernelSession s, String kernelName, int prefix, boolean stated, boolean reclaim) {
-        TidPrefixes.Refusal refusal = prefixes.refusal(sessions.values(), kernelName, prefix, stated);
+        TidPrefixes.Refusal refusal = prefixes.refusal(sessions.values(), kernelName, prefix, stated, reclaim);
         if (refusal != null && reclaim && refusal.errno() == Errno.EAGAIN) {
             endFinal(s, refusal.errno(), refusal.message());
             return false;

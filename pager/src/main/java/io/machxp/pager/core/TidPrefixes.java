@@ -31,7 +31,16 @@ import java.util.TreeMap;
  * The dead kernels' prefixes are kept here ({@link #died}) beside the futex records' count of
  * them ({@link PagerFutexes#diedPending}); an entry the records no longer count is stale and
  * dropped when looked at. At a kernel's primary the prefix is the kernel id it gives, so the first
- * rule is the id rule of xp-spec 2.5 seen from its secondaries. Both are the pager's state:
+ * rule is the id rule of xp-spec 2.5 seen from its secondaries.
+ *
+ * <p>After a restart a reclaim may name a futex's stale unlock heir (8.4): its prefix is held as a
+ * dead kernel's while the word may name it ({@link #staleHeirReclaimed}), under the name of the
+ * kernel this grace period let in with that prefix; with none yet, under {@link #STALE_HEIR},
+ * which holds it from fresh hellos (no pager knows whose it is) but lets the first reclaim with
+ * that prefix in and is then that kernel's: a reclaim shows the kernel held the prefix at the last
+ * pager, which would not have let it in while another kernel's TIDs of it were in words (rv58
+ * MED-1: before, the prefix was held under nobody's name and that kernel's reclaim refused,
+ * final for the grace period). Both are the pager's state:
  * {@link SnapshotWriter} and {@link SnapshotReader} keep them, so every replica decides alike.
  */
 final class TidPrefixes {
@@ -39,6 +48,11 @@ final class TidPrefixes {
     private final PagerFutexes futexes;
     /** Prefix -> the name of the dead kernel whose TIDs futex words may carry with it. */
     final TreeMap<Integer, String> died = new TreeMap<>();
+    /**
+     * The name a prefix is held under when a reclaim named a stale heir of it and no kernel of this
+     * grace period has that prefix yet: whose the prefix is, is not known.
+     */
+    static final String STALE_HEIR = "(a thread a reclaim after the pager's restart named as a futex's stale unlock heir)";
 
     TidPrefixes(CoreContext core, PagerFutexes futexes) {
         this.core = core;
@@ -53,8 +67,11 @@ final class TidPrefixes {
      *
      * @param stated whether its hello stated the prefix (this pager is not its primary); else the
      *     prefix is the kernel id this pager gives it
+     * @param reclaim whether the hello is a reclaim in the grace period (a prefix held only for a
+     *     stale heir another reclaim named, {@link #STALE_HEIR}, is its own)
      */
-    Refusal refusal(Iterable<KernelSession> sessions, String kernelName, int prefix, boolean stated) {
+    Refusal refusal(Iterable<KernelSession> sessions, String kernelName, int prefix, boolean stated,
+            boolean reclaim) {
         String whose = stated ? "its primary pager gave it kernel id " + prefix
                 : "pager " + core.name + " gives it kernel id " + prefix + " as its primary";
         for (KernelSession other : sessions) {
@@ -72,10 +89,24 @@ final class TidPrefixes {
             died.remove(prefix); // its owner_died has been recorded in every word since
             dead = null;
         }
+        if (STALE_HEIR.equals(dead) && reclaim) {
+            return null; // its own prefix, which it held at the last pager (staleHeirReclaimed)
+        }
+        if (STALE_HEIR.equals(dead)) {
+            return new Refusal(Errno.EAGAIN, "kernel '" + kernelName + "' cannot use TID prefix " + prefix
+                    + " at pager " + core.name + " yet (" + whose + "): since this pager restarted, a kernel's reclaim "
+                    + "named a thread of that prefix as the stale unlock heir of a futex it holds, and that futex's "
+                    + "word may still name the thread until the holder rewrites it; no kernel with that prefix has "
+                    + "reclaimed here, so the pager cannot tell whose thread it is (a kernel that reclaims with that "
+                    + "prefix in the grace period is let in). The pager is asking the holder back to settle the word: "
+                    + "connect again later; if two kernels got that prefix, give every kernel the same --pager list "
+                    + "in the same order");
+        }
         if (dead != null && !dead.equals(kernelName)) {
             return new Refusal(Errno.EAGAIN, "kernel '" + kernelName + "' cannot use TID prefix " + prefix
                     + " at pager " + core.name + " yet (" + whose + "): kernel '" + dead + "', declared dead by this "
-                    + "pager or gone after giving back a futex its ended thread owned, had the same TID prefix, and futex words here may still carry its TIDs until its "
+                    + "pager, gone after giving back a futex its ended thread owned, or whose thread a futex carries as a "
+                    + "stale unlock heir, had the same TID prefix, and futex words here may still carry its TIDs until its "
                     + "death is recorded in each (by a next owner of each futex it held, or by this pager in its copy "
                     + "once no kernel holds the page writable or its copy no longer names the prefix; a refusal like "
                     + "this one sets the pager to look, taking such pages back from their writers and asking kernels "
@@ -128,5 +159,32 @@ final class TidPrefixes {
      */
     void diedBeforeRestart(int prefix, String kernelName) {
         died.putIfAbsent(prefix, kernelName);
+    }
+
+    /**
+     * A reclaim after a restart named a stale heir of {@code prefix} ({@link StaleHeirs#reclaimed}):
+     * the prefix is held as a dead kernel's while the word may name that thread, so that no other
+     * kernel gets it meanwhile (staleheir review LOW-3), under the name of the welcomed kernel that
+     * has it (as a release naming its own heir holds it under its name: it may come back stating
+     * it), else under {@link #STALE_HEIR} until a reclaim with that prefix comes ({@link
+     * #reclaimedWith}).
+     */
+    void staleHeirReclaimed(Iterable<KernelSession> sessions, int prefix) {
+        for (KernelSession s : sessions) {
+            if (s.welcomed() && s.tidPrefix == prefix && s.kernelName != null) {
+                if (died.get(prefix) == null || STALE_HEIR.equals(died.get(prefix))) {
+                    died.put(prefix, s.kernelName);
+                }
+                return;
+            }
+        }
+        died.putIfAbsent(prefix, STALE_HEIR);
+    }
+
+    /** Kernel {@code kernelName} was welcomed back by a reclaim with {@code prefix}: a stale heir's hold on it is its. */
+    void reclaimedWith(int prefix, String kernelName) {
+        if (STALE_HEIR.equals(died.get(prefix))) {
+            died.put(prefix, kernelName);
+        }
     }
 }
