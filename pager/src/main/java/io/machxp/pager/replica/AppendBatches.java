@@ -177,7 +177,9 @@ final class AppendBatches {
                 }
                 reply = append.apply(join.apply(messages));
             }
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {
+            // Anything, an Error too (OutOfMemoryError in Ratis): the batch fails, its in-flight
+            // count is given back below, so the pipeline is not left full for good (rv58 LOW-2).
             reply = CompletableFuture.failedFuture(e);
         }
         reply.whenComplete((r, e) -> {

@@ -72,6 +72,8 @@ import java.util.PriorityQueue;
  *  a timer                       one ERROR; that timer is dropped, the others run
  *  genesis                       one ERROR; no core ({@link #genesisFailed}): the replica's Raft server
  *                                  appends no other genesis, and the replica never takes kernels
+ *  anything else, on an entry    one ERROR; that entry counts as applied and the batch's other
+ *    of a batch                    entries are applied (a lone entry's throw: PagerStateMachine's ERROR)
  * </pre>
  * The core's state is then whatever the failed call left, the same on every replica.
  */
@@ -223,9 +225,20 @@ public final class ReplicaCore {
      */
     public void apply(long index, PagerLogEntry e) {
         if (e.hasBatch()) { // several entries in one Raft entry (AppendBatches): each as if on its own
-            for (PagerLogEntry inner : e.getBatch().getEntriesList()) {
-                if (!inner.hasBatch()) { // never nested: a nested one is skipped on every replica alike
-                    apply(index, inner);
+            java.util.List<PagerLogEntry> inner = e.getBatch().getEntriesList();
+            for (int i = 0; i < inner.size(); i++) {
+                if (inner.get(i).hasBatch()) {
+                    continue; // never nested: a nested one is skipped on every replica alike
+                }
+                try {
+                    apply(index, inner.get(i));
+                } catch (RuntimeException x) {
+                    // As PagerStateMachine does for a Raft entry: this entry counts as applied, the
+                    // batch's others are applied, on every replica alike (rv58 LOW-2: before, one
+                    // throw dropped the rest of the batch, each of them acknowledged as applied).
+                    log.error("pager {} replica {}: applying entry {} of {} of the batch at log index {} failed; the "
+                            + "replica goes on with the batch's other entries, as every other does at this entry", name,
+                            replicaId, i + 1, inner.size(), index, x);
                 }
             }
             return;
