@@ -1,6 +1,7 @@
 package io.machxp.client;
 
 import java.time.Duration;
+import java.util.function.ToLongFunction;
 
 /**
  * Java durations as task.proto's unsigned fields, read the way java.util.concurrent reads a
@@ -15,23 +16,21 @@ final class WireDurations {
 
     /** VmLockFutex's timeout_millis: 0 for a negative duration; over the kernel's bound (no timeout) for a huge one. */
     static long millis(Duration d) {
-        if (d.isNegative()) {
-            return 0;
-        }
-        try {
-            return d.toMillis();
-        } catch (ArithmeticException longerThanALong) {
-            return Long.MAX_VALUE; // above the kernel's 2^63 - 1 ns: no timeout
-        }
+        return unsigned(d, Duration::toMillis);
     }
 
     /** ThreadCompute's and ThreadSleep's nanos: 0 for a negative duration; 2^63 - 1 (forever) for a huge one. */
     static long nanos(Duration d) {
+        return unsigned(d, Duration::toNanos);
+    }
+
+    /** {@code d} in {@code unit}: 0 if negative, Long.MAX_VALUE if longer than a long holds (above the kernel's bounds). */
+    private static long unsigned(Duration d, ToLongFunction<Duration> unit) {
         if (d.isNegative()) {
             return 0;
         }
         try {
-            return d.toNanos();
+            return unit.applyAsLong(d);
         } catch (ArithmeticException longerThanALong) {
             return Long.MAX_VALUE;
         }

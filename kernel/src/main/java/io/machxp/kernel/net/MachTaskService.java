@@ -59,7 +59,7 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
         kernel.execute(() -> core.taskCreate(request.getName(), client, replying(out, task -> {
             long[] handle = new long[1];
             if (!call.made(() -> withdraw(core, task.id, handle[0]))) {
-                core.taskTerminate(task.id, "its task_create's caller gave up before the reply", Reply.ignore());
+                core.taskTerminate(task.id, CREATE_GIVEN_UP, Reply.ignore());
                 return;
             }
             handle[0] = handles.issue(core, task.id);
@@ -72,14 +72,24 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
         if (handle == 0 || handles.revoke(handle) == null) {
             return; // terminated meanwhile
         }
-        shared.afterRevoke(core, taskId, 0, () -> {
-            try {
-                kernel.execute(() -> core.taskTerminate(taskId, "its task_create's caller gave up before the reply",
-                        Reply.ignore()));
-            } catch (java.util.concurrent.RejectedExecutionException kernelClosing) {
-                // the kernel is shutting down: its tasks go with it
-            }
-        });
+        terminateRevoked(core, taskId, CREATE_GIVEN_UP);
+    }
+
+    /** Why a task is ended whose task_create's caller gave up on it. */
+    private static final String CREATE_GIVEN_UP = "its task_create's caller gave up before the reply";
+
+    /** Ends task {@code taskId}, whose handle was just revoked, once the revoke has settled (as a TaskWatch's end does). */
+    private void terminateRevoked(KernelCore core, long taskId, String why) {
+        shared.afterRevoke(core, taskId, 0, () -> onCoreUnlessClosing(() -> core.taskTerminate(taskId, why, Reply.ignore())));
+    }
+
+    /** Work for the core thread nobody waits on: if the kernel is shutting down, its tasks and threads go with it. */
+    private void onCoreUnlessClosing(Runnable work) {
+        try {
+            kernel.execute(work);
+        } catch (java.util.concurrent.RejectedExecutionException kernelClosing) {
+            // nothing left to end or stop
+        }
     }
 
     /**
@@ -118,13 +128,7 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
     }
 
     private void endThread(KernelCore core, long task, int tid) {
-        shared.afterRevoke(core, task, tid, () -> {
-            try {
-                kernel.execute(() -> core.threadTerminate(task, tid, Reply.ignore()));
-            } catch (java.util.concurrent.RejectedExecutionException kernelClosing) {
-                // the kernel is shutting down: its threads go with it
-            }
-        });
+        shared.afterRevoke(core, task, tid, () -> onCoreUnlessClosing(() -> core.threadTerminate(task, tid, Reply.ignore())));
     }
 
     @Override
@@ -291,13 +295,7 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
      * blocked call it made: the thread does not go on computing, sleeping or waiting for nobody.
      */
     private void stopWhenCancelled(StreamObserver<?> out, KernelCore core, long task, int thread, Reply<?> reply) {
-        ((ServerCallStreamObserver<?>) out).setOnCancelHandler(() -> {
-            try {
-                kernel.execute(() -> core.abortWait(task, thread, reply));
-            } catch (java.util.concurrent.RejectedExecutionException kernelClosing) {
-                // the kernel is shutting down: its threads go with it
-            }
-        });
+        ((ServerCallStreamObserver<?>) out).setOnCancelHandler(() -> onCoreUnlessClosing(() -> core.abortWait(task, thread, reply)));
     }
 
     /**
@@ -403,13 +401,7 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
         ServerCallStreamObserver<TaskWatchEvent> call = (ServerCallStreamObserver<TaskWatchEvent>) out;
         Runnable ended = () -> {
             handles.revoke(handle, TaskHandles.WATCH_ENDED);
-            shared.afterRevoke(core, taskId, 0, () -> {
-                try {
-                    kernel.execute(() -> core.taskTerminate(taskId, "its client went away", Reply.ignore()));
-                } catch (java.util.concurrent.RejectedExecutionException kernelClosing) {
-                    // the kernel is shutting down: its tasks go with it
-                }
-            });
+            terminateRevoked(core, taskId, "its client went away");
         };
         call.setOnCancelHandler(ended);
         TaskWatches.Watch watch = handles.watches().open(handle, call);
