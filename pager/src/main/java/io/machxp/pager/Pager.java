@@ -19,7 +19,6 @@ import io.machxp.proto.task.Errno;
 import io.machxp.proto.transport.TransportException;
 import io.machxp.proto.xp.PagerToKernel;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
@@ -107,8 +106,7 @@ public final class Pager implements AutoCloseable {
             io.machxp.pager.policy.GrantPolicy policy) {
         this.config = config;
         this.store = store;
-        this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("pager-" + config.name(), true),
-                io.machxp.pager.net.NettyTransport.ioHandlerFactory());
+        this.group = io.machxp.pager.net.NettyTransport.oneLoop("pager-" + config.name());
         this.loop = group.next();
         this.progress = CoreProgress.of(loop);
         this.storeThread = store.blocking() ? java.util.concurrent.Executors.newSingleThreadExecutor(

@@ -1,12 +1,15 @@
 package io.machxp.pager.net;
 
+import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
 
 /**
  * The pager's socket transport: Linux's native epoll when Netty's library for it loads (fewer
@@ -23,6 +26,11 @@ public final class NettyTransport {
 
     public static IoHandlerFactory ioHandlerFactory() {
         return nativeEpoll() ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+    }
+
+    /** One event loop on one daemon thread named {@code threadPrefix}-..., on this transport: a server's sockets and its core. */
+    public static EventLoopGroup oneLoop(String threadPrefix) {
+        return new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory(threadPrefix, true), ioHandlerFactory());
     }
 
     public static Class<? extends ServerChannel> serverChannel() {

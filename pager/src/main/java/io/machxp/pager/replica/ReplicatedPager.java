@@ -125,8 +125,7 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
         this.leadership = new ReplicaLeadership(config.name(), raft, group.getGroupId(), self, replica, clock, ticker,
                 streams);
         this.ticks = new ReplicaTicks(config, replicas.self(), replica, clock, ticker, streams, leadership, this::logStatus);
-        this.xpLoop = new io.netty.channel.MultiThreadIoEventLoopGroup(1, new io.netty.util.concurrent.DefaultThreadFactory(
-                xpThreadPrefix(config.name(), replicas.self()), true), io.machxp.pager.net.NettyTransport.ioHandlerFactory());
+        this.xpLoop = io.machxp.pager.net.NettyTransport.oneLoop(xpThreadPrefix(config.name(), replicas.self()));
         this.xp = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(),
                         replicas.xpPort(replicas.self())), config.transport().serverCredentials(config.bindHost(),
                         "pager " + config.name() + " replica " + replicas.self()))
