@@ -106,7 +106,7 @@ public final class Pager implements AutoCloseable {
             io.machxp.pager.policy.GrantPolicy policy) {
         this.config = config;
         this.store = store;
-        this.group = io.machxp.pager.net.NettyTransport.oneLoop("pager-" + config.name());
+        this.group = io.machxp.pager.net.NettyTransport.oneLoop("pager-" + config.name(), stats::loopPass);
         this.loop = group.next();
         this.progress = CoreProgress.of(loop);
         this.storeThread = store.blocking() ? java.util.concurrent.Executors.newSingleThreadExecutor(

@@ -59,6 +59,13 @@ final class PagerEfficiencyCommand implements Callable<Integer> {
     String pagerHeap = "256m";
     @Option(names = "--pager-jvm-arg", paramLabel = "ARG", description = "a JVM option for the pager process; repeatable")
     List<String> pagerJvmArgs = new ArrayList<>();
+    @Option(names = "--pager-cpus", paramLabel = "CPUS",
+            description = "run the pager process on these CPUs only (a list as taskset takes it: 0, 0-1, 0,2); default: any")
+    String pagerCpus;
+    @Option(names = "--load-cpus", paramLabel = "CPUS",
+            description = "run this process (the kernels and their workers: the load) on these CPUs only; default: any. "
+                    + "With --pager-cpus 0 --load-cpus 1 they do not take each other's CPU")
+    String loadCpus;
     @Option(names = "--json", description = "print the result as JSON")
     boolean json;
     @Option(names = "--quick", description = "1 s warm-up, 1 s measured: a smoke test; its numbers mean little")
@@ -78,7 +85,8 @@ final class PagerEfficiencyCommand implements Callable<Integer> {
         }
         BenchOptions options = new BenchOptions(kernels, threads, locks, locality, Duration.ZERO, Duration.ZERO, 0.5,
                 warmup, duration, 42, BenchOptions.Api.LOCAL);
-        PagerEfficiency.Result r = PagerEfficiency.measure(options, leaseMillis, jvm);
+        PagerEfficiency.Result r = PagerEfficiency.measure(options, leaseMillis, jvm,
+                new io.machxp.bench.pagerload.Pinning(pagerCpus, loadCpus));
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             Map<String, Object> m = new LinkedHashMap<>();
@@ -92,15 +100,22 @@ final class PagerEfficiencyCommand implements Callable<Integer> {
             m.put("pagerThreadCpuSeconds", r.threadCpuSeconds());
             m.put("coreThreadUserMicrosPerMessage", r.coreUserMicrosPerMessage());
             m.put("coreThreadSystemMicrosPerMessage", r.coreSystemMicrosPerMessage());
+            m.put("coreThreadCpuShare", r.coreThreadCpuShare());
+            m.put("eventLoopPasses", r.passes());
+            m.put("messagesPerPass", r.messagesPerPass());
             m.put("messagesPerCoreThreadWakeup", r.messagesPerWakeup());
             m.put("messagesPerWriteCall", r.messagesPerWrite());
             m.put("coreThreadPageFaultsPerMessage", r.pageFaultsPerMessage());
             m.put("pagerHeap", pagerHeap);
+            m.put("pagerCpus", pagerCpus == null ? "any" : pagerCpus);
+            m.put("loadCpus", loadCpus == null ? "any" : loadCpus);
             m.put("workload", r.workload());
             out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(m));
         } else {
-            out.printf(Locale.ROOT, "pager efficiency, Part II (--no-cache), %d kernels x %d threads, %d locks, locality %.2f%n",
-                    kernels, threads, locks, locality);
+            out.printf(Locale.ROOT, "pager efficiency, Part II (--no-cache), %d kernels x %d threads, %d locks, locality %.2f%s%n",
+                    kernels, threads, locks, locality, pagerCpus == null && loadCpus == null ? ""
+                            : "; pager on CPUs " + (pagerCpus == null ? "any" : pagerCpus) + ", load on "
+                                    + (loadCpus == null ? "any" : loadCpus));
             out.printf(Locale.ROOT, "  XP messages at the pager  %,d in %.2f s: %,.0f/s%n", r.messages(), r.seconds(),
                     r.messagesPerSecond());
             out.printf(Locale.ROOT, "  pager process CPU         %.2f s: %.0f%% of one CPU%n", r.pagerCpuSeconds(),
@@ -109,6 +124,8 @@ final class PagerEfficiencyCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "  pager CPU by thread       %s%n", r.threadCpuSeconds().entrySet().stream().limit(6)
                     .map(e -> String.format(Locale.ROOT, "%s %.2f s", e.getKey(), e.getValue()))
                     .collect(java.util.stream.Collectors.joining(", ")));
+            out.printf(Locale.ROOT, "  core thread               %.0f%% of one CPU; %.2f XP messages per event-loop pass (%,d passes)%n",
+                    100 * r.coreThreadCpuShare(), r.messagesPerPass(), r.passes());
             out.printf(Locale.ROOT, "  core thread per message   %.2f us user + %.2f us system; %.2f messages per wake-up%n",
                     r.coreUserMicrosPerMessage(), r.coreSystemMicrosPerMessage(), r.messagesPerWakeup());
             // Reads are not shown: Netty's epoll transport reads with recv, which /proc/PID/io does not count.

@@ -16,8 +16,8 @@ import java.util.List;
  * measured window.
  */
 final class MeteredService implements LockService {
-    /** The pager's counts at one moment. */
-    record Sample(long nanoTime, long messages, ProcCounters counters) {}
+    /** The pager's counts at one moment: XP messages, passes of its core's event loop, /proc's counters. */
+    record Sample(long nanoTime, long messages, long passes, ProcCounters counters) {}
 
     private final LockService machxp;
     private final PagerProcess pager;
@@ -58,7 +58,7 @@ final class MeteredService implements LockService {
             PagerStatisticsReply stats = admin.statistics();
             long n = stats.getXpReceivedMap().values().stream().mapToLong(Long::longValue).sum()
                     + stats.getXpSentMap().values().stream().mapToLong(Long::longValue).sum();
-            samples.add(new Sample(System.nanoTime(), n, counters));
+            samples.add(new Sample(System.nanoTime(), n, stats.getEventLoopPasses(), counters));
             return n;
         } catch (IOException e) {
             throw new UncheckedIOException(e);

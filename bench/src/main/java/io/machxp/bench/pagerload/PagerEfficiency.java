@@ -34,10 +34,12 @@ public final class PagerEfficiency {
      * @param readCalls read and readv system calls of the pager process over the window (its sockets are
      *     read with recv, which is not among them)
      * @param writeCalls write system calls of the pager process over the window
+     * @param passes passes of the core thread's event loop over the window (the pager counts them:
+     *     each one wait or poll for I/O, what it found, then the queued tasks)
      */
     public record Result(long messages, double seconds, double pagerCpuSeconds, String loadAverage,
             SystemResult workload, Map<String, Double> threadCpuSeconds, ProcCounters.Thread coreThread,
-            long readCalls, long writeCalls) {
+            long readCalls, long writeCalls, long passes) {
         public double messagesPerSecond() {
             return messages / seconds;
         }
@@ -68,6 +70,20 @@ public final class PagerEfficiency {
             return (double) coreThread.pageFaults() / Math.max(1, messages);
         }
 
+        /** The share of one CPU the core thread used (the pager saturates as it nears 1). */
+        public double coreThreadCpuShare() {
+            return coreThread.cpuNanos() / 1e9 / seconds;
+        }
+
+        /**
+         * XP messages per pass of the core's event loop: the OS's cost of a pass (its wait or poll,
+         * reads, writes) is shared by these. A pass that found nothing does not count here as a
+         * wake-up does, so under saturation (the loop polls without sleeping) this stays honest.
+         */
+        public double messagesPerPass() {
+            return (double) messages / Math.max(1, passes);
+        }
+
         /** XP messages per wake-up of the core thread: how many each pass of its event loop handles. */
         public double messagesPerWakeup() {
             return (double) messages / Math.max(1, coreThread.waits());
@@ -90,9 +106,16 @@ public final class PagerEfficiency {
 
     /** Runs {@code options}' workload (the warm-up, then the measured window) on a pager process. */
     public static Result measure(BenchOptions options, long leaseMillis, List<String> pagerJvmArgs) throws Exception {
+        return measure(options, leaseMillis, pagerJvmArgs, Pinning.NONE);
+    }
+
+    /** {@link #measure(BenchOptions, long, List)} with the pager process and this one (the load) on the CPUs {@code pinning} names. */
+    public static Result measure(BenchOptions options, long leaseMillis, List<String> pagerJvmArgs, Pinning pinning)
+            throws Exception {
         Map.Entry<String, Long> object = MachxpService.objectBytes(options);
         try (PagerProcess pager = PagerProcess.start(object.getKey(), object.getValue(), leaseMillis,
-                pagerJvmArgs)) {
+                pagerJvmArgs, pinning.pagerPrefix())) {
+            pinning.pinThisProcess();
             String target = pager.target(120);
             try (MeteredService service = new MeteredService(
                     MachxpService.onPager(MachxpService.Mode.NO_CACHE, options, target), pager, target)) {
@@ -110,7 +133,7 @@ public final class PagerEfficiency {
                 return new Result(end.messages() - begin.messages(), (end.nanoTime() - begin.nanoTime()) / 1e9,
                         (to.total().cpuNanos() - from.total().cpuNanos()) / 1e9, loadAverage(), workload,
                         byThread(from, to), coreThread(from, to), to.readCalls() - from.readCalls(),
-                        to.writeCalls() - from.writeCalls());
+                        to.writeCalls() - from.writeCalls(), end.passes() - begin.passes());
             }
         }
     }

@@ -31,9 +31,13 @@ final class PagerProcess implements AutoCloseable {
         reader.start();
     }
 
-    /** Starts a pager serving {@code object} of {@code bytes}, with {@code jvmArgs} (e.g. JFR) before the class. */
-    static PagerProcess start(String object, long bytes, long leaseMillis, List<String> jvmArgs) throws IOException {
-        List<String> command = new ArrayList<>();
+    /**
+     * Starts a pager serving {@code object} of {@code bytes}, with {@code jvmArgs} (e.g. JFR) before
+     * the class, and {@code prefix} before the java command (e.g. taskset, to pin it to CPUs).
+     */
+    static PagerProcess start(String object, long bytes, long leaseMillis, List<String> jvmArgs, List<String> prefix)
+            throws IOException {
+        List<String> command = new ArrayList<>(prefix);
         command.add(ProcessHandle.current().info().command().orElse(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString()));
         command.addAll(jvmArgs);

@@ -67,6 +67,8 @@ public final class PagerStats {
     final LongAdder sessionsResumed = new LongAdder();
     final LongAdder futexesReclaimed = new LongAdder();
     final LongAdder heldInGrace = new LongAdder();
+    /** Passes of the event loop the core runs on (each a wait or poll for I/O, the I/O found, then tasks). */
+    private final LongAdder loopPasses = new LongAdder();
 
     public PagerStats() {
         for (KernelToPager.RoutineCase c : KernelToPager.RoutineCase.values()) {
@@ -162,6 +164,16 @@ public final class PagerStats {
     public long messages() {
         return received.values().stream().mapToLong(LongAdder::sum).sum()
                 + sent.values().stream().mapToLong(LongAdder::sum).sum();
+    }
+
+    /** One more pass of the core's event loop (called on its thread by the loop, see NettyTransport.oneLoop). */
+    public void loopPass() {
+        loopPasses.increment();
+    }
+
+    /** Passes of the core's event loop so far: XP messages per pass is what the OS's cost per message falls with. */
+    public long loopPasses() {
+        return loopPasses.sum();
     }
 
     /** kernel_keepalive received and pager_keepalive sent: counted here only, not as XP routines. */

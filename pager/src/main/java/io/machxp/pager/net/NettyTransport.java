@@ -30,7 +30,13 @@ public final class NettyTransport {
 
     /** One event loop on one daemon thread named {@code threadPrefix}-..., on this transport: a server's sockets and its core. */
     public static EventLoopGroup oneLoop(String threadPrefix) {
-        return new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory(threadPrefix, true), ioHandlerFactory());
+        return oneLoop(threadPrefix, () -> { });
+    }
+
+    /** {@link #oneLoop(String)}, calling {@code onPass} on its thread at every pass of the loop (to count them). */
+    public static EventLoopGroup oneLoop(String threadPrefix, Runnable onPass) {
+        return new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory(threadPrefix, true),
+                new PassCounting(ioHandlerFactory(), onPass));
     }
 
     public static Class<? extends ServerChannel> serverChannel() {

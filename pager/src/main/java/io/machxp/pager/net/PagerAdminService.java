@@ -98,6 +98,7 @@ public final class PagerAdminService extends PagerAdminGrpc.PagerAdminImplBase {
                 .setFutexGrants(stats.grants())
                 .setFutexHandoffs(stats.handoffs())
                 .setKernelsConnected((int) stats.kernelsConnected())
+                .setEventLoopPasses(stats.loopPasses())
                 .build();
     }
 }
