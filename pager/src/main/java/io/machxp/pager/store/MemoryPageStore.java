@@ -10,26 +10,37 @@ import java.util.Map;
 public final class MemoryPageStore implements PageStore {
     private record Stored(byte[] data, long version) {}
 
-    private final Map<String, Map<Long, Stored>> objects = new HashMap<>();
+    /**
+     * An offset as a key of an object's pages: hashed so that page-aligned offsets spread over the
+     * table's buckets ({@link OffsetHash}; a Long's own hash put 16 consecutive pages in one).
+     */
+    private record Offset(long value) {
+        @Override
+        public int hashCode() {
+            return OffsetHash.of(value);
+        }
+    }
+
+    private final Map<String, Map<Offset, Stored>> objects = new HashMap<>();
     private long epoch;
     private int starts;
 
     @Override
     public byte[] read(String object, long offset) {
-        Stored page = objects.getOrDefault(object, Map.of()).get(offset);
+        Stored page = objects.getOrDefault(object, Map.of()).get(new Offset(offset));
         return page == null ? null : page.data; // never changed (see write), and the caller only reads it
     }
 
     @Override
     public long version(String object, long offset) {
-        Stored page = objects.getOrDefault(object, Map.of()).get(offset);
+        Stored page = objects.getOrDefault(object, Map.of()).get(new Offset(offset));
         return page == null ? 0 : page.version;
     }
 
     @Override
     public void write(String object, long offset, byte[] page, long version) {
         // Kept as it is: the caller never changes a page it wrote (PageStore#write).
-        objects.computeIfAbsent(object, o -> new HashMap<>()).put(offset, new Stored(page, version));
+        objects.computeIfAbsent(object, o -> new HashMap<>()).put(new Offset(offset), new Stored(page, version));
     }
 
     /** A page as {@link #forEachPage} gives it. */
@@ -39,8 +50,11 @@ public final class MemoryPageStore implements PageStore {
 
     /** Every page written, by object and offset (for a snapshot of a pager whose pages are in memory). */
     public void forEachPage(PageVisitor visitor) {
-        new java.util.TreeMap<>(objects).forEach((object, pages) -> new java.util.TreeMap<>(pages)
-                .forEach((offset, page) -> visitor.page(object, offset, page.data.clone(), page.version)));
+        new java.util.TreeMap<>(objects).forEach((object, pages) -> {
+            java.util.TreeMap<Long, Stored> byOffset = new java.util.TreeMap<>();
+            pages.forEach((offset, page) -> byOffset.put(offset.value(), page));
+            byOffset.forEach((offset, page) -> visitor.page(object, offset, page.data.clone(), page.version));
+        });
     }
 
     /** The time-based default for the first pager on this store, then one more for each next one. */
@@ -72,8 +86,13 @@ public final class MemoryPageStore implements PageStore {
 
     private long lease;
 
-    /** A futex's place in the holders' journal. */
-    private record HolderKey(String object, long offset) {}
+    /** A futex's place in the holders' journal (hashed as {@link OffsetHash} says). */
+    private record HolderKey(String object, long offset) {
+        @Override
+        public int hashCode() {
+            return OffsetHash.of(object, offset);
+        }
+    }
 
     /**
      * The holders' journal (see {@link PageStore#holder}): object + offset -> entry, in order. Keyed by
