@@ -738,24 +738,27 @@ class MachIpcContractProbeTest {
      * Messages to a send-once right ignore the queue limit, so a task sending them to its own
      * port could make the kernel queue without end; GNU Mach stops at kernel memory with
      * MACH_SEND_NO_BUFFER. machxp's budget of queued bytes does the same, a task at a quarter of
-     * it: the send is refused with nothing done, other tasks still send, receiving makes room.
+     * it, a client peer at its share (an eighth of 7/8): the send is refused with nothing done and a
+     * sentence naming the share, other tasks still send, receiving makes room.
      */
     @Test
     void queueingWithoutEndThroughSendOnceRightsIsNoBuffer() {
         long hog = k.task("hog");
         int ht = k.thread(hog, 10);
         int p = port(hog);
-        MachMessage.Builder threeMiB = to(p, MAKE_SEND_ONCE, 0).addBody(bytes(3 << 20));
+        // 1 MiB each: a client peer (this probe's loopback connection) has 14 MiB of the 128 MiB (review rv58 HIGH-1)
+        MachMessage.Builder oneMiB = to(p, MAKE_SEND_ONCE, 0).addBody(bytes(1 << 20));
         int sent = 0;
         MachMsgReply last;
         do {
-            last = send(hog, ht, threeMiB.setId(sent));
+            last = send(hog, ht, oneMiB.setId(sent));
             if (last.getKernReturn() == KERN_SUCCESS) {
                 sent++;
             }
         } while (last.getKernReturn() == KERN_SUCCESS && sent < 100);
         code(last, SEND_NO_BUFFER);
         assertThat(last.getKernReturnName()).isEqualTo("MACH_SEND_NO_BUFFER");
+        assertThat(last.getDetail()).as("the sentence names the share used up").contains("client peer");
         assertThat(sent).as("past qlimit, to a bound").isGreaterThan(5).isLessThan(40);
         MachPortReceiveStatusReply s = status(hog, p);
         assertThat(s.getMsgcount()).isEqualTo(sent);
@@ -764,7 +767,7 @@ class MachIpcContractProbeTest {
         MachMsgReply first = poll(hog, ht, p, 4 << 20, 0);
         code(first, KERN_SUCCESS);
         assertThat(first.getMsg().getId()).isZero();
-        code(send(hog, ht, threeMiB.setId(1000)), KERN_SUCCESS);
+        code(send(hog, ht, oneMiB.setId(1000)), KERN_SUCCESS);
         code(k.ipc().machPortDestroy(name(hog, p)), KERN_SUCCESS);
         stillServes();
     }

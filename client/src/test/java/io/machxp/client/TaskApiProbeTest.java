@@ -203,7 +203,7 @@ class TaskApiProbeTest {
     /**
      * A streamed receive (MachMsgReceive) whose client does not read what it was sent stops
      * receiving: the messages stay queued on the port, where the sender's budget of queued bytes
-     * (docs/limits.md: a quarter of 128 MiB) bounds them and MACH_SEND_NO_BUFFER tells the sender,
+     * (docs/limits.md: its client peer's share of 128 MiB, 14 MiB) bounds them and MACH_SEND_NO_BUFFER tells the sender,
      * instead of being moved without bound into the stream's buffers inside the kernel. Once the
      * client reads again, every message comes, in order.
      */
@@ -222,7 +222,7 @@ class TaskApiProbeTest {
         int bytes = 64 << 10;
         int sent = 0;
         int refused = 0;
-        while (sent < 1_000) { // 1,000 x 64 KiB: twice the sender's share of the budget
+        while (sent < 1_000) { // 1,000 x 64 KiB: four times the sender's peer's share of the budget
             int code = a.ipc().machMsg(sendOnce(task, sender, port, sent, bytes)).getKernReturn();
             if (code != 0) {
                 refused = code;

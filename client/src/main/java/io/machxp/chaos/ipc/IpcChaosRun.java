@@ -254,8 +254,8 @@ public final class IpcChaosRun {
 
     /**
      * Rule 8, after the history is judged: every task still running ends, and then no kernel that
-     * did not crash still counts a byte of queued messages or a message carried to another kernel
-     * unanswered (docs/mach-ipc.md, "Queued bytes across kernels"): whatever the faults did, each
+     * did not crash still counts a byte of queued messages (in all, or to a client peer: clients'
+     * tasks have one) or a message carried to another kernel unanswered (docs/mach-ipc.md, "Queued bytes across kernels"): whatever the faults did, each
      * message was received, destroyed, or lost with a dead kernel, and its bytes came back.
      */
     private List<String> everyByteBack() {
@@ -277,6 +277,10 @@ public final class IpcChaosRun {
                 v.add(String.format(Locale.ROOT, "%s: %d bytes of its tasks' messages still charged and %d messages carried to other"
                         + " kernels unanswered after every task ended (rule 8)", k.name, core.queuedBytes(),
                         core.inFlightMessages()));
+            }
+            if (core.queuedBytesOfPeers() != 0) {
+                v.add(String.format(Locale.ROOT, "%s: %d bytes of queued messages still counted to client peers after every task"
+                        + " ended (rule 8)", k.name, core.queuedBytesOfPeers()));
             }
             if (core.namesInUse() != 0) {
                 v.add(String.format(Locale.ROOT, "%s: %d port names still counted against its budget after every task ended (rule 8)",
@@ -302,7 +306,10 @@ public final class IpcChaosRun {
 
     /** task_create and thread_create(s) at setup; {@code done} gets the task and its threads' tids. */
     void createTask(Node n, int threads, Consumer<int[]> done) {
-        cluster.call(n.kernel.name, () -> n.kernel.core.taskCreate(n.name, reply(n, "task_create", (MachTask t) -> {
+        // a client's task is a remote client's (its own peer), so its names and queued bytes count to
+        // that peer and rule 8 sees them back; servers are in-process tasks
+        Object owner = n instanceof ChaosClient ? "peer of " + n.name : null;
+        cluster.call(n.kernel.name, () -> n.kernel.core.taskCreate(n.name, owner, reply(n, "task_create", (MachTask t) -> {
             n.task = t.id;
             int[] tids = new int[threads];
             thread(n, tids, 0, done);

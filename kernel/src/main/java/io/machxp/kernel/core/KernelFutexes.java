@@ -113,6 +113,11 @@ final class KernelFutexes {
         this.locks = new FutexLocks(core, this, env, pages, inheritance, grants, toPager, heirs, waits, pi);
     }
 
+    /** The bound on the futexes this kernel caches (tests look at its work). */
+    FutexCacheBound cache() {
+        return toPager.cache;
+    }
+
     // ---- requests from tasks ------------------------------------------------------------------
 
     /** vm_lock_futex / vm_trylock_futex for a validated thread: see {@link FutexLocks#lockRequest}. */

@@ -34,9 +34,9 @@ import java.util.List;
  *            {@link Carried#payer}, {@link NameBudget})
  * </pre>
  * Queued messages a task sent, and blocked senders' messages ({@link #block}), count against the
- * kernel's budget ({@link #queuedBytes}) and the sending task's share of it ({@link IpcSpace#queuedBytes}),
- * checked by {@link MsgSend}:
- * MACH_SEND_NO_BUFFER beyond either, as GNU Mach's kernel memory bounds its kmsgs. A message
+ * kernel's budget ({@link #queuedBytes}), the sending task's share of it ({@link IpcSpace#queuedBytes})
+ * and, for a task created for a client, its client peer's share ({@link QueuedShares}), checked by
+ * {@link MsgSend}: MACH_SEND_NO_BUFFER beyond any, as GNU Mach's kernel memory bounds its kmsgs. A message
  * carried to another kernel counts until that kernel is done with it ({@link InFlight}); one that
  * came from another kernel counts there, not here, and is given back ({@link InFlight#consumed})
  * when a task here receives it or it is destroyed - but a notification no kernel charged yet counts
@@ -51,6 +51,8 @@ final class Delivery {
      * ({@link InFlight}).
      */
     long queuedBytes;
+    /** Of {@link #queuedBytes}, what counts to each client peer ({@link QueuedShares}). */
+    final QueuedShares peers = new QueuedShares();
 
     Delivery(IpcCore ipc) {
         this.ipc = ipc;
@@ -276,9 +278,41 @@ final class Delivery {
         return m;
     }
 
-    /** Whether queueing {@code cost} more bytes charged to {@code space} would pass the kernel's budget or the task's share. */
+    /**
+     * Whether queueing {@code cost} more bytes charged to {@code space} would pass the kernel's
+     * budget, the task's share (a TASK_SHARES-th), or its client peer's share ({@link QueuedShares}).
+     */
     boolean overBudget(IpcSpace space, long cost) {
-        return queuedBytes + cost > ipc.queuedBytesLimit || space.queuedBytes + cost > ipc.queuedBytesLimit / IpcCore.TASK_SHARES;
+        long max = ipc.queuedBytesLimit;
+        return queuedBytes + cost > max || space.queuedBytes + cost > max / IpcCore.TASK_SHARES
+                || peers.refused(space.peer, cost, max, queuedBytes);
+    }
+
+    /**
+     * Why a send of {@code cost} bytes from {@code space} is refused by {@link #overBudget}: a
+     * sentence naming the bound it would pass (the peer's share first), or null if none.
+     */
+    String overBudgetDetail(IpcSpace space, long cost) {
+        long max = ipc.queuedBytesLimit;
+        if (peers.refused(space.peer, cost, max, queuedBytes)) {
+            return String.format(java.util.Locale.ROOT, "a message of %d bytes would pass the share of queued messages of "
+                    + "client peer %s (all its connections' tasks together): it has %d bytes queued or in flight; a "
+                    + "peer may have at most an eighth of the %d bytes clients may have together (%d), and no more "
+                    + "than are still free to them (%d); receive or destroy what its tasks sent (a task's messages "
+                    + "stay queued until received, also after its client disconnected, unless the task ends); other "
+                    + "peers and in-process tasks still send", cost, space.peer, peers.usedBy(space.peer),
+                    QueuedShares.pool(max), QueuedShares.peerMax(max), peers.remoteFree(max, queuedBytes));
+        }
+        if (space.queuedBytes + cost > max / IpcCore.TASK_SHARES) {
+            return String.format(java.util.Locale.ROOT, "a message of %d bytes would pass the task's share of queued "
+                    + "messages: it has %d bytes queued or in flight, at most %d (a quarter of the kernel's %d); "
+                    + "receive or destroy what it sent", cost, space.queuedBytes, max / IpcCore.TASK_SHARES, max);
+        }
+        if (queuedBytes + cost > max) {
+            return String.format(java.util.Locale.ROOT, "a message of %d bytes would pass the kernel's budget of queued "
+                    + "messages: %d of %d bytes in use", cost, queuedBytes, max);
+        }
+        return null;
     }
 
     /**
@@ -301,11 +335,16 @@ final class Delivery {
         charge(port.notificationsChargedTo, bytes);
     }
 
-    /** Adds {@code bytes} (or takes them off, if negative) to the kernel's budget in use and {@code space}'s share (if any). */
+    /**
+     * Adds {@code bytes} (or takes them off, if negative) to the kernel's budget in use and
+     * {@code space}'s share (if any), and to its client peer's ({@link QueuedShares}): every charge
+     * and every give-back of queued bytes passes here.
+     */
     void charge(IpcSpace space, long bytes) {
         queuedBytes += bytes;
         if (space != null) {
             space.queuedBytes += bytes;
+            peers.charge(space.peer, bytes);
         }
     }
 

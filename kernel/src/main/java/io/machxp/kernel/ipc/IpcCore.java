@@ -139,6 +139,16 @@ public final class IpcCore {
         return delivery.queuedBytes;
     }
 
+    /** Of {@link #queuedBytes}, the bytes counted to {@code owner}'s client peer ({@link QueuedShares}). */
+    public long queuedBytesOfPeerOf(Object owner) {
+        return delivery.peers.usedBy(owner instanceof NameOwner o ? o.peer() : owner);
+    }
+
+    /** Of {@link #queuedBytes}, the bytes counted to client peers, all together ({@link QueuedShares}). */
+    public long queuedBytesOfPeers() {
+        return delivery.peers.remoteUsed();
+    }
+
     /** Of {@link #queuedBytes}, the bytes carried to other kernels that they have not finished with yet. */
     public long inFlightBytes() {
         return inFlight.bytes;
@@ -400,7 +410,10 @@ public final class IpcCore {
         int donation = receive && msg.localPort() == rcvName && msg.localType() == MsgType.MAKE_SEND_ONCE
                 ? sched.priority(tid) : -1;
         send.send(space, tid, msg, sendTimeout, donation, code -> {
-            if (!code.ok() || !receive) {
+            if (code == KernReturn.MACH_SEND_NO_BUFFER) {
+                // refused at once, before anything changed: the budget that refused it says why (null: another cause)
+                done.accept(new MsgReturn(code, null, 0, delivery.overBudgetDetail(space, MsgSend.cost(msg))));
+            } else if (!code.ok() || !receive) {
                 done.accept(MsgReturn.of(code));
             } else if (space.active) {
                 rcv.run();

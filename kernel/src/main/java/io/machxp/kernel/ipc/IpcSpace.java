@@ -33,8 +33,16 @@ final class IpcSpace {
     private final NameBudget budget;
     /** The client whose part of the budget this task's names count in ({@link NameBudget}); null: the kernel's alone. */
     final Object owner;
+    /**
+     * The client peer the owner belongs to ({@link NameOwner#peer}; an owner that is not a NameOwner
+     * is its own peer; null: none): what this task's queued message bytes count to ({@link QueuedShares}).
+     */
+    final Object peer;
     boolean active = true;
-    /** Bytes of messages this task sent that are queued on the kernel's ports now (its share of the budget). */
+    /**
+     * Bytes of messages this task sent that are queued on the kernel's ports now, or carried to
+     * another kernel and not finished with there (its share of the budget; counted to {@link #peer} too).
+     */
     long queuedBytes;
     private final Map<Integer, IpcEntry> entries = new TreeMap<>(Integer::compareUnsigned);
     private final Map<Port, IpcEntry> byPort = new HashMap<>();
@@ -48,6 +56,7 @@ final class IpcSpace {
         this.taskId = taskId;
         this.budget = budget;
         this.owner = owner;
+        this.peer = owner instanceof NameOwner o ? o.peer() : owner;
     }
 
     /** The entry of {@code name}, a dead name if its port died; null if the name denotes nothing. */

@@ -63,10 +63,14 @@ public final class IpcMessages {
         if (r.message() != null) {
             b.setMsg(toProto(r.message()));
         }
+        if (r.detail() != null) {
+            b.setDetail(r.detail());
+        }
         return b.build();
     }
 
     public static MsgReturn fromProto(MachMsgReply r) {
-        return new MsgReturn(KernReturn.of(r.getKernReturn()), r.hasMsg() ? fromProto(r.getMsg()) : null, r.getSize());
+        return new MsgReturn(KernReturn.of(r.getKernReturn()), r.hasMsg() ? fromProto(r.getMsg()) : null, r.getSize(),
+                r.getDetail().isEmpty() ? null : r.getDetail());
     }
 }

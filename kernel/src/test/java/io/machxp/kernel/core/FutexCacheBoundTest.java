@@ -69,4 +69,80 @@ class FutexCacheBoundTest {
         assertThat(released(acquire(u, 12))).containsExactly(4L);
         assertThat(FutexWord.owner(k.futex(k.base).state())).isNotZero();
     }
+
+    /** The cache policy with a bound of 64 futexes. */
+    private static final FutexPolicy SIXTY_FOUR = new FutexPolicy() {
+        @Override
+        public String name() {
+            return "cache-of-64";
+        }
+
+        @Override
+        public int maxCachedFutexes() {
+            return 64;
+        }
+    };
+
+    /**
+     * Review rv58 MED-3: with more futexes owned than the bound, every later grant walked the whole
+     * cache looking for idle ones, on the core thread. Now a grant past the bound looks at itself
+     * and at most {@link FutexCacheBound#REVISITS_PER_TRIM} parked futexes (counted, not timed).
+     */
+    @Test
+    void aCacheFullOfOwnedFutexesCostsAFewLooksPerGrant() {
+        CoreFixture big = new CoreFixture(CoreOptions.DEFAULT.withFutexPolicy(SIXTY_FOUR));
+        FutexCacheBound cache = big.core.futexes.cache();
+        MachThread t = big.thread();
+        int owned = 3 * 64; // three times the bound, all owned by t
+        for (int i = 0; i < owned; i++) {
+            lockOwned(big, t, 4L * i);
+        }
+        assertThat(cache.size()).as("a futex a thread owns is never given back").isEqualTo(owned);
+        long before = cache.examined();
+        int grants = 100;
+        for (int i = owned; i < owned + grants; i++) {
+            lockOwned(big, t, 4L * i);
+        }
+        long perGrant = 1 + FutexCacheBound.REVISITS_PER_TRIM;
+        assertThat(cache.examined() - before)
+                .as("looked at over %d grants past the bound with %d owned (the whole cache each time before)", grants, owned)
+                .isLessThanOrEqualTo(grants * perGrant);
+        assertThat(cache.size()).isEqualTo(owned + grants);
+    }
+
+    /**
+     * Parked futexes whose owners unlocked (the core hears of no fast-path unlock) are found again,
+     * a few per grant: the cache comes back under its bound, and never grows meanwhile.
+     */
+    @Test
+    void parkedFutexesUnlockedLaterAreGivenBackAFewPerGrant() {
+        CoreFixture big = new CoreFixture(CoreOptions.DEFAULT.withFutexPolicy(SIXTY_FOUR));
+        FutexCacheBound cache = big.core.futexes.cache();
+        MachThread t = big.thread();
+        int owned = 2 * 64;
+        for (int i = 0; i < owned; i++) {
+            lockOwned(big, t, 4L * i);
+        }
+        for (int i = 0; i < owned; i++) {
+            assertThat(big.unlock(t, big.base + 4L * i).answered()).isTrue();
+        }
+        big.env.drain();
+        int size = cache.size();
+        int grants = 0;
+        for (int i = owned; cache.size() > 64; i++, grants++) {
+            lockOwned(big, t, 4L * i);
+            assertThat(cache.size()).as("never grows while parked ones are idle").isLessThanOrEqualTo(size);
+            size = cache.size();
+            assertThat(grants).as("given back within a bounded number of grants").isLessThan(owned);
+        }
+        assertThat(cache.size()).isLessThanOrEqualTo(64);
+    }
+
+    /** Thread {@code t} locks the futex at {@code offset} of the fixture's page: lock_futex and its grant. */
+    private static void lockOwned(CoreFixture f, MachThread t, long offset) {
+        var a = f.lock(t, f.base + offset);
+        f.grant(offset);
+        assertThat(a.answered()).isTrue();
+        f.env.drain();
+    }
 }

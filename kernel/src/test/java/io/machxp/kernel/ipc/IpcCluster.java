@@ -318,6 +318,7 @@ final class IpcCluster {
     void assertAllBack(int... kernels) {
         for (int k : kernels) {
             assertThat(core(k).queuedBytes()).as("kernel %d's budget in use", k).isZero();
+            assertThat(core(k).queuedBytesOfPeers()).as("kernel %d's bytes counted to client peers", k).isZero();
             assertThat(core(k).inFlightMessages()).as("kernel %d's messages not answered", k).isZero();
         }
     }
