@@ -138,8 +138,16 @@ class FutexCacheBoundTest {
         assertThat(cache.size()).isLessThanOrEqualTo(64);
     }
 
-    /** Thread {@code t} locks the futex at {@code offset} of the fixture's page: lock_futex and its grant. */
+    /**
+     * Thread {@code t} locks the futex at {@code offset} of the fixture's first page: lock_futex and
+     * its grant (the first lock brings the page in).
+     */
     private static void lockOwned(CoreFixture f, MachThread t, long offset) {
+        if (offset == 0) {
+            f.acquireFromPager(t, f.base);
+            f.env.drain();
+            return;
+        }
         var a = f.lock(t, f.base + offset);
         f.grant(offset);
         assertThat(a.answered()).isTrue();
