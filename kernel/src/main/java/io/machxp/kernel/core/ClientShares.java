@@ -13,6 +13,9 @@ import io.machxp.proto.task.Errno;
  * counts to the peer of the connection that created it, its threads and mappings to the task's
  * peer, until they end (review kreview HIGH-1: before, one client took all 65,536 tasks and kept
  * them after it disconnected, and nobody else could create one until the kernel restarted).
+ * A thread's id counts to its peer while the thread lives and while its number rests after it
+ * ended ({@code ThreadNumbers}; review rv58 LOW-1: resting numbers counted to nobody, so one peer's
+ * churn could keep them all resting when the lease, and so the rest, is long).
  *
  * <p>States per kind: a peer below its share (takes one more: {@link PeerShares#taken}), at it
  * (EAGAIN naming its share: {@link #refusal}); ends ({@link PeerShares#given}) move it back.
@@ -26,6 +29,7 @@ final class ClientShares {
     static final int MAX_MAPPINGS = 1 << 20;
 
     final PeerShares tasks = new PeerShares(KernelCore.MAX_TASKS);
+    /** Thread ids: live threads and resting numbers of ended ones (given back when the rest is over). */
     final PeerShares threads = new PeerShares(Tids.MAX_THREAD_NUMBER);
     final PeerShares mappings = new PeerShares(MAX_MAPPINGS);
     private final String kernel;

@@ -66,8 +66,11 @@ final class KernelTasks {
     /** Live tasks, threads and mappings per client peer ({@link ClientShares}). */
     final ClientShares shares;
     private long nextTaskId = 1;
-    /** Thread numbers (TIDs' low bits), reused after {@link #tidQuarantine}. */
-    private final ThreadNumbers numbers = new ThreadNumbers(Tids.MAX_THREAD_NUMBER);
+    /**
+     * Thread numbers (TIDs' low bits), reused after {@link #tidQuarantine}; a resting number counts
+     * in {@code shares.threads} to its ended thread's peer until its rest is over (review rv58 LOW-1).
+     */
+    private final ThreadNumbers numbers;
     /** The highest wait number any ended thread reached: a new thread's waits are numbered above it. */
     private long waitsBefore;
 
@@ -77,6 +80,7 @@ final class KernelTasks {
         this.env = env;
         this.scheduler = scheduler;
         this.shares = new ClientShares(name);
+        this.numbers = new ThreadNumbers(Tids.MAX_THREAD_NUMBER, shares.threads::given);
     }
 
     /** Any thread: the task with this id, or null. */
@@ -141,8 +145,11 @@ final class KernelTasks {
             reply.fail(invalidPriority(priority));
             return;
         }
-        KernelError share = shares.refusal(shares.threads, task.peer, "live threads", "terminate threads it no "
-                + "longer needs (a task's threads end with it)");
+        numbers.settle(env.nanoTime()); // numbers whose rest is over count to nobody any more
+        KernelError share = shares.refusal(shares.threads, task.peer, "thread ids (live or resting)", String.format(
+                java.util.Locale.ROOT, "terminate threads it no longer needs (a task's threads end with it); an ended "
+                + "thread's id rests %d ms and counts to its peer until then, so a client that creates and ends "
+                + "threads fast holds their ids meanwhile: reuse threads instead", tidQuarantine() / 1_000_000));
         if (share != null) {
             reply.fail(share);
             return;
@@ -250,8 +257,9 @@ final class KernelTasks {
         }
         t.task.removeThread(t.tid);
         threadsByTid.remove(t.tid);
-        shares.threads.given(t.task.peer);
-        numbers.ended(t.tid & ((1 << Tids.THREAD_BITS) - 1), env.nanoTime(), tidQuarantine());
+        // its number rests and counts to the task's peer until free again (review rv58 LOW-1: counted
+        // to nobody, one peer's churn kept every number resting with a long lease)
+        numbers.ended(t.tid & ((1 << Tids.THREAD_BITS) - 1), env.nanoTime(), tidQuarantine(), t.task.peer);
         waitsBefore = Math.max(waitsBefore, t.waitNumber);
         env.trace("thread-ended", t.tid, why);
     }

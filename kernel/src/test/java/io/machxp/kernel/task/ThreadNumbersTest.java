@@ -2,6 +2,8 @@ package io.machxp.kernel.task;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
@@ -41,5 +43,27 @@ class ThreadNumbersTest {
         assertThat(take(Q, Set.of(2, 3, 4), Set.of(1))).as("only the named one is left").isZero();
         assertThat(take(Q, Set.of(2, 3, 4), Set.of())).isEqualTo(1);
         assertThat(numbers.given(4)).isTrue();
+    }
+
+    /** Review rv58 LOW-1: a resting number's holder is told once, when its rest is over (or it rests anew). */
+    @Test
+    void aRestingNumbersHolderIsToldOnceItsRestIsOver() {
+        List<Object> told = new ArrayList<>();
+        ThreadNumbers held = new ThreadNumbers(4, told::add);
+        for (int n = 1; n <= 3; n++) {
+            held.take(0, x -> false, x -> false);
+        }
+        held.ended(1, 0, Q, "peer a");
+        held.ended(2, 10, Q, null);
+        held.ended(3, 20, Q, "peer b");
+        held.settle(Q - 1);
+        assertThat(told).as("all still rest").isEmpty();
+        held.settle(Q + 10);
+        assertThat(told).containsExactly("peer a", null);
+        held.ended(3, 30, Q, "peer c"); // told again (be exact): the old rest's holder is told, the new one holds
+        assertThat(told).containsExactly("peer a", null, "peer b");
+        held.settle(30 + Q);
+        assertThat(told).containsExactly("peer a", null, "peer b", "peer c");
+        assertThat(held.resting()).isZero();
     }
 }
