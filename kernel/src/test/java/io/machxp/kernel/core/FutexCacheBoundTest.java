@@ -139,6 +139,68 @@ class FutexCacheBoundTest {
     }
 
     /**
+     * Random locks and unlocks of 48 futexes by 6 threads against a bound of 8 (trims at most
+     * grants, and parked futexes unlocked since): the two sets never lose or double a futex (the cache's size is the futexes the kernel holds from the
+     * pager, as the pager sees them: granted and not released), and a futex a thread owns is never
+     * given back.
+     */
+    @Test
+    void randomLocksKeepTheCacheExactAndOwnedFutexesHere() {
+        FutexPolicy eight = new FutexPolicy() {
+            @Override
+            public String name() {
+                return "cache-of-8";
+            }
+
+            @Override
+            public int maxCachedFutexes() {
+                return 8;
+            }
+        };
+        CoreFixture f = new CoreFixture(CoreOptions.DEFAULT.withFutexPolicy(eight));
+        FutexCacheBound cache = f.core.futexes.cache();
+        java.util.Random random = new java.util.Random(58);
+        int futexCount = 48;
+        MachThread[] threads = new MachThread[6];
+        for (int i = 0; i < threads.length; i++) {
+            threads[i] = f.thread();
+        }
+        lockOwned(f, threads[0], 0); // brings the page in; thread 0 keeps it for the whole run
+        int[] ownerOf = new int[futexCount]; // index of the owning thread + 1; 0: nobody
+        ownerOf[0] = 1;
+        java.util.Set<Long> held = new java.util.HashSet<>(List.of(0L)); // granted and not released, by offset
+        for (int step = 0; step < 4_000; step++) {
+            int i = 1 + random.nextInt(futexCount - 1);
+            long offset = 4L * i;
+            List<KernelToPager> sent = new java.util.ArrayList<>();
+            if (ownerOf[i] != 0) {
+                assertThat(f.unlock(threads[ownerOf[i] - 1], f.base + offset).answered()).isTrue();
+                ownerOf[i] = 0;
+                sent.addAll(f.env.drain());
+            } else {
+                int t = random.nextInt(threads.length);
+                var a = f.lock(threads[t], f.base + offset);
+                List<KernelToPager> asked = f.env.drain();
+                sent.addAll(asked);
+                if (asked.stream().anyMatch(KernelToPager::hasMemoryObjectLockFutex)) {
+                    assertThat(held).as("asked for a futex it holds").doesNotContain(offset);
+                    f.grant(offset);
+                    held.add(offset);
+                    sent.addAll(f.env.drain());
+                }
+                assertThat(a.answered()).as("step %d: lock of %d", step, offset).isTrue();
+                ownerOf[i] = t + 1;
+            }
+            for (long r : released(sent)) {
+                assertThat(ownerOf[(int) (r / 4)]).as("step %d: futex %d given back while owned", step, r).isZero();
+                assertThat(held.remove(r)).as("released once").isTrue();
+            }
+            assertThat(cache.size()).as("step %d: the cache holds what the pager granted and got no release of", step)
+                    .isEqualTo(held.size());
+        }
+    }
+
+    /**
      * Thread {@code t} locks the futex at {@code offset} of the fixture's first page: lock_futex and
      * its grant (the first lock brings the page in).
      */
