@@ -33,11 +33,30 @@ import org.junit.jupiter.api.Timeout;
  * a resumable session on a new connection, sending again what the pager did not read, and breaks
  * any other stream. Real kernel, real gRPC on loopback; the bounds are set small to keep it fast.
  */
-@Timeout(value = 60, unit = TimeUnit.SECONDS)
+@Timeout(value = 5, unit = TimeUnit.MINUTES) // a hang's bound only: a starved JVM (load 50 on 2 cores) takes minutes
 class RawPagerUnreadStreamTest {
     private static final long TOKEN = 0x5eed_cafeL;
     /** Lock_requests whose data_returns fill the pager's flow-control window four times over. */
     private static final int ROUNDS_PAST_THE_WINDOW = 4 * RawPager.FLOW_CONTROL_WINDOW / (int) OBJECT_SIZE;
+    /** The bytes bound of the resumable session's stream. */
+    private static final long BYTES_BOUND = 1 << 20;
+    /**
+     * Lock_requests whose data_returns (4 KiB each, 4 a lock_request) pass the window and the bytes
+     * bound twice over: sent at once, so that what the kernel keeps for the resume is bounded
+     * whatever the load. Before, the test sent 16 more every 10 ms until the resume came; on a
+     * starved JVM the kernel took some 500 (8 MiB kept, sent again on the resumed stream), and
+     * the resumed stream's barrier took longer than its 10 s.
+     */
+    private static final int ROUNDS_PAST_THE_BOUND = (int) (2 * (BYTES_BOUND + RawPager.FLOW_CONTROL_WINDOW)
+            / OBJECT_SIZE);
+    /**
+     * The resumable session's lease: long, so that nothing in the test hangs on the kernel's
+     * keepalive timing (a sixth of it unanswered is a stall, a tenth of it unconnected a second
+     * resume attempt), which a starved JVM upsets; the stall is the bytes bound's, as the test says.
+     */
+    private static final long LEASE_MILLIS = Duration.ofMinutes(10).toMillis();
+    /** How long a wait on the kernel may take: a hang's bound only, never reached when it works. */
+    private static final Duration HANG = Duration.ofMinutes(2);
     private RawPager pager;
     private Kernel kernel;
     private int objectId;
@@ -89,18 +108,16 @@ class RawPagerUnreadStreamTest {
      */
     @Test
     void aPagerThatStopsReadingMoreThanTheBytesBoundGetsAResume() throws Exception {
-        start(welcome().setLeaseMillis(60_000).setSessionToken(TOKEN).build(),
-                new XpSendLimits(Duration.ofSeconds(60), 1 << 20));
+        start(welcome().setLeaseMillis(LEASE_MILLIS).setSessionToken(TOKEN).build(),
+                new XpSendLimits(HANG, BYTES_BOUND));
         RawPager.Stream old = pager.stream(0);
         pager.answerHello = false; // the test answers the resume itself
         old.stopReading();
 
-        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(10)).until(() -> {
-            if (pager.streams.size() < 2) {
-                askPagesBack(old, 16); // 256 KiB of returns: a burst well under the bound
-            }
-            return pager.streams.size() >= 2 && !pager.stream(1).received.isEmpty();
-        });
+        askPagesBack(old, ROUNDS_PAST_THE_BOUND);
+        await("the kernel's resume on a new stream, once its returns passed the bytes bound").atMost(HANG)
+                .pollInterval(Duration.ofMillis(10))
+                .until(() -> pager.streams.size() >= 2 && !pager.stream(1).received.isEmpty());
         RawPager.Stream fresh = pager.stream(1);
         KernelHello hello = fresh.received.get(0).getKernelHello();
         assertThat(hello.hasResume()).as("the first message on the new stream is a resume: %s", hello).isTrue();
@@ -123,14 +140,14 @@ class RawPagerUnreadStreamTest {
         // Taking the resume fences the old stream: what the pager read of it is fixed here, and
         // what still arrives is dropped, as the count in the welcome says.
         long pagerRead = old.fence() - 1; // the hello is not numbered
-        fresh.send(PagerToKernel.newBuilder().setPagerWelcome(welcome().setLeaseMillis(60_000)
+        fresh.send(PagerToKernel.newBuilder().setPagerWelcome(welcome().setLeaseMillis(LEASE_MILLIS)
                 .setSessionToken(TOKEN).setResumed(true).setReceived(pagerRead)).build());
 
         // a barrier on the new stream: what the kernel sends again comes before its answer
         fresh.send(PagerToKernel.newBuilder().setMemoryObjectLockRequest(MemoryObjectLockRequest.newBuilder()
                 .setObjectId(objectId).setOffset(0).setLength(PAGE).setShouldReturn(ReturnPolicy.RETURN_NONE)
                 .setLockValue(VmProt.VM_PROT_NONE).setReply(true)).build());
-        await().atMost(Duration.ofSeconds(10))
+        await("the barrier's lock_completed on the resumed stream, after what the kernel sends again").atMost(HANG)
                 .until(() -> fresh.count(RoutineCase.MEMORY_OBJECT_LOCK_COMPLETED) == 1);
         long returns = old.count(RoutineCase.MEMORY_OBJECT_DATA_RETURN) // read before the fence
                 + fresh.count(RoutineCase.MEMORY_OBJECT_DATA_RETURN);
@@ -150,8 +167,8 @@ class RawPagerUnreadStreamTest {
         old.stopReading();
         askPagesBack(old, ROUNDS_PAST_THE_WINDOW);
 
-        await().atMost(Duration.ofSeconds(20)).until(() -> old.ended && pager.streams.size() >= 2
-                && !pager.stream(1).received.isEmpty());
+        await("the unread stream broken and a hello on a new one").atMost(HANG).until(() -> old.ended
+                && pager.streams.size() >= 2 && !pager.stream(1).received.isEmpty());
         KernelHello hello = pager.stream(1).received.get(0).getKernelHello();
         assertThat(hello.getKernelName()).isEqualTo("probe");
         assertThat(hello.hasResume() || hello.hasReclaim()).as("a new session: %s", hello).isFalse();
