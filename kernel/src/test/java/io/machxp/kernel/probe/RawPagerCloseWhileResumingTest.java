@@ -37,9 +37,27 @@ import org.junit.jupiter.api.Timeout;
  * the returns were only kept, then dropped with the session, and the resume's stream ended
  * under them, with nothing in the log but "returned its pages".
  */
-@Timeout(value = 60, unit = TimeUnit.SECONDS)
+@Timeout(value = 5, unit = TimeUnit.MINUTES) // a hang's bound only: a starved JVM (load 50 on 2 cores) takes minutes
 class RawPagerCloseWhileResumingTest {
     private static final long TOKEN = 0x5eed_cafeL;
+    /** The bytes bound of the session's stream. */
+    private static final long BYTES_BOUND = 1 << 20;
+    /**
+     * Lock_requests for the filler's pages whose data_returns (4 KiB each, 4 a lock_request) pass
+     * the window and the bytes bound twice over: sent at once, so that what the kernel keeps for
+     * the resume is bounded whatever the load. Before, the test sent 16 more every 10 ms until the
+     * resume came: on a starved JVM the kernel took hundreds (575 messages, 2.3 MiB, sent again on
+     * the resumed stream ahead of the kept page's return).
+     */
+    private static final int ROUNDS_PAST_THE_BOUND = (int) (2 * (BYTES_BOUND + RawPager.FLOW_CONTROL_WINDOW)
+            / OBJECT_SIZE);
+    /**
+     * How long a wait on the kernel may take, and the close wait of the test that does not test
+     * the close's deadline: a hang's bound only. Before, that test had the default close wait (5 s):
+     * on a starved JVM it ran out while the pager still read what the kernel sent again, and the
+     * close ended the stream before the kept page's return.
+     */
+    private static final Duration HANG = Duration.ofMinutes(2);
     private RawPager pager;
     private Kernel kernel;
     private final WatchedLogs logged = new WatchedLogs("io.machxp.kernel.PagerLinks", "io.machxp.kernel.core.KernelCore");
@@ -56,7 +74,10 @@ class RawPagerCloseWhileResumingTest {
     }
 
     private static PagerWelcome.Builder welcome() {
-        return PagerWelcome.newBuilder().setKernelId(7).setPageSize(PAGE).setPagerName("raw").setLeaseMillis(60_000)
+        return PagerWelcome.newBuilder().setKernelId(7).setPageSize(PAGE).setPagerName("raw")
+                // long: nothing hangs on the kernel's keepalive timing (a tenth of the lease unconnected
+                // is a second resume attempt), which a starved JVM upsets
+                .setLeaseMillis(Duration.ofMinutes(10).toMillis())
                 .setSessionToken(TOKEN);
     }
 
@@ -78,7 +99,7 @@ class RawPagerCloseWhileResumingTest {
         pager.welcome = welcome().build();
         pager.supplyPrecious = true; // each page asked back comes with its data: 4 KiB a data_return
         kernel = Kernel.start(KernelConfig.loopback("probe", pager.address())
-                .withXpSend(new XpSendLimits(Duration.ofSeconds(60), 1 << 20)).withCloseWait(closeWait));
+                .withXpSend(new XpSendLimits(HANG, BYTES_BOUND)).withCloseWait(closeWait));
         LocalTask t = kernel.taskCreate("t");
         long filler = t.vmMap("filler");
         assertThat(t.vmRead(filler, (int) OBJECT_SIZE)).hasSize((int) OBJECT_SIZE);
@@ -88,20 +109,18 @@ class RawPagerCloseWhileResumingTest {
         int fillerId = objectId(old, "filler");
         int keptId = objectId(old, "kept");
 
-        // The pager stops reading and asks the filler's pages back until the kernel counts the
-        // stream stalled and resumes on a new connection, which the test answers itself.
+        // The pager stops reading and asks the filler's pages back past the bound: the kernel
+        // counts the stream stalled and resumes on a new connection, which the test answers itself.
         pager.answerHello = false;
         old.stopReading();
-        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(10)).until(() -> {
-            if (pager.streams.size() < 2) {
-                for (int i = 0; i < 16; i++) {
-                    old.send(PagerToKernel.newBuilder().setMemoryObjectLockRequest(MemoryObjectLockRequest.newBuilder()
-                            .setObjectId(fillerId).setOffset(0).setLength(OBJECT_SIZE)
-                            .setShouldReturn(ReturnPolicy.RETURN_ALL).setLockValue(VmProt.VM_PROT_NONE)).build());
-                }
-            }
-            return pager.streams.size() >= 2 && !pager.stream(1).received.isEmpty();
-        });
+        for (int i = 0; i < ROUNDS_PAST_THE_BOUND; i++) {
+            old.send(PagerToKernel.newBuilder().setMemoryObjectLockRequest(MemoryObjectLockRequest.newBuilder()
+                    .setObjectId(fillerId).setOffset(0).setLength(OBJECT_SIZE)
+                    .setShouldReturn(ReturnPolicy.RETURN_ALL).setLockValue(VmProt.VM_PROT_NONE)).build());
+        }
+        await("the kernel's resume on a new stream, once its returns passed the bytes bound").atMost(HANG)
+                .pollInterval(Duration.ofMillis(10))
+                .until(() -> pager.streams.size() >= 2 && !pager.stream(1).received.isEmpty());
         RawPager.Stream fresh = pager.stream(1);
         assertThat(fresh.received.get(0).getKernelHello().hasResume()).isTrue();
         return new Resuming(old, fresh, keptId);
@@ -111,13 +130,14 @@ class RawPagerCloseWhileResumingTest {
     private CompletableFuture<Void> closeWhileResuming() {
         logged.start();
         CompletableFuture<Void> closing = OwnThreads.run("kernel-close", kernel::close);
-        await().atMost(Duration.ofSeconds(20)).until(() -> logged.says("its close waits for the resume"));
+        await("the close's word that it waits for the resume").atMost(HANG)
+                .until(() -> logged.says("its close waits for the resume"));
         return closing;
     }
 
     @Test
     void aCloseDuringAResumeSendsItsReturnsOnTheResumedStream() throws Exception {
-        Resuming r = stallIntoAResume(KernelConfig.DEFAULT_CLOSE_WAIT);
+        Resuming r = stallIntoAResume(HANG);
         RawPager.Stream fresh = r.fresh();
         CompletableFuture<Void> closing = closeWhileResuming();
         assertThat(fresh.count(MEMORY_OBJECT_DATA_RETURN)).isZero();
@@ -125,7 +145,7 @@ class RawPagerCloseWhileResumingTest {
         long pagerRead = r.old().fence() - 1; // the hello is not numbered
         fresh.send(PagerToKernel.newBuilder().setPagerWelcome(welcome().setResumed(true).setReceived(pagerRead))
                 .build());
-        closing.get(30, TimeUnit.SECONDS);
+        closing.get(HANG.toSeconds(), TimeUnit.SECONDS);
 
         List<KernelToPager> keptReturns = fresh.received.stream().filter(KernelToPager::hasMemoryObjectDataReturn)
                 .filter(m -> m.getMemoryObjectDataReturn().getObjectId() == r.keptId()).toList();
@@ -138,7 +158,7 @@ class RawPagerCloseWhileResumingTest {
         assertThat(routines.lastIndexOf(MEMORY_OBJECT_DATA_RETURN)).as("the end's keepalive after the last return")
                 .isLessThan(routines.lastIndexOf(KERNEL_KEEPALIVE));
         assertThat(routines.lastIndexOf(KERNEL_KEEPALIVE)).isLessThan(routines.indexOf(MEMORY_OBJECT_TERMINATE));
-        await().atMost(Duration.ofSeconds(10)).until(() -> fresh.ended);
+        await("the resumed stream's end").atMost(HANG).until(() -> fresh.ended);
         assertThat(logged.events()).filteredOn(e -> e.getLevel().isGreaterOrEqual(Level.WARN))
                 .extracting(ILoggingEvent::getFormattedMessage).isEmpty();
     }
@@ -156,11 +176,11 @@ class RawPagerCloseWhileResumingTest {
 
         r.fresh().send(PagerToKernel.newBuilder().setPagerWelcome(welcome().setResumed(true)
                 .setReceived(r.old().fence() - 1)).build());
-        closing.get(30, TimeUnit.SECONDS);
+        closing.get(HANG.toSeconds(), TimeUnit.SECONDS);
         assertThat(r.fresh().received.stream().filter(KernelToPager::hasMemoryObjectDataReturn)
                 .filter(m -> m.getMemoryObjectDataReturn().getObjectId() == r.keptId()))
                 .as("the written page comes back on the resumed stream").hasSize(1);
-        await().atMost(Duration.ofSeconds(10)).until(() -> r.fresh().ended);
+        await("the resumed stream's end").atMost(HANG).until(() -> r.fresh().ended);
     }
 
     /**
@@ -174,7 +194,7 @@ class RawPagerCloseWhileResumingTest {
         assertThat(closing).as("the close waits while the resume is not answered").isNotDone();
 
         r.fresh().refuse("ESTALE", "the pager knows no such session");
-        closing.get(30, TimeUnit.SECONDS);
+        closing.get(HANG.toSeconds(), TimeUnit.SECONDS);
         assertThat(logged.events()).extracting(ILoggingEvent::getFormattedMessage)
                 .anyMatch(m -> m.contains("refused to resume its session"));
     }
