@@ -65,10 +65,17 @@ final class WhoServer implements AutoCloseable {
         return server.getPort();
     }
 
+    /**
+     * How long one call may take: a hang's bound only. A call that is a channel's first also
+     * connects (and, in a JVM's first, loads gRPC's client classes): on a starved JVM (load 50 on
+     * 2 cores) that took longer than the 20 s this was, and the call failed DEADLINE_EXCEEDED.
+     */
+    private static final long CALL_BOUND_SECONDS = 120;
+
     /** One call on {@code channel}; what the probe said is added to {@link #seen}. */
     static void call(ManagedChannel channel) {
-        ClientCalls.blockingUnaryCall(channel, WHO, CallOptions.DEFAULT.withDeadlineAfter(20, TimeUnit.SECONDS),
-                new byte[0]);
+        ClientCalls.blockingUnaryCall(channel, WHO,
+                CallOptions.DEFAULT.withDeadlineAfter(CALL_BOUND_SECONDS, TimeUnit.SECONDS), new byte[0]);
     }
 
     /** What the probe said, one entry per call, in the order the calls ran. */
