@@ -24,10 +24,25 @@ import org.junit.jupiter.api.Test;
  */
 class LargeStatusTest {
     private static final int FUTEXES = 200_000;
+    /**
+     * How long the status call may take: a hang's bound only (30 s before). It lists and sorts
+     * 200,000 futexes on the pager's core thread and carries 2 MiB, which a starved JVM (load 50 on
+     * 2 cores, young GCs of 6 s) stretches to tens of seconds.
+     */
+    private static final long STATUS_BOUND_SECONDS = 300;
+    /**
+     * The pager's bounds for a kernel that does not read: the default bytes, and a patience that is
+     * a hang's bound only. The probe kernel runs in the pager's JVM: starved (load 50 on 2 cores,
+     * young GCs of 6 s), it read none of the 200,000 grants for more than the default 10 s, and the
+     * pager ended its session (EAGAIN, "it has read nothing the pager sent for 10 s"); the test then
+     * waited out its patience for the next grant and failed as a timeout.
+     */
+    private static final UnreadLimits UNREAD = new UnreadLimits(Duration.ofMinutes(5), UnreadLimits.DEFAULT.maxBytes());
 
     @Test
     void aStatusOfMoreFutexesThanFitListsWhatFitsAndCountsTheRest() throws Exception {
-        try (Pager pager = Pager.start(PagerConfig.loopback(Map.of("obj", 1L << 20)).withLease(Duration.ZERO));
+        try (Pager pager = Pager.start(PagerConfig.loopback(Map.of("obj", 1L << 20)).withLease(Duration.ZERO)
+                .withUnreadLimits(UNREAD));
                 ProbeKernel k = ProbeKernel.welcomed(pager.target(), "k")) {
             for (int i = 0; i < FUTEXES; i++) {
                 k.send(ProbeKernel.lock(4L * i));
@@ -37,7 +52,8 @@ class LargeStatusTest {
             }
             ManagedChannel channel = NettyChannelBuilder.forTarget(pager.target()).usePlaintext().build();
             try {
-                PagerStatusReply status = PagerAdminGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS)
+                PagerStatusReply status = PagerAdminGrpc.newBlockingStub(channel)
+                        .withDeadlineAfter(STATUS_BOUND_SECONDS, TimeUnit.SECONDS)
                         .pagerStatus(PagerStatusRequest.getDefaultInstance()); // gRPC's default 4 MiB at the client
                 assertThat(status.getSerializedSize()).isLessThan(3 << 20);
                 assertThat(status.getSessionsList()).singleElement()
