@@ -39,6 +39,27 @@ class LargeStatusTest {
      */
     private static final UnreadLimits UNREAD = new UnreadLimits(Duration.ofMinutes(5), UnreadLimits.DEFAULT.maxBytes());
 
+    /**
+     * The pager's status, asked again while it answers UNAVAILABLE because its core did not answer
+     * within Pager.ADMIN_ANSWER (5 s): a busy core, which a starved JVM's first snapshot of 200,000
+     * futexes makes one (seen at load 140); every ask joins the one snapshot in flight. Other
+     * failures, and {@link #STATUS_BOUND_SECONDS} passing, fail the test.
+     */
+    private static PagerStatusReply status(ManagedChannel channel) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(STATUS_BOUND_SECONDS);
+        while (true) {
+            try {
+                return PagerAdminGrpc.newBlockingStub(channel)
+                        .withDeadlineAfter(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)
+                        .pagerStatus(PagerStatusRequest.getDefaultInstance());
+            } catch (io.grpc.StatusRuntimeException e) {
+                if (e.getStatus().getCode() != io.grpc.Status.Code.UNAVAILABLE || System.nanoTime() - deadline > 0) {
+                    throw e;
+                }
+            }
+        }
+    }
+
     @Test
     void aStatusOfMoreFutexesThanFitListsWhatFitsAndCountsTheRest() throws Exception {
         try (Pager pager = Pager.start(PagerConfig.loopback(Map.of("obj", 1L << 20)).withLease(Duration.ZERO)
@@ -52,9 +73,7 @@ class LargeStatusTest {
             }
             ManagedChannel channel = NettyChannelBuilder.forTarget(pager.target()).usePlaintext().build();
             try {
-                PagerStatusReply status = PagerAdminGrpc.newBlockingStub(channel)
-                        .withDeadlineAfter(STATUS_BOUND_SECONDS, TimeUnit.SECONDS)
-                        .pagerStatus(PagerStatusRequest.getDefaultInstance()); // gRPC's default 4 MiB at the client
+                PagerStatusReply status = status(channel); // gRPC's default 4 MiB at the client
                 assertThat(status.getSerializedSize()).isLessThan(3 << 20);
                 assertThat(status.getSessionsList()).singleElement()
                         .satisfies(s -> assertThat(s.getFutexesHeld()).isEqualTo(FUTEXES));
