@@ -2,7 +2,6 @@ package io.machxp.scenario;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -10,11 +9,28 @@ import org.junit.jupiter.api.Test;
 /**
  * The judgement of a disturbed linux-mode run ({@link LinuxLateness}) and the reruns it causes
  * ({@link LinuxCompare}), on recorded timestamps (no SCHED_FIFO): CI's run of
- * timeout-deboost-across-kernels.yaml in which H started 85 ms late and answered ok.
+ * timeout-deboost-across-kernels.yaml in which H started 85 ms late and answered ok. The file is
+ * kept here as CI ran it (L's compute of 100 ms in one step); the shipped file now breaks that
+ * compute with a sleep, so that a waiter spinning on L sees its timeout (docs/linux-mode.md).
  */
 class LinuxLatenessTest {
     private static final long MS = 1_000_000;
-    private static final Scenario FILE = ScenarioParser.parse(Path.of("../scenarios/timeout-deboost-across-kernels.yaml"));
+    private static final Scenario FILE = ScenarioParser.parse("""
+            name: a remote lock that times out deboosts the owner on the other kernel
+            network: {latency: 100us, jitter: 20us}
+            kernels:
+              - {name: A}
+              - {name: B}
+            words:
+              m: {object: shared, offset: 0}
+            threads:
+              - {name: L, kernel: A, priority: 10, program: [{lock: m}, {compute: 100ms}, {unlock: m}]}
+              - {name: M, kernel: A, priority: 50, start: 5ms, program: [{compute: 50ms}]}
+              - {name: H, kernel: B, priority: 90, start: 10ms, program: [{lock: m, timeout: 10ms, expect: ETIMEDOUT}]}
+            expect:
+              - {thread: L, boostedTo: 90, when: pi}
+              - {thread: M, finishesBefore: L}
+            """, "timeout-deboost-across-kernels.yaml (as CI ran it at ea480bf0)");
 
     private static ScenarioResult.StepOutcome answer(String thread, int n, Step.Kind kind, String code, double atMs) {
         return new ScenarioResult.StepOutcome(thread, n, kind.key, kind, kind == Step.Kind.LOCK
