@@ -84,14 +84,14 @@ final class SimReplica implements SimRaft.Member, ReplicaXpService.Group {
 
     /** As ReplicatedPager's: the id of the leader's term, drawn with its session_opened's append (one thread here). */
     @Override
-    public Opened openSession(java.util.function.LongConsumer hold) {
+    public Opened openSession(java.util.function.LongConsumer hold, String peer) {
         if (!takesKernels()) {
             return null;
         }
         long sessionId = sessionIds.next(raft.term(id));
         hold.accept(sessionId);
         return new Opened(sessionId, append(PagerLogEntry.newBuilder().setSessionOpened(
-                io.machxp.proto.replica.SessionOpened.newBuilder().setSessionId(sessionId))));
+                io.machxp.proto.replica.SessionOpened.newBuilder().setSessionId(sessionId).setPeer(peer))));
     }
 
     @Override

@@ -27,6 +27,13 @@ public final class KernelSession {
      * are decided from it), parsed again on restore.
      */
     StatedView directory;
+    /**
+     * The peer its stream comes from ({@code CallerPeer}, as {@code ClientPeer}'s text), or null:
+     * none (the simulator's, a test's). Its view counts to that peer's share ({@link ViewShares});
+     * a resume moves it to the new stream's peer. Replicated state: in session_opened and the
+     * snapshot.
+     */
+    String peer;
     /** By its id for each; in the order initialized ({@link #objectIdOf} finds the first). */
     public final Map<Integer, MemoryObject> objects = new java.util.LinkedHashMap<>();
     /**

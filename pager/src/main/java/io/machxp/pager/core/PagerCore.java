@@ -208,8 +208,17 @@ public final class PagerCore {
                 core.name, moved, sessions.count());
     }
 
+    /** A new stream's session, from no peer (the simulator's, a test's). */
     public void sessionOpened(long sessionId) {
         sessions.opened(sessionId);
+    }
+
+    /**
+     * A new stream's session, from {@code peer} (its {@code ClientPeer}'s text; null or empty:
+     * none), whose share of the pager's bounds its kernel's stated view counts in.
+     */
+    public void sessionOpened(long sessionId, String peer) {
+        sessions.opened(sessionId, peer == null || peer.isEmpty() ? null : peer);
     }
 
     /**

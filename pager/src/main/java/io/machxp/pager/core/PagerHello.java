@@ -147,7 +147,7 @@ final class PagerHello {
             // counts, past the bound of views kept too (StatedViews)
             sessions.views.state(s, stated);
         } else if (h.hasDirectory()) {
-            String tooLarge = sessions.views.refusal(stated, kernelName, core.name);
+            String tooLarge = sessions.views.refusal(stated, kernelName, core.name, s.peer);
             if (tooLarge != null) {
                 sessions.end(s, Errno.EAGAIN, tooLarge);
                 return false;

@@ -92,11 +92,17 @@ final class PagerSessions {
     // ---- streams ------------------------------------------------------------------------------
 
     void opened(long sessionId) {
+        opened(sessionId, null);
+    }
+
+    /** A new stream's session, from {@code peer} (null: none; {@link KernelSession#peer}). */
+    void opened(long sessionId, String peer) {
         if (sessions.containsKey(sessionId)) {
             // Never over a live session: its stream, futexes and pages would belong to none the core knows.
             throw new IllegalStateException("session " + sessionId + " is open already");
         }
         KernelSession s = new KernelSession(sessionId);
+        s.peer = peer;
         s.lastHeard = core.env.nanoTime();
         sessions.put(sessionId, s);
         core.stats.sessions.increment();
@@ -280,6 +286,7 @@ final class PagerSessions {
     void moveTo(KernelSession s, KernelSession fresh) {
         sessions.remove(fresh.id);
         views.left(fresh); // the session keeps the view it stated before
+        views.moved(s, fresh.peer); // and its stream's peer is the new stream's
         core.stats.sessions.decrement();
         sessions.remove(s.id);
         long old = s.id;

@@ -167,6 +167,7 @@ final class SnapshotReader {
     private KernelSession session(SessionImage image) {
         KernelSession s = new KernelSession(image.getId());
         s.kernelName = image.hasKernelName() ? image.getKernelName() : null;
+        s.peer = image.hasPeer() ? image.getPeer() : null;
         s.kernelId = image.getKernelId();
         // a snapshot written before sessions kept their prefix: every kernel's was its kernel id
         s.tidPrefix = image.getTidPrefix() != 0 ? image.getTidPrefix() : image.getKernelId();

@@ -141,6 +141,9 @@ final class SnapshotWriter {
         if (s.directory != null) {
             b.setDirectory(s.directory.proto);
         }
+        if (s.peer != null) {
+            b.setPeer(s.peer);
+        }
         s.objects.forEach((id, o) -> b.addObjects(ObjectBinding.newBuilder().setObjectId(id).setName(o.name())));
         s.retiredIds.forEach((id, o) -> b.addRetired(ObjectBinding.newBuilder().setObjectId(id).setName(o.name())));
         new java.util.TreeMap<>(s.refusedReturns).forEach((object, pages) -> pages.forEach((offset, why) ->

@@ -53,6 +53,8 @@ final class StatedView {
     private final int[] byObject;
     /** The open sessions that stated it ({@link StatedViews} keeps this; insertion order, never relied on). */
     final Set<KernelSession> sessions = new LinkedHashSet<>();
+    /** Of {@link #sessions}, how many each peer's are (sessions without a peer not counted; {@link ViewShares}). */
+    final java.util.Map<String, Integer> peers = new java.util.HashMap<>();
 
     /** The most pagers a view may count, and the most assignments it may list. */
     static final int MAX_PAGER_COUNT = 1024;

@@ -23,9 +23,11 @@ import java.util.concurrent.atomic.LongAdder;
  *  {@link #left}(s)           s is no longer open (forgotten, retired, or a resume's stream that
  *                     carried only the hello): a view no open session states any more goes
  * </pre>
- * The views kept are bounded: {@link #MAX_BYTES} of distinct views (serialized) in all; a hello
- * stating another distinct view past it is refused ({@link #refusal}, EAGAIN), except a resume's
- * or a reclaim's, whose kernel used this pager before (their views may pass the bound). Derived
+ * The views kept are bounded: {@link #MAX_BYTES} of distinct views (serialized) in all, shared
+ * among the sessions' peers ({@link ViewShares}: a peer an eighth of 7/8 of it, or one view;
+ * rv58-review MED-2); a hello stating another distinct view past the bound or its peer's
+ * share is refused ({@link #refusal}, EAGAIN), except a resume's or a reclaim's, whose kernel used
+ * this pager before (their views may pass the bounds, and count to their peers). Derived
  * state: rebuilt from the sessions' stated views when a snapshot is restored, never in one; what
  * it decides (a refusal at the bound, which session an init's refusal names) depends only on the
  * open sessions and their views, never on its history. Pager core thread only.
@@ -49,6 +51,8 @@ final class StatedViews {
     private final Map<String, Integer> elsewhere = new HashMap<>();
     /** The bytes of the live views. */
     private long bytes;
+    /** The live views' bytes by the peers whose sessions state them. */
+    private final ViewShares shares;
 
     StatedViews(Collection<String> served, LongAdder examined) {
         this(served, examined, MAX_BYTES);
@@ -58,6 +62,7 @@ final class StatedViews {
         this.served = served;
         this.examined = examined;
         this.maxBytes = maxBytes;
+        this.shares = new ViewShares(maxBytes);
     }
 
     /**
@@ -112,13 +117,27 @@ final class StatedViews {
     }
 
     /**
-     * Why a kernel may not state {@code v} here, a sentence (EAGAIN: it may later), or null: it is
-     * live already, or its bytes fit beside the live views'.
+     * Why a kernel whose session has no peer may not state {@code v} here, a sentence (EAGAIN: it
+     * may later), or null: it is live already, or its bytes fit beside the live views'.
      */
     String refusal(StatedView v, String kernelName, String pager) {
-        if (live(v) || bytes + v.bytes <= maxBytes) {
-            return null;
+        return refusal(v, kernelName, pager, null);
+    }
+
+    /**
+     * Why a kernel whose session's peer is {@code peer} (null: none) may not state {@code v} here,
+     * a sentence (EAGAIN), or null: it is live already and the peer holds it, or its bytes fit
+     * beside the live views' and within the peer's share ({@link ViewShares#refusal}).
+     */
+    String refusal(StatedView v, String kernelName, String pager, String peer) {
+        boolean live = live(v);
+        if (!live && bytes + v.bytes > maxBytes) {
+            return full(v, kernelName, pager);
         }
+        return peer == null ? null : shares.refusal(peer, v, live, bytes, kernelName, pager);
+    }
+
+    private String full(StatedView v, String kernelName, String pager) {
         return "pager " + DirectoryViews.shownPager(pager) + " keeps " + live.size() + " distinct pager directories "
                 + "its kernels stated, " + bytes + " bytes, and takes no other past " + maxBytes + " bytes: kernel '"
                 + kernelName + "' stated another, of " + v.bytes + " bytes. Kernels given the same --pager list and "
@@ -140,14 +159,22 @@ final class StatedViews {
                 }
             }
         }
-        kept.sessions.add(s);
+        if (kept.sessions.add(s) && s.peer != null) {
+            shares.stated(s.peer, kept);
+        }
         s.directory = kept;
     }
 
     /** Session {@code s} is no longer open: a view no open session states goes. */
     void left(KernelSession s) {
         StatedView v = s.directory;
-        if (v == null || !v.sessions.remove(s) || !v.sessions.isEmpty() || live.get(key(v)) != v) {
+        if (v == null || !v.sessions.remove(s)) {
+            return;
+        }
+        if (s.peer != null) {
+            shares.unstated(s.peer, v);
+        }
+        if (!v.sessions.isEmpty() || live.get(key(v)) != v) {
             return;
         }
         live.remove(key(v));
@@ -157,6 +184,36 @@ final class StatedViews {
                 elsewhere.computeIfPresent(object, (o, n) -> n == 1 ? null : n - 1);
             }
         }
+    }
+
+    /**
+     * Session {@code s}'s stream now comes from {@code peer} (a resume on a stream of another
+     * peer): the view it states counts to that peer from now on.
+     */
+    void moved(KernelSession s, String peer) {
+        if (java.util.Objects.equals(s.peer, peer)) {
+            return;
+        }
+        StatedView v = s.directory;
+        boolean stating = v != null && v.sessions.contains(s);
+        if (stating && s.peer != null) {
+            shares.unstated(s.peer, v);
+        }
+        s.peer = peer;
+        if (stating && peer != null) {
+            shares.stated(peer, v);
+        }
+    }
+
+    /** What {@code peer}'s sessions' views take ({@link ViewShares}): bytes, or 0. */
+    long bytesOf(String peer) {
+        ViewShares.Held h = shares.of(peer);
+        return h == null ? 0 : h.bytes;
+    }
+
+    /** The bytes of the live views some session with a peer states, each once. */
+    long peersBytes() {
+        return shares.remote();
     }
 
     /** Whether {@code v} is the live view (an open session stated it: it was found valid then). */

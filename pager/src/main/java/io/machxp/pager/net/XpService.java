@@ -10,6 +10,7 @@ import io.grpc.stub.StreamObserver;
 import io.machxp.pager.core.PagerCore;
 import io.machxp.pager.core.XpProtocolError;
 import io.machxp.proto.task.Errno;
+import io.machxp.proto.transport.ClientPeer;
 import io.machxp.proto.xp.KernelToPager;
 import io.machxp.proto.xp.MemoryObjectPagerGrpc;
 import io.machxp.proto.xp.PagerToKernel;
@@ -279,7 +280,8 @@ public final class XpService extends MemoryObjectPagerGrpc.MemoryObjectPagerImpl
             call.setOnReadyHandler(outbox::ready); // the kernel reads again: what waits goes
             turn = turns.open(call, CallerPeer.current());
         }
-        core.sessionOpened(sessionId);
+        ClientPeer peer = CallerPeer.current();
+        core.sessionOpened(sessionId, peer == null ? null : peer.toString());
         StreamTurns.Turn taking = turn;
         if (taking != null) {
             taking.start(); // within this method, as gRPC's automatic flow control requests the first

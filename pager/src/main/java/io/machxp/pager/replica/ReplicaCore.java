@@ -32,7 +32,7 @@ import java.util.PriorityQueue;
  *                         objects of the group: a replica configured otherwise takes the group's lease and
  *                         deadline; another page size or other objects fail, {@link GroupGenesis}); a
  *                         later genesis (each new leader appends one) is ignored
- *  session_opened(id)     sessionOpened(id); an id the core has already is refused, never replaced: the
+ *  session_opened(id, p)  sessionOpened(id, p); an id the core has already is refused, never replaced: the
  *                         stream's run is broken (nothing more of that id is applied) and the leader ends
  *                         the stream of that id with EIO (a kernel with a live session resumes it anew)
  *  kernel_message(id, m)  onXp(id, m), if m is the next of its stream (its index one more than the
@@ -264,10 +264,11 @@ public final class ReplicaCore {
             }
             case SESSION_OPENED -> {
                 long id = e.getSessionOpened().getSessionId();
+                String peer = e.getSessionOpened().getPeer();
                 if (core != null && core.hasSession(id)) {
                     duplicateSession(id);
                 } else if (core != null) {
-                    guarded(id, "session_opened", () -> core.sessionOpened(id));
+                    guarded(id, "session_opened", () -> core.sessionOpened(id, peer));
                 }
             }
             case KERNEL_MESSAGE -> {

@@ -191,7 +191,7 @@ final class ReplicaLeadership {
      * appender its session_opened goes through, under that appender's lock, so that the id's term
      * and the append's are one; refused if the term moved (the kernel is redirected).
      */
-    ReplicaXpService.Group.Opened openSession(java.util.function.LongConsumer hold) {
+    ReplicaXpService.Group.Opened openSession(java.util.function.LongConsumer hold, String peer) {
         LeaderAppender c = appender;
         if (c == null) {
             return null;
@@ -208,7 +208,7 @@ final class ReplicaLeadership {
             }
             hold.accept(id);
             return new ReplicaXpService.Group.Opened(id, append(c, PagerLogEntry.newBuilder().setSessionOpened(
-                    io.machxp.proto.replica.SessionOpened.newBuilder().setSessionId(id))));
+                    io.machxp.proto.replica.SessionOpened.newBuilder().setSessionId(id).setPeer(peer))));
         }
     }
 

@@ -71,9 +71,10 @@ public final class ReplicaXpService extends MemoryObjectPagerGrpc.MemoryObjectPa
          * the term of the appender it then appends session_opened through, has {@code hold} keep
          * the stream under it before that append, and appends, atomically with other opens (an id
          * of a term is never appended through another term's appender). Refused too when the
-         * term moved since this replica's leader_started was applied.
+         * term moved since this replica's leader_started was applied. {@code peer}: the stream's
+         * ({@code ClientPeer}'s text, "" for none), which session_opened carries to every core.
          */
-        Opened openSession(java.util.function.LongConsumer hold);
+        Opened openSession(java.util.function.LongConsumer hold, String peer);
 
         /** The leader's XP address and replica id, or null if none is known (or it is this one, not ready). */
         String[] leader();
@@ -136,7 +137,9 @@ public final class ReplicaXpService extends MemoryObjectPagerGrpc.MemoryObjectPa
         }
         // At most a window of the stream's messages in the log, not applied yet, within its
         // peer's and the group's budget (AppendWindow, AppendBudget).
-        AppendWindow window = AppendWindow.of(toKernel, budget, io.machxp.pager.net.CallerPeer.current());
+        io.machxp.proto.transport.ClientPeer caller = io.machxp.pager.net.CallerPeer.current();
+        AppendWindow window = AppendWindow.of(toKernel, budget, caller);
+        String peer = caller == null ? "" : caller.toString(); // session_opened carries it (StatedViews' shares)
         if (window != null) {
             window.open();
         }
@@ -169,7 +172,7 @@ public final class ReplicaXpService extends MemoryObjectPagerGrpc.MemoryObjectPa
                         redirect(out);
                         return null;
                     }
-                    Group.Opened opened = group.openSession(id -> streams.put(id, out));
+                    Group.Opened opened = group.openSession(id -> streams.put(id, out), peer);
                     if (opened == null) {
                         redirect(out);
                         return null;

@@ -241,8 +241,8 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
 
     /** A new stream's session ({@link ReplicaLeadership#openSession}). */
     @Override
-    public Opened openSession(java.util.function.LongConsumer hold) {
-        return leadership.openSession(hold);
+    public Opened openSession(java.util.function.LongConsumer hold, String peer) {
+        return leadership.openSession(hold, peer);
     }
 
     @Override

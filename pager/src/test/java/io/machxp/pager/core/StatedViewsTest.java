@@ -57,6 +57,75 @@ class StatedViewsTest {
                         "connect again once");
     }
 
+    private static KernelSession session(long id, String name, String peer) {
+        KernelSession s = session(id, name);
+        s.peer = peer;
+        return s;
+    }
+
+    /**
+     * rv58-review MED-2, the rule ({@link ViewShares}): a peer states views within its share (or
+     * one, whatever its size), and views no peer states yet while the peers' pool has room; a view it holds already costs nothing; sessions without a peer have the reserve; what
+     * a peer holds goes with its sessions, and with a resume to another peer.
+     */
+    @Test
+    void thePeersShareTheViewsBytes() {
+        // views of 102 bytes; bound 1,600: a pool of 1,400, a share of 175 (one view; a peer's first may be larger)
+        PagerDirectoryView[] v = new PagerDirectoryView[20];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = view(2, 0, "o" + (char) ('a' + i) + "=1", "x".repeat(90) + "=1");
+        }
+        assertThat(v[0].getSerializedSize()).isEqualTo(102);
+        StatedViews views = new StatedViews(List.of("obj"), new LongAdder(), 1600);
+        KernelSession a1 = session(1, "a1", "A");
+        assertThat(views.refusal(views.intern(v[0]), "a1", "p", "A")).isNull();
+        views.state(a1, views.intern(v[0]));
+        assertThat(views.bytesOf("A")).isEqualTo(102);
+        assertThat(views.refusal(views.intern(v[1]), "a2", "p", "A")).contains("the kernels of peer A",
+                "state 1 distinct pager directories at pager p, 102 bytes, and another of 102 bytes would take "
+                        + "them past the peer's share (175 bytes, an eighth of the 1400 bytes",
+                "kernel 'a2' stated it");
+        assertThat(views.refusal(views.intern(v[0]), "a4", "p", "A")).as("held already").isNull();
+        KernelSession a4 = session(4, "a4", "A");
+        views.state(a4, views.intern(v[0]));
+        assertThat(views.bytesOf("A")).as("a view counts once to its peer").isEqualTo(102);
+        // a view already in the pool costs a peer its share all the same (it holds it then)
+        KernelSession b0 = session(3, "b0", "B");
+        views.state(b0, views.intern(v[1]));
+        assertThat(views.refusal(views.intern(v[1]), "a3", "p", "A")).contains("kernel 'a3' stated it");
+        views.left(b0);
+        // another peer's views are its own; a view A states counts to B too once B states it
+        KernelSession b1 = session(5, "b1", "B");
+        views.state(b1, views.intern(v[0]));
+        assertThat(views.bytesOf("B")).isEqualTo(102);
+        assertThat(views.peersBytes()).as("in the pool once").isEqualTo(102);
+        // fill the pool: peers C.. with a view each
+        int next = 1;
+        for (char p = 'C'; views.peersBytes() + 102 <= 1400; p++) {
+            views.state(session(10 + next, "k" + next, "" + p), views.intern(v[next++]));
+        }
+        assertThat(views.peersBytes()).isEqualTo(1326);
+        assertThat(views.refusal(views.intern(v[next]), "late", "p", "Z")).contains("peers state distinct pager "
+                + "directories of 1326 bytes, and 74 bytes of the 1400 it keeps for them are free (peer Z holds 0 of "
+                + "them, 0 bytes)", "kernel 'late' stated another, of 102 bytes", "connect again once");
+        assertThat(views.refusal(views.intern(v[0]), "late", "p", "Z")).as("a view in the pool costs it nothing")
+                .isNull();
+        assertThat(views.refusal(views.intern(v[next]), "local", "p", null)).as("the reserve").isNull();
+        views.state(session(99, "local", null), views.intern(v[next]));
+        assertThat(views.peersBytes()).isEqualTo(1326);
+        // A's views go with its last session; a resume of b1 on a stream of peer Y moves v[0] to Y
+        views.left(a1);
+        assertThat(views.bytesOf("A")).isEqualTo(102);
+        views.left(session(4, "a4", "A")); // not this object: nothing
+        assertThat(views.bytesOf("A")).isEqualTo(102);
+        views.left(a4);
+        assertThat(views.bytesOf("A")).isZero();
+        views.moved(b1, "Y");
+        assertThat(views.bytesOf("B")).isZero();
+        assertThat(views.bytesOf("Y")).isEqualTo(102);
+        assertThat(b1.peer).isEqualTo("Y");
+    }
+
     @Test
     void anAssignmentNamesItsWholeObject() {
         StatedView v = new StatedView(view(4, 1, "a=b=2", "a=b2=1", "ab=0", "z=1"));

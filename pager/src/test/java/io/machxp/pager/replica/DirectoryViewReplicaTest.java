@@ -40,9 +40,15 @@ class DirectoryViewReplicaTest {
     }
 
     private List<PagerLogEntry> open(long session, String name, int tidPrefix, PagerDirectoryView view) {
+        return open(session, name, tidPrefix, view, "");
+    }
+
+    /** Session {@code session} opened from {@code peer} (session_opened.peer; "": none). */
+    private List<PagerLogEntry> open(long session, String name, int tidPrefix, PagerDirectoryView view, String peer) {
         KernelHello.Builder h = KernelHello.newBuilder().setKernelName(name).setProtocolVersion(1).setResumable(true)
                 .setTidPrefix(tidPrefix).setDirectory(view);
-        return List.of(entry(1_000_000).setSessionOpened(SessionOpened.newBuilder().setSessionId(session)).build(),
+        return List.of(entry(1_000_000).setSessionOpened(SessionOpened.newBuilder().setSessionId(session)
+                .setPeer(peer)).build(),
                 xp(session, 1, KernelToPager.newBuilder().setKernelHello(h)),
                 xp(session, 2, KernelToPager.newBuilder().setMemoryObjectInit(MemoryObjectInit.newBuilder()
                         .setObjectId(7).setName("obj").setPageSize(ScriptedKernels.PAGE))));
@@ -86,6 +92,47 @@ class DirectoryViewReplicaTest {
         assertThat(b.snapshot()).isEqualTo(a.snapshot());
         assertThat(snapshot.getCore().getSessionsList()).singleElement()
                 .matches(s -> s.hasDirectory() && s.getDirectory().equals(view(0)));
+    }
+
+    /**
+     * rv58-review MED-2 at a replicated pager: session_opened carries its stream's peer, and the
+     * peers' shares of the stated views are judged alike by every replica, one restored from a
+     * snapshot too (the peer is in the session's image).
+     */
+    @Test
+    void everyReplicaSharesTheViewsByTheSamePeers() throws Exception {
+        Said saidA = new Said();
+        ReplicaCore a = replica(saidA);
+        a.apply(entry(0).setGenesis(Genesis.newBuilder().setTokenEpoch(5)
+                .setTokenSeed(ByteString.copyFromUtf8("seed"))).build());
+        PagerDirectoryView.Builder big = view(0).toBuilder();
+        for (int i = 0; big.build().getSerializedSize() < 3_700_000; i += 256) {
+            for (int j = i; j < i + 256; j++) {
+                big.addAssignments("big-" + j + "-" + "x".repeat(4000) + "=0");
+            }
+        }
+        open(1, "big", 5, big.build(), "10.0.0.1").forEach(a::apply); // past a share: its first view
+
+        Said saidB = new Said();
+        ReplicaCore b = replica(saidB);
+        b.restore(ReplicaSnapshot.parseFrom(a.snapshot().toByteArray()));
+        int from = saidA.said.size();
+        List<PagerLogEntry> rest = new ArrayList<>();
+        rest.addAll(open(2, "same-host", 6, view(0), "10.0.0.1")); // another view of that peer
+        rest.addAll(open(3, "other-host", 7, view(0), "10.0.0.2"));
+        rest.addAll(open(4, "no-peer", 8, view(0).toBuilder().setPagerCount(3).build(), ""));
+        for (PagerLogEntry e : rest) {
+            a.apply(e);
+            b.apply(e);
+        }
+        List<String> after = saidA.said.subList(from, saidA.said.size());
+        assertThat(after).hasSize(5);
+        assertThat(after.get(0)).startsWith("2 EAGAIN").contains("the kernels of peer 10.0.0.1",
+                "kernel 'same-host' stated it");
+        assertThat(after.subList(1, 5)).containsExactly("3 PAGER_WELCOME", "3 MEMORY_OBJECT_READY", "4 PAGER_WELCOME",
+                "4 MEMORY_OBJECT_READY");
+        assertThat(saidB.said).as("the restored replica's answers").isEqualTo(after);
+        assertThat(b.snapshot()).isEqualTo(a.snapshot());
     }
 
     @Test

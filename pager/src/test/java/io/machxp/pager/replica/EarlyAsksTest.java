@@ -274,7 +274,7 @@ class EarlyAsksTest {
         }
 
         @Override
-        public Opened openSession(java.util.function.LongConsumer hold) {
+        public Opened openSession(java.util.function.LongConsumer hold, String peer) {
             long id = ++sessions;
             hold.accept(id);
             return new Opened(id, append(PagerLogEntry.newBuilder().setSessionOpened(

@@ -36,7 +36,7 @@ abstract class ReplicaAppendHarness {
         }
 
         @Override
-        public Opened openSession(java.util.function.LongConsumer hold) {
+        public Opened openSession(java.util.function.LongConsumer hold, String peer) {
             long id = ++sessions;
             hold.accept(id);
             return new Opened(id, CompletableFuture.completedFuture(true));

@@ -84,7 +84,7 @@ class ReplicaCleanEndTest {
         }
 
         @Override
-        public Opened openSession(java.util.function.LongConsumer hold) {
+        public Opened openSession(java.util.function.LongConsumer hold, String peer) {
             hold.accept(1);
             return new Opened(1, append(PagerLogEntry.newBuilder().setSessionOpened(
                     io.machxp.proto.replica.SessionOpened.newBuilder().setSessionId(1))));

@@ -200,7 +200,7 @@ class ReplicaStreamsTest {
         }
 
         @Override
-        public Opened openSession(java.util.function.LongConsumer hold) {
+        public Opened openSession(java.util.function.LongConsumer hold, String peer) {
             return null;
         }
 
