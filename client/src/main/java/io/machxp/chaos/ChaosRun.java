@@ -318,6 +318,11 @@ public final class ChaosRun {
         counts.merge("relinquish hints dropped", dropped, Long::sum);
         counts.merge("replica redirects followed", cluster.replicas().redirectsFollowed(), Long::sum);
         counts.merge("replica stream ends marked broken", cluster.replicas().endsMarkedBroken(), Long::sum);
+        io.machxp.sim.SimReplicaGroup.Batches b = cluster.replicas().batches();
+        counts.merge("replica entries appended", b.sent(), Long::sum);
+        counts.merge("replica Raft entries", b.raftEntries(), Long::sum);
+        counts.merge("replica batch Raft entries", b.batches(), Long::sum);
+        counts.merge("replica batches failed whole", b.batchesFailed(), Long::sum);
     }
 
     /** A new kernel (at the start, and in place of one a fault stopped); its workers once it is welcomed. */

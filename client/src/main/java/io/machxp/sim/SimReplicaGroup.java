@@ -483,6 +483,55 @@ public final class SimReplicaGroup {
         return raft.leaderChanges();
     }
 
+    /**
+     * What the replicas' leaders appended so far ({@code AppendBatches}, {@link SimReplica}): the
+     * entries sent, the Raft entries they went in, how many of those were batches, and the entries
+     * and batches whose append failed (their senders were told: the streams ended). Every process
+     * of every replica counts here, a crashed one's too. Simulator thread only.
+     */
+    public static final class Batches {
+        long sent;
+        long raftEntries;
+        long batches;
+        long entriesFailed;
+        long batchesFailed;
+
+        public long sent() {
+            return sent;
+        }
+
+        public long raftEntries() {
+            return raftEntries;
+        }
+
+        public long batches() {
+            return batches;
+        }
+
+        public long entriesFailed() {
+            return entriesFailed;
+        }
+
+        public long batchesFailed() {
+            return batchesFailed;
+        }
+    }
+
+    /** The leaders' appends ({@link Batches}). */
+    final Batches batches = new Batches();
+
+    public Batches batches() {
+        return batches;
+    }
+
+    /**
+     * Runs what follows an apply in a leader's appender (a Ratis leader's own thread does it, not
+     * the applying one): at this instant, after what already runs, in scheduling order.
+     */
+    void afterApply(Runnable drain) {
+        cluster.schedule(cluster.now(), drain);
+    }
+
     /** Redirects (pager_redirect) the kernels followed so far, with a leader named or none known. */
     private long redirectsFollowed;
     /** Streams the group ended with ErrorInfo marked stream = broken (xp-spec 3.1: the kernels name end_info). */

@@ -12,6 +12,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
+import java.util.function.ToIntFunction;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
 
@@ -40,8 +41,15 @@ import org.apache.ratis.protocol.RaftClientReply;
  * is lost: a queued entry is appended, or its future fails (the appender closed: every later
  * append fails at once, and {@link #close} takes what waits at once, so the queue drains even if
  * the entries in flight are never answered).
+ *
+ * <p>Generic in what an entry is ({@code M}) and what its append answers ({@code R}): Ratis's
+ * {@link Message} and {@link RaftClientReply} for {@link LeaderAppender} ({@link #ofRaft}), the
+ * simulator's {@code PagerLogEntry} and its modelled log's {@code Boolean} for its replicas
+ * ({@code SimReplica}, so that the seeded chaos runs with replicas go through the same batching,
+ * rv58 INFO-1). Nothing here reads a clock or draws a number: with an {@code afterApply} that runs
+ * in the caller's order, the batches are a function of the sends and the replies' order.
  */
-final class AppendBatches {
+public final class AppendBatches<M, R> {
     /** A batch takes entries up to this many bytes (a larger entry goes alone): far below Ratis's entry limit. */
     static final int BATCH_BYTES = 256 << 10;
     /** A batch takes at most this many entries. */
@@ -53,11 +61,12 @@ final class AppendBatches {
      */
     static final int DEFAULT_IN_FLIGHT = Math.max(1, Integer.getInteger("machxp.replica.batchesInFlight", 2));
 
-    private final Function<Message, CompletableFuture<RaftClientReply>> append;
-    private final Function<List<Message>, Message> join;
+    private final Function<M, CompletableFuture<R>> append;
+    private final Function<List<M>, M> join;
+    private final ToIntFunction<M> size;
     private final int maxInFlight;
     private final Executor afterApply;
-    private final ConcurrentLinkedQueue<Waiting> queue = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<Waiting<M, R>> queue = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean appending = new AtomicBoolean();
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicLong sent = new AtomicLong();
@@ -65,23 +74,43 @@ final class AppendBatches {
     /** Whether the appender closed: what waits is taken at once, past the pipeline's depth (each append fails). */
     private volatile boolean closing;
 
-    private record Waiting(Message message, CompletableFuture<RaftClientReply> reply) {}
+    private record Waiting<M, R>(M message, CompletableFuture<R> reply) {}
 
     /**
      * @param append appends one Raft entry (on the calling thread), its future the reply once applied
      * @param join one entry that applies the given ones in order
+     * @param size an entry's bytes (for {@link #BATCH_BYTES})
+     * @param maxInFlight Raft entries appended and not yet applied before sends wait (at least 1)
+     * @param afterApply runs the appends that follow an apply (not on the thread that completed it)
      */
-    AppendBatches(Function<Message, CompletableFuture<RaftClientReply>> append, Function<List<Message>, Message> join) {
-        this(append, join, DEFAULT_IN_FLIGHT, appendsThread());
+    public AppendBatches(Function<M, CompletableFuture<R>> append, Function<List<M>, M> join, ToIntFunction<M> size,
+            int maxInFlight, Executor afterApply) {
+        if (maxInFlight < 1) {
+            throw new IllegalArgumentException("a pipeline of " + maxInFlight + " entries: at least 1");
+        }
+        this.append = append;
+        this.join = join;
+        this.size = size;
+        this.maxInFlight = maxInFlight;
+        this.afterApply = afterApply;
+    }
+
+    /**
+     * A Ratis leader's: {@link #DEFAULT_IN_FLIGHT} deep, what follows an apply appended on a thread
+     * of its own ({@code replica-batched-appends}).
+     *
+     * @param append appends one Raft entry (on the calling thread), its future the reply once applied
+     * @param join one entry that applies the given ones in order
+     */
+    static AppendBatches<Message, RaftClientReply> ofRaft(Function<Message, CompletableFuture<RaftClientReply>> append,
+            Function<List<Message>, Message> join) {
+        return ofRaft(append, join, DEFAULT_IN_FLIGHT, appendsThread());
     }
 
     /** With the pipeline's depth and the executor of the appends that follow an apply given (a test's). */
-    AppendBatches(Function<Message, CompletableFuture<RaftClientReply>> append, Function<List<Message>, Message> join,
-            int maxInFlight, Executor afterApply) {
-        this.append = append;
-        this.join = join;
-        this.maxInFlight = maxInFlight;
-        this.afterApply = afterApply;
+    static AppendBatches<Message, RaftClientReply> ofRaft(Function<Message, CompletableFuture<RaftClientReply>> append,
+            Function<List<Message>, Message> join, int maxInFlight, Executor afterApply) {
+        return new AppendBatches<>(append, join, m -> m.getContent().size(), maxInFlight, afterApply);
     }
 
     /**
@@ -97,8 +126,8 @@ final class AppendBatches {
     }
 
     /** Appends {@code m} now or in a later batch; the future completes with its Raft entry's reply. */
-    CompletableFuture<RaftClientReply> send(Message m) {
-        Waiting w = new Waiting(m, new CompletableFuture<>());
+    public CompletableFuture<R> send(M m) {
+        Waiting<M, R> w = new Waiting<>(m, new CompletableFuture<>());
         sent.incrementAndGet();
         queue.add(w);
         drain();
@@ -110,13 +139,13 @@ final class AppendBatches {
      * after the entries in flight, which a closed Raft server may never answer, so that every
      * waiting entry's future fails and its stream ends.
      */
-    void close() {
+    public void close() {
         closing = true;
         drain();
     }
 
     /** Entries sent, and the Raft entries they went in, so far. */
-    long[] counts() {
+    public long[] counts() {
         return new long[] {sent.get(), raftEntries.get()};
     }
 
@@ -128,7 +157,7 @@ final class AppendBatches {
     private void drain() {
         while (!queue.isEmpty() && hasRoom() && appending.compareAndSet(false, true)) {
             try {
-                List<Waiting> batch;
+                List<Waiting<M, R>> batch;
                 while (hasRoom() && (batch = take()) != null) {
                     inFlight.incrementAndGet();
                     appendNow(batch);
@@ -144,15 +173,15 @@ final class AppendBatches {
     }
 
     /** The next batch, in queue order (only the thread holding the flag polls); null if none waits. */
-    private List<Waiting> take() {
-        Waiting first = queue.poll();
+    private List<Waiting<M, R>> take() {
+        Waiting<M, R> first = queue.poll();
         if (first == null) {
             return null;
         }
-        List<Waiting> batch = new ArrayList<>(4);
+        List<Waiting<M, R>> batch = new ArrayList<>(4);
         batch.add(first);
         long bytes = size(first);
-        Waiting next;
+        Waiting<M, R> next;
         while (batch.size() < BATCH_ENTRIES && (next = queue.peek()) != null && bytes + size(next) <= BATCH_BYTES) {
             batch.add(queue.poll());
             bytes += size(next);
@@ -160,19 +189,19 @@ final class AppendBatches {
         return batch;
     }
 
-    private static int size(Waiting w) {
-        return w.message.getContent().size();
+    private int size(Waiting<M, R> w) {
+        return size.applyAsInt(w.message);
     }
 
-    private void appendNow(List<Waiting> batch) {
+    private void appendNow(List<Waiting<M, R>> batch) {
         raftEntries.incrementAndGet();
-        CompletableFuture<RaftClientReply> reply;
+        CompletableFuture<R> reply;
         try {
             if (batch.size() == 1) {
                 reply = append.apply(batch.get(0).message);
             } else {
-                List<Message> messages = new ArrayList<>(batch.size());
-                for (Waiting w : batch) {
+                List<M> messages = new ArrayList<>(batch.size());
+                for (Waiting<M, R> w : batch) {
                     messages.add(w.message);
                 }
                 reply = append.apply(join.apply(messages));
@@ -184,7 +213,7 @@ final class AppendBatches {
         }
         reply.whenComplete((r, e) -> {
             inFlight.decrementAndGet();
-            for (Waiting w : batch) {
+            for (Waiting<M, R> w : batch) {
                 if (e != null) {
                     w.reply.completeExceptionally(e);
                 } else {

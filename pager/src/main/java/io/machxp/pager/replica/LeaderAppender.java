@@ -65,7 +65,8 @@ final class LeaderAppender {
     /** The division requests go to, once looked up ({@link #division}). */
     private volatile RaftClientAsynchronousProtocol direct;
     /** Sends that arrive while the pipeline is full wait here and go as one entry. */
-    private final AppendBatches batches = new AppendBatches(this::appendOne, PagerStateMachine::batch);
+    private final AppendBatches<Message, RaftClientReply> batches = AppendBatches.ofRaft(this::appendOne,
+            PagerStateMachine::batch);
 
     LeaderAppender(RaftServer server, RaftGroupId groupId, RaftPeerId self, long term) {
         this.server = server;

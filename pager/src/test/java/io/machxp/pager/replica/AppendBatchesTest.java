@@ -74,7 +74,7 @@ class AppendBatchesTest {
     void aLoneSendIsAppendedAtOnceOnItsThread() {
         Log log = new Log();
         Later later = new Later();
-        AppendBatches batches = new AppendBatches(log::append, PagerStateMachine::batch, 2, later);
+        AppendBatches<Message, RaftClientReply> batches = AppendBatches.ofRaft(log::append, PagerStateMachine::batch, 2, later);
         CompletableFuture<RaftClientReply> reply = batches.send(entry(1));
         assertThat(log.appendedOn).containsExactly(Thread.currentThread());
         log.replies.get(0).complete(null);
@@ -86,7 +86,7 @@ class AppendBatchesTest {
     void sendsWhileThePipelineIsFullGoAsOneEntryInOrderOnceOneIsApplied() throws Exception {
         Log log = new Log();
         Later later = new Later();
-        AppendBatches batches = new AppendBatches(log::append, PagerStateMachine::batch, 2, later);
+        AppendBatches<Message, RaftClientReply> batches = AppendBatches.ofRaft(log::append, PagerStateMachine::batch, 2, later);
         List<CompletableFuture<RaftClientReply>> replies = new ArrayList<>();
         for (long i = 1; i <= 6; i++) {
             replies.add(batches.send(entry(i)));
@@ -113,7 +113,7 @@ class AppendBatchesTest {
     void aBatchFailsWholeAndTheQueueDrains() {
         Log log = new Log();
         Later later = new Later();
-        AppendBatches batches = new AppendBatches(log::append, PagerStateMachine::batch, 1, later);
+        AppendBatches<Message, RaftClientReply> batches = AppendBatches.ofRaft(log::append, PagerStateMachine::batch, 1, later);
         CompletableFuture<RaftClientReply> first = batches.send(entry(1));
         CompletableFuture<RaftClientReply> second = batches.send(entry(2));
         CompletableFuture<RaftClientReply> third = batches.send(entry(3));
@@ -132,7 +132,7 @@ class AppendBatchesTest {
         Log log = new Log();
         Later later = new Later();
         boolean[] closed = {false};
-        AppendBatches batches = new AppendBatches(m -> closed[0]
+        AppendBatches<Message, RaftClientReply> batches = AppendBatches.ofRaft(m -> closed[0]
                 ? CompletableFuture.failedFuture(new IllegalStateException("closed")) : log.append(m),
                 PagerStateMachine::batch, 1, later);
         CompletableFuture<RaftClientReply> inFlight = batches.send(entry(1));
@@ -148,7 +148,7 @@ class AppendBatchesTest {
     void aBatchHoldsAtMostItsBytesALargerEntryGoesAlone() throws Exception {
         Log log = new Log();
         Later later = new Later();
-        AppendBatches batches = new AppendBatches(log::append, PagerStateMachine::batch, 1, later);
+        AppendBatches<Message, RaftClientReply> batches = AppendBatches.ofRaft(log::append, PagerStateMachine::batch, 1, later);
         batches.send(entry(1));
         Message large = PagerStateMachine.message(PagerLogEntry.newBuilder().setClockNanos(2).setKernelMessage(
                 KernelMessage.newBuilder().setSessionId(7).setIndex(2).setMessage(io.machxp.proto.xp.KernelToPager

@@ -84,7 +84,7 @@ class BatchFailuresTest {
     @Test
     void anErrorFromAnAppendFailsItsBatchAndLeavesThePipelineRoom() {
         AtomicInteger calls = new AtomicInteger();
-        AppendBatches b = new AppendBatches(m -> {
+        AppendBatches<Message, RaftClientReply> b = AppendBatches.ofRaft(m -> {
             if (calls.incrementAndGet() <= 2) {
                 throw new OutOfMemoryError("planted: the append runs out of memory");
             }
@@ -101,7 +101,7 @@ class BatchFailuresTest {
     }
 
     /** A send, which throws nothing (before, the append's Error came out of it, past JUnit too). */
-    private static CompletableFuture<RaftClientReply> sent(AppendBatches b, long index) {
+    private static CompletableFuture<RaftClientReply> sent(AppendBatches<Message, RaftClientReply> b, long index) {
         java.util.concurrent.atomic.AtomicReference<CompletableFuture<RaftClientReply>> f =
                 new java.util.concurrent.atomic.AtomicReference<>();
         Throwable thrown = catchThrowable(() -> f.set(b.send(AppendBatchesTest.entry(index))));
