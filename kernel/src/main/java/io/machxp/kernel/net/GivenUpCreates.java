@@ -12,14 +12,17 @@ import io.grpc.stub.StreamObserver;
  * undone: never answered, and ended.
  *
  * <pre>
- *   WAITING --made (core thread)--> MADE (undo kept; answer sent) --closed OK--> (the cancel handler never runs)
+ *   WAITING --made (core thread)--> MADE (undo kept; answer sent) --closed OK--> (the cancel handler never runs;
+ *                                a reply still on its way when the caller's deadline passes is lost to it,
+ *                                which the server cannot see: review rv59 MED-1a)
  *   WAITING --cancelled--> GONE: what is made later is undone at once, never answered
  *   MADE    --cancelled--> GONE: the undo runs (the caller got no answer it could use:
  *                                a cancelled unary call ends with a non-OK status at the client)
  * </pre>
  *
  * The cancel handler is set when the call arrives (gRPC allows it only then); it runs on the
- * transport's thread, {@link #made} on the core thread.
+ * transport's thread, {@link #made} on the core thread. Everything the undo needs (a task's handle)
+ * must exist before {@link #made}: a cancel may run the undo the moment made has returned.
  */
 final class GivenUpCreates {
     private final ServerCallStreamObserver<?> call;
@@ -44,13 +47,27 @@ final class GivenUpCreates {
      * hear of it, and {@code undo} runs if it gives up from now on; false if it already gave up
      * (the caller undoes it at once, and answers nothing).
      */
-    synchronized boolean made(Runnable undo) {
-        if (gone || (call != null && call.isCancelled())) {
-            gone = true;
-            return false;
+    boolean made(Runnable undo) {
+        synchronized (this) {
+            if (gone || (call != null && call.isCancelled())) {
+                gone = true;
+                return false;
+            }
+            this.undo = undo;
         }
-        this.undo = undo;
+        if (call instanceof Window w) {
+            w.afterMade(); // tests only: a cancel landing right after made (rv59 MED-1b)
+        }
         return true;
+    }
+
+    /**
+     * A test's call that is told when {@link #made} has kept its undo and returned from its lock:
+     * the window in which a cancel must find everything the undo needs (review rv59 MED-1b: the
+     * handle was issued only after made, and a cancel landing there kept the task).
+     */
+    interface Window {
+        void afterMade();
     }
 
     private void cancelled() {

@@ -57,13 +57,13 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
         Object client = CallerConnection.current(); // the connection and its peer: their tasks share parts of the kernel's port names
         GivenUpCreates call = GivenUpCreates.watch(out); // a task its caller never hears of is not kept (rv58 HIGH-2)
         kernel.execute(() -> core.taskCreate(request.getName(), client, replying(out, task -> {
-            long[] handle = new long[1];
-            if (!call.made(() -> withdraw(core, task.id, handle[0]))) {
+            long handle = handles.issue(core, task.id); // issued before the undo can run (rv59 MED-1b)
+            if (!call.made(() -> withdraw(core, task.id, handle))) {
+                handles.revoke(handle);
                 core.taskTerminate(task.id, CREATE_GIVEN_UP, Reply.ignore());
                 return;
             }
-            handle[0] = handles.issue(core, task.id);
-            respond(out, TaskCreateReply.newBuilder().setTask(handle[0]).build());
+            respond(out, TaskCreateReply.newBuilder().setTask(handle).build());
         })));
     }
 
