@@ -144,7 +144,10 @@ public final class KernelClient implements AutoCloseable {
      * to the memory the kernel shares: its threads lock and unlock cached futexes in this process.
      */
     public TaskClient taskCreate(String name) {
-        long id = call(() -> stub().taskCreate(TaskCreateRequest.newBuilder().setName(name).build())).getTask();
+        long token = createToken();
+        long id = create(() -> stub().taskCreate(TaskCreateRequest.newBuilder().setName(name).setCreateToken(token).build()),
+                () -> undoStub().taskTerminate(io.machxp.proto.task.TaskTerminateRequest.newBuilder()
+                        .setAbandonedCreateToken(token).build())).getTask();
         return new TaskClient(this, id, sharedMemory ? SharedTaskMemory.attach(this, id) : null);
     }
 
@@ -170,6 +173,38 @@ public final class KernelClient implements AutoCloseable {
     <T> T call(Supplier<T> rpc) {
         calls.increment();
         return call(target, callDeadline, rpc);
+    }
+
+    private static final java.security.SecureRandom TOKENS = new java.security.SecureRandom();
+
+    /** A create_token (task.proto): random, never 0, as secret as a handle. */
+    static long createToken() {
+        long token;
+        do {
+            token = TOKENS.nextLong();
+        } while (token == 0);
+        return token;
+    }
+
+    /**
+     * A create call (task_create, thread_create) that carries a create_token: when the client
+     * gives up on it without the kernel's answer (its deadline, a cancel, a broken connection),
+     * {@code abandon} (a terminate with abandoned_create_token) ends what the kernel may have made
+     * for it, before the failure is thrown: a reply on its way when the deadline passed would
+     * otherwise leave a task or thread nobody can name (review rv59 MED-1a).
+     */
+    <T> T create(Supplier<T> rpc, Supplier<?> abandon) {
+        calls.increment();
+        try {
+            return rpc.get();
+        } catch (StatusRuntimeException e) {
+            MachxpException failure = MachxpException.from(target, callDeadline, e);
+            if (GivenUpLock.gaveUp(failure)) {
+                calls.increment();
+                GivenUpLock.undo(target, abandon, failure);
+            }
+            throw failure;
+        }
     }
 
     /**

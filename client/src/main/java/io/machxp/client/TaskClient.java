@@ -89,8 +89,11 @@ public final class TaskClient {
 
     /** thread_create with a priority, 1 (lowest) to 99 (highest); 0 for the default. */
     public ThreadClient threadCreate(int priority) {
-        ThreadCreateReply r = kernel.call(() -> kernel.stub().threadCreate(
-                ThreadCreateRequest.newBuilder().setTask(id).setPriority(priority).build()));
+        long token = KernelClient.createToken();
+        ThreadCreateReply r = kernel.create(() -> kernel.stub().threadCreate(
+                ThreadCreateRequest.newBuilder().setTask(id).setPriority(priority).setCreateToken(token).build()),
+                () -> kernel.undoStub().threadTerminate(io.machxp.proto.task.ThreadTerminateRequest.newBuilder()
+                        .setTask(id).setAbandonedCreateToken(token).build()));
         SharedThread fast = shared == null || r.getShmSlot() == 0 ? null
                 : new SharedThread(shared, r.getShmSlot() - 1, r.getTid());
         return shared == null ? new ThreadClient(kernel, id, r.getTid(), r.getUndoesAbandonedLocks())

@@ -52,6 +52,13 @@ public final class TaskHandles {
     private final java.util.LinkedHashMap<Long, String> lost = new java.util.LinkedHashMap<>();
     /** The task_watch streams of the handles, ended when their handle is withdrawn. */
     private final TaskWatches watches = new TaskWatches();
+    /** What creates with a client's create_token made ({@link CreateTokens}): kernel-wide, as the handles are. */
+    private final CreateTokens createTokens = new CreateTokens();
+
+    /** The create tokens this kernel remembers. */
+    CreateTokens createTokens() {
+        return createTokens;
+    }
 
     /** A new handle for the core's task {@code taskId}: random, never 0, not given out before on this kernel. */
     public long issue(long taskId) {
