@@ -131,8 +131,9 @@ final class KernelObjects {
             return;
         }
         if (task.mappingCount() + task.mapsUnderWay >= MAX_MAPPINGS_PER_TASK) {
-            reply.fail(KernelError.of(Errno.EAGAIN, "task %d has %d mappings, the most a task keeps; map each object "
-                    + "once and use its address again (a task's mappings end with it)", task.id, MAX_MAPPINGS_PER_TASK));
+            reply.fail(KernelError.of(Errno.EAGAIN, "the task of this vm_map has %d mappings, the most a task "
+                    + "keeps; map each object once and use its address again (a task's mappings end with it)",
+                    MAX_MAPPINGS_PER_TASK));
             return;
         }
         ClientShares shares = core.tasks.shares;

@@ -73,7 +73,8 @@ final class MapUnderWay implements PageFault {
 
     /** Its task ended ({@code why}) before the object was ready: ESRCH, nothing mapped. */
     void taskEnded(String why) {
-        fail(KernelError.of(Errno.ESRCH, "task %d was terminated (%s) while its vm_map of '%s' waited for the "
-                + "pager's memory_object_ready: nothing was mapped", task.id, why, object.name));
+        // the core's task number means nothing to a client (it holds a handle): "the task of this call" (rv59 INFO-5)
+        fail(KernelError.of(Errno.ESRCH, "the task of this vm_map was terminated (%s) while its vm_map of '%s' waited "
+                + "for the pager's memory_object_ready: nothing was mapped", why, object.name));
     }
 }

@@ -79,6 +79,8 @@ class MapUnderWayTest {
         }
         assertThat(waiting.stream().filter(Answer::answered).count()).as("refused at once: past the task's bound")
                 .isEqualTo(5);
+        assertThat(waiting.get(waiting.size() - 1).error().message()).as("names no kernel-internal task number (rv59 INFO-5)")
+                .startsWith("the task of this vm_map has " + KernelObjects.MAX_MAPPINGS_PER_TASK + " mappings");
         ready();
         assertThat(t.mappingCount()).isEqualTo(KernelObjects.MAX_MAPPINGS_PER_TASK);
         assertThat(t.mapsUnderWay).isZero();
@@ -95,8 +97,9 @@ class MapUnderWayTest {
         k.core.taskTerminate(t.id, "task_terminate", ended);
         ended.value();
         assertThat(m.error().errno()).isEqualTo(Errno.ESRCH);
-        assertThat(m.error().message()).contains("task " + t.id + " was terminated (task_terminate)",
-                "vm_map of 'slow'", "nothing was mapped");
+        assertThat(m.error().message()).contains("the task of this vm_map was terminated (task_terminate)",
+                "vm_map of 'slow'", "nothing was mapped")
+                .as("names no kernel-internal task number (rv59 INFO-5)").doesNotContain("task " + t.id);
 
         ready(); // the pager's answer comes after the task ended: nothing to map, nobody answered twice
         assertThat(t.mappingCount()).isZero();
