@@ -1,0 +1,210 @@
+package io.machxp.kernel.net;
+
+import static io.machxp.kernel.net.Answers.fail;
+import static io.machxp.kernel.net.Answers.replying;
+import static io.machxp.kernel.net.Answers.respond;
+
+import io.grpc.stub.StreamObserver;
+import io.machxp.kernel.core.KernelCore;
+import io.machxp.kernel.core.KernelError;
+import io.machxp.kernel.core.Reply;
+import io.machxp.kernel.sched.Priority;
+import io.machxp.kernel.task.MachTask;
+import io.machxp.proto.task.*;
+
+/**
+ * task_create and thread_create as the MachTask service answers them, and the ends of what they
+ * made that nobody will hear of.
+ *
+ * <p>A create runs on the core thread. Its caller may give up on it (deadline, cancel,
+ * disconnect): before the core made it, it is undone at once, unanswered; after, the handle or
+ * thread is withdrawn and ended as a TaskWatch's end does ({@link GivenUpCreates}). A caller that
+ * never saw the answer names the create by its create_token ({@link CreateTokens}): a retry with
+ * the token answers what it made, and abandoned_create_token ends it and refuses the token from
+ * then on. Tasks and threads whose handles were withdrawn end once their shared-memory revokes
+ * have settled ({@link #terminateRevoked}, {@link #endThread}); work nobody waits on is dropped if
+ * the kernel is closing ({@link #onCoreUnlessClosing}).
+ */
+final class TaskCreates {
+    private final ServedKernel kernel;
+    private final TaskHandles handles;
+    private final SharedMemoryCalls shared;
+    private final CreateTokens tokens;
+
+    TaskCreates(ServedKernel kernel, TaskHandles handles, SharedMemoryCalls shared) {
+        this.kernel = kernel;
+        this.handles = handles;
+        this.shared = shared;
+        this.tokens = handles.createTokens();
+    }
+
+    /**
+     * The reply carries a new handle for the task, never the core's id. With a create_token
+     * ({@link CreateTokens}) a retry answers the task the token made, and an abandoned token makes nothing.
+     */
+    void taskCreate(TaskCreateRequest request, StreamObserver<TaskCreateReply> out) {
+        KernelCore core = kernel.core(); // this session's: a later one's handles are its own
+        Object client = CallerConnection.current(); // the connection and its peer: their tasks share parts of the kernel's port names
+        Object peer = CreateTokens.peerOf(client);
+        long token = request.getCreateToken();
+        GivenUpCreates call = GivenUpCreates.watch(out); // a task its caller never hears of is not kept (rv58 HIGH-2)
+        kernel.execute(() -> {
+            if (token != 0 && answeredByToken(peer, token, out)) {
+                return;
+            }
+            core.taskCreate(request.getName(), client, replying(out, task -> {
+                long handle = handles.issue(core, task.id); // issued before the undo can run (rv59 MED-1b)
+                if (token != 0) {
+                    tokens.made(peer, 0, token, handle);
+                }
+                if (!call.made(() -> withdraw(core, task.id, handle, peer, token))) {
+                    tokens.forget(peer, 0, token);
+                    handles.revoke(handle);
+                    core.taskTerminate(task.id, CREATE_GIVEN_UP, Reply.ignore());
+                    return;
+                }
+                respond(out, TaskCreateReply.newBuilder().setTask(handle).build());
+            }));
+        });
+    }
+
+    /**
+     * Core thread: a TaskCreate whose {@code token} this kernel remembers for {@code peer} is
+     * answered here, making nothing: the handle the token got (ESRCH if its task has ended), or
+     * EINTR if the token was abandoned. False if the token is new.
+     */
+    private boolean answeredByToken(Object peer, long token, StreamObserver<TaskCreateReply> out) {
+        CreateTokens.Made made = tokens.find(peer, 0, token);
+        if (made == null) {
+            return false;
+        }
+        if (made.abandoned()) {
+            fail(out, abandonedToken("task_create", token));
+        } else if (handles.ref(made.made()) != null) {
+            respond(out, TaskCreateReply.newBuilder().setTask(made.made()).build());
+        } else {
+            fail(out, handles.notFound(kernel.name(), made.made()));
+        }
+        return true;
+    }
+
+    private static KernelError abandonedToken(String call, long token) {
+        return KernelError.of(Errno.EINTR, "this %s's create_token %s was abandoned (abandoned_create_token): nothing "
+                + "is made for it; create with a new token", call, Long.toUnsignedString(token));
+    }
+
+    /** A task whose creation its caller gave up on after its handle was issued: as a TaskWatch's end does. */
+    private void withdraw(KernelCore core, long taskId, long handle, Object peer, long token) {
+        tokens.forget(peer, 0, token); // a retry makes a new task
+        if (handles.revoke(handle) == null) {
+            return; // terminated meanwhile
+        }
+        terminateRevoked(core, taskId, CREATE_GIVEN_UP);
+    }
+
+    /**
+     * TaskTerminate with abandoned_create_token: the caller gave up on the TaskCreate with that
+     * token without its answer; the task it made, if any, ends (after its handle is withdrawn), and
+     * the token makes nothing from now on. OK either way.
+     */
+    void abandonTaskCreate(long token, StreamObserver<TaskTerminateReply> out) {
+        Object peer = CreateTokens.peerOf(CallerConnection.current());
+        kernel.execute(() -> {
+            long handle = tokens.abandon(peer, 0, token);
+            TaskHandles.Ref ref = handle == 0 ? null : handles.ref(handle);
+            if (ref != null && handles.revoke(handle, CREATE_ABANDONED) != null) {
+                terminateRevoked(ref.core() != null ? ref.core() : kernel.core(), ref.id(), CREATE_ABANDONED);
+            }
+            respond(out, TaskTerminateReply.getDefaultInstance());
+        });
+    }
+
+    /** Why a task is ended whose creator abandoned its create_token. */
+    private static final String CREATE_ABANDONED = "its task_create's caller abandoned it (abandoned_create_token)";
+
+    /** Why a task is ended whose task_create's caller gave up on it. */
+    private static final String CREATE_GIVEN_UP = "its task_create's caller gave up before the reply";
+
+    /** Ends task {@code taskId}, whose handle was just revoked, once the revoke has settled (as a TaskWatch's end does). */
+    void terminateRevoked(KernelCore core, long taskId, String why) {
+        shared.afterRevoke(core, taskId, 0, () -> onCoreUnlessClosing(() -> core.taskTerminate(taskId, why, Reply.ignore())));
+    }
+
+    /** Work for the core thread nobody waits on: if the kernel is shutting down, its tasks and threads go with it. */
+    void onCoreUnlessClosing(Runnable work) {
+        try {
+            kernel.execute(work);
+        } catch (java.util.concurrent.RejectedExecutionException kernelClosing) {
+            // nothing left to end or stop
+        }
+    }
+
+    /** thread_create in the task {@code ref} names (its handle already translated). */
+    void threadCreate(TaskHandles.Ref ref, ThreadCreateRequest request, StreamObserver<ThreadCreateReply> out) {
+        KernelCore core = ref.core();
+        long task = ref.id();
+        int priority = request.getPriority() == 0 ? Priority.DEFAULT : request.getPriority();
+        long handle = request.getTask();
+        long token = request.getCreateToken();
+        Object peer = CreateTokens.peerOf(CallerConnection.current());
+        GivenUpCreates call = GivenUpCreates.watch(out); // a thread its caller never hears of is not kept
+        kernel.execute(() -> {
+            CreateTokens.Made made = token == 0 ? null : tokens.find(peer, handle, token);
+            if (made != null) { // a retry: answered with what the token made, nothing new
+                if (made.abandoned()) {
+                    fail(out, abandonedToken("thread_create", token));
+                } else if (liveThread(core, task, (int) made.made())) {
+                    respond(out, threadReply(core, task, (int) made.made()));
+                } else {
+                    fail(out, KernelError.of(Errno.ESRCH, "the thread thread_create made for create_token %s (TID %d) "
+                            + "has ended", Long.toUnsignedString(token), made.made()));
+                }
+                return;
+            }
+            core.threadCreate(task, priority, replying(out, thread -> {
+                if (token != 0) {
+                    tokens.made(peer, handle, token, thread.tid);
+                }
+                if (!call.made(() -> {
+                    tokens.forget(peer, handle, token);
+                    endThread(core, task, thread.tid);
+                })) {
+                    tokens.forget(peer, handle, token);
+                    core.threadTerminate(task, thread.tid, Reply.ignore());
+                    return;
+                }
+                respond(out, threadReply(core, task, thread.tid));
+            }));
+        });
+    }
+
+    private static ThreadCreateReply threadReply(KernelCore core, long task, int tid) {
+        return ThreadCreateReply.newBuilder().setTid(tid).setShmSlot(SharedMemoryCalls.threadSlot(core, task, tid))
+                .setUndoesAbandonedLocks(true).build();
+    }
+
+    private static boolean liveThread(KernelCore core, long task, int tid) {
+        MachTask t = core.task(task);
+        return t != null && t.thread(tid) != null;
+    }
+
+    void endThread(KernelCore core, long task, int tid) {
+        shared.afterRevoke(core, task, tid, () -> onCoreUnlessClosing(() -> core.threadTerminate(task, tid, Reply.ignore())));
+    }
+
+    /**
+     * ThreadTerminate with abandoned_create_token: the thread the ThreadCreate with that token
+     * made in the task, if any, ends; the token makes nothing from now on. OK either way.
+     */
+    void abandonThreadCreate(KernelCore core, long task, long handle, long token,
+            StreamObserver<ThreadTerminateReply> out) {
+        Object peer = CreateTokens.peerOf(CallerConnection.current());
+        kernel.execute(() -> {
+            int tid = (int) tokens.abandon(peer, handle, token);
+            if (tid != 0 && liveThread(core, task, tid)) {
+                endThread(core, task, tid);
+            }
+            respond(out, ThreadTerminateReply.getDefaultInstance());
+        });
+    }
+}
