@@ -66,6 +66,14 @@ public final class History {
         /** The pager crashed ({@code detail}: "crash", how long it stays down) or its last grace period ended ("grace-end"). */
         PAGER,
         /**
+         * The pager declared kernel {@code thread} dead (real processes: read from the pager's log,
+         * a replicated pager's as its leader applied it): what that session held passes on with
+         * OWNER_DIED from here. The checker allows it only for a kernel that had stopped by then
+         * (a {@code KERNEL} entry {@link #STOPPED} since its last {@link #SESSION_OPEN}, or a fault
+         * the harness injected that stops it); see {@link HistoryChecker}.
+         */
+        DECLARED,
+        /**
          * The harness's probe in process {@code thread} (a kernel's name, or "pager") saw it run
          * nothing from {@code time} for {@code value} ns: a stall the harness did not inject (a
          * loaded host, a GC pause), entered in time order. See {@link Starvation}.
@@ -79,6 +87,17 @@ public final class History {
          */
         PRIORITY,
     }
+
+    /**
+     * A {@code KERNEL} entry's detail, from the kernel's own log (real processes): the kernel opened
+     * a session with its pager (its first, or a new one after it stopped).
+     */
+    public static final String SESSION_OPEN = "session open";
+    /**
+     * A {@code KERNEL} entry's detail, from the kernel's own log (real processes): its lease ran out
+     * and it stopped handing out what it holds, or its session ended.
+     */
+    public static final String STOPPED = "stopped";
 
     /**
      * One entry. {@code thread} is "kernel/tid" or empty; {@code futex} the futex's index or -1.

@@ -55,6 +55,11 @@ import java.util.Set;
  *       of {@link Starvation}), OWNER_DIED is allowed as after a fault that stops the kernel, and
  *       its owners may be fenced off by another kernel's acquisition with OWNER_DIED; nothing else
  *       is allowed by a stall.</li>
+ *   <li>The pager's declarations ({@code DECLARED}, real processes, from its log): a kernel may be
+ *       declared dead only after it stopped (its own log, or an injected fault: {@link
+ *       KernelStops}); from the declaration every futex may pass on with OWNER_DIED at its next
+ *       acquisition, and the kernel's owners are fenced off (a death the next owner must be told
+ *       of, and nothing they do may succeed after it).</li>
  * </ol>
  * A pager crash loses all lock state: a futex with a death not yet passed on, or asked for by a
  * kernel that died before the last grace period ended (it could not reclaim), may then be
@@ -137,6 +142,8 @@ public final class HistoryChecker {
     private final Map<Integer, String> servedBy = new HashMap<>();
     /** The starvation episodes of a real run (see {@link Starvation}), in order of start. */
     private final List<Starvation.Episode> episodes;
+    /** Kernels stopped by their own logs or the harness's faults: the pager may declare them dead. */
+    private final KernelStops stops = new KernelStops();
     private long quietStart = -1;
     private long quietNanos;
     private final List<String> violations = new ArrayList<>();
@@ -236,6 +243,7 @@ public final class HistoryChecker {
             case CALL -> call(e);
             case ANSWER -> answer(e);
             case KERNEL -> {
+                stops.kernel(e.thread(), e.detail());
                 if (e.detail().startsWith("worker gone")) {
                     gone.add(e.thread());
                     staleTids.gone(e.thread());
@@ -269,6 +277,7 @@ public final class HistoryChecker {
                 }
             }
             case PAGER -> pager(e);
+            case DECLARED -> declared(e);
             case QUIET -> {
                 quietStart = e.time();
                 quietNanos = e.value();
@@ -444,6 +453,28 @@ public final class HistoryChecker {
                 f.atRiskInRestart = false;
             });
         }
+    }
+
+    /**
+     * The pager declared kernel {@code e.thread()} dead (real processes, from its log): allowed only
+     * once the kernel stopped; any futex (the kernel may have held it cached, or been granted it
+     * for a call whose answer it never gave) may pass on with OWNER_DIED at its next acquisition,
+     * and the kernel's owners are fenced off with a death the next owner must be told of.
+     */
+    private void declared(Entry e) {
+        String kernel = e.thread();
+        if (!stops.stopped(kernel) && !failingKernels.containsKey(kernel)) {
+            violation(e, "the pager declared kernel " + kernel + " dead, but the kernel had not stopped: its own log "
+                    + "shows its session open (no lease lost since) and the harness injected nothing that stops it");
+        }
+        futexes.forEach((id, f) -> {
+            f.possibleDeath = true;
+            if (f.owner != null && kernelOf(f.owner).equals(kernel)) {
+                fenced.put(f.owner, id);
+                f.owner = null;
+                f.requiredDeath = true;
+            }
+        });
     }
 
     /** Whether {@code pager} serves futex {@code id} (with one pager, every futex). */

@@ -112,7 +112,13 @@ public final class RealChaos {
             for (Thread t : workers) {
                 t.join(30_000);
             }
-            return report(out, recorder, faults, stalls, o, dir, cluster.claims());
+            Map<String, List<String>> pagerLogs = new java.util.LinkedHashMap<>();
+            cluster.pagerLogs().forEach((id, log) -> pagerLogs.put(id, LeaseLog.lines(log)));
+            Map<String, List<String>> kernelLogs = new java.util.LinkedHashMap<>();
+            KERNELS.forEach(k -> kernelLogs.put(k, LeaseLog.lines(cluster.kernelLog(k))));
+            List<LeaseLog.Event> leases = LeaseLog.events(pagerLogs, kernelLogs,
+                    LeaseLog.clock(recorder.startedMillis(), java.time.ZoneId.systemDefault()));
+            return report(out, recorder, faults, stalls, o, dir, cluster.claims(), leases);
         } catch (IOException e) {
             out.println("machxp chaos --real: " + e.getMessage());
             return 1;
@@ -151,9 +157,9 @@ public final class RealChaos {
     }
 
     private static int report(PrintWriter out, Recorder recorder, Faults faults, StallMonitor stalls, Options o,
-            Path dir, List<RealCluster.Claim> claims) {
+            Path dir, List<RealCluster.Claim> claims, List<LeaseLog.Event> leases) {
         List<StallProbe.Stall> seen = stalls.stalls();
-        History history = recorder.history(seen, s -> asPager(s, claims));
+        History history = LeaseLog.merged(recorder.history(seen, s -> asPager(s, claims)), leases);
         long leaseNanos = o.leaseMillis() * 1_000_000;
         HistoryChecker.Verdict verdict = HistoryChecker.check(history, leaseNanos);
         List<String> violations = new java.util.ArrayList<>(verdict.violations());

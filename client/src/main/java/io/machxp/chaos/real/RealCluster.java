@@ -83,6 +83,18 @@ final class RealCluster implements AutoCloseable {
         return replicated() ? PAGER + "-" + id : PAGER;
     }
 
+    /** Each pager process's log, by replica id ("pager" alone when not replicated). */
+    Map<String, Path> pagerLogs() {
+        Map<String, Path> out = new LinkedHashMap<>();
+        pagerIds.forEach(id -> out.put(id, dir.resolve(processName(id) + ".log")));
+        return out;
+    }
+
+    /** Kernel {@code name}'s log. */
+    Path kernelLog(String name) {
+        return dir.resolve("kernel-" + name + ".log");
+    }
+
     boolean replicated() {
         return pagerIds.size() > 1;
     }
@@ -183,7 +195,7 @@ final class RealCluster implements AutoCloseable {
         NodeProcess p = started(NodeProcess.start("kernel " + name, kernelNode(name).ns(), List.of("kernel", "--name",
                 name, "--pager", target, "--bind", "0.0.0.0", "--port", String.valueOf(KERNEL_PORT), "--plaintext",
                 "--connect-timeout", String.valueOf(Math.max(30, 4 * leaseMillis / 1000))), stalls.probeFile(name),
-                dir.resolve("kernel-" + name + ".log"), line -> { }));
+                kernelLog(name), line -> { }));
         kernels.put(name, p);
         if (!p.awaitListening(START_SECONDS)) {
             throw notStarted("kernel " + name, dir.resolve("kernel-" + name + ".log"));

@@ -29,6 +29,8 @@ final class Recorder {
     static final long FAULT_LEASES_TENTHS = 25;
     private final History history = new History();
     private final long started = System.nanoTime();
+    /** The wall clock when the history's time was 0: log stamps are turned into history times by it ({@link LeaseLog}). */
+    private final long startedMillis = System.currentTimeMillis();
     private final Map<String, Integer> epochs = new HashMap<>();
     private final Map<String, Boolean> gated = new HashMap<>();
     /** Whether the kernel's last fault stops it (its futexes pass on with OWNER_DIED). */
@@ -197,6 +199,10 @@ final class Recorder {
      */
     synchronized boolean unlockAfterFault(String kernel) {
         return !lastFaultStops.getOrDefault(kernel, false);
+    }
+
+    long startedMillis() {
+        return startedMillis;
     }
 
     synchronized void pager(String what) {
