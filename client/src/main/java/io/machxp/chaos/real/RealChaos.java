@@ -198,6 +198,10 @@ public final class RealChaos {
         StallReport.print(out, seen, stalls.missed(), new Starvation(leaseNanos).episodes(history.entries(),
                 KERNELS));
         out.println("  errors seen by the workers, by kind: " + recorder.errors());
+        List<String> declared = leases.stream().filter(e -> e.kind() == History.Kind.DECLARED)
+                .map(e -> String.format(Locale.ROOT, "%s at %.1f s", e.thread(), e.time() / 1e9)).toList();
+        out.printf(Locale.ROOT, "  kernels the pager declared dead (its log; each must have stopped first, by its own): %d %s%n",
+                declared.size(), declared);
         out.printf(Locale.ROOT, "  violations: %d (stale grants: %d, writes lost without OWNER_DIED: %d)%n", violations.size(), stale,
                 lost);
         violations.forEach(v -> out.println("    " + v));
