@@ -455,12 +455,7 @@ public final class HistoryChecker {
         }
     }
 
-    /**
-     * The pager declared kernel {@code e.thread()} dead (real processes, from its log): allowed only
-     * once the kernel stopped; any futex (the kernel may have held it cached, or been granted it
-     * for a call whose answer it never gave) may pass on with OWNER_DIED at its next acquisition,
-     * and the kernel's owners are fenced off with a death the next owner must be told of.
-     */
+    /** Rule 9: a declaration of a stopped kernel; any futex may pass on with OWNER_DIED, its owners fenced off. */
     private void declared(Entry e) {
         String kernel = e.thread();
         if (!stops.stopped(kernel) && !failingKernels.containsKey(kernel)) {
