@@ -57,7 +57,7 @@ import java.util.Set;
  *       is allowed by a stall.</li>
  *   <li>The pager's declarations ({@code DECLARED}, real processes, from its log): a kernel may be
  *       declared dead only after it stopped (its own log, or an injected fault: {@link
- *       KernelStops}); from the declaration every futex may pass on with OWNER_DIED at its next
+ *       KernelStops}); from the declaration every futex it acquired last may pass on with OWNER_DIED at its next
  *       acquisition, and the kernel's owners are fenced off (a death the next owner must be told
  *       of, and nothing they do may succeed after it).</li>
  * </ol>
@@ -455,7 +455,7 @@ public final class HistoryChecker {
         }
     }
 
-    /** Rule 9: a declaration of a stopped kernel; any futex may pass on with OWNER_DIED, its owners fenced off. */
+    /** Rule 9: a declaration of a stopped kernel; the futexes it had last may pass on with OWNER_DIED, its owners fenced off. */
     private void declared(Entry e) {
         String kernel = e.thread();
         if (!stops.stopped(kernel) && !failingKernels.containsKey(kernel)) {
@@ -463,7 +463,7 @@ public final class HistoryChecker {
                     + "shows its session open (no lease lost since) and the harness injected nothing that stops it");
         }
         futexes.forEach((id, f) -> {
-            f.possibleDeath = true;
+            f.possibleDeath |= kernel.equals(f.lastKernel); // it may still cache the futex: the pager cannot tell idle from owned
             if (f.owner != null && kernelOf(f.owner).equals(kernel)) {
                 fenced.put(f.owner, id);
                 f.owner = null;
