@@ -69,14 +69,12 @@ class CliErrorsTest {
             assertThat(kernel.err()).contains(taken.getLocalPort() + ": Address already in use; ")
                     .doesNotContain("(..)").doesNotContain("error(");
         }
-        int free;
-        try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            free = probe.getLocalPort();
+        try (RefusingPort down = RefusingPort.open()) { // held: no server of another test can take it meanwhile
+            ExitCodesTest.Run status = ExitCodesTest.run("status", "--pager", down.target());
+            assertThat(status.exit()).as(status.err()).isEqualTo(ExitCodes.UNREACHABLE);
+            assertThat(status.err()).contains("cannot reach " + down.target() + ": Connection refused")
+                    .doesNotContain("(..)").doesNotContain("error(");
         }
-        ExitCodesTest.Run status = ExitCodesTest.run("status", "--pager", "127.0.0.1:" + free);
-        assertThat(status.exit()).as(status.err()).isEqualTo(ExitCodes.UNREACHABLE);
-        assertThat(status.err()).contains("cannot reach 127.0.0.1:" + free + ": Connection refused")
-                .doesNotContain("(..)").doesNotContain("error(");
     }
 
     /** A server with TLS closes a plaintext connection at once: the sentence says to give the TLS files. */

@@ -8,7 +8,6 @@ import io.machxp.scenario.NotSupportedHere;
 import io.machxp.scenario.ScenarioException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.net.ServerSocket;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
@@ -63,15 +62,13 @@ class ExitCodesTest {
 
     @Test
     void connectingToNothingIsThreeAndNamesTheAddress() throws Exception {
-        int port;
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort(); // free once closed: nothing listens there
+        try (RefusingPort down = RefusingPort.open()) { // nothing listens there, nor can while it is held
+            String target = down.target();
+            Run demo = run("demo", "--connect", target, "--pager", target, "--ops", "1");
+            assertThat(demo.exit()).isEqualTo(ExitCodes.UNREACHABLE);
+            assertThat(demo.err()).contains("cannot reach " + target).contains("is the server running there")
+                    .doesNotContain("\tat ").hasLineCount(1);
         }
-        String target = "127.0.0.1:" + port;
-        Run demo = run("demo", "--connect", target, "--pager", target, "--ops", "1");
-        assertThat(demo.exit()).isEqualTo(ExitCodes.UNREACHABLE);
-        assertThat(demo.err()).contains("cannot reach " + target).contains("is the server running there")
-                .doesNotContain("\tat ").hasLineCount(1);
     }
 
     /** machxp --help lists each command with one whole sentence, not a first line cut mid-sentence. */

@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.machxp.pager.Pager;
 import io.machxp.pager.PagerConfig;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -18,25 +16,27 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class ManyPagersCliTest {
 
-    private static int freePort() throws Exception {
-        try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return probe.getLocalPort();
-        }
-    }
-
-    /** --pager repeated is the list (as --object and --ipc-peer repeat); the start names the pager that is down. */
+    /**
+     * --pager repeated is the list (as --object and --ipc-peer repeat); the start names the pager that is down.
+     * That pager's port is held, not listening, for the whole test ({@link RefusingPort}): a port merely
+     * free when the test began could be a running pager's by the time the kernel connects, which
+     * welcomed the kernel, and the command then ran until its timeout. The refusal ends the start at
+     * once, so a connect timeout longer than the default costs nothing and leaves a slow machine
+     * time to start the kernel (the primary's answer is not awaited).
+     */
     @Test
     void repeatedPagerOptionsAreTheListAndAPagerThatIsDownIsNamed() throws Exception {
-        String down = "127.0.0.1:" + freePort();
-        try (Pager primary = Pager.start(PagerConfig.loopback(Map.of("zero", 4096L)))) {
+        try (RefusingPort refusing = RefusingPort.open();
+                Pager primary = Pager.start(PagerConfig.loopback(Map.of("zero", 4096L)))) {
+            String down = refusing.target();
             ExitCodesTest.Run r = ExitCodesTest.run("kernel", "--name", "A", "--port", "0", "--shm-dir", "none",
-                    "--connect-timeout", "5", "--pager", primary.target(), "--pager", down);
+                    "--connect-timeout", "20", "--pager", primary.target(), "--pager", down);
             assertThat(r.exit()).as(r.err()).isEqualTo(ExitCodes.UNREACHABLE);
             assertThat(r.err()).contains("kernel A: cannot reach pager 1 at " + down + ": Connection refused")
                     .doesNotContain("specified only once").doesNotContain("\tat ");
 
             ExitCodesTest.Run comma = ExitCodesTest.run("kernel", "--name", "B", "--port", "0", "--shm-dir", "none",
-                    "--connect-timeout", "5", "--pager", down + "," + primary.target());
+                    "--connect-timeout", "20", "--pager", down + "," + primary.target());
             assertThat(comma.exit()).as(comma.err()).isEqualTo(ExitCodes.UNREACHABLE);
             assertThat(comma.err()).contains("cannot reach pager 0 (the primary) at " + down);
         }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.machxp.cli.Machxp;
+import io.machxp.cli.RefusingPort;
 import io.machxp.conform.kernel.KernelCases;
 import io.machxp.kernel.Kernel;
 import io.machxp.kernel.KernelConfig;
@@ -133,8 +134,11 @@ class ConformKernelCommandTest {
 
     @Test
     void noKernelConnectingExitsThree() throws Exception {
-        Run r = machxp("conform", "kernel", "--listen", "0", "--target", "127.0.0.1:" + freePort(),
-                "--connect-timeout", "300ms").get(30, TimeUnit.SECONDS);
+        Run r;
+        try (RefusingPort noKernel = RefusingPort.open()) { // held: no other test's kernel can listen there meanwhile
+            r = machxp("conform", "kernel", "--listen", "0", "--target", noKernel.target(),
+                    "--connect-timeout", "300ms").get(30, TimeUnit.SECONDS);
+        }
 
         assertThat(r.exit()).isEqualTo(3);
         assertThat(r.err()).contains("no kernel connected to the kit's pager");

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.machxp.cli.Machxp;
+import io.machxp.cli.RefusingPort;
 import io.machxp.pager.Pager;
 import io.machxp.pager.PagerConfig;
 import io.machxp.proto.xp.PagerToKernel;
@@ -12,7 +13,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -102,14 +102,13 @@ class ConformPagerCommandTest {
 
     @Test
     void anUnreachableTargetExitsThree() throws Exception {
-        int closedPort;
-        try (ServerSocket s = new ServerSocket(0)) {
-            closedPort = s.getLocalPort();
-        }
-        Run run = machxp("conform", "pager", "--target", "127.0.0.1:" + closedPort, "--connect-timeout", "300ms");
+        // held, not listening: a pager another test starts meanwhile cannot take the port (the kit would test it)
+        try (RefusingPort closed = RefusingPort.open()) {
+            Run run = machxp("conform", "pager", "--target", closed.target(), "--connect-timeout", "300ms");
 
-        assertThat(run.exit()).isEqualTo(3);
-        assertThat(run.err()).contains("cannot reach 127.0.0.1:" + closedPort);
+            assertThat(run.exit()).isEqualTo(3);
+            assertThat(run.err()).contains("cannot reach " + closed.target());
+        }
     }
 
     @Test
