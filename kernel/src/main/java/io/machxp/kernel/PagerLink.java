@@ -81,7 +81,7 @@ final class PagerLink {
         this.pager = pager;
         this.channels = new PagerChannels(choice, credentials, coreGroup, loop);
         this.redirects = new PagerRedirects(this, channels, loop);
-        this.stall = new StreamStall(loop, limits, () -> stream, this::stalled);
+        this.stall = new StreamStall(loop, limits, () -> stream, this::stalled, this::hand);
         this.endWait = new EndBarrierWait(core, pager);
     }
 
@@ -257,17 +257,30 @@ final class PagerLink {
         }
     }
 
-    /** Core thread only. */
+    /**
+     * Core thread only. On a stream that has connected, the send bound decides ({@link StreamStall#admit}):
+     * the message goes to gRPC, waits in the kernel's backlog until the stream takes it, or is not
+     * written (the stream is stalled, even if it became ready again since: the core resumes, it
+     * kept this message, or the stream breaks). Before it connects, gRPC holds what is sent.
+     */
     void send(KernelToPager message) {
         if (message.hasKernelHello()) {
             redirects.helloSent(message);
         }
-        if (current.ready() && stall.holds(message)) {
-            // the stream is stalled, even if it became ready again since: the core resumes (it kept
-            // this message) or the stream breaks
-            return;
+        if (!current.ready() || stall.admit(message) == StreamStall.Verdict.HAND) {
+            hand(message);
         }
+    }
+
+    /** The message goes onto the current stream (gRPC's call): the tap hears it now. */
+    private void hand(KernelToPager message) {
+        tap.sent(pager, message);
         current.send(message);
+    }
+
+    /** Whether the current stream is stalled: what still arrives on it is not taken (the resume has it sent again). */
+    boolean stalledNow() {
+        return stall.overflowed();
     }
 
     /**
@@ -393,6 +406,7 @@ final class PagerLink {
      */
     boolean halfClose() {
         try {
+            stall.flush(); // what waits for the stream goes before its end
             current.halfClose();
             stream++;
             return true;

@@ -35,14 +35,12 @@ final class PagerLinks {
     private final EventLoop loop;
     private final KernelCore core;
 
-    private final XpTap tap;
 
     PagerLinks(List<ReplicaChoice> targets, ChannelCredentials credentials, EventLoopGroup coreGroup, KernelCore core,
             XpTap tap, XpSendLimits limits, java.time.Duration closeWait) {
         this.closeWaitNanos = closeWait.toNanos();
         this.loop = coreGroup.next();
         this.core = core;
-        this.tap = tap;
         this.links = new PagerLink[targets.size()];
         for (int p = 0; p < links.length; p++) {
             links[p] = new PagerLink(targets.get(p), credentials, coreGroup, core, p, tap, limits);
@@ -107,8 +105,7 @@ final class PagerLinks {
 
     /** Core thread only: {@code message} on the stream to pager {@code pager}. */
     void send(int pager, KernelToPager message) {
-        tap.sent(pager, message);
-        links[pager].send(message);
+        links[pager].send(message); // the link's tap hears it when it goes onto the stream
     }
 
     /** Core thread: a new stream to pager {@code pager}, to reclaim what the kernel holds there. */

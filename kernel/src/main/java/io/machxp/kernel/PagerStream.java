@@ -21,7 +21,8 @@ import java.util.concurrent.CompletableFuture;
  *                       whether it takes more)
  *  pager_redirect       before any other message: the link follows it ({@link PagerRedirects});
  *                       after one, a protocol violation (xp-spec 3.6), logged and ignored
- *  any other message    ANSWERED: to the link, which gives it to the core
+ *  any other message    ANSWERED: to the link, which gives it to the core (not once the stream
+ *                       stalled: {@link StreamStall#overflowed})
  *  error, completion    ENDED: {@link #ended} completes; the link hears which
  * </pre>
  * The callbacks act only while the stream is the link's current one ({@link PagerLink#isCurrent}):
@@ -99,7 +100,9 @@ final class PagerStream implements ClientResponseObserver<KernelToPager, PagerTo
 
     @Override
     public void onNext(PagerToKernel message) {
-        if (!link.isCurrent(number)) {
+        if (!link.isCurrent(number) || link.stalledNow()) {
+            // a stale stream, or a stalled one: the kernel takes nothing more from it (what the
+            // pager sent there and the kernel did not count, a resume's welcome has it send again)
             return;
         }
         if (message.hasPagerRedirect()) {

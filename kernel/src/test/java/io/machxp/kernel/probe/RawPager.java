@@ -91,6 +91,12 @@ final class RawPager implements AutoCloseable {
             reading = false;
         }
 
+        /** The pager reads this stream again (after {@link #stopReading}). */
+        void startReading() {
+            reading = true;
+            readNext();
+        }
+
         private void readNext() {
             if (reading && toKernel instanceof io.grpc.stub.ServerCallStreamObserver<PagerToKernel> call) {
                 call.request(1);
