@@ -55,7 +55,10 @@ import java.util.concurrent.CompletableFuture;
  * entries appended and not applied before further sends queue and return ({@link AppendBatches}),
  * so an append never waits for room in Ratis's log queue; it may wait for the division's lock,
  * which Ratis holds for its bookkeeping (and, at a term change or a vote, for a sync of its
- * metadata), as the pooled thread that appended before did.
+ * metadata), as the pooled thread that appended before did. Measured (rv59 INFO-4): under bursts
+ * of 20,000-40,000 messages, 0.1-0.7% of the loop's time, the longest wait 94 ms at a load of 46
+ * on 2 cores
+ * (docs/replicated-pager.md, "How long the inline append holds the XP loop").
  */
 public final class ReplicaXpService extends MemoryObjectPagerGrpc.MemoryObjectPagerImplBase {
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ReplicaXpService.class);
