@@ -57,8 +57,7 @@ import java.util.concurrent.CompletableFuture;
  * which Ratis holds for its bookkeeping (and, at a term change or a vote, for a sync of its
  * metadata), as the pooled thread that appended before did. Measured (rv59 INFO-4): under bursts
  * of 20,000-40,000 messages, 0.1-0.7% of the loop's time, the longest wait 94 ms at a load of 46
- * on 2 cores
- * (docs/replicated-pager.md, "How long the inline append holds the XP loop").
+ * on 2 cores (docs/replicated-pager.md, "How long the inline append holds the XP loop").
  */
 public final class ReplicaXpService extends MemoryObjectPagerGrpc.MemoryObjectPagerImplBase {
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ReplicaXpService.class);
