@@ -35,7 +35,6 @@ final class PagerLinks {
     private final EventLoop loop;
     private final KernelCore core;
 
-
     PagerLinks(List<ReplicaChoice> targets, ChannelCredentials credentials, EventLoopGroup coreGroup, KernelCore core,
             XpTap tap, XpSendLimits limits, java.time.Duration closeWait) {
         this.closeWaitNanos = closeWait.toNanos();
