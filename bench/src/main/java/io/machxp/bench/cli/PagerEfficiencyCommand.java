@@ -3,6 +3,7 @@ package io.machxp.bench.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.machxp.bench.pagerload.PagerEfficiency;
+import io.machxp.bench.pagerload.SyntheticLoad;
 import io.machxp.bench.workload.BenchOptions;
 import io.machxp.cli.DurationConverter;
 import io.machxp.cli.ExitCodes;
@@ -26,12 +27,31 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "pager-efficiency", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"XP messages the pager handles per second of its CPU: a pager process, kernels in this one "
-                + "driving the bench workload with --no-cache (every lock and unlock goes to the pager) over gRPC.",
-                "Exit 0 when mutual exclusion and every update held, 2 when not."})
+                + "driving the bench workload with --no-cache (every lock and unlock goes to the pager) over gRPC; "
+                + "or, with --load synthetic, virtual kernels speaking XP from one or a few event loops.",
+                "Exit 0 when mutual exclusion and every update held (synthetic: no protocol error), 2 when not."})
 final class PagerEfficiencyCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    @Option(names = "--load", paramLabel = "kernels|synthetic",
+            description = "kernels: machxp kernels with worker threads in this process (the bench workload); synthetic: "
+                    + "virtual kernels speaking XP directly from --load-threads event loops, --streams x --in-flight "
+                    + "lock/unlock loops, cheap enough to saturate the pager; default ${DEFAULT-VALUE}")
+    String load = "kernels";
+    @Option(names = "--streams", description = "synthetic: virtual kernels, one XP stream each; default ${DEFAULT-VALUE}")
+    int streams = 64;
+    @Option(names = "--in-flight", description = "synthetic: virtual threads per stream, each with one lock or release "
+            + "in flight; default ${DEFAULT-VALUE}")
+    int inFlight = 16;
+    @Option(names = "--connections", description = "synthetic: TCP connections the streams share (at most 15 streams "
+            + "each); 0: one per stream, as real kernels; default ${DEFAULT-VALUE}")
+    int connections = 0;
+    @Option(names = "--load-threads", description = "synthetic: event-loop threads driving the streams; default ${DEFAULT-VALUE}")
+    int loadThreads = 1;
+    @Option(names = "--shared-futexes", description = "synthetic: thread i of every stream locks the same futex "
+            + "(contended across kernels: queued, handed off, relinquished) instead of one futex per thread")
+    boolean sharedFutexes;
     @Option(names = "--kernels", description = "kernels; default ${DEFAULT-VALUE}")
     int kernels = 3;
     @Option(names = "--threads", description = "worker threads per kernel; default ${DEFAULT-VALUE}")
@@ -83,10 +103,25 @@ final class PagerEfficiencyCommand implements Callable<Integer> {
         if (jfr != null) {
             jvm.add("-XX:StartFlightRecording=settings=profile,filename=" + jfr.toAbsolutePath());
         }
-        BenchOptions options = new BenchOptions(kernels, threads, locks, locality, Duration.ZERO, Duration.ZERO, 0.5,
-                warmup, duration, 42, BenchOptions.Api.LOCAL);
-        PagerEfficiency.Result r = PagerEfficiency.measure(options, leaseMillis, jvm,
-                new io.machxp.bench.pagerload.Pinning(pagerCpus, loadCpus));
+        io.machxp.bench.pagerload.Pinning pinning = new io.machxp.bench.pagerload.Pinning(pagerCpus, loadCpus);
+        PagerEfficiency.Result r;
+        String what;
+        if (load.equals("synthetic")) {
+            SyntheticLoad.Options o = new SyntheticLoad.Options(streams, inFlight, connections, loadThreads,
+                    sharedFutexes, Long.MAX_VALUE);
+            r = PagerEfficiency.measureSynthetic(o, warmup, duration, leaseMillis, jvm, pinning);
+            what = String.format(Locale.ROOT, "synthetic XP load, %d streams x %d in flight over %d connections, "
+                    + "%d load thread(s), %s futexes", streams, inFlight, connections == 0 ? streams : connections,
+                    loadThreads, sharedFutexes ? "shared" : "own");
+        } else if (load.equals("kernels")) {
+            BenchOptions options = new BenchOptions(kernels, threads, locks, locality, Duration.ZERO, Duration.ZERO, 0.5,
+                    warmup, duration, 42, BenchOptions.Api.LOCAL);
+            r = PagerEfficiency.measure(options, leaseMillis, jvm, pinning);
+            what = String.format(Locale.ROOT, "%d kernels x %d threads, %d locks, locality %.2f", kernels, threads,
+                    locks, locality);
+        } else {
+            throw new IllegalArgumentException("--load " + load + ": write kernels or synthetic");
+        }
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             Map<String, Object> m = new LinkedHashMap<>();
@@ -109,11 +144,17 @@ final class PagerEfficiencyCommand implements Callable<Integer> {
             m.put("pagerHeap", pagerHeap);
             m.put("pagerCpus", pagerCpus == null ? "any" : pagerCpus);
             m.put("loadCpus", loadCpus == null ? "any" : loadCpus);
-            m.put("workload", r.workload());
+            m.put("load", load);
+            m.put("lockUnlockPerSecond", Math.round(r.opsPerSecond()));
+            if (r.workload() != null) {
+                m.put("workload", r.workload());
+            } else {
+                m.put("synthetic", r.synthetic());
+            }
             out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(m));
         } else {
-            out.printf(Locale.ROOT, "pager efficiency, Part II (--no-cache), %d kernels x %d threads, %d locks, locality %.2f%s%n",
-                    kernels, threads, locks, locality, pagerCpus == null && loadCpus == null ? ""
+            out.printf(Locale.ROOT, "pager efficiency, Part II (--no-cache), %s%s%n",
+                    what, pagerCpus == null && loadCpus == null ? ""
                             : "; pager on CPUs " + (pagerCpus == null ? "any" : pagerCpus) + ", load on "
                                     + (loadCpus == null ? "any" : loadCpus));
             out.printf(Locale.ROOT, "  XP messages at the pager  %,d in %.2f s: %,.0f/s%n", r.messages(), r.seconds(),
@@ -132,14 +173,25 @@ final class PagerEfficiencyCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "  write system calls        %.2f messages per write%n", r.messagesPerWrite());
             out.printf(Locale.ROOT, "  page faults (core thread) %.3f per message (pager heap: %s)%n", r.pageFaultsPerMessage(),
                     pagerHeap);
-            out.printf(Locale.ROOT, "  lock+unlock operations    %,.0f/s, p99 %.1f us%n", r.workload().opsPerSecond(),
-                    r.workload().latencyMicros().p99());
+            if (r.workload() != null) {
+                out.printf(Locale.ROOT, "  lock+unlock operations    %,.0f/s, p99 %.1f us%n", r.workload().opsPerSecond(),
+                        r.workload().latencyMicros().p99());
+            } else {
+                out.printf(Locale.ROOT, "  lock+unlock cycles        %,.0f/s; protocol errors %d%s; relinquishes crossed %,d%n",
+                        r.opsPerSecond(), r.synthetic().errors(), r.synthetic().firstError() == null ? ""
+                                : " (first: " + r.synthetic().firstError() + ")", r.synthetic().relinquishesCrossed());
+                out.printf(Locale.ROOT, "  load process CPU          %.2f s: %.0f%% of one CPU (its event loops %.2f s)%n",
+                        r.synthetic().loadCpuSeconds(), 100 * r.synthetic().loadCpuSeconds() / r.seconds(),
+                        r.synthetic().loadThreadsCpuSeconds());
+            }
             out.printf(Locale.ROOT, "  load average (1, 5, 15 min) %s on %d CPUs%n", r.loadAverage(),
                     Runtime.getRuntime().availableProcessors());
         }
         out.flush();
         if (!r.correct()) {
-            spec.commandLine().getErr().println("machxp pager-efficiency: mutual exclusion or an update was lost");
+            spec.commandLine().getErr().println(r.workload() != null
+                    ? "machxp pager-efficiency: mutual exclusion or an update was lost"
+                    : "machxp pager-efficiency: the synthetic load met protocol errors: " + r.synthetic().firstError());
             return ExitCodes.CHECK_FAILED;
         }
         return ExitCodes.OK;

@@ -14,7 +14,9 @@ import java.util.Map;
  * {@code machxp pager} in a child process; kernels in this JVM drive the bench workload on it in
  * the Part II variant (--no-cache: every lock and unlock is a request to the pager) over real
  * gRPC on loopback. Over the measured window it counts the XP messages the pager received and
- * sent and the CPU time (user + system, every thread) of the pager's process.
+ * sent and the CPU time (user + system, every thread) of the pager's process. With {@link
+ * #measureSynthetic} the load is a {@link SyntheticLoad} instead: virtual kernels speaking XP
+ * directly from one or a few event loops, cheap enough per message to saturate the pager.
  *
  * <p>The kernels' leases are those of {@code machxp pager --lease-ms}; on a loaded machine a kernel
  * starved of CPU for a whole lease is declared dead and its futexes become unrecoverable, which
@@ -26,7 +28,8 @@ public final class PagerEfficiency {
      * @param seconds the window's wall time
      * @param pagerCpuSeconds CPU time of the pager process over the window
      * @param loadAverage the machine's load averages (1, 5, 15 minutes) at the end (other processes share the cores)
-     * @param workload what the workers saw (throughput, latency, violations, lost updates)
+     * @param workload what the workers saw (throughput, latency, violations, lost updates); null with the synthetic load
+     * @param synthetic what the synthetic load did over the window; null with the kernels' load
      * @param threadCpuSeconds the pager's CPU over the window by thread name, the largest first
      *     ("pager-NAME-1-1" is the core thread; the rest is the JIT, GC and gRPC's helpers)
      * @param coreThread the core thread's counters over the window: CPU in user and system mode,
@@ -39,7 +42,7 @@ public final class PagerEfficiency {
      */
     public record Result(long messages, double seconds, double pagerCpuSeconds, String loadAverage,
             SystemResult workload, Map<String, Double> threadCpuSeconds, ProcCounters.Thread coreThread,
-            long readCalls, long writeCalls, long passes) {
+            long readCalls, long writeCalls, long passes, Synthetic synthetic) {
         public double messagesPerSecond() {
             return messages / seconds;
         }
@@ -98,9 +101,29 @@ public final class PagerEfficiency {
         }
 
         public boolean correct() {
-            return workload.violations() == 0 && workload.lostUpdates() == 0;
+            return workload != null ? workload.violations() == 0 && workload.lostUpdates() == 0
+                    : synthetic.errors() == 0;
+        }
+
+        /** Lock+unlock operations a second over the window, whichever load. */
+        public double opsPerSecond() {
+            return workload != null ? workload.opsPerSecond() : synthetic.cycles() / seconds;
         }
     }
+
+    /**
+     * The synthetic load over the window ({@link SyntheticLoad}).
+     *
+     * @param options what it ran
+     * @param cycles lock/unlock cycles completed in the window
+     * @param errors protocol errors over the whole run (must be 0)
+     * @param firstError the first one's description, or null
+     * @param relinquishesCrossed relinquishes that reached a kernel after its release (shared futexes)
+     * @param loadCpuSeconds CPU time of this process (the load) over the window, every thread
+     * @param loadThreadsCpuSeconds of which the load's event-loop threads
+     */
+    public record Synthetic(SyntheticLoad.Options options, long cycles, long errors, String firstError,
+            long relinquishesCrossed, double loadCpuSeconds, double loadThreadsCpuSeconds) {}
 
     private PagerEfficiency() {}
 
@@ -125,17 +148,56 @@ public final class PagerEfficiency {
                 } catch (IllegalStateException e) {
                     throw new IllegalStateException(e.getMessage() + "\nthe pager process's output:\n" + pager.output(), e);
                 }
-                List<MeteredService.Sample> s = service.samples();
-                MeteredService.Sample begin = s.get(s.size() - 2);
-                MeteredService.Sample end = s.get(s.size() - 1);
-                ProcCounters from = begin.counters();
-                ProcCounters to = end.counters();
-                return new Result(end.messages() - begin.messages(), (end.nanoTime() - begin.nanoTime()) / 1e9,
-                        (to.total().cpuNanos() - from.total().cpuNanos()) / 1e9, loadAverage(), workload,
-                        byThread(from, to), coreThread(from, to), to.readCalls() - from.readCalls(),
-                        to.writeCalls() - from.writeCalls(), end.passes() - begin.passes());
+                List<PagerSampler.Sample> s = service.samples();
+                return result(s.get(s.size() - 2), s.get(s.size() - 1), workload, null);
             }
         }
+    }
+
+    /**
+     * Runs the synthetic load {@code load} on a pager process: {@code warmup}, then the measured
+     * {@code duration}; then stops it and waits for every stream to end.
+     */
+    public static Result measureSynthetic(SyntheticLoad.Options load, java.time.Duration warmup,
+            java.time.Duration duration, long leaseMillis, List<String> pagerJvmArgs, Pinning pinning) throws Exception {
+        int pageSize = io.machxp.pager.PagerConfig.DEFAULT_PAGE_SIZE;
+        try (PagerProcess pager = PagerProcess.start(SyntheticLoad.OBJECT, load.objectBytes(pageSize), leaseMillis,
+                pagerJvmArgs, pinning.pagerPrefix())) {
+            pinning.pinThisProcess(); // before the load's threads start: they inherit its CPUs
+            String target = pager.target(120);
+            try (PagerSampler sampler = new PagerSampler(pager, target);
+                    SyntheticLoad synthetic = SyntheticLoad.start(target, load, pageSize)) {
+                Thread.sleep(warmup.toMillis());
+                long self = ProcessHandle.current().pid();
+                long cyclesBefore = synthetic.cycles();
+                ProcCounters loadBefore = ProcCounters.read(self);
+                PagerSampler.Sample begin = sampler.sample();
+                Thread.sleep(duration.toMillis());
+                PagerSampler.Sample end = sampler.sample();
+                ProcCounters loadAfter = ProcCounters.read(self);
+                long cycles = synthetic.cycles() - cyclesBefore;
+                synthetic.stopAndWait(60);
+                if (synthetic.errors() > 0 && synthetic.cycles() == 0) {
+                    throw new IllegalStateException("the synthetic load ran no cycle: " + synthetic.firstError()
+                            + "\nthe pager process's output:\n" + pager.output());
+                }
+                double loadThreads = byThread(loadBefore, loadAfter).entrySet().stream()
+                        .filter(e -> e.getKey().startsWith("synthetic-load")).mapToDouble(Map.Entry::getValue).sum();
+                return result(begin, end, null, new Synthetic(load, cycles, synthetic.errors(), synthetic.firstError(),
+                        synthetic.relinquishesCrossed(),
+                        (loadAfter.total().cpuNanos() - loadBefore.total().cpuNanos()) / 1e9, loadThreads));
+            }
+        }
+    }
+
+    private static Result result(PagerSampler.Sample begin, PagerSampler.Sample end, SystemResult workload,
+            Synthetic synthetic) {
+        ProcCounters from = begin.counters();
+        ProcCounters to = end.counters();
+        return new Result(end.messages() - begin.messages(), (end.nanoTime() - begin.nanoTime()) / 1e9,
+                (to.total().cpuNanos() - from.total().cpuNanos()) / 1e9, loadAverage(), workload,
+                byThread(from, to), coreThread(from, to), to.readCalls() - from.readCalls(),
+                to.writeCalls() - from.writeCalls(), end.passes() - begin.passes(), synthetic);
     }
 
     private static Map<String, Double> byThread(ProcCounters begin, ProcCounters end) {
