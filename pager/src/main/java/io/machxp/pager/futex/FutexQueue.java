@@ -28,12 +28,25 @@ public final class FutexQueue {
             ? Integer.compareUnsigned(b.priority, a.priority)
             : Long.compare(a.arrival, b.arrival);
 
-    private final TreeSet<Waiter> order = new TreeSet<>(GRANT_ORDER);
-    private final Map<KernelSession, Waiter> byKernel = new HashMap<>();
+    /**
+     * Made at the first waiter, kept once made: most futexes are locked with nobody waiting (a
+     * record made at a lock and pruned at its release), and two collections each for none cost
+     * the core thread an allocation per lock (2026-12-08, the synthetic load's profile).
+     */
+    private TreeSet<Waiter> order;
+    private Map<KernelSession, Waiter> byKernel;
     private long arrivals;
+
+    private void made() {
+        if (order == null) {
+            order = new TreeSet<>(GRANT_ORDER);
+            byKernel = new HashMap<>();
+        }
+    }
 
     /** Queues a kernel that is not queued yet, whose top waiter began waiting at {@code since} (pager clock). */
     public void add(KernelSession kernel, int priority, long since) {
+        made();
         if (byKernel.containsKey(kernel)) {
             throw new IllegalStateException(kernel + " is already queued");
         }
@@ -47,7 +60,7 @@ public final class FutexQueue {
      * {@code since}; false if it is not queued.
      */
     public boolean reprioritize(KernelSession kernel, int priority, long since) {
-        Waiter w = byKernel.get(kernel);
+        Waiter w = byKernel == null ? null : byKernel.get(kernel);
         if (w == null) {
             return false;
         }
@@ -64,7 +77,7 @@ public final class FutexQueue {
      * just blocked. False if it is not queued.
      */
     public boolean requeue(KernelSession kernel, int priority, long since) {
-        Waiter w = byKernel.get(kernel);
+        Waiter w = byKernel == null ? null : byKernel.get(kernel);
         if (w == null) {
             return false;
         }
@@ -77,24 +90,27 @@ public final class FutexQueue {
 
     /** When the queued kernel's top waiter began waiting (pager clock), {@link #UNKNOWN} if not known or not queued. */
     public long sinceOf(KernelSession kernel) {
-        Waiter w = byKernel.get(kernel);
+        Waiter w = byKernel == null ? null : byKernel.get(kernel);
         return w == null ? UNKNOWN : w.since;
     }
 
     /** The kernel to grant next (left in the queue), or null if none waits. */
     public KernelSession peek() {
-        return order.isEmpty() ? null : order.first().kernel;
+        return isEmpty() ? null : order.first().kernel;
     }
 
     /** Takes a kernel out of the queue; false if it was not in it. */
     public boolean remove(KernelSession kernel) {
+        if (byKernel == null) {
+            return false;
+        }
         Waiter w = byKernel.remove(kernel);
         return w != null && order.remove(w);
     }
 
     /** Takes the kernel to grant next, or null if none waits. */
     public KernelSession poll() {
-        Waiter w = order.pollFirst();
+        Waiter w = order == null ? null : order.pollFirst();
         if (w == null) {
             return null;
         }
@@ -103,20 +119,23 @@ public final class FutexQueue {
     }
 
     public boolean contains(KernelSession kernel) {
-        return byKernel.containsKey(kernel);
+        return byKernel != null && byKernel.containsKey(kernel);
     }
 
     public boolean isEmpty() {
-        return order.isEmpty();
+        return order == null || order.isEmpty();
     }
 
     public int size() {
-        return order.size();
+        return order == null ? 0 : order.size();
     }
 
     /** Each waiting kernel with its priority, in grant order. */
     public java.util.List<java.util.Map.Entry<KernelSession, Integer>> waiters() {
-        java.util.List<java.util.Map.Entry<KernelSession, Integer>> out = new java.util.ArrayList<>(order.size());
+        java.util.List<java.util.Map.Entry<KernelSession, Integer>> out = new java.util.ArrayList<>(size());
+        if (order == null) {
+            return out;
+        }
         for (Waiter w : order) {
             out.add(java.util.Map.entry(w.kernel, w.priority));
         }
@@ -133,6 +152,9 @@ public final class FutexQueue {
 
     /** Each waiting kernel in grant order, with its priority and arrival number (for snapshots). */
     public void forEachWaiter(WaiterVisitor visitor) {
+        if (order == null) {
+            return;
+        }
         for (Waiter w : order) {
             visitor.waiter(w.kernel, w.priority, w.arrival, w.since);
         }
@@ -145,6 +167,7 @@ public final class FutexQueue {
 
     /** Restores a snapshot's waiter, with its arrival number (in grant order, after the count). */
     public void restoreWaiter(KernelSession kernel, int priority, long arrival, long since) {
+        made();
         if (byKernel.containsKey(kernel) || arrival >= arrivals) {
             throw new IllegalStateException(kernel + " is queued twice, or arrived after the count of arrivals");
         }
@@ -163,7 +186,7 @@ public final class FutexQueue {
      * or -1 when nobody waits or that is not known.
      */
     public long topWaitedNanos(long now) {
-        if (order.isEmpty() || order.first().since == UNKNOWN) {
+        if (isEmpty() || order.first().since == UNKNOWN) {
             return -1;
         }
         return Math.max(0, now - order.first().since);
@@ -171,6 +194,6 @@ public final class FutexQueue {
 
     /** The highest priority waiting (uint32), 0 when nobody waits. */
     public int topPriority() {
-        return order.isEmpty() ? 0 : order.first().priority;
+        return isEmpty() ? 0 : order.first().priority;
     }
 }
