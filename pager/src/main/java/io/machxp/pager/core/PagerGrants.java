@@ -5,8 +5,6 @@ import io.machxp.pager.page.PageCoherence;
 import io.machxp.proto.xp.MemoryObjectFutexGranted;
 import io.machxp.proto.xp.PageData;
 import io.machxp.proto.xp.PagerToKernel;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * Who gets a futex the pager has back, and memory_object_futex_granted: part of the pager's
@@ -174,17 +172,19 @@ final class PagerGrants {
         f.staleHeirTid = staleHeirTid; // kept until a release no longer names it
         f.ownerDied = false;
         f.grantOwnerDied = ownerDied;
-        List<PageData> withPages = new ArrayList<>();
-        if (forwarded != null) {
-            withPages.add(forwarded); // its writer now: the copy forwarded to it, or this one if that was lost
-        }
-        if (!f.releasedPages.isEmpty() && leases.pagesInGrant()) {
-            withPages.addAll(pages.grantedWithFutex(s, core.catalog.get(f.key.object()), f.releasedPages));
-        }
-        f.releasedPages.clear();
         MemoryObjectFutexGranted.Builder granted = MemoryObjectFutexGranted.newBuilder()
                 .setObjectId(s.objectIdOf(f.key.object())).setOffset(f.key.offset()).setFencingToken(f.token)
-                .setOwnerDied(ownerDied).setStaleHeirTid(staleHeirTid).setHandoff(handoff).addAllPages(withPages);
+                .setOwnerDied(ownerDied).setStaleHeirTid(staleHeirTid).setHandoff(handoff);
+        // Most grants carry no page: no list is made for them (protobuf's addAllPages makes one even for none).
+        if (forwarded != null) {
+            granted.addPages(forwarded); // its writer now: the copy forwarded to it, or this one if that was lost
+        }
+        if (!f.releasedPages.isEmpty()) {
+            if (leases.pagesInGrant()) {
+                granted.addAllPages(pages.grantedWithFutex(s, core.catalog.get(f.key.object()), f.releasedPages));
+            }
+            f.releasedPages.clear();
+        }
         leases.granted(f);
         if (!f.queue.isEmpty() && leases.relinquishInGrant(f)) {
             // Kernels already wait: the relinquish goes inside the grant (Part IV, no window between).
