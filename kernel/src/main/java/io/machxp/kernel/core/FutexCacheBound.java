@@ -138,6 +138,16 @@ final class FutexCacheBound {
                 && e.request == FutexEntry.Request.NONE && !e.tryAwaitsPage && e.heir == null;
     }
 
+    /**
+     * Gives {@code e} back if it is idle (FutexShares' look before a refusal), as a trim would;
+     * whether it left.
+     */
+    boolean giveBackIfIdle(FutexEntry e) {
+        examined++;
+        giveBack(e);
+        return isAbsent(e.state());
+    }
+
     /** Gives an idle futex back, as a relinquish would (the fast path may have taken it meanwhile: then kept). */
     private void giveBack(FutexEntry e) {
         long s = e.state();

@@ -182,5 +182,6 @@ final class FutexGrants {
         if (!e.waiters.isEmpty()) {
             toPager.askPager(e, FutexEntry.Request.LOCK);
         }
+        toPager.shares.mayHaveLeft(e); // no waiter left to ask for it again
     }
 }

@@ -43,7 +43,9 @@ import io.machxp.proto.task.Errno;
  *                      death now (OWNER_DIED, passed on), then looked at again; a TID of no
  *                      thread: ESRCH, WAITERS left in the word (as Linux)
  *  ABSENT           -> queued; lock_futex(top priority) unless one is out, else a priority
- *                      update if the top changed; its pager lost: the pager's error
+ *                      update if the top changed; its pager lost: the pager's error; nothing
+ *                      out and the thread's client peer at its share of futexes: EAGAIN
+ *                      (FutexShares, after a look at a few of its futexes)
  *  FREE|NOPAGE      -> with the page here, a grant awaiting its page-in: behind its waiters, or
  *                      served at once if none is left
  *  held here, NOPAGE -> the page faulted in writable first (the word changes only with the
@@ -175,9 +177,20 @@ final class FutexLocks {
                     w.finish(null);
                     return;
                 }
+                boolean ask = e.request == FutexEntry.Request.NONE;
+                if (ask) {
+                    // A futex more for the kernel to hold: within the thread's client peer's share
+                    // (FutexShares; the fast path, on a futex cached here, never comes here)
+                    KernelError share = toPager.shares.admit(w.thread.task);
+                    if (share != null) {
+                        w.fail(share);
+                        return;
+                    }
+                }
                 waits.enqueue(w, e);
                 PageWords.markWaiters(e);
-                if (e.request == FutexEntry.Request.NONE) {
+                if (ask) {
+                    toPager.shares.charge(e, w.thread.task);
                     toPager.askPager(e, w.trylock ? FutexEntry.Request.TRY : FutexEntry.Request.LOCK);
                 } else {
                     inheritance.updatePagerPriority(e);

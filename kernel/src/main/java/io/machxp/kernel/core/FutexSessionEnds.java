@@ -79,13 +79,15 @@ final class FutexSessionEnds {
         while (true) {
             long s = e.state();
             if (isAbsent(s)) {
-                return;
+                break;
             }
             if (e.compareAndSetState(s, ABSENT)) {
                 inheritance.refresh(e);
-                return;
+                break;
             }
         }
+        toPager.cache.released(e); // it left with its pager: neither held nor asked for
+        toPager.shares.mayHaveLeft(e);
     }
 
     /**

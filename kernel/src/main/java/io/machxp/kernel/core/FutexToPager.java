@@ -55,6 +55,8 @@ final class FutexToPager {
 
     /** The futexes held from the pager, and the bound on those kept idle (FutexGrants tells it of each grant). */
     final FutexCacheBound cache;
+    /** The client peers' shares of the futexes asked for and held (FutexLocks charges them). */
+    final FutexShares shares;
 
     FutexToPager(KernelCore core, KernelFutexes futexes, PageCache pages, FutexHolds holds, FutexForwards forwards,
             FutexInheritance inheritance, FutexPolicy policy, boolean pi) {
@@ -66,6 +68,7 @@ final class FutexToPager {
         this.inheritance = inheritance;
         this.pi = pi;
         this.cache = new FutexCacheBound(this, policy.maxCachedFutexes());
+        this.shares = new FutexShares(core, cache, policy.maxCachedFutexes());
     }
 
     /**
@@ -150,6 +153,7 @@ final class FutexToPager {
         staleHeir(e, released);
         forwards.forward(e, released); // direct handoff: a copy to the kernel the pager named, if it did
         core.sessions.send(KernelToPager.newBuilder().setMemoryObjectFutexReleased(released).build());
+        shares.mayHaveLeft(e); // unless asked for again inside it
         if (e.boosting != null) {
             // The futex is gone from here (ABSENT), and with it the priority kept for a waiter
             // elsewhere: the thread it still boosted runs at its own priority again (a kept boost

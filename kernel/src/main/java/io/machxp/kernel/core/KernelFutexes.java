@@ -276,6 +276,16 @@ final class KernelFutexes {
         robust.markConsistent(e, tid, address, reply);
     }
 
+    /** Task {@code task} ended, its threads first: see {@link FutexShares#taskEnded}. */
+    void taskEnded(io.machxp.kernel.task.MachTask task) {
+        toPager.shares.taskEnded(task);
+    }
+
+    /** The client peers' shares of the futexes this kernel asks for and holds. */
+    FutexShares shares() {
+        return toPager.shares;
+    }
+
     /** Thread {@code t} ended: see {@link RobustFutexes#threadEnded}. */
     void threadEnded(MachThread t, KernelError error) {
         robust.threadEnded(t, error);

@@ -28,6 +28,29 @@ public final class KernelInspection {
         return core.tasks.threads();
     }
 
+    /**
+     * Core thread: the futexes the kernel asks for or holds counted to client peers, all together
+     * (FutexShares; 0 once every task a client created has ended).
+     */
+    public int futexesOfPeers() {
+        core.checkThread();
+        return core.futexes.shares().heldByPeers();
+    }
+
+    /** Core thread: a futex counted to a peer that is neither asked for nor held, or to an ended task; null if none. */
+    public String futexShareViolation() {
+        core.checkThread();
+        for (FutexEntry e : core.futexes.shares().charged()) {
+            if (e.chargedTask == null || core.tasks.task(e.chargedTask.id) != e.chargedTask) {
+                return "futex " + e + " counted to a client peer's task that ended (" + e.chargedTask + ")";
+            }
+            if (io.machxp.kernel.futex.FutexWord.isAbsent(e.state()) && e.request == FutexEntry.Request.NONE) {
+                return "futex " + e + " counted to a client peer although the kernel neither asks for it nor holds it";
+            }
+        }
+        return null;
+    }
+
     /** Core thread: the name of the object a futex this kernel caches is in ("?" if unmapped). */
     public String objectName(FutexEntry futex) {
         return core.futexes.objectName(futex);

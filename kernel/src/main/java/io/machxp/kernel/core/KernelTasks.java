@@ -217,6 +217,7 @@ final class KernelTasks {
             return;
         }
         task.threads().forEach(t -> end(t, why));
+        core.futexes.taskEnded(task); // its futexes' charges to its peer move to their holders or go
         core.ipcCore.spaceDestroy(taskId); // its rights end: ports die, send rights count down
         for (VmMapping m : task.removeMappings()) {
             m.object().forEachPage(core.pages::unmap); // its writes under way land before, or are refused

@@ -221,6 +221,11 @@ public final class FutexEntry {
      * (FutexRewriteRetry). Meaningful only while rewriteRetryNanos is not 0: a round starts at 0.
      */
     public int rewriteRefusalsAtMax;
+    /**
+     * Core only: the task of a client peer this futex counts to while the kernel asks for it or
+     * holds it (the core's FutexShares: the peer's share of futexes), or null: counted to nobody.
+     */
+    public io.machxp.kernel.task.MachTask chargedTask;
     /** The local thread this futex boosts now (its owner, while anyone waits), or null. */
     public io.machxp.kernel.task.MachThread boosting;
 
