@@ -260,7 +260,9 @@ public final class ChaosRun {
             counts.merge(FUTEX_REQUESTS_PARKED, parked, Long::sum);
         }
         HistoryChecker.Verdict v = HistoryChecker.check(history);
-        return new Result(seed, v.violations(), v.stuck(), history, counts);
+        List<String> violations = new ArrayList<>(v.violations());
+        violations.addAll(new FutexSharesAtEnd(this).check()); // rule 9: ends the workers' tasks
+        return new Result(seed, violations, v.stuck(), history, counts);
     }
 
     /**

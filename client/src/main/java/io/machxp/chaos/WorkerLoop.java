@@ -90,10 +90,16 @@ final class WorkerLoop {
         }
     }
 
+    /** The client peers the workers' tasks belong to (round-robin). */
+    static final int CLIENT_PEERS = 3;
+
     /** A worker in a task of its own on kernel {@code k}, drawing from {@code rnd}. */
     void startWorker(SimKernelState k, SplittableRandom rnd) {
         int priority = PRIORITIES[rnd.nextInt(PRIORITIES.length)];
-        calls.call(k, null, "task_create", -1, r -> k.core.taskCreate("worker", r), (MachTask task) ->
+        // Each worker's task belongs to one of a few client peers, as a gRPC client's would: what
+        // the kernel holds for it counts to that peer (rule 9, FutexSharesAtEnd).
+        Object peer = "chaos client peer " + run.workers.size() % CLIENT_PEERS;
+        calls.call(k, null, "task_create", -1, r -> k.core.taskCreate("worker", peer, r), (MachTask task) ->
                 mapAll(k, task, new long[pagers], 0, bases ->
                         calls.call(k, null, "thread_create", -1, r -> k.core.threadCreate(task.id, priority, r),
                                 (MachThread t) -> {

@@ -108,6 +108,7 @@ final class FutexCacheBound {
             long s = e.state();
             if (isAbsent(s)) {
                 it.remove();
+                toPager.shares.mayHaveLeft(e);
             } else if (idle(e, s)) {
                 idle.add(e); // stays unseen until its futex_released (or, if the fast path takes it first, parked next time)
             } else {
@@ -121,6 +122,7 @@ final class FutexCacheBound {
             examined++;
             long s = e.state();
             if (isAbsent(s)) {
+                toPager.shares.mayHaveLeft(e);
                 continue;
             }
             inUse.add(e); // to the end; an idle one leaves with its futex_released below
