@@ -103,11 +103,12 @@ final class FutexShares {
             return null;
         }
         return KernelError.of(Errno.EAGAIN, "client peer %s (all its connections together) holds %d futexes on kernel "
-                + "%s (asked of its pagers for its tasks' threads and not given back: owned, waited for, or kept "
-                + "after their unlock and in use), its share: a peer holds at most an eighth of the %d futexes clients "
-                + "may hold together (%d), and no more than are still free to them (%d); unlock futexes its threads "
-                + "no longer need, or end the threads and tasks that hold them", peer, shares.usedBy(peer),
-                core.name(), shares.pool(), shares.peerMax(), shares.remoteFree());
+                + "%s (asked of its pagers for its tasks' threads and not given back yet), its share: a peer holds at "
+                + "most an eighth of the %d futexes clients may hold together (%d), and no more than are still free to "
+                + "them (%d); unlock futexes its threads no longer need (a lock at the share first gives back idle ones, "
+                + "up to %d looked at per lock), or end the threads and tasks that hold them; other peers and in-process "
+                + "tasks still lock", peer, shares.usedBy(peer), core.name(), shares.pool(), shares.peerMax(),
+                shares.remoteFree(), LOOKS_PER_REFUSAL);
     }
 
     /** The kernel asks for {@code e} (ABSENT, nothing asked) for a thread of {@code task}: counted to its peer. */
