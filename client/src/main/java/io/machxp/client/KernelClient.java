@@ -187,11 +187,12 @@ public final class KernelClient implements AutoCloseable {
     }
 
     /**
-     * A create call (task_create, thread_create) that carries a create_token: when the client
-     * gives up on it without the kernel's answer (its deadline, a cancel, a broken connection),
-     * {@code abandon} (a terminate with abandoned_create_token) ends what the kernel may have made
-     * for it, before the failure is thrown: a reply on its way when the deadline passed would
-     * otherwise leave a task or thread nobody can name (review rv59 MED-1a).
+     * A create call (task_create, thread_create, vm_map) that carries a create_token: when the
+     * client gives up on it without the kernel's answer (its deadline, a cancel, a broken
+     * connection), {@code abandon} (a terminate, or a vm_map, with abandoned_create_token) ends what
+     * the kernel may have made for it, before the failure is thrown: a reply on its way when the
+     * deadline passed would otherwise leave a task, thread or mapping nobody can name (review rv59
+     * MED-1a, LOW-1).
      */
     <T> T create(Supplier<T> rpc, Supplier<?> abandon) {
         calls.increment();

@@ -120,9 +120,16 @@ public final class TaskClient {
         return map(object).getAddress();
     }
 
-    /** Maps an object and returns address and size. */
+    /**
+     * Maps an object and returns address and size. Sent with a create_token, abandoned when the
+     * client gives up without an answer: the kernel then undoes the mapping it may have made
+     * (task.proto VmMapRequest; review rv59 LOW-1).
+     */
     public VmMapReply map(String object) {
-        VmMapReply r = kernel.call(() -> kernel.stub().vmMap(VmMapRequest.newBuilder().setTask(id).setObject(object).build()));
+        long token = KernelClient.createToken();
+        VmMapReply r = kernel.create(() -> kernel.stub().vmMap(VmMapRequest.newBuilder().setTask(id).setObject(object)
+                .setCreateToken(token).build()), () -> kernel.undoStub().vmMap(VmMapRequest.newBuilder().setTask(id)
+                        .setAbandonedCreateToken(token).build()));
         if (shared != null) {
             shared.refresh(kernel, id);
         }

@@ -296,6 +296,27 @@ public final class KernelCore {
     }
 
     /**
+     * The vm_map of task {@code taskId} answered by {@code reply}, if it still waits for its
+     * object, fails with {@code why} and gives back the place it held; false if none waits.
+     */
+    public boolean vmMapWithdraw(long taskId, Reply<?> reply, KernelError why) {
+        checkThread();
+        MachTask task = tasks.task(taskId);
+        return task != null && objects.vmMapWithdraw(task, reply, why);
+    }
+
+    /**
+     * Undoes mapping {@code m} of task {@code taskId}, made by a vm_map whose caller never heard of
+     * it: gone from the address space, and given back to its object, its task and its peer; false
+     * if the task no longer has it.
+     */
+    public boolean vmUnmap(long taskId, VmMapping m) {
+        checkThread();
+        MachTask task = tasks.task(taskId);
+        return task != null && objects.vmUnmap(task, m);
+    }
+
+    /**
      * vm_read: {@code length} bytes at {@code address} of the task, as every kernel sees them
      * ({@code length} as the caller sent it, refused outside 1 byte to 1 MiB). This call and the
      * other vm_* calls at an address take the path {@link VmCalls} describes.

@@ -34,7 +34,9 @@ import java.util.Map;
  * </pre>
  * A vm_map of an object already READY maps at once. A vm_map that passed its checks holds its
  * mapping's place in the task's and the peer's bounds while it waits ({@link MapUnderWay}), and
- * fails with ESRCH, mapping nothing, if its task ends first ({@link #taskEnded}). A ready or destroy for an object not being
+ * fails with ESRCH, mapping nothing, if its task ends first ({@link #taskEnded}), or EINTR if its
+ * caller gives up meanwhile ({@link #vmMapWithdraw}); a mapping made for a caller that never heard
+ * of it is undone ({@link #vmUnmap}). A ready or destroy for an object not being
  * initialized is a violation (logged and ignored). A ready with a size the kernel cannot use (not
  * a positive multiple of the page size, or more than MAX_OBJECT_PAGES pages) fails the vm_maps
  * waiting for it instead, as a destroy does.
@@ -45,7 +47,8 @@ import java.util.Map;
 final class KernelObjects {
     private static final int MAX_OBJECT_NAME = 255;
     /**
-     * The most mappings a task has (there is no vm_deallocate: they end with the task). Each vm_map
+     * The most mappings a task has (there is no vm_deallocate: they end with the task, but for one
+     * made for a caller that gave up, {@link #vmUnmap}). Each vm_map
      * copies the task's table of mappings, so without a bound a task mapping in a loop would cost
      * the core thread - every task's - more and more per call.
      */
@@ -192,6 +195,49 @@ final class KernelObjects {
             o.pendingMaps.removeIf(f -> f instanceof MapUnderWay m && m.task == task && ended.add(m));
             ended.forEach(m -> m.taskEnded(why));
         }
+    }
+
+    /**
+     * The vm_map answered by {@code reply} that still waits for its object stops: it fails with
+     * {@code why} (its caller gave up, or abandoned its create_token), giving back the place it
+     * held; false if none waits (it was answered already).
+     */
+    boolean vmMapWithdraw(MachTask task, Reply<?> reply, KernelError why) {
+        for (VmObject o : objectsById.values()) {
+            for (PageFault f : o.pendingMaps) {
+                if (f instanceof MapUnderWay m && m.task == task && m.answers(reply)) {
+                    o.pendingMaps.remove(f);
+                    m.fail(why);
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /**
+     * vm_map's undo: mapping {@code m} of {@code task}, made for a caller that never heard of it
+     * (it gave up, or abandoned the call's create_token), goes, as a task's mappings go at its end
+     * ({@link #unmapped}): the object's, the task's and the peer's counts are given back exactly
+     * once. False if the task no longer has it (it ended: its end gave everything back).
+     */
+    boolean vmUnmap(MachTask task, VmMapping m) {
+        if (!task.alive() || !task.removeMapping(m)) {
+            return false;
+        }
+        unmapped(task, m);
+        return true;
+    }
+
+    /**
+     * Mapping {@code m}, just taken out of {@code task}'s address space (one undone, or all at the
+     * task's end): its object's pages are taken back from direct use (writes under way land before,
+     * or are refused), and the object and the task's peer count it no more.
+     */
+    void unmapped(MachTask task, VmMapping m) {
+        m.object().forEachPage(core.pages::unmap);
+        ObjectAttributes.unmapped(core, m.object());
+        core.tasks.shares.mappings.given(task.peer);
     }
 
     /** Whether this kernel keeps an object of that name (mapped, cached, or being initialized). */

@@ -220,9 +220,7 @@ final class KernelTasks {
         core.futexes.taskEnded(task); // its futexes' charges to its peer move to their holders or go
         core.ipcCore.spaceDestroy(taskId); // its rights end: ports die, send rights count down
         for (VmMapping m : task.removeMappings()) {
-            m.object().forEachPage(core.pages::unmap); // its writes under way land before, or are refused
-            ObjectAttributes.unmapped(core, m.object());
-            shares.mappings.given(task.peer);
+            core.objects.unmapped(task, m); // its writes under way land before, or are refused
         }
         tasks.remove(taskId);
         core.objects.taskEnded(task, why); // its vm_maps still waiting fail, giving their shares back

@@ -21,7 +21,8 @@ import io.machxp.proto.task.Errno;
  *  resume    task alive: the mapping is made; the peer's reservation is now the mapping's
  *            task ended: fails as below
  *  fail      the object could not be had (destroy, a bad ready, the session lost or the kernel
- *            ending), or its task ended meanwhile (ESRCH: {@link #taskEnded}): both reservations
+ *            ending), its task ended meanwhile (ESRCH: {@link #taskEnded}), or its caller gave up
+ *            or abandoned its create_token (EINTR: KernelObjects.vmMapWithdraw): both reservations
  *            are given back and nothing is mapped
  * </pre>
  * Each one is answered once: a second resume or fail (a task ended, then the object's answer)
@@ -69,6 +70,11 @@ final class MapUnderWay implements PageFault {
         task.mapsUnderWay--;
         shares.mappings.given(task.peer);
         reply.fail(error);
+    }
+
+    /** Whether it answers the caller's {@code call} (its reply, or one wrapping it). */
+    boolean answers(Reply<?> call) {
+        return reply.answersFor(call);
     }
 
     /** Its task ended ({@code why}) before the object was ready: ESRCH, nothing mapped. */

@@ -1,31 +1,43 @@
 package io.machxp.kernel.net;
 
 import io.machxp.kernel.ipc.NameOwner;
+import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
- * The create tokens a kernel remembers (task.proto's {@code create_token}): what a TaskCreate or
- * ThreadCreate with a client-chosen token made, so that a client that gave up on the call before
- * its answer reached it can settle it afterwards, as a given-up lock is settled by its
+ * The create tokens a kernel remembers (task.proto's {@code create_token}): what a TaskCreate,
+ * ThreadCreate or VmMap with a client-chosen token made, so that a client that gave up on the call
+ * before its answer reached it can settle it afterwards, as a given-up lock is settled by its
  * {@code lock_seq} (review rv59 MED-1a: a reply on its way when the client's deadline passed left
  * a task nobody could name; the server, having answered OK, saw no cancel).
  *
  * <pre>
- *   (unknown) --create with token--> MADE(handle | tid)     --retry with token--> the same answer, nothing made
+ *   (unknown) --create with token--> MAKING (one create at a time: a vm_map may wait for its object)
+ *   MAKING    --create with token--> (joins: runs again once the first is settled, making nothing meanwhile)
+ *   MAKING    --made---------------> MADE(handle | tid | mapping) --retry with token--> the same answer, nothing made
+ *   MAKING    --failed-------------> (forgotten: the joined retries make anew)
+ *   MAKING    --abandon token------> ABANDONED (what is being made is stopped, or undone as it is made)
  *   (unknown) --abandon token------> ABANDONED               --create with token--> EINTR, nothing made
  *   MADE      --abandon token------> ABANDONED (the caller ends what was made)
- *   MADE      --its call cancelled--> (forgotten: GivenUpCreates ended it; a retry makes anew)
- *   any       --past the bound-----> (forgotten: a retry makes anew, an abandon finds nothing)
+ *   MADE      --its call cancelled--> (forgotten: GivenUpCreates undid it; a retry makes anew)
+ *   MADE, ABANDONED --past the bound--> (forgotten: a retry makes anew, an abandon finds nothing)
  * </pre>
  *
- * A token is scoped by the peer of the caller's connection (its host and certificate: a reconnect
- * keeps it, another host cannot use it) and, for a thread, by the task's handle. The bound: the
- * {@link #PER_PEER} most recent tokens of each peer and {@link #ALL_PEERS} of all peers together
- * (the least recently active peer's oldest go first), about 100 bytes each. Every transition runs
- * on the kernel's core thread (creates and abandons alike), so a create and its abandon are
- * ordered; the lock guards the maps all the same.
+ * Before, a retry that arrived while its first create was still under way found no token and
+ * made a second one (closing-s60: the window was open for a vm_map waiting for
+ * memory_object_ready; task and thread creates are made in one step of the core thread).
+ *
+ * <p>A token is scoped by the peer of the caller's connection (its host and certificate: a reconnect
+ * keeps it, another host cannot use it), by what it creates ({@link Kind}) and, for a thread or a
+ * mapping, by the task's handle. The bound: the {@link #PER_PEER} most recent tokens of each peer
+ * and {@link #ALL_PEERS} of all peers together (the least recently active peer's oldest go first),
+ * about 100 bytes each; a token still MAKING is never dropped (those are bounded by the calls in
+ * flight). Creates, retries and abandons run on the kernel's core thread, so they are ordered; a
+ * cancel handler may forget a token from the transport's thread, hence the lock. Joined retries
+ * are run outside the lock, by whoever settled the token ({@code again} hands them to the core).
  */
 final class CreateTokens {
     /** Tokens remembered per peer. */
@@ -33,13 +45,29 @@ final class CreateTokens {
     /** Tokens remembered over all peers. */
     static final int ALL_PEERS = 1 << 16;
 
-    /** What a token made: a task's handle or a thread's TID; 0 with {@code abandoned}: nothing (yet). */
-    record Made(long made, boolean abandoned) {}
+    /** What a token creates: its own name space (a thread's token and a mapping's may be equal). */
+    enum Kind { TASK, THREAD, MAPPING }
 
-    private record Key(long task, long token) {}
+    /**
+     * What a token made: a task's handle or a thread's TID in {@code made}, or a mapping in
+     * {@code what}; with {@code abandoned}: nothing (any more).
+     */
+    record Made(long made, Object what, boolean abandoned) {}
+
+    private record Key(Kind kind, long task, long token) {}
+
+    /** One token: MAKING ({@code making}), MADE or ABANDONED. */
+    private static final class Entry {
+        Made made;
+        boolean making;
+        /** MAKING: stops what is being made when the token is abandoned (null: made in one step). */
+        Runnable onAbandon;
+        /** MAKING: retries that run again once it is settled. */
+        List<Runnable> joined;
+    }
 
     /** peer -> its tokens, oldest first; the peers in order of their last new token. */
-    private final LinkedHashMap<Object, LinkedHashMap<Key, Made>> peers = new LinkedHashMap<>(16, 0.75f, true);
+    private final LinkedHashMap<Object, LinkedHashMap<Key, Entry>> peers = new LinkedHashMap<>(16, 0.75f, true);
     private int size;
 
     /** The peer a caller ({@link CallerConnection#current}, null: in process) counts to. */
@@ -47,36 +75,111 @@ final class CreateTokens {
         return caller instanceof NameOwner o ? o.peer() : caller == null ? "in-process" : caller;
     }
 
-    /** What {@code token} of {@code peer} made in task {@code task} (0: a task create), or null if not remembered. */
-    synchronized Made find(Object peer, long task, long token) {
-        Map<Key, Made> mine = peers.get(peer);
-        return mine == null ? null : mine.get(new Key(task, token));
+    /**
+     * A create with {@code token} while its first create is still MAKING: {@code again} runs once
+     * that one is settled (made, failed or abandoned), and true is returned; false if it is not MAKING.
+     */
+    synchronized boolean joined(Object peer, Kind kind, long task, long token, Runnable again) {
+        Entry e = entry(peer, new Key(kind, task, token));
+        if (e == null || !e.making) {
+            return false;
+        }
+        if (e.joined == null) {
+            e.joined = new ArrayList<>();
+        }
+        e.joined.add(again);
+        return true;
     }
 
-    /** Remembers that {@code token} made {@code made} (a handle or TID). */
-    synchronized void made(Object peer, long task, long token, long made) {
-        put(peer, new Key(task, token), new Made(made, false));
+    /** What {@code token} of {@code peer} made (task 0 for a task create), or null if not remembered or still MAKING. */
+    synchronized Made find(Object peer, Kind kind, long task, long token) {
+        Entry e = entry(peer, new Key(kind, task, token));
+        return e == null || e.making ? null : e.made;
+    }
+
+    /**
+     * A create with {@code token} begins (MAKING); {@code onAbandon} (null: none) is run if the
+     * token is abandoned before it is settled.
+     */
+    synchronized void begin(Object peer, Kind kind, long task, long token, Runnable onAbandon) {
+        Entry e = new Entry();
+        e.making = true;
+        e.onAbandon = onAbandon;
+        put(peer, new Key(kind, task, token), e);
+    }
+
+    /**
+     * Remembers that {@code token} made {@code made} (a handle or TID) or {@code what} (a
+     * mapping), and runs the joined retries. False if the token was abandoned meanwhile: the caller
+     * undoes what it made and answers EINTR.
+     */
+    boolean made(Object peer, Kind kind, long task, long token, long made, Object what) {
+        List<Runnable> again;
+        synchronized (this) {
+            Key key = new Key(kind, task, token);
+            Entry e = entry(peer, key);
+            if (e != null && e.made != null && e.made.abandoned()) {
+                again = settle(e);
+                run(again);
+                return false;
+            }
+            Entry done = new Entry();
+            done.made = new Made(made, what, false);
+            again = e == null ? null : settle(e);
+            put(peer, key, done);
+        }
+        run(again);
+        return true;
+    }
+
+    /**
+     * The create with {@code token} made nothing (it failed), or what it made was undone without
+     * an abandon: the token is forgotten unless abandoned (a retry makes anew), and the joined
+     * retries run.
+     */
+    void forget(Object peer, Kind kind, long task, long token) {
+        List<Runnable> again;
+        synchronized (this) {
+            Key key = new Key(kind, task, token);
+            Entry e = entry(peer, key);
+            if (e == null) {
+                return;
+            }
+            again = settle(e);
+            if (e.made == null || !e.made.abandoned()) {
+                remove(peer, key);
+            }
+        }
+        run(again);
     }
 
     /**
      * The caller gave up on {@code token}: remembered as abandoned from now on; returns what it
-     * had made (for the caller to end), or 0.
+     * had made (for the caller to end), or null. A create still MAKING is stopped by its
+     * {@code onAbandon} (or undone as it is made).
      */
-    synchronized long abandon(Object peer, long task, long token) {
-        Made before = find(peer, task, token);
-        put(peer, new Key(task, token), new Made(0, true));
-        return before == null || before.abandoned() ? 0 : before.made();
-    }
-
-    /** Forgets {@code token} (what it made was undone without an abandon: a retry makes anew). */
-    synchronized void forget(Object peer, long task, long token) {
-        Map<Key, Made> mine = peers.get(peer);
-        if (mine != null && mine.remove(new Key(task, token)) != null) {
-            size--;
-            if (mine.isEmpty()) {
-                peers.remove(peer);
+    Made abandon(Object peer, Kind kind, long task, long token) {
+        Runnable stop = null;
+        Made before;
+        synchronized (this) {
+            Key key = new Key(kind, task, token);
+            Entry e = entry(peer, key);
+            before = e == null || e.making ? null : e.made;
+            Made abandoned = new Made(0, null, true);
+            if (e != null && e.making) {
+                e.made = abandoned; // stays MAKING until its create is settled: joined retries wait for that
+                stop = e.onAbandon;
+                e.onAbandon = null;
+            } else {
+                Entry a = new Entry();
+                a.made = abandoned;
+                put(peer, key, a);
             }
         }
+        if (stop != null) {
+            stop.run();
+        }
+        return before == null || before.abandoned() ? null : before;
     }
 
     /** Tokens remembered now. */
@@ -84,29 +187,67 @@ final class CreateTokens {
         return size;
     }
 
-    private void put(Object peer, Key key, Made made) {
-        LinkedHashMap<Key, Made> mine = peers.computeIfAbsent(peer, p -> new LinkedHashMap<>());
+    private Entry entry(Object peer, Key key) {
+        Map<Key, Entry> mine = peers.get(peer);
+        return mine == null ? null : mine.get(key);
+    }
+
+    /** Ends MAKING: the retries joined to it, to run outside the lock. */
+    private static List<Runnable> settle(Entry e) {
+        e.making = false;
+        e.onAbandon = null;
+        List<Runnable> again = e.joined;
+        e.joined = null;
+        return again;
+    }
+
+    private static void run(List<Runnable> again) {
+        if (again != null) {
+            again.forEach(Runnable::run);
+        }
+    }
+
+    private void remove(Object peer, Key key) {
+        Map<Key, Entry> mine = peers.get(peer);
+        if (mine != null && mine.remove(key) != null) {
+            size--;
+            if (mine.isEmpty()) {
+                peers.remove(peer);
+            }
+        }
+    }
+
+    private void put(Object peer, Key key, Entry entry) {
+        LinkedHashMap<Key, Entry> mine = peers.computeIfAbsent(peer, p -> new LinkedHashMap<>());
         if (mine.remove(key) == null) {
             size++;
         }
-        mine.put(key, made);
+        mine.put(key, entry);
         if (mine.size() > PER_PEER) {
             dropOldest(mine);
         }
-        while (size > ALL_PEERS) {
-            Iterator<Map.Entry<Object, LinkedHashMap<Key, Made>>> it = peers.entrySet().iterator();
-            Map.Entry<Object, LinkedHashMap<Key, Made>> idlest = it.next();
-            dropOldest(idlest.getValue());
+        Iterator<Map.Entry<Object, LinkedHashMap<Key, Entry>>> it = peers.entrySet().iterator();
+        while (size > ALL_PEERS && it.hasNext()) {
+            Map.Entry<Object, LinkedHashMap<Key, Entry>> idlest = it.next();
+            while (size > ALL_PEERS && dropOldest(idlest.getValue())) {
+                // this peer's oldest settled tokens go first
+            }
             if (idlest.getValue().isEmpty()) {
                 it.remove();
             }
         }
     }
 
-    private void dropOldest(LinkedHashMap<Key, Made> tokens) {
-        Iterator<Key> it = tokens.keySet().iterator();
-        it.next();
-        it.remove();
-        size--;
+    /** Drops the oldest settled token of one peer; false if every one is still MAKING. */
+    private boolean dropOldest(LinkedHashMap<Key, Entry> tokens) {
+        Iterator<Entry> it = tokens.values().iterator();
+        while (it.hasNext()) {
+            if (!it.next().making) {
+                it.remove();
+                size--;
+                return true;
+            }
+        }
+        return false;
     }
 }

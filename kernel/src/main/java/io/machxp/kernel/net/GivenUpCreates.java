@@ -4,7 +4,7 @@ import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 
 /**
- * A create call (task_create, thread_create) whose caller may give up on it - its deadline
+ * A create call (task_create, thread_create, vm_map) whose caller may give up on it - its deadline
  * passes, it cancels, its connection breaks - before it hears the answer. What the kernel made
  * for a caller that never learnt of it would be kept and counted to its peer with nobody able to
  * name it (review rv58 HIGH-2: 10,000 TaskCreate calls past their deadline left 7,168 tasks no
@@ -15,7 +15,8 @@ import io.grpc.stub.StreamObserver;
  *   WAITING --made (core thread)--> MADE (undo kept; answer sent) --closed OK--> (the cancel handler never runs;
  *                                a reply still on its way when the caller's deadline passes is lost to it,
  *                                which the server cannot see: review rv59 MED-1a)
- *   WAITING --cancelled--> GONE: what is made later is undone at once, never answered
+ *   WAITING --cancelled--> GONE: what is made later is undone at once, never answered; a create
+ *                                that waits besides the core ({@link #waiting}: a vm_map) is stopped now
  *   MADE    --cancelled--> GONE: the undo runs (the caller got no answer it could use:
  *                                a cancelled unary call ends with a non-OK status at the client)
  * </pre>
@@ -28,6 +29,8 @@ final class GivenUpCreates {
     private final ServerCallStreamObserver<?> call;
     private boolean gone;
     private Runnable undo;
+    /** WAITING for something besides the core (a vm_map for its object): stops it if the caller gives up. */
+    private Runnable stop;
 
     private GivenUpCreates(ServerCallStreamObserver<?> call) {
         this.call = call;
@@ -54,11 +57,29 @@ final class GivenUpCreates {
                 return false;
             }
             this.undo = undo;
+            this.stop = null;
         }
         if (call instanceof Window w) {
             w.afterMade(); // tests only: a cancel landing right after made (rv59 MED-1b)
         }
         return true;
+    }
+
+    /**
+     * The create now waits for something besides the core (a vm_map for its object's
+     * memory_object_ready): if the caller gives up before it is made, {@code stop} runs (it fails
+     * the create, which gives back what it held). False if the caller already gave up: the caller
+     * does not start the create.
+     */
+    boolean waiting(Runnable stop) {
+        synchronized (this) {
+            if (gone || (call != null && call.isCancelled())) {
+                gone = true;
+                return false;
+            }
+            this.stop = stop;
+            return true;
+        }
     }
 
     /**
@@ -74,8 +95,9 @@ final class GivenUpCreates {
         Runnable u;
         synchronized (this) {
             gone = true;
-            u = undo;
+            u = undo != null ? undo : stop;
             undo = null;
+            stop = null;
         }
         if (u != null) {
             u.run();

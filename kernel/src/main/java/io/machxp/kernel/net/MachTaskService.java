@@ -41,6 +41,7 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
     private final SharedMemoryCalls shared;
     private final GivenUpLocks givenUp;
     private final TaskCreates creates;
+    private final VmMaps maps;
 
     public MachTaskService(ServedKernel kernel) {
         this.kernel = kernel;
@@ -49,6 +50,7 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
         this.givenUp = new GivenUpLocks(kernel, stats);
         this.handles = kernel.taskHandles();
         this.creates = new TaskCreates(kernel, handles, shared);
+        this.maps = new VmMaps(kernel, handles.createTokens(), creates);
     }
 
     /** The reply carries a new handle for the task, never the core's id ({@link TaskCreates}). */
@@ -87,16 +89,14 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
         }
     }
 
+    /** {@link VmMaps}: a vm_map its caller gave up on keeps nothing; create_token as for creates. */
     @Override
     public void vmMap(VmMapRequest request, StreamObserver<VmMapReply> out) {
         TaskHandles.Ref ref = taskOf(request.getTask(), out);
         if (ref == null) {
             return;
         }
-        KernelCore core = ref.core();
-        long task = ref.id();
-        kernel.execute(() -> core.vmMap(task, request.getObject(),
-                reply(out, m -> VmMapReply.newBuilder().setAddress(m.start()).setSize(m.size()).build())));
+        maps.vmMap(ref, request, out);
     }
 
     @Override

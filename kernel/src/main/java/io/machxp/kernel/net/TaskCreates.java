@@ -46,26 +46,62 @@ final class TaskCreates {
         KernelCore core = kernel.core(); // this session's: a later one's handles are its own
         Object client = CallerConnection.current(); // the connection and its peer: their tasks share parts of the kernel's port names
         Object peer = CreateTokens.peerOf(client);
-        long token = request.getCreateToken();
         GivenUpCreates call = GivenUpCreates.watch(out); // a task its caller never hears of is not kept (rv58 HIGH-2)
-        kernel.execute(() -> {
-            if (token != 0 && answeredByToken(peer, token, out)) {
+        kernel.execute(() -> createTask(core, client, peer, request, call, out));
+    }
+
+    /** Core thread: task_create, or its token's answer (a retry while the first is made waits for it). */
+    private void createTask(KernelCore core, Object client, Object peer, TaskCreateRequest request, GivenUpCreates call,
+            StreamObserver<TaskCreateReply> out) {
+        long token = request.getCreateToken();
+        if (token != 0) {
+            if (tokens.joined(peer, CreateTokens.Kind.TASK, 0, token,
+                    () -> onCoreUnlessClosing(() -> createTask(core, client, peer, request, call, out)))) {
                 return;
             }
-            core.taskCreate(request.getName(), client, replying(out, task -> {
-                long handle = handles.issue(core, task.id); // issued before the undo can run (rv59 MED-1b)
+            if (answeredByToken(peer, token, out)) {
+                return;
+            }
+            tokens.begin(peer, CreateTokens.Kind.TASK, 0, token, null);
+        }
+        Runnable forget = () -> tokens.forget(peer, CreateTokens.Kind.TASK, 0, token);
+        core.taskCreate(request.getName(), client, tokened(token, forget, out, task -> {
+            long handle = handles.issue(core, task.id); // issued before the undo can run (rv59 MED-1b)
+            boolean kept = token == 0 || tokens.made(peer, CreateTokens.Kind.TASK, 0, token, handle, null);
+            if (!kept || !call.made(() -> withdraw(core, task.id, handle, forget))) {
+                if (kept) {
+                    forget.run();
+                }
+                handles.revoke(handle);
+                core.taskTerminate(task.id, kept ? CREATE_GIVEN_UP : CREATE_ABANDONED, Reply.ignore());
+                if (!kept) {
+                    fail(out, abandonedToken("task_create", token));
+                }
+                return;
+            }
+            respond(out, TaskCreateReply.newBuilder().setTask(handle).build());
+        }));
+    }
+
+    /**
+     * The reply of a create with {@code token} (0: none): {@code onComplete} with what it made;
+     * a failure forgets the token (a retry makes anew; joined retries run) and fails the call.
+     */
+    static <V> Reply<V> tokened(long token, Runnable forget, StreamObserver<?> out, java.util.function.Consumer<V> onComplete) {
+        return new Reply<>() {
+            @Override
+            public void complete(V value) {
+                onComplete.accept(value);
+            }
+
+            @Override
+            public void fail(KernelError error) {
                 if (token != 0) {
-                    tokens.made(peer, 0, token, handle);
+                    forget.run();
                 }
-                if (!call.made(() -> withdraw(core, task.id, handle, peer, token))) {
-                    tokens.forget(peer, 0, token);
-                    handles.revoke(handle);
-                    core.taskTerminate(task.id, CREATE_GIVEN_UP, Reply.ignore());
-                    return;
-                }
-                respond(out, TaskCreateReply.newBuilder().setTask(handle).build());
-            }));
-        });
+                Answers.fail(out, error);
+            }
+        };
     }
 
     /**
@@ -74,7 +110,7 @@ final class TaskCreates {
      * EINTR if the token was abandoned. False if the token is new.
      */
     private boolean answeredByToken(Object peer, long token, StreamObserver<TaskCreateReply> out) {
-        CreateTokens.Made made = tokens.find(peer, 0, token);
+        CreateTokens.Made made = tokens.find(peer, CreateTokens.Kind.TASK, 0, token);
         if (made == null) {
             return false;
         }
@@ -88,14 +124,14 @@ final class TaskCreates {
         return true;
     }
 
-    private static KernelError abandonedToken(String call, long token) {
+    static KernelError abandonedToken(String call, long token) {
         return KernelError.of(Errno.EINTR, "this %s's create_token %s was abandoned (abandoned_create_token): nothing "
                 + "is made for it; create with a new token", call, Long.toUnsignedString(token));
     }
 
     /** A task whose creation its caller gave up on after its handle was issued: as a TaskWatch's end does. */
-    private void withdraw(KernelCore core, long taskId, long handle, Object peer, long token) {
-        tokens.forget(peer, 0, token); // a retry makes a new task
+    private void withdraw(KernelCore core, long taskId, long handle, Runnable forgetToken) {
+        forgetToken.run(); // a retry makes a new task
         if (handles.revoke(handle) == null) {
             return; // terminated meanwhile
         }
@@ -110,7 +146,8 @@ final class TaskCreates {
     void abandonTaskCreate(long token, StreamObserver<TaskTerminateReply> out) {
         Object peer = CreateTokens.peerOf(CallerConnection.current());
         kernel.execute(() -> {
-            long handle = tokens.abandon(peer, 0, token);
+            CreateTokens.Made made = tokens.abandon(peer, CreateTokens.Kind.TASK, 0, token);
+            long handle = made == null ? 0 : made.made();
             TaskHandles.Ref ref = handle == 0 ? null : handles.ref(handle);
             if (ref != null && handles.revoke(handle, CREATE_ABANDONED) != null) {
                 terminateRevoked(ref.core() != null ? ref.core() : kernel.core(), ref.id(), CREATE_ABANDONED);
@@ -141,15 +178,24 @@ final class TaskCreates {
 
     /** thread_create in the task {@code ref} names (its handle already translated). */
     void threadCreate(TaskHandles.Ref ref, ThreadCreateRequest request, StreamObserver<ThreadCreateReply> out) {
-        KernelCore core = ref.core();
-        long task = ref.id();
+        Object peer = CreateTokens.peerOf(CallerConnection.current());
+        GivenUpCreates call = GivenUpCreates.watch(out); // a thread its caller never hears of is not kept
+        kernel.execute(() -> createThread(ref.core(), ref.id(), peer, request, call, out));
+    }
+
+    /** Core thread: thread_create, or its token's answer (a retry while the first is made waits for it). */
+    private void createThread(KernelCore core, long task, Object peer, ThreadCreateRequest request, GivenUpCreates call,
+            StreamObserver<ThreadCreateReply> out) {
         int priority = request.getPriority() == 0 ? Priority.DEFAULT : request.getPriority();
         long handle = request.getTask();
         long token = request.getCreateToken();
-        Object peer = CreateTokens.peerOf(CallerConnection.current());
-        GivenUpCreates call = GivenUpCreates.watch(out); // a thread its caller never hears of is not kept
-        kernel.execute(() -> {
-            CreateTokens.Made made = token == 0 ? null : tokens.find(peer, handle, token);
+        CreateTokens.Kind kind = CreateTokens.Kind.THREAD;
+        if (token != 0) {
+            if (tokens.joined(peer, kind, handle, token,
+                    () -> onCoreUnlessClosing(() -> createThread(core, task, peer, request, call, out)))) {
+                return;
+            }
+            CreateTokens.Made made = tokens.find(peer, kind, handle, token);
             if (made != null) { // a retry: answered with what the token made, nothing new
                 if (made.abandoned()) {
                     fail(out, abandonedToken("thread_create", token));
@@ -161,21 +207,26 @@ final class TaskCreates {
                 }
                 return;
             }
-            core.threadCreate(task, priority, replying(out, thread -> {
-                if (token != 0) {
-                    tokens.made(peer, handle, token, thread.tid);
+            tokens.begin(peer, kind, handle, token, null);
+        }
+        Runnable forget = () -> tokens.forget(peer, kind, handle, token);
+        core.threadCreate(task, priority, tokened(token, forget, out, thread -> {
+            boolean kept = token == 0 || tokens.made(peer, kind, handle, token, thread.tid, null);
+            if (!kept || !call.made(() -> {
+                forget.run();
+                endThread(core, task, thread.tid);
+            })) {
+                if (kept) {
+                    forget.run();
                 }
-                if (!call.made(() -> {
-                    tokens.forget(peer, handle, token);
-                    endThread(core, task, thread.tid);
-                })) {
-                    tokens.forget(peer, handle, token);
-                    core.threadTerminate(task, thread.tid, Reply.ignore());
-                    return;
+                core.threadTerminate(task, thread.tid, Reply.ignore());
+                if (!kept) {
+                    fail(out, abandonedToken("thread_create", token));
                 }
-                respond(out, threadReply(core, task, thread.tid));
-            }));
-        });
+                return;
+            }
+            respond(out, threadReply(core, task, thread.tid));
+        }));
     }
 
     private static ThreadCreateReply threadReply(KernelCore core, long task, int tid) {
@@ -200,7 +251,8 @@ final class TaskCreates {
             StreamObserver<ThreadTerminateReply> out) {
         Object peer = CreateTokens.peerOf(CallerConnection.current());
         kernel.execute(() -> {
-            int tid = (int) tokens.abandon(peer, handle, token);
+            CreateTokens.Made made = tokens.abandon(peer, CreateTokens.Kind.THREAD, handle, token);
+            int tid = made == null ? 0 : (int) made.made();
             if (tid != 0 && liveThread(core, task, tid)) {
                 endThread(core, task, tid);
             }

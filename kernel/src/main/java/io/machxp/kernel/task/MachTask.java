@@ -59,7 +59,6 @@ public final class MachTask {
         return threads.values().stream().sorted(java.util.Comparator.comparingInt(t -> t.tid)).toList();
     }
 
-    /** Core thread only. */
     /** Its mappings now; any thread. */
     public java.util.List<VmMapping> mappings() {
         return java.util.List.of(mappings);
@@ -71,6 +70,27 @@ public final class MachTask {
         next[old.length] = mapping;
         java.util.Arrays.sort(next, java.util.Comparator.comparingLong(VmMapping::start));
         mappings = next;
+    }
+
+    /**
+     * Core thread only: mapping {@code mapping} (this very one) goes from the address space; false
+     * if the task has no such mapping (it ended, or the mapping went already). The caller revokes
+     * its object's pages' mappings, as at the task's end.
+     */
+    public boolean removeMapping(VmMapping mapping) {
+        VmMapping[] old = mappings;
+        int at = 0;
+        while (at < old.length && old[at] != mapping) { // this one, not an equal one made later at its address
+            at++;
+        }
+        if (at == old.length) {
+            return false;
+        }
+        VmMapping[] next = new VmMapping[old.length - 1];
+        System.arraycopy(old, 0, next, 0, at);
+        System.arraycopy(old, at + 1, next, at, old.length - at - 1);
+        mappings = next;
+        return true;
     }
 
     /**
