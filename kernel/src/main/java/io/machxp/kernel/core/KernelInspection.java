@@ -70,4 +70,17 @@ public final class KernelInspection {
         core.checkThread();
         return core.tasks.futexAt(taskId, address);
     }
+
+    /** Core thread: how many mappings of tasks the object named {@code name} has (0 if the kernel keeps none of that name). */
+    public int mappingsOf(String name) {
+        core.checkThread();
+        io.machxp.kernel.vm.VmObject o = core.objects.objectNamed(name);
+        return o == null ? 0 : o.mappings;
+    }
+
+    /** Core thread: the mappings the kernel counts (every task's, and places held by vm_maps under way). */
+    public int mappingsCounted() {
+        core.checkThread();
+        return core.tasks.shares.mappings.used();
+    }
 }

@@ -135,6 +135,29 @@ final class RawPager implements AutoCloseable {
     volatile boolean supplyPrecious;
     /** Whether data_requests are answered. */
     volatile boolean answerData = true;
+    /**
+     * Whether memory_object_init is answered at once (false: it is held, and the vm_maps waiting
+     * for the object stay in flight, until {@link #readyHeld}).
+     */
+    volatile boolean answerInits = true;
+    private final List<Stream> heldInitStreams = new CopyOnWriteArrayList<>();
+    private final List<KernelToPager> heldInits = new CopyOnWriteArrayList<>();
+
+    /** Answers the inits held meanwhile with memory_object_ready, and those to come at once. */
+    synchronized void readyHeld() {
+        answerInits = true;
+        for (int i = 0; i < heldInits.size(); i++) {
+            answer(heldInitStreams.get(i), heldInits.get(i));
+        }
+        heldInits.clear();
+        heldInitStreams.clear();
+    }
+
+    /** How many memory_object_init the pager holds unanswered now. */
+    int heldInits() {
+        return heldInits.size();
+    }
+
     /** Whether a hello is answered with {@link #welcome} (false: the test answers it itself). */
     volatile boolean answerHello = true;
     private final Server server;
@@ -189,6 +212,15 @@ final class RawPager implements AutoCloseable {
         return streams.get(i);
     }
 
+    private synchronized boolean holdInit(Stream s, KernelToPager init) {
+        if (answerInits) {
+            return false;
+        }
+        heldInitStreams.add(s);
+        heldInits.add(init);
+        return true;
+    }
+
     private void answer(Stream s, KernelToPager m) {
         switch (m.getRoutineCase()) {
             case KERNEL_HELLO -> {
@@ -196,9 +228,13 @@ final class RawPager implements AutoCloseable {
                     s.send(PagerToKernel.newBuilder().setPagerWelcome(welcome).build());
                 }
             }
-            case MEMORY_OBJECT_INIT -> s.send(PagerToKernel.newBuilder().setMemoryObjectReady(MemoryObjectReady
+            case MEMORY_OBJECT_INIT -> {
+                if (!holdInit(s, m)) {
+                    s.send(PagerToKernel.newBuilder().setMemoryObjectReady(MemoryObjectReady
                     .newBuilder().setObjectId(m.getMemoryObjectInit().getObjectId()).setSize(OBJECT_SIZE)
                     .setMayCache(true)).build());
+                }
+            }
             case MEMORY_OBJECT_DATA_REQUEST -> {
                 if (!answerData) {
                     return;
