@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Review rv59 MED-1a over real gRPC: the kernel answered a create and closed the call OK, but the
+ * Review rv59 MED-1a (and LOW-1 for VmMap) over real gRPC: the kernel answered a create and closed the call OK, but the
  * answer was still on its way (held in a proxy: a slow link) when the client gave up. The kernel
  * saw no cancel; before create_token, the task (or thread) stayed, counted to the peer, and nobody
  * could name it (20 of 20 behind a 0.5 s link). Now KernelClient abandons the create by its token
@@ -102,5 +102,17 @@ class AbandonedCreateTokenTest {
         assertThat(failure.code()).isEqualTo(Status.Code.CANCELLED);
         await().atMost(WAIT).until(() -> kernel.<Integer>call(r -> r.complete(kernel.core().task(id).threads().size())) == 0);
         assertThat(task.threadCreate().tid()).isPositive(); // the task goes on
+    }
+
+    @Test
+    void aVmMapWhoseAnswerWasOnItsWayWhenTheClientGaveUpKeepsNoMapping() throws Exception {
+        TaskClient task = client.taskCreate("app");
+        long id = kernel.taskHandles().ref(task.id()).id();
+        MachxpException failure = givenUpAfterTheAnswer(c -> task.map("obj"));
+        assertThat(failure.code()).isEqualTo(Status.Code.CANCELLED);
+        // review rv59 LOW-1: the mapping stayed, counted to the task's 4,096, the object and the peer
+        await().atMost(WAIT).until(() -> kernel.<Integer>call(r -> r.complete(kernel.core().task(id).mappingCount())) == 0);
+        assertThat(kernel.<Integer>call(r -> r.complete(kernel.core().inspect().mappingsOf("obj")))).isZero();
+        assertThat(task.vmMap("obj")).isPositive(); // the task goes on
     }
 }
