@@ -20,8 +20,9 @@ import io.machxp.proto.task.*;
  * disconnect): before the core made it, it is undone at once, unanswered; after, the handle or
  * thread is withdrawn and ended as a TaskWatch's end does ({@link GivenUpCreates}). A caller that
  * never saw the answer names the create by its create_token ({@link CreateTokens}): a retry with
- * the token answers what it made, and abandoned_create_token ends it and refuses the token from
- * then on. Tasks and threads whose handles were withdrawn end once their shared-memory revokes
+ * the token answers what it made (one while the first is still MAKING waits for it; a task or
+ * thread is made in one core step, a vm_map may wait: {@link VmMaps}), and abandoned_create_token
+ * ends it and refuses the token from then on. Tasks and threads whose handles were withdrawn end once their shared-memory revokes
  * have settled ({@link #terminateRevoked}, {@link #endThread}); work nobody waits on is dropped if
  * the kernel is closing ({@link #onCoreUnlessClosing}).
  */

@@ -231,8 +231,8 @@ final class RawPager implements AutoCloseable {
             case MEMORY_OBJECT_INIT -> {
                 if (!holdInit(s, m)) {
                     s.send(PagerToKernel.newBuilder().setMemoryObjectReady(MemoryObjectReady
-                    .newBuilder().setObjectId(m.getMemoryObjectInit().getObjectId()).setSize(OBJECT_SIZE)
-                    .setMayCache(true)).build());
+                            .newBuilder().setObjectId(m.getMemoryObjectInit().getObjectId()).setSize(OBJECT_SIZE)
+                            .setMayCache(true)).build());
                 }
             }
             case MEMORY_OBJECT_DATA_REQUEST -> {
