@@ -100,4 +100,20 @@ class GivenUpCreateTest {
         late.cancel();
         await().atMost(WAIT).until(() -> threadsOf(task.id()) == 0);
     }
+
+    @Test
+    void aTaskARetryWithItsTokenWasAnsweredStaysWhenTheFirstCallerGivesUpLate() {
+        TaskCreateRequest create = TaskCreateRequest.newBuilder().setName("t").setCreateToken(31).build();
+        CancelledServerCall<TaskCreateReply> first = new CancelledServerCall<>();
+        service.taskCreate(create, first);
+        await().atMost(WAIT).until(() -> first.answers().size() == 1);
+        CancelledServerCall<TaskCreateReply> retry = new CancelledServerCall<>();
+        service.taskCreate(create, retry);
+        await().atMost(WAIT).until(() -> retry.answers().size() == 1);
+        long handle = first.answers().get(0).getTask();
+        assertThat(retry.answers().get(0).getTask()).isEqualTo(handle);
+
+        first.cancel(); // the first caller's cancel lands late: the retry's caller holds the task now
+        assertThat(kernel.taskHandles().ref(handle)).as("not withdrawn from the retry's caller").isNotNull();
+    }
 }

@@ -22,7 +22,8 @@ import java.util.Map;
  *   MAKING    --abandon token------> ABANDONED (what is being made is stopped, or undone as it is made)
  *   (unknown) --abandon token------> ABANDONED               --create with token--> EINTR, nothing made
  *   MADE      --abandon token------> ABANDONED (the caller ends what was made)
- *   MADE      --its call cancelled--> (forgotten: GivenUpCreates undid it; a retry makes anew)
+ *   MADE      --its call cancelled--> (forgotten: GivenUpCreates undid it; a retry makes anew), unless a
+ *                                     retry was answered what it made (kept: that caller holds it)
  *   MADE, ABANDONED --past the bound--> (forgotten: a retry makes anew, an abandon finds nothing)
  * </pre>
  *
@@ -60,6 +61,8 @@ final class CreateTokens {
     private static final class Entry {
         Made made;
         boolean making;
+        /** MADE: a retry with the token was answered what it made (its caller holds it now). */
+        boolean heardByRetry;
         /** MAKING: stops what is being made when the token is abandoned (null: made in one step). */
         Runnable onAbandon;
         /** MAKING: retries that run again once it is settled. */
@@ -151,6 +154,47 @@ final class CreateTokens {
             }
         }
         run(again);
+    }
+
+    /**
+     * A retry with {@code token}: what the token made (as {@link #find}), now held by this retry's
+     * caller too, so that the first caller's late give-up does not undo it
+     * ({@link #releasedByGivenUp}); null if not remembered or still MAKING.
+     */
+    synchronized Made answerRetry(Object peer, Kind kind, long task, long token) {
+        Entry e = entry(peer, new Key(kind, task, token));
+        if (e == null || e.making) {
+            return null;
+        }
+        if (!e.made.abandoned()) {
+            e.heardByRetry = true;
+        }
+        return e.made;
+    }
+
+    /**
+     * The first caller of {@code token}'s create gave up after it was made (its cancel reached the
+     * kernel): true if what it made is to be undone (the token is forgotten: a retry makes anew);
+     * false if a retry with the token was answered what it made, whose caller holds it now.
+     */
+    boolean releasedByGivenUp(Object peer, Kind kind, long task, long token) {
+        List<Runnable> again;
+        synchronized (this) {
+            Key key = new Key(kind, task, token);
+            Entry e = entry(peer, key);
+            if (e == null) {
+                return true;
+            }
+            if (e.heardByRetry) {
+                return false;
+            }
+            again = settle(e);
+            if (e.made == null || !e.made.abandoned()) {
+                remove(peer, key);
+            }
+        }
+        run(again);
+        return true;
     }
 
     /**

@@ -69,7 +69,7 @@ final class TaskCreates {
         core.taskCreate(request.getName(), client, tokened(token, forget, out, task -> {
             long handle = handles.issue(core, task.id); // issued before the undo can run (rv59 MED-1b)
             boolean kept = token == 0 || tokens.made(peer, CreateTokens.Kind.TASK, 0, token, handle, null);
-            if (!kept || !call.made(() -> withdraw(core, task.id, handle, forget))) {
+            if (!kept || !call.made(() -> withdraw(core, task.id, handle, peer, token))) {
                 if (kept) {
                     forget.run();
                 }
@@ -88,7 +88,8 @@ final class TaskCreates {
      * The reply of a create with {@code token} (0: none): {@code onComplete} with what it made;
      * a failure forgets the token (a retry makes anew; joined retries run) and fails the call.
      */
-    static <V> Reply<V> tokened(long token, Runnable forget, StreamObserver<?> out, java.util.function.Consumer<V> onComplete) {
+    static <V> Reply<V> tokened(long token, Runnable forget, StreamObserver<?> out,
+            java.util.function.Consumer<V> onComplete) {
         return new Reply<>() {
             @Override
             public void complete(V value) {
@@ -111,7 +112,7 @@ final class TaskCreates {
      * EINTR if the token was abandoned. False if the token is new.
      */
     private boolean answeredByToken(Object peer, long token, StreamObserver<TaskCreateReply> out) {
-        CreateTokens.Made made = tokens.find(peer, CreateTokens.Kind.TASK, 0, token);
+        CreateTokens.Made made = tokens.answerRetry(peer, CreateTokens.Kind.TASK, 0, token);
         if (made == null) {
             return false;
         }
@@ -131,8 +132,10 @@ final class TaskCreates {
     }
 
     /** A task whose creation its caller gave up on after its handle was issued: as a TaskWatch's end does. */
-    private void withdraw(KernelCore core, long taskId, long handle, Runnable forgetToken) {
-        forgetToken.run(); // a retry makes a new task
+    private void withdraw(KernelCore core, long taskId, long handle, Object peer, long token) {
+        if (!tokens.releasedByGivenUp(peer, CreateTokens.Kind.TASK, 0, token)) {
+            return; // a retry with the token was answered this task: its caller holds it now
+        }
         if (handles.revoke(handle) == null) {
             return; // terminated meanwhile
         }
@@ -196,7 +199,7 @@ final class TaskCreates {
                     () -> onCoreUnlessClosing(() -> createThread(core, task, peer, request, call, out)))) {
                 return;
             }
-            CreateTokens.Made made = tokens.find(peer, kind, handle, token);
+            CreateTokens.Made made = tokens.answerRetry(peer, kind, handle, token);
             if (made != null) { // a retry: answered with what the token made, nothing new
                 if (made.abandoned()) {
                     fail(out, abandonedToken("thread_create", token));
@@ -214,8 +217,9 @@ final class TaskCreates {
         core.threadCreate(task, priority, tokened(token, forget, out, thread -> {
             boolean kept = token == 0 || tokens.made(peer, kind, handle, token, thread.tid, null);
             if (!kept || !call.made(() -> {
-                forget.run();
-                endThread(core, task, thread.tid);
+                if (tokens.releasedByGivenUp(peer, kind, handle, token)) { // unless a retry was answered it
+                    endThread(core, task, thread.tid);
+                }
             })) {
                 if (kept) {
                     forget.run();

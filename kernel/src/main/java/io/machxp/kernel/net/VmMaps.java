@@ -67,15 +67,15 @@ final class VmMaps {
                     () -> creates.onCoreUnlessClosing(() -> map(core, task, peer, request, call, out)))) {
                 return;
             }
-            CreateTokens.Made made = tokens.find(peer, kind, handle, token);
+            CreateTokens.Made made = tokens.answerRetry(peer, kind, handle, token);
             if (made != null) {
-                answerByToken(core, task, token, made, out);
+                answerByToken(core, task, peer, handle, token, made, out);
                 return;
             }
         }
         Runnable forget = () -> tokens.forget(peer, kind, handle, token);
-        Reply<VmMapping> reply = TaskCreates.tokened(token, forget, out, (VmMapping m) -> mapped(core, task, peer, handle, token,
-                m, call, out));
+        Reply<VmMapping> reply = TaskCreates.tokened(token, forget, out,
+                (VmMapping m) -> mapped(core, task, peer, handle, token, m, call, out));
         // the caller gives up while the vm_map waits for its object: it stops, giving its place back
         if (!call.waiting(() -> creates.onCoreUnlessClosing(() -> core.vmMapWithdraw(task, reply, GIVEN_UP)))) {
             return; // gone before anything was mapped: nothing to answer
@@ -97,8 +97,9 @@ final class VmMaps {
             return;
         }
         boolean heard = call.made(() -> creates.onCoreUnlessClosing(() -> {
-            tokens.forget(peer, kind, handle, token);
-            core.vmUnmap(task, m);
+            if (tokens.releasedByGivenUp(peer, kind, handle, token)) { // unless a retry was answered it meanwhile
+                core.vmUnmap(task, m);
+            }
         }));
         if (!heard) {
             tokens.forget(peer, kind, handle, token);
@@ -113,8 +114,8 @@ final class VmMaps {
     }
 
     /** A retry with a remembered token: what it made, EINTR if abandoned; nothing is mapped. */
-    private static void answerByToken(KernelCore core, long task, long token, CreateTokens.Made made,
-            StreamObserver<VmMapReply> out) {
+    private void answerByToken(KernelCore core, long task, Object peer, long handle, long token,
+            CreateTokens.Made made, StreamObserver<VmMapReply> out) {
         MachTask t = core.task(task);
         if (made.abandoned()) {
             fail(out, TaskCreates.abandonedToken("vm_map", token));

@@ -57,4 +57,18 @@ class CreateTokensTest {
         assertThat(tokens.joined("p", Kind.TASK, 0, 1, () -> ran.add("retry"))).as("the oldest, but still making").isTrue();
         assertThat(tokens.find("p", Kind.TASK, 0, 2)).as("the oldest settled one went").isNull();
     }
+
+    @Test
+    void aFirstCallerGivingUpLateReleasesWhatItMadeUnlessARetryWasAnsweredIt() {
+        tokens.begin("p", Kind.TASK, 0, 3, null);
+        tokens.made("p", Kind.TASK, 0, 3, 100, null);
+        assertThat(tokens.releasedByGivenUp("p", Kind.TASK, 0, 3)).as("nobody else holds it: undone").isTrue();
+        assertThat(tokens.find("p", Kind.TASK, 0, 3)).as("a retry makes anew").isNull();
+
+        tokens.begin("p", Kind.TASK, 0, 4, null);
+        tokens.made("p", Kind.TASK, 0, 4, 101, null);
+        assertThat(tokens.answerRetry("p", Kind.TASK, 0, 4).made()).isEqualTo(101);
+        assertThat(tokens.releasedByGivenUp("p", Kind.TASK, 0, 4)).as("the retry's caller holds it").isFalse();
+        assertThat(tokens.find("p", Kind.TASK, 0, 4).made()).isEqualTo(101);
+    }
 }

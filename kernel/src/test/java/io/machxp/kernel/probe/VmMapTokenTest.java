@@ -115,4 +115,19 @@ class VmMapTokenTest extends VmMapProbe {
         assertThat(code(again)).isEqualTo(Status.Code.CANCELLED);
         assertThat(mappings()).isEqualTo(1);
     }
+
+    @Test
+    void aMappingARetryWasAnsweredStaysWhenTheFirstCallerGivesUpLate() {
+        TestServerCall<VmMapReply> first = send(map("obj", 11));
+        await().atMost(WAIT).until(() -> first.answers().size() == 1);
+        TestServerCall<VmMapReply> retry = send(map("obj", 11));
+        await().atMost(WAIT).until(() -> retry.answers().size() == 1);
+        assertThat(retry.answers().get(0)).isEqualTo(first.answers().get(0));
+
+        first.cancel(); // the first caller's cancel lands late: the retry's caller holds the mapping now
+        coreCaughtUp();
+        coreCaughtUp();
+        assertThat(mappings()).as("obj and the mapping the retry was answered").isEqualTo(2);
+        assertThat(kernel.core().task(task.id()).mappingAt(retry.answers().get(0).getAddress())).isNotNull();
+    }
 }
