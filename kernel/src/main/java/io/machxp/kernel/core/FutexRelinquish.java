@@ -330,6 +330,9 @@ final class FutexRelinquish {
             e.remoteSinceKnown = false;
             e.remoteSince = e.waiters.mark();
         }
+        if ((priority > 0 || !pi) && !futexes.waits.anyoneWaits(e)) {
+            futexes.waits.piStateJoinsOwner(e); // the first waiter is elsewhere
+        }
         e.relinquishPending = true;
         e.remoteBoostKept = false; // the new pager's relinquish takes over a boost kept over a broken stream
         e.remotePriority = priority;

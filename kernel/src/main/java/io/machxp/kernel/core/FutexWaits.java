@@ -51,6 +51,8 @@ final class FutexWaits {
     private final FutexInheritance inheritance;
     private final boolean cacheFutexes;
     private final boolean pi;
+    /** The order of the moments a futex's wait became one for its owner ({@link #piStateJoinsOwner}). */
+    private long piStates;
 
     FutexWaits(KernelCore core, KernelFutexes futexes, KernelEnv env, KernelStats stats, PageCache pages,
             Scheduler scheduler, FutexInheritance inheritance, boolean cacheFutexes, boolean pi) {
@@ -67,7 +69,37 @@ final class FutexWaits {
 
     void enqueue(FutexWaiter w, FutexEntry e) {
         w.entry = e;
+        if (!w.trylock && !anyoneWaits(e)) {
+            piStateJoinsOwner(e); // the first waiter: Linux's pi_state is made and joins the owner's list
+        }
         e.waiters.add(w, env.nanoTime());
+    }
+
+    /**
+     * The wait for {@code e} became one for its current owner now (its first waiter blocked, or the
+     * owner took it with waiters behind): Linux's pi_state joins the head of that owner's
+     * pi_state_list, and the owner's exit wakes the newest first ({@link FutexEntry#piStateSince}).
+     * A trylock, or a lock whose timeout had passed, makes no lasting pi_state (Linux frees the one
+     * it made before it returns), nor does a waiter's timeout leave one: the next waiter makes anew.
+     */
+    void piStateJoinsOwner(FutexEntry e) {
+        e.piStateSince = ++piStates;
+    }
+
+    /**
+     * A lock waits for {@code e}: here (a trylock does not count), or on another kernel (a
+     * relinquish pending; with PI one above 0: a relinquish of 0 only deboosts, nobody waits).
+     */
+    boolean anyoneWaits(FutexEntry e) {
+        if (e.relinquishPending && (e.remotePriority > 0 || !pi)) {
+            return true;
+        }
+        for (FutexWaiter q : e.waiters) {
+            if (!q.trylock) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
@@ -124,6 +156,7 @@ final class FutexWaits {
             scheduler.cancel(w.thread); // it got the futex before it could leave the wait
         }
         stats.acquired(path);
+        piStateJoinsOwner(e); // with waiters behind, their wait is now for this owner (pi_state_update_owner)
         e.holdPriority = Math.max(e.holdPriority, w.thread.effectivePriority);
         mapToProcess(w, e);
         w.finish(new Acquired(path, ownerDied, e.fencingToken));

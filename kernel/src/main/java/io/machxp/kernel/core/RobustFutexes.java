@@ -14,6 +14,7 @@ import io.machxp.kernel.vm.PageFault;
 import io.machxp.kernel.vm.VmPage.Access;
 import io.machxp.proto.task.Errno;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 
 /**
@@ -28,7 +29,9 @@ import java.util.List;
  *                                       of the waiters one death woke runs first):
  *                                       OWNER_DIED|WAITERS meanwhile, taken first by a higher
  *                                       lock or trylock, or a higher waiter elsewhere
- *                                       (FutexHeirs.wakeHeir)
+ *                                       (FutexHeirs.wakeHeir); several futexes of one death
+ *                                       are passed on newest wait first (FutexEntry.piStateSince:
+ *                                       Linux's pi_state_list order), so equal heirs run so
  *  vm_futex_consistent TID|OWNER_DIED -> TID
  *  grant undone     TID|OWNER_DIED   -> passed on as the owner's death above: the thread's
  *                                       caller gave up as the owner_died grant came, so nobody
@@ -86,6 +89,10 @@ final class RobustFutexes {
                 owned.add(e);
             }
         });
+        // Newest wait first, as Linux's exit walks the dead owner's pi_state_list from its head
+        // (exit_pi_state_list): the heirs it wakes run in that order among equal priorities, and
+        // across kernels the releases go to the pager, and its grants to their kernel, in it too.
+        owned.sort(Comparator.comparingLong((FutexEntry e) -> e.piStateSince).reversed());
         owned.forEach(e -> ownerDied(e, t.tid));
         for (FutexEntry e : List.copyOf(t.boostedBy)) {
             e.boosting = null; // its owner-death waits for the page: nobody to boost meanwhile

@@ -226,6 +226,15 @@ public final class FutexEntry {
      * holds it (the core's FutexShares: the peer's share of futexes), or null: counted to nobody.
      */
     public io.machxp.kernel.task.MachTask chargedTask;
+    /**
+     * When, in this kernel's order of such events ({@code FutexWaits.piStateJoinsOwner}), the wait
+     * for this futex last became a wait for its current owner: its first waiter (here, or a kernel
+     * elsewhere) blocked while it was held, or its owner took it with waiters behind. Linux's
+     * pi_state joins its owner's pi_state_list at the head at those moments (attach_to_pi_owner,
+     * pi_state_update_owner), and an owner's exit wakes its futexes' top waiters from that head:
+     * a dead owner's futexes are passed on newest first ({@code RobustFutexes.threadEnded}).
+     */
+    public long piStateSince;
     /** The local thread this futex boosts now (its owner, while anyone waits), or null. */
     public io.machxp.kernel.task.MachThread boosting;
 
