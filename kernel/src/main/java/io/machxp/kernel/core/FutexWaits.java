@@ -19,7 +19,9 @@ import java.util.List;
  * A waiter ({@link FutexWaiter}) is queued in its futex's {@code WaitQueue}: highest effective
  * priority first with PI, FIFO among equals (arrival order without PI). States of a waiter:
  * <pre>
- *  queued (enqueue)       in e.waiters, w.entry = e; a timed one has its timer
+ *  queued (enqueue)       in e.waiters, w.entry = e; a timed one has its timer; the first lock
+ *                         to wait (here or elsewhere), and each thread that takes the futex,
+ *                         stamp e.piStateSince: a death hands on its futexes newest first
  *  timer fired (timedOut) timerFired: it leaves when it next has its CPU (leaveWhenItRuns), as a
  *                         Linux thread woken by its timer must run to leave (SCHED_FIFO); until
  *                         then an unlock may still hand it the futex. A woken heir takes the
