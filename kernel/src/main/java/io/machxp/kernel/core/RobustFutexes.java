@@ -31,7 +31,7 @@ import java.util.List;
  *                                       lock or trylock, or a higher waiter elsewhere
  *                                       (FutexHeirs.wakeHeir); several futexes of one death
  *                                       are passed on newest wait first (FutexEntry.piStateSince:
- *                                       Linux's pi_state_list order), so equal heirs run so
+ *                                       Linux's pi_state_list order), the order equal heirs run in
  *  vm_futex_consistent TID|OWNER_DIED -> TID
  *  grant undone     TID|OWNER_DIED   -> passed on as the owner's death above: the thread's
  *                                       caller gave up as the owner_died grant came, so nobody
