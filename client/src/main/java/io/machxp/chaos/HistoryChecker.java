@@ -55,11 +55,9 @@ import java.util.Set;
  *       of {@link Starvation}), OWNER_DIED is allowed as after a fault that stops the kernel, and
  *       its owners may be fenced off by another kernel's acquisition with OWNER_DIED; nothing else
  *       is allowed by a stall.</li>
- *   <li>The pager's declarations ({@code DECLARED}, real processes, from its log): a kernel may be
- *       declared dead only after it stopped (its own log, or an injected fault: {@link
- *       KernelStops}); from the declaration every futex it acquired last may pass on with OWNER_DIED at its next
- *       acquisition, and the kernel's owners are fenced off (a death the next owner must be told
- *       of, and nothing they do may succeed after it).</li>
+ *   <li>The pager's declarations ({@code DECLARED}, real processes): only of a kernel that stopped;
+ *       from one, the kernel's futexes may pass on with OWNER_DIED and its owners are fenced off
+ *       ({@link DeclaredDeaths}).</li>
  * </ol>
  * A pager crash loses all lock state: a futex with a death not yet passed on, or asked for by a
  * kernel that died before the last grace period ended (it could not reclaim), may then be
@@ -80,35 +78,6 @@ public final class HistoryChecker {
         public boolean passed() {
             return violations.isEmpty() && stuck.isEmpty();
         }
-    }
-
-    private static final class FutexState {
-        String owner;
-        /** An owner died holding it since the last acquisition: OWNER_DIED is required. */
-        boolean requiredDeath;
-        /** A kernel that may have held it died since the last acquisition: OWNER_DIED is allowed. */
-        boolean possibleDeath;
-        boolean acquiredAfterDeath;
-        /**
-         * A thread whose lock of it was pending died since the last acquisition, after the last
-         * release began: it may have been the waiter an unlock handed the futex to (its woken
-         * heir, here or on the kernel a grant took it to) before it ran, which dies
-         * holding it as on Linux, so OWNER_DIED is allowed; it never ran under the futex, so the
-         * last write stays what the next owner must read.
-         */
-        boolean waiterDied;
-        /** The history's seq of its last RELEASE (-1: none): the release the next heir comes from. */
-        long releaseSeq = -1;
-        boolean lostInRestart;
-        /** Until then a stopped kernel may be granted it, by the fault injector's record (0: none). */
-        long grantableToStoppedUntil;
-        /** A pager crashed and its last grace has not ended: whether this futex may be lost. */
-        boolean atRiskInRestart;
-        long expected;
-        long lastToken;
-        String lastKernel;
-        long lastAcquiredAt;
-        final Set<String> askedBy = new HashSet<>();
     }
 
     private record Pending(String call, long timeout, long start, long deadline, long seq) { }
@@ -142,8 +111,8 @@ public final class HistoryChecker {
     private final Map<Integer, String> servedBy = new HashMap<>();
     /** The starvation episodes of a real run (see {@link Starvation}), in order of start. */
     private final List<Starvation.Episode> episodes;
-    /** Kernels stopped by their own logs or the harness's faults: the pager may declare them dead. */
-    private final KernelStops stops = new KernelStops();
+    /** Rule 9: the pager's declarations of death, judged against the kernels' stops. */
+    private final DeclaredDeaths declarations = new DeclaredDeaths(this::violation);
     private long quietStart = -1;
     private long quietNanos;
     private final List<String> violations = new ArrayList<>();
@@ -243,7 +212,7 @@ public final class HistoryChecker {
             case CALL -> call(e);
             case ANSWER -> answer(e);
             case KERNEL -> {
-                stops.kernel(e.thread(), e.detail());
+                declarations.kernel(e.thread(), e.detail());
                 if (e.detail().startsWith("worker gone")) {
                     gone.add(e.thread());
                     staleTids.gone(e.thread());
@@ -277,7 +246,7 @@ public final class HistoryChecker {
                 }
             }
             case PAGER -> pager(e);
-            case DECLARED -> declared(e);
+            case DECLARED -> declarations.declared(e, failingKernels.containsKey(e.thread()), futexes, fenced);
             case QUIET -> {
                 quietStart = e.time();
                 quietNanos = e.value();
@@ -453,23 +422,6 @@ public final class HistoryChecker {
                 f.atRiskInRestart = false;
             });
         }
-    }
-
-    /** Rule 9: a declaration of a stopped kernel; the futexes it had last may pass on with OWNER_DIED, its owners fenced off. */
-    private void declared(Entry e) {
-        String kernel = e.thread();
-        if (!stops.stopped(kernel) && !failingKernels.containsKey(kernel)) {
-            violation(e, "the pager declared kernel " + kernel + " dead, but the kernel had not stopped: its own log "
-                    + "shows its session open (no lease lost since) and the harness injected nothing that stops it");
-        }
-        futexes.forEach((id, f) -> {
-            f.possibleDeath |= kernel.equals(f.lastKernel); // it may still cache the futex: the pager cannot tell idle from owned
-            if (f.owner != null && kernelOf(f.owner).equals(kernel)) {
-                fenced.put(f.owner, id);
-                f.owner = null;
-                f.requiredDeath = true;
-            }
-        });
     }
 
     /** Whether {@code pager} serves futex {@code id} (with one pager, every futex). */

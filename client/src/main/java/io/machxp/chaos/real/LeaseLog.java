@@ -26,7 +26,7 @@ import java.util.regex.Pattern;
  * lease with no fault injected and no stall the probes see (a replicated pager without a leader,
  * or committing slowly on a loaded host): the pager then declares it dead and passes its futexes
  * on with OWNER_DIED, which the checker allows only if the kernel's own log says it had stopped
- * first (see {@code KernelStops}).
+ * first (see {@code DeclaredDeaths}).
  *
  * <p>Each line's time is its log stamp (HH:mm:ss.SSS, the host's wall clock, which every process
  * shares), turned into the history's time by the recorder. A replicated pager's every replica logs
