@@ -133,9 +133,7 @@ final class GivenUpLocks {
                         error.message());
             }
         };
-        try {
-            kernel.execute(() -> core.vmUndoFutexGrant(taskId, tid, address, grant, done));
-        } catch (java.util.concurrent.RejectedExecutionException kernelClosing) {
+        if (!kernel.executeUnlessClosing(() -> core.vmUndoFutexGrant(taskId, tid, address, grant, done))) {
             thread.undosPending.decrementAndGet(); // the kernel is shutting down: its threads go with it
         }
     }

@@ -243,7 +243,7 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
      * blocked call it made: the thread does not go on computing, sleeping or waiting for nobody.
      */
     private void stopWhenCancelled(StreamObserver<?> out, KernelCore core, long task, int thread, Reply<?> reply) {
-        ((ServerCallStreamObserver<?>) out).setOnCancelHandler(() -> creates.onCoreUnlessClosing(() -> core.abortWait(task, thread, reply)));
+        ((ServerCallStreamObserver<?>) out).setOnCancelHandler(() -> kernel.executeUnlessClosing(() -> core.abortWait(task, thread, reply)));
     }
 
     /**
@@ -293,10 +293,8 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
             return;
         }
         shared.afterRevoke(core, task, request.getThread(), () -> {
-            try {
-                kernel.execute(() -> core.threadTerminate(task, request.getThread(),
-                        reply(out, v -> ThreadTerminateReply.getDefaultInstance())));
-            } catch (java.util.concurrent.RejectedExecutionException kernelClosing) {
+            if (!kernel.executeUnlessClosing(() -> core.threadTerminate(task, request.getThread(),
+                        reply(out, v -> ThreadTerminateReply.getDefaultInstance())))) {
                 closing(out);
             }
         });
@@ -320,10 +318,8 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
         KernelCore core = ref.core();
         long task = ref.id();
         shared.afterRevoke(core, task, 0, () -> {
-            try {
-                kernel.execute(() -> core.taskTerminate(task, "task_terminate",
-                        reply(out, v -> TaskTerminateReply.getDefaultInstance())));
-            } catch (java.util.concurrent.RejectedExecutionException kernelClosing) {
+            if (!kernel.executeUnlessClosing(() -> core.taskTerminate(task, "task_terminate",
+                        reply(out, v -> TaskTerminateReply.getDefaultInstance())))) {
                 closing(out);
             }
         });

@@ -20,8 +20,21 @@ public interface ServedKernel {
 
     TaskHandles taskHandles();
 
-    /** Runs an action on the core thread. */
+    /** Runs an action on the core thread; throws RejectedExecutionException once the kernel is closing. */
     void execute(Runnable action);
+
+    /**
+     * Runs work nobody waits on (a task's end, a cancelled wait's abort) on the core thread, unless
+     * the kernel is shutting down: its tasks and threads then go with it, and this answers false.
+     */
+    default boolean executeUnlessClosing(Runnable action) {
+        try {
+            execute(action);
+            return true;
+        } catch (java.util.concurrent.RejectedExecutionException kernelClosing) {
+            return false;
+        }
+    }
 
     /** The latency of vm_lock_futex over gRPC, which the task service records. */
     io.micrometer.core.instrument.Timer lockLatency();

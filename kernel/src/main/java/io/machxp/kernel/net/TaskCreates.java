@@ -22,9 +22,9 @@ import io.machxp.proto.task.*;
  * never saw the answer names the create by its create_token ({@link CreateTokens}): a retry with
  * the token answers what it made (one while the first is still MAKING waits for it; a task or
  * thread is made in one core step, a vm_map may wait: {@link VmMaps}), and abandoned_create_token
- * ends it and refuses the token from then on. Tasks and threads whose handles were withdrawn end once their shared-memory revokes
- * have settled ({@link #terminateRevoked}, {@link #endThread}); work nobody waits on is dropped if
- * the kernel is closing ({@link #onCoreUnlessClosing}).
+ * ends it and refuses the token from then on. Tasks and threads whose handles were withdrawn end
+ * once their shared-memory revokes have settled ({@link #terminateRevoked}, {@link #endThread}),
+ * unless the kernel is closing ({@link ServedKernel#executeUnlessClosing}).
  */
 final class TaskCreates {
     private final ServedKernel kernel;
@@ -57,7 +57,7 @@ final class TaskCreates {
         long token = request.getCreateToken();
         if (token != 0) {
             if (tokens.joined(peer, CreateTokens.Kind.TASK, 0, token,
-                    () -> onCoreUnlessClosing(() -> createTask(core, client, peer, request, call, out)))) {
+                    () -> kernel.executeUnlessClosing(() -> createTask(core, client, peer, request, call, out)))) {
                 return;
             }
             if (answeredByToken(peer, token, out)) {
@@ -168,16 +168,7 @@ final class TaskCreates {
 
     /** Ends task {@code taskId}, whose handle was just revoked, once the revoke has settled (as a TaskWatch's end does). */
     void terminateRevoked(KernelCore core, long taskId, String why) {
-        shared.afterRevoke(core, taskId, 0, () -> onCoreUnlessClosing(() -> core.taskTerminate(taskId, why, Reply.ignore())));
-    }
-
-    /** Work for the core thread nobody waits on: if the kernel is shutting down, its tasks and threads go with it. */
-    void onCoreUnlessClosing(Runnable work) {
-        try {
-            kernel.execute(work);
-        } catch (java.util.concurrent.RejectedExecutionException kernelClosing) {
-            // nothing left to end or stop
-        }
+        shared.afterRevoke(core, taskId, 0, () -> kernel.executeUnlessClosing(() -> core.taskTerminate(taskId, why, Reply.ignore())));
     }
 
     /** thread_create in the task {@code ref} names (its handle already translated). */
@@ -196,7 +187,7 @@ final class TaskCreates {
         CreateTokens.Kind kind = CreateTokens.Kind.THREAD;
         if (token != 0) {
             if (tokens.joined(peer, kind, handle, token,
-                    () -> onCoreUnlessClosing(() -> createThread(core, task, peer, request, call, out)))) {
+                    () -> kernel.executeUnlessClosing(() -> createThread(core, task, peer, request, call, out)))) {
                 return;
             }
             CreateTokens.Made made = tokens.answerRetry(peer, kind, handle, token);
@@ -245,7 +236,7 @@ final class TaskCreates {
     }
 
     void endThread(KernelCore core, long task, int tid) {
-        shared.afterRevoke(core, task, tid, () -> onCoreUnlessClosing(() -> core.threadTerminate(task, tid, Reply.ignore())));
+        shared.afterRevoke(core, task, tid, () -> kernel.executeUnlessClosing(() -> core.threadTerminate(task, tid, Reply.ignore())));
     }
 
     /**

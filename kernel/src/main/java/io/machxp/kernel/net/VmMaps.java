@@ -64,7 +64,7 @@ final class VmMaps {
         CreateTokens.Kind kind = CreateTokens.Kind.MAPPING;
         if (token != 0) {
             if (tokens.joined(peer, kind, handle, token,
-                    () -> creates.onCoreUnlessClosing(() -> map(core, task, peer, request, call, out)))) {
+                    () -> kernel.executeUnlessClosing(() -> map(core, task, peer, request, call, out)))) {
                 return;
             }
             CreateTokens.Made made = tokens.answerRetry(peer, kind, handle, token);
@@ -77,7 +77,7 @@ final class VmMaps {
         Reply<VmMapping> reply = TaskCreates.tokened(token, forget, out,
                 (VmMapping m) -> mapped(core, task, peer, handle, token, m, call, out));
         // the caller gives up while the vm_map waits for its object: it stops, giving its place back
-        if (!call.waiting(() -> creates.onCoreUnlessClosing(() -> core.vmMapWithdraw(task, reply, GIVEN_UP)))) {
+        if (!call.waiting(() -> kernel.executeUnlessClosing(() -> core.vmMapWithdraw(task, reply, GIVEN_UP)))) {
             return; // gone before anything was mapped: nothing to answer
         }
         if (token != 0) {
@@ -96,7 +96,7 @@ final class VmMaps {
             fail(out, TaskCreates.abandonedToken("vm_map", token));
             return;
         }
-        boolean heard = call.made(() -> creates.onCoreUnlessClosing(() -> {
+        boolean heard = call.made(() -> kernel.executeUnlessClosing(() -> {
             if (tokens.releasedByGivenUp(peer, kind, handle, token)) { // unless a retry was answered it meanwhile
                 core.vmUnmap(task, m);
             }
