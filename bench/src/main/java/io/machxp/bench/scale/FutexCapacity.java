@@ -1,9 +1,13 @@
 package io.machxp.bench.scale;
 
+import io.machxp.bench.systems.MachxpService;
 import io.machxp.cluster.EmbeddedCluster;
+import io.machxp.kernel.core.CoreOptions;
+import io.machxp.kernel.core.PagerDirectory;
 import io.machxp.kernel.LocalTask;
 import io.machxp.kernel.LocalThread;
 import io.machxp.pager.PagerConfig;
+import io.machxp.pager.policy.GrantPolicy;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
 import java.util.ArrayList;
@@ -38,7 +42,11 @@ public final class FutexCapacity {
     public static Result measure(int count) throws Exception {
         long page = PagerConfig.DEFAULT_PAGE_SIZE;
         long size = ((long) count * SPACING + page - 1) / page * page;
-        try (EmbeddedCluster cluster = EmbeddedCluster.start(1, true, Map.of(OBJECT, size))) {
+        // The bench's long lease: a JVM stalled on a loaded machine lost the default 5 s one here
+        // ("the pager answered no keepalive for 4.3 s"), and what is measured does not depend on it.
+        try (EmbeddedCluster cluster = EmbeddedCluster.start(
+                Map.of(EmbeddedCluster.kernelName(0), CoreOptions.DEFAULT.withCacheFutexes(true)), Map.of(OBJECT, size),
+                PagerDirectory.SINGLE, GrantPolicy.IMMEDIATE, MachxpService.LEASE)) {
             LocalTask task = cluster.kernel(0).taskCreate("capacity");
             long base = task.vmMap(OBJECT);
             for (long offset = 0; offset < size; offset += page) {

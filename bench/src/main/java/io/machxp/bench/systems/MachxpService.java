@@ -32,9 +32,10 @@ public final class MachxpService implements Hosted {
     /**
      * The kernels' lease at the bench's pagers: as long as the replicated pager's (PagerReplicas),
      * so that a JVM stalled on a loaded machine (task processes beside the bench) costs no kernel
-     * its session. Keepalives go every eighth of it; the figures do not depend on it.
+     * its session. Keepalives go every eighth of it; the figures do not depend on it. Every
+     * cluster the bench starts in its JVM uses it (also {@code FutexCapacity}'s).
      */
-    private static final java.time.Duration LEASE = PagerReplicas.LEASE;
+    public static final java.time.Duration LEASE = PagerReplicas.LEASE;
     private static final int COUNTER_OFFSET = MachxpTasks.COUNTER_OFFSET;
     /**
      * The replicated pager's promise: three copies agreeing through Raft, each syncing its log, for
