@@ -36,6 +36,13 @@ import picocli.CommandLine;
 class FilePagerConformanceTest {
     /** Short, so that the lease cases are quick; long enough for a loaded machine's pauses. */
     private static final String LEASE_MS = "1500";
+    /**
+     * How long the kit may take to connect, at the start and after the restart: a bound on a hang,
+     * not a figure. Its first connection is the JVM's first gRPC client call (Netty's client side
+     * loaded and started then); at a load of 70-150 the channel was still CONNECTING after 5 s (the
+     * case timeout, which the connect used to share) once the pager's own start had taken 48 s.
+     */
+    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(120);
     @TempDir
     Path dir;
 
@@ -73,7 +80,7 @@ class FilePagerConformanceTest {
         List<CaseResult> results;
         try {
             results = ConformRunner.run(channel, PagerCases.all(),
-                    new ConformRunner.Options(Duration.ofSeconds(5), "shared", restart),
+                    new ConformRunner.Options(Duration.ofSeconds(5), "shared", restart, CONNECT_TIMEOUT),
                     r -> System.out.println(ConformReport.line(r)));
         } finally {
             channel.shutdownNow();
