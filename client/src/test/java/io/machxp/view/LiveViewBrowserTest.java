@@ -45,6 +45,12 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * Beside the demo, a thread of priority 10 on kernel A holds a futex that a thread of priority 60
  * on kernel B waits for, so that the page shows a boost. Runs in the browser profile only
  * ({@code mvn -B -Pbrowser -pl client -am test}); with CI=true a missing browser fails it.
+ * <p>
+ * The demo's side and the browser's wait on each other, not on a clock: the demo starts its run
+ * once the page is open and keeps its cluster (and the side futex's waiter) until the screenshot
+ * is taken, and the browser's side lets it go on however it ends. On a starved JVM (a load of
+ * 70-150) the cluster's start, the browser's and each page step can each take a minute or more:
+ * only the page's own waits, and the class's timeout, bound them.
  */
 @Tag("browser")
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
@@ -76,12 +82,12 @@ class LiveViewBrowserTest {
                                 view = LiveView.start(0, pager, kernels, Transport.LOOPBACK_PLAINTEXT);
                                 url.complete(view.url());
                                 side.start(kernels);
-                                pageOpen.await(WAIT.toSeconds(), TimeUnit.SECONDS);
+                                pageOpen.await(); // the browser's side counts it down however it ends
                             }
 
                             @Override
                             public void afterRun(DemoReport report) throws InterruptedException {
-                                shot.await(WAIT.toSeconds(), TimeUnit.SECONDS); // the page keeps its cluster until then
+                                shot.await(); // the page keeps its cluster until then (counted down however it ends)
                                 side.stop();
                                 view.close();
                             }
@@ -91,12 +97,18 @@ class LiveViewBrowserTest {
                 throw new IllegalStateException(e);
             }
         });
-        WebDriver browser = browser();
+        demo.whenComplete((r, e) -> {
+            if (e != null) {
+                url.completeExceptionally(e); // the demo ended before its view started: say why, at once
+            }
+        });
+        WebDriver browser = null;
         try {
+            browser = browser();
             // The page renders each state anew: an element found may be replaced before it is read.
             WebDriverWait wait = (WebDriverWait) new WebDriverWait(browser, WAIT)
                     .ignoring(StaleElementReferenceException.class);
-            browser.get(url.get(WAIT.toSeconds(), TimeUnit.SECONDS));
+            browser.get(url.get()); // the demo's cluster and view started (or the demo's failure)
             wait.until(ExpectedConditions.textToBe(By.id("connection"), "live"));
             wait.until(ExpectedConditions.numberOfElementsToBe(By.cssSelector("#kernels .kernel"), 3));
             pageOpen.countDown();
@@ -119,7 +131,9 @@ class LiveViewBrowserTest {
         } finally {
             shot.countDown();
             pageOpen.countDown();
-            browser.quit();
+            if (browser != null) {
+                browser.quit();
+            }
         }
         DemoReport report = demo.get(WAIT.toSeconds(), TimeUnit.SECONDS);
         assertThat(report.violations()).isZero();
@@ -147,7 +161,7 @@ class LiveViewBrowserTest {
         options.setBinary(CHROMIUM.toFile());
         options.addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1500,1050");
         ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile())
-                .usingAnyFreePort().build();
+                .usingAnyFreePort().withTimeout(WAIT).build(); // its start: Selenium's default is 20 s
         return new ChromeDriver(service, options);
     }
 
@@ -171,7 +185,7 @@ class LiveViewBrowserTest {
             long highAddress = taskB.vmMap(DEMO_OBJECT) + SIDE_FUTEX;
             ThreadClient highThread = taskB.threadCreate(60);
             high = OwnThreads.run("lock-futex", () -> {
-                highThread.lockFutex(highAddress, WAIT.multipliedBy(2));
+                highThread.lockFutex(highAddress); // until the side's stop: however long the page steps take
                 highGotIt = true;
                 highThread.unlockFutex(highAddress);
             });
