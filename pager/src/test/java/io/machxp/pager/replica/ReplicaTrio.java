@@ -56,6 +56,29 @@ final class ReplicaTrio implements AutoCloseable {
         }
     }
 
+    /**
+     * The replica that takes kernels now (as {@link #leader}) and the Raft term it leads in: whether
+     * it still leads that term later is {@link Leadership#moved}.
+     */
+    Leadership leadership() {
+        ReplicatedPager leader = leader();
+        return new Leadership(leader, leader.info().getCurrentTerm());
+    }
+
+    /**
+     * A leader and its term. On a starved JVM the leadership moves with no fault injected: the three
+     * replicas' timers all run late, so the followers' election timeouts run out, and Ratis steps a
+     * leader down after a JVM pause longer than its step-down wait (here the longest election
+     * timeout, RaftSettings), as in "JVM pause detected 2.033s longer than the step-down-threshold 2s"
+     * at a load of about 40.
+     */
+    record Leadership(ReplicatedPager leader, long term) {
+        /** Whether the leader stopped taking kernels or left its term (it may lead a later one) since. */
+        boolean moved() {
+            return !leader.takesKernels() || leader.info().getCurrentTerm() != term;
+        }
+    }
+
     /** A replica that does not lead. */
     ReplicatedPager follower() {
         ReplicatedPager leader = leader();

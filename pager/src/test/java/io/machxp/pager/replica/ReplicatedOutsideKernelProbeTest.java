@@ -49,6 +49,12 @@ import org.junit.jupiter.api.Timeout;
  * every replica; after each the group must answer exactly as the unreplicated pager does (the
  * status and errno a stream ends with, or the messages answered before a keepalive barrier), go
  * on serving a well-behaved kernel, and its replicas must have applied the same entries alike.
+ * <p>
+ * What is judged is how a leader answers. On a loaded host the leadership moves with no fault
+ * injected ({@link ReplicaTrio.Leadership}), and a replica that stops leading ends its kernels'
+ * streams (UNAVAILABLE, no errno, xp-spec 13.3) whatever they sent: a step that the leadership
+ * moved under runs again on the new leader with fresh kernel names ({@link #onAStableLeader}); a
+ * step that ran under one leader and term counts as it ended.
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class ReplicatedOutsideKernelProbeTest {
@@ -57,6 +63,8 @@ class ReplicatedOutsideKernelProbeTest {
     private static final int MAX32 = -1; // 2^32-1 as a uint32
     private static ReplicaTrio group;
     private static Pager single;
+    /** How many times a step runs at most while the leadership moves under it. */
+    private static final int ATTEMPTS = 3;
 
     @BeforeAll
     static void start() throws Exception {
@@ -128,6 +136,71 @@ class ReplicatedOutsideKernelProbeTest {
         }
     }
 
+    /** A step of a test, run on the leader {@code watch} names; {@code attempt} counts from 1 (fresh names after the first). */
+    private interface Step<T> {
+        T run(LeaderWatch watch, int attempt) throws Exception;
+    }
+
+    /**
+     * The leadership a step runs under: the leader and term when it began, or those the step moved
+     * it to itself ({@link #follow}, after a transfer it asked for).
+     */
+    private static final class LeaderWatch {
+        private ReplicaTrio.Leadership at = group.leadership();
+
+        ReplicatedPager leader() {
+            return at.leader();
+        }
+
+        /** The step moved the leadership on purpose: the new leader and its term are watched from now on. */
+        ReplicatedPager follow() {
+            at = group.leadership();
+            return at.leader();
+        }
+
+        boolean moved() {
+            return at.moved();
+        }
+    }
+
+    /**
+     * Runs {@code step} on the group's leader; again, at most {@link #ATTEMPTS} times in all, when
+     * the leadership moved while it ran and the step did not move it itself. A step that kept its
+     * leader and term counts as it ended, pass or fail; a failure of one that lost them says nothing
+     * of the rule (its stream ended as the leader stepped down), and is printed.
+     */
+    private static <T> T onAStableLeader(String what, Step<T> step) throws Exception {
+        for (int attempt = 1; ; attempt++) {
+            LeaderWatch watch = new LeaderWatch();
+            T result = null;
+            Throwable failure = null;
+            try {
+                result = step.run(watch, attempt);
+            } catch (Exception | AssertionError e) {
+                failure = e;
+            }
+            boolean moved = watch.moved();
+            if (!moved || attempt == ATTEMPTS) {
+                if (failure instanceof Exception e) {
+                    throw e;
+                } else if (failure != null) {
+                    throw (AssertionError) failure;
+                }
+                if (moved) {
+                    throw new AssertionError(what + ": the leadership moved under each of " + ATTEMPTS + " attempts");
+                }
+                return result;
+            }
+            System.out.println(what + ": the leadership moved under attempt " + attempt
+                    + (failure == null ? "" : " (" + failure + ")") + "; again on the new leader");
+        }
+    }
+
+    /** The name of attempt {@code attempt}'s kernel: {@code name}, then fresh ones (a session may hold its name for a lease). */
+    private static String named(String name, int attempt) {
+        return attempt == 1 ? name : name + "-" + attempt;
+    }
+
     /** The replicas applied the same entries and counted the same messages. */
     private static void replicasAgree() {
         Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20)).untilAsserted(() -> {
@@ -145,14 +218,17 @@ class ReplicatedOutsideKernelProbeTest {
 
     /** A well-behaved kernel is served: welcomed, its object ready, a futex granted. */
     private static void aWellBehavedKernelIsServed(String name) throws Exception {
-        try (ProbeKernel k = ProbeKernel.welcomed(group.leader().address(), name)) {
-            k.send(ProbeKernel.lock(0));
-            assertThat(k.await(PagerToKernel::hasMemoryObjectFutexGranted).getMemoryObjectFutexGranted().getOffset())
-                    .isZero();
-            k.send(KernelToPager.newBuilder().setMemoryObjectFutexReleased(MemoryObjectFutexReleased.newBuilder()
-                    .setObjectId(1).setOffset(0)).build());
-            k.barrier();
-        }
+        onAStableLeader("a well-behaved kernel", (watch, attempt) -> {
+            try (ProbeKernel k = ProbeKernel.welcomed(watch.leader().address(), named(name, attempt))) {
+                k.send(ProbeKernel.lock(0));
+                assertThat(k.await(PagerToKernel::hasMemoryObjectFutexGranted).getMemoryObjectFutexGranted()
+                        .getOffset()).isZero();
+                k.send(KernelToPager.newBuilder().setMemoryObjectFutexReleased(MemoryObjectFutexReleased.newBuilder()
+                        .setObjectId(1).setOffset(0)).build());
+                k.barrier();
+            }
+            return null;
+        });
     }
 
     /**
@@ -165,7 +241,8 @@ class ReplicatedOutsideKernelProbeTest {
         for (Map.Entry<String, List<KernelToPager>> p : probes.entrySet()) {
             String name = (welcomed ? "w" : "f") + n++;
             Outcome unreplicated = probe(single.target(), name, welcomed, p.getValue());
-            Outcome replicated = probe(group.leader().address(), name, welcomed, p.getValue());
+            Outcome replicated = onAStableLeader(p.getKey(), (watch, attempt) -> probe(watch.leader().address(),
+                    named(name, attempt), welcomed, p.getValue()));
             assertThat(replicated).as(p.getKey()).isEqualTo(unreplicated);
             assertThat(unreplicated.end()).as(p.getKey()).isEqualTo(expected.get(p.getKey()));
         }
@@ -310,12 +387,20 @@ class ReplicatedOutsideKernelProbeTest {
      */
     @Test
     void aKernelThatIgnoresRedirectsAndResumesWithWrongCountsIsAnsweredAsXpSpecSays() throws Exception {
-        ReplicatedPager leader = group.leader();
+        onAStableLeader("the resumes", (watch, attempt) -> {
+            resumesAtAFailover(watch, named("resumer", attempt));
+            return null;
+        });
+        replicasAgree();
+    }
+
+    private static void resumesAtAFailover(LeaderWatch watch, String name) throws Exception {
+        ReplicatedPager leader = watch.leader();
         ProbeKernel k = new ProbeKernel(leader.address());
         io.machxp.proto.xp.PagerWelcome w;
         long token;
         try {
-            k.send(KernelToPager.newBuilder().setKernelHello(hello("resumer").getKernelHello().toBuilder()
+            k.send(KernelToPager.newBuilder().setKernelHello(hello(name).getKernelHello().toBuilder()
                     .setResumable(true)).build());
             w = k.await(PagerToKernel::hasPagerWelcome).getPagerWelcome();
             k.send(KernelToPager.newBuilder().setMemoryObjectInit(MemoryObjectInit.newBuilder().setObjectId(1)
@@ -330,7 +415,7 @@ class ReplicatedOutsideKernelProbeTest {
         ReplicatedPager follower = group.follower();
         long appliedBefore = group.awaitApplied();
         try (ProbeKernel ignoring = new ProbeKernel(follower.address())) {
-            ignoring.send(resume("resumer", w, 3, 1));
+            ignoring.send(resume(name, w, 3, 1));
             ignoring.send(ProbeKernel.lock(4)); // the redirect ignored
             assertThat(ignoring.awaitOrEnd().getPagerRedirect().getLeader()).isEqualTo(leader.address());
             assertThat(ending(ignoring)).isEqualTo("UNAVAILABLE null");
@@ -338,7 +423,7 @@ class ReplicatedOutsideKernelProbeTest {
         assertThat(group.awaitApplied()).as("the follower appended nothing").isEqualTo(appliedBefore);
 
         try (ProbeKernel parked = new ProbeKernel(leader.address())) {
-            parked.send(resume("resumer", w, 3, 1)); // taken: the session moves to this stream
+            parked.send(resume(name, w, 3, 1)); // taken: the session moves to this stream
             assertThat(parked.await(PagerToKernel::hasPagerWelcome).getPagerWelcome().getReceived()).isEqualTo(3);
             parked.barrier(); // kernel message 4, pager message 4
             String to = group.replicas.stream().filter(r -> r != leader).findFirst().orElseThrow().id();
@@ -346,19 +431,19 @@ class ReplicatedOutsideKernelProbeTest {
             assertThat(ending(parked)).as("a replica that stops leading ends the stream, no errno")
                     .isEqualTo("UNAVAILABLE null");
         }
-        ReplicatedPager next = group.leader();
+        ReplicatedPager next = watch.follow();
         assertThat(next).isNotSameAs(leader);
         Object[][] refused = {{5L, 2L, "received above what the pager sent"}, {4L, 1L, "an attempt already taken"},
             {4L, 0L, "attempt 0"}};
         for (Object[] r : refused) {
             try (ProbeKernel bogus = new ProbeKernel(next.address())) {
-                bogus.send(resume("resumer", w, (Long) r[0], (Long) r[1]));
+                bogus.send(resume(name, w, (Long) r[0], (Long) r[1]));
                 assertThat(bogus.awaitOrEnd()).as((String) r[2]).isNull();
                 assertThat(ending(bogus)).as((String) r[2]).isEqualTo("FAILED_PRECONDITION ESTALE");
             }
         }
         try (ProbeKernel resumed = new ProbeKernel(next.address())) {
-            resumed.send(resume("resumer", w, 4, 2));
+            resumed.send(resume(name, w, 4, 2));
             io.machxp.proto.xp.PagerWelcome again = resumed.await(PagerToKernel::hasPagerWelcome).getPagerWelcome();
             assertThat(again.getResumed()).isTrue();
             assertThat(again.getReceived()).as("the kernel's messages the log took").isEqualTo(4);
@@ -372,7 +457,6 @@ class ReplicatedOutsideKernelProbeTest {
                 assertThat(grant.getFencingToken()).isGreaterThan(token);
             }
         }
-        replicasAgree();
     }
 
     /**
@@ -385,26 +469,33 @@ class ReplicatedOutsideKernelProbeTest {
      */
     @Test
     void aKernelThatCannotResumeIsForgottenOrBrokenWhenItsStreamBreaks() throws Exception {
-        ReplicatedPager leader = group.leader();
         String[][] cases = {{"plain-idle", "welcomed"}, {"plain-holder", "EAGAIN"}};
         for (String[] c : cases) {
-            try (ProbeKernel k = ProbeKernel.welcomed(leader.address(), c[0])) {
-                if (c[1].equals("EAGAIN")) {
-                    k.send(ProbeKernel.lock(64));
-                    k.await(PagerToKernel::hasMemoryObjectFutexGranted);
-                }
-                k.barrier();
-                k.crash();
-            }
-            Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> leader.streamCount() == 0);
-            try (ProbeKernel again = new ProbeKernel(leader.address())) {
-                again.send(hello(c[0]).build());
-                PagerToKernel first = again.awaitOrEnd();
-                String outcome = first != null && first.hasPagerWelcome() ? "welcomed" : ProbeKernel.reason(
-                        again.end.get(30, TimeUnit.SECONDS));
-                assertThat(outcome).as(c[0]).isEqualTo(c[1]);
-            }
+            onAStableLeader(c[0], (watch, attempt) -> {
+                breakAndComeBack(watch.leader(), named(c[0], attempt), c[1]);
+                return null;
+            });
         }
         replicasAgree();
+    }
+
+    /** Kernel {@code name} (holding a futex if {@code expected} is EAGAIN) crashes and says hello again: {@code expected}. */
+    private static void breakAndComeBack(ReplicatedPager leader, String name, String expected) throws Exception {
+        try (ProbeKernel k = ProbeKernel.welcomed(leader.address(), name)) {
+            if (expected.equals("EAGAIN")) {
+                k.send(ProbeKernel.lock(64));
+                k.await(PagerToKernel::hasMemoryObjectFutexGranted);
+            }
+            k.barrier();
+            k.crash();
+        }
+        Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> leader.streamCount() == 0);
+        try (ProbeKernel again = new ProbeKernel(leader.address())) {
+            again.send(hello(name).build());
+            PagerToKernel first = again.awaitOrEnd();
+            String outcome = first != null && first.hasPagerWelcome() ? "welcomed" : ProbeKernel.reason(
+                    again.end.get(30, TimeUnit.SECONDS));
+            assertThat(outcome).as(name).isEqualTo(expected);
+        }
     }
 }
