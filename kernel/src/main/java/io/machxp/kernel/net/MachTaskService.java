@@ -50,7 +50,7 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
         this.givenUp = new GivenUpLocks(kernel, stats);
         this.handles = kernel.taskHandles();
         this.creates = new TaskCreates(kernel, handles, shared);
-        this.maps = new VmMaps(kernel, handles.createTokens(), creates);
+        this.maps = new VmMaps(kernel, handles.createTokens());
     }
 
     /** The reply carries a new handle for the task, never the core's id ({@link TaskCreates}). */

@@ -37,12 +37,10 @@ import io.machxp.proto.task.VmMapRequest;
 final class VmMaps {
     private final ServedKernel kernel;
     private final CreateTokens tokens;
-    private final TaskCreates creates;
 
-    VmMaps(ServedKernel kernel, CreateTokens tokens, TaskCreates creates) {
+    VmMaps(ServedKernel kernel, CreateTokens tokens) {
         this.kernel = kernel;
         this.tokens = tokens;
-        this.creates = creates;
     }
 
     /** VmMap in the task {@code ref} names (its handle already translated). */
