@@ -22,9 +22,11 @@ import java.util.function.BiConsumer;
  * notion of the lease went wrong (a clock that jumped, a lease not restarted), and the futexes it
  * passes on with OWNER_DIED would have two holders.
  *
- * <p>From a declaration, legal or not, every futex the kernel acquired last may pass on with
- * OWNER_DIED at its next acquisition (the kernel may still cache it: the pager cannot tell an idle
- * cached futex from an owned one), and the kernel's owners are fenced off: the next owner must be
+ * <p>From a declaration, legal or not, every futex the kernel acquired last, or asked for since its
+ * last acquisition, may pass on with OWNER_DIED at its next acquisition (the kernel may still cache
+ * it: the pager cannot tell an idle cached futex from an owned one, and grants a futex to a kernel
+ * that asked for it even when nobody there waits any more: a waiter whose kernel stopped, a timed
+ * lock that timed out, a trylock), and the kernel's owners are fenced off: the next owner must be
  * told of their death, and nothing they do may succeed after it.
  */
 final class DeclaredDeaths {
@@ -57,7 +59,9 @@ final class DeclaredDeaths {
                     + "log shows its session open (no lease lost since) and the harness injected nothing that stops it");
         }
         futexes.forEach((id, f) -> {
-            f.possibleDeath |= kernel.equals(f.lastKernel); // it may still cache the futex: the pager cannot tell idle from owned
+            // it may still cache the futex (acquired it last, or was granted it after it asked): the
+            // pager cannot tell idle from owned
+            f.possibleDeath |= kernel.equals(f.lastKernel) || f.askedSinceAcquired.contains(kernel);
             if (f.owner != null && HistoryChecker.kernelOf(f.owner).equals(kernel)) {
                 fenced.put(f.owner, id);
                 f.owner = null;

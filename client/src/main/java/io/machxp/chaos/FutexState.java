@@ -36,4 +36,11 @@ final class FutexState {
     String lastKernel;
     long lastAcquiredAt;
     final Set<String> askedBy = new HashSet<>();
+    /**
+     * The kernels that asked for it (a lock or trylock) since its last acquisition, or whose lock
+     * of it was still pending then: the pager may have granted it to any of them, which caches it
+     * unowned (a waiter granted after its kernel stopped, a timed lock answered ETIMEDOUT whose
+     * request stays at the pager, a trylock that asked the pager).
+     */
+    final Set<String> askedSinceAcquired = new HashSet<>();
 }

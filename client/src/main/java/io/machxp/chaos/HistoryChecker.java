@@ -272,7 +272,9 @@ public final class HistoryChecker {
         pendingCalls.put(e.thread(), new Pending(e.detail(), e.value(), e.time(), deadline, e.seq()));
         if (e.detail().startsWith("lock f") || e.detail().startsWith("trylock f")) {
             // A trylock asks the pager too: its kernel may be granted the futex and hold it unowned.
-            futexes.computeIfAbsent(futexOfCall(e.detail()), i -> new FutexState()).askedBy.add(kernelOf(e.thread()));
+            FutexState f = futexes.computeIfAbsent(futexOfCall(e.detail()), i -> new FutexState());
+            f.askedBy.add(kernelOf(e.thread()));
+            f.askedSinceAcquired.add(kernelOf(e.thread()));
         }
     }
 
@@ -472,6 +474,13 @@ public final class HistoryChecker {
         f.possibleDeath = false;
         f.waiterDied = false;
         f.lostInRestart = false;
+        f.askedSinceAcquired.clear();
+        pendingCalls.forEach((thread, p) -> { // a lock still pending may be granted later
+            if (!thread.equals(e.thread()) && (p.call.startsWith("lock f") || p.call.startsWith("trylock f"))
+                    && futexOfCall(p.call) == e.futex()) {
+                f.askedSinceAcquired.add(kernelOf(thread));
+            }
+        });
     }
 
     /**

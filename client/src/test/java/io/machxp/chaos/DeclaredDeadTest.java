@@ -122,4 +122,65 @@ class DeclaredDeadTest {
         h.add(5_050 * MS, Kind.READ, "a/1", 0, 0, false, ""); // planted: a stopped kernel served a read
         assertThat(violations()).singleElement().asString().contains("a/1 read the counter of f0, which nobody owned");
     }
+
+    private void call(long ms, String thread, String call) {
+        h.add(ms * MS, Kind.CALL, thread, -1, 0, false, call);
+    }
+
+    private void answer(long ms, String thread, String answer) {
+        h.add(ms * MS, Kind.ANSWER, thread, -1, 0, false, answer);
+    }
+
+    /** rv60 MED-1: a's trylock asked the pager, which may grant f0 to a after b's release; a caches it idle. */
+    @Test
+    void ownerDiedOnAFutexTheDeclaredKernelOnlyTriedToLockIsAllowed() {
+        kernel(0, "a", History.SESSION_OPEN + " (its log)");
+        kernel(0, "b", History.SESSION_OPEN + " (its log)");
+        acquire(100, "b/1", 0, 5, false);
+        call(200, "a/1", "trylock f0");
+        answer(300, "a/1", "EBUSY");
+        release(400, "b/1", 0);
+        kernel(2_000, "a", History.STOPPED + " (its log)");
+        declared(5_000, "a");
+        acquire(5_100, "b/1", 0, 6, true);
+        assertThat(violations()).isEmpty();
+    }
+
+    /**
+     * rv60 MED-1: a/1 waits for f0 when a's lease runs out (it is never answered); b/1's unlock
+     * grants f0 to kernel a, whose request is still queued at the pager; the declaration passes it on.
+     */
+    @Test
+    void ownerDiedOnAFutexGrantedToAWaiterOfTheStoppedKernelIsAllowed() {
+        kernel(0, "a", History.SESSION_OPEN + " (its log)");
+        kernel(0, "b", History.SESSION_OPEN + " (its log)");
+        acquire(100, "b/1", 0, 5, false);
+        call(200, "a/1", "lock f0");
+        kernel(1_000, "a", History.STOPPED + " (its log)");
+        release(1_100, "b/1", 0);
+        call(1_100, "b/1", "unlock f0");
+        answer(1_200, "b/1", "OK");
+        declared(5_000, "a");
+        call(5_100, "b/1", "lock f0");
+        acquire(5_100, "b/1", 0, 7, true);
+        answer(5_100, "b/1", "OK");
+        assertThat(violations()).isEmpty();
+    }
+
+    /** a asked for f0 before b's last acquisition and was answered: the grant went to b, not a. */
+    @Test
+    void aKernelThatAskedBeforeTheLastAcquisitionAllowsNoOwnerDied() {
+        kernel(0, "a", History.SESSION_OPEN + " (its log)");
+        kernel(0, "b", History.SESSION_OPEN + " (its log)");
+        call(100, "a/1", "trylock f0");
+        acquire(150, "a/1", 0, 5, false);
+        answer(150, "a/1", "OK");
+        release(200, "a/1", 0);
+        acquire(300, "b/1", 0, 6, false);
+        release(400, "b/1", 0);
+        kernel(2_000, "a", History.STOPPED + " (its log)");
+        declared(5_000, "a");
+        acquire(5_100, "b/1", 0, 7, true); // planted: a neither acquired f0 last nor asked for it since
+        assertThat(violations()).singleElement().asString().contains("with EOWNERDEAD, but no owner died");
+    }
 }

@@ -33,15 +33,23 @@ import java.util.regex.Pattern;
  * each declaration as it applies the entry, a restarted one again as it replays its log: only the
  * one by the replica leading then (the highest term claimed by that time, by the replicas' "leads
  * its group now" lines) counts, and a kernel is declared dead once per session (a declaration with
- * no session open of that kernel since its last one is the same one again).
+ * no session open of that kernel since its last one is the same one again). A declaration comes
+ * before the kernel lines of the same stamp, and a kernel's "session with the pager is over" line
+ * whose reason is the pager's declaration is no stop: it is what the declaration caused.
  */
 final class LeaseLog {
     private static final Pattern STAMP = Pattern.compile("^(\\d\\d:\\d\\d:\\d\\d\\.\\d{3}) ");
     private static final Pattern LEADS = Pattern.compile("replica (\\w+) leads its group now \\(term (\\d+)\\)");
     private static final Pattern DECLARED = Pattern.compile(": declared kernel (\\S+) dead: ");
     private static final Pattern OPEN = Pattern.compile("kernel (\\S+): session open");
+    /**
+     * A kernel's stop: its lease ran out, or its session ended for a reason of its own (a pager it
+     * could not reach). Not a session the pager ended by declaring the kernel dead: that is the
+     * declaration's consequence, which the kernel logs within the same millisecond, not a stop
+     * before it (a kernel that stopped by itself logged its lease line 0.2 L earlier).
+     */
     private static final Pattern STOPPED = Pattern.compile(
-            "kernel (\\S+): (.*; it stops handing out what it holds|its session with the pager is over)");
+            "kernel (\\S+): (.*; it stops handing out what it holds|its session with the pager is over \\((?!.*declared).*)");
 
     /** One line that matters, at {@code time} (history ns). */
     record Event(long time, Kind kind, String thread, String detail) {}
@@ -104,7 +112,9 @@ final class LeaseLog {
             lastCounted.put(d.thread(), d.time());
             out.add(new Event(d.time(), d.kind(), d.thread(), "the pager declared it dead (" + d.detail() + ")"));
         }
-        out.sort(Comparator.comparingLong(Event::time));
+        // A declaration before kernel lines of its stamp: a stop must be strictly earlier than the
+        // declaration it allows (the kernel stops 0.2 L before the pager's lease ends).
+        out.sort(Comparator.comparingLong(Event::time).thenComparing(e -> e.kind() != Kind.DECLARED));
         return out;
     }
 
