@@ -61,7 +61,9 @@ final class FutexSessionEnds {
      * The pager is gone: waiters fail, and the futex is forgotten, held or not (the pager passes
      * a held one on with OWNER_DIED). Its owner's unlock finds the pager's loss, not the futex: every
      * call on a lost pager's object fails with EIO before it looks ({@code VmCalls#resolve}); the
-     * page goes with it ({@link PageCache#forget}).
+     * page goes with it ({@link PageCache#forget}). The cache bound forgets it too (review rv60
+     * LOW-1: left parked among the futexes in use, it kept the count above the bound, and every
+     * grant gave back the idle futexes cached since).
      */
     void forgetFutex(FutexEntry e, KernelError error) {
         e.grantAwaitsPage = false;
@@ -82,6 +84,7 @@ final class FutexSessionEnds {
                 break;
             }
             if (e.compareAndSetState(s, ABSENT)) {
+                toPager.cache.released(e); // it left without a futex_released: the cache bound counts it no more
                 inheritance.refresh(e);
                 break;
             }

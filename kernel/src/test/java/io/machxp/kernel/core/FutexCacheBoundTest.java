@@ -139,6 +139,44 @@ class FutexCacheBoundTest {
     }
 
     /**
+     * Review rv60 LOW-1: futexes owned (so parked) when their pager was lost are forgotten
+     * (forgetFutex, as a pager loss does); the cache forgets them too, so the idle futexes locked
+     * and unlocked after it stay cached: none is given back (before, 46 of 48 were, one per grant,
+     * while the forgotten ones were drained {@link FutexCacheBound#REVISITS_PER_TRIM} per grant).
+     */
+    @Test
+    void futexesForgottenWithTheirPagerLeaveTheCache() {
+        CoreFixture big = new CoreFixture(CoreOptions.DEFAULT.withFutexPolicy(SIXTY_FOUR));
+        FutexCacheBound cache = big.core.futexes.cache();
+        MachThread t = big.thread();
+        int owned = 3 * 64;
+        for (int i = 0; i < owned; i++) {
+            lockOwned(big, t, 4L * i);
+        }
+        for (int i = 0; i < owned; i++) {
+            big.core.futexes.forgetFutex(big.futex(big.base + 4L * i),
+                    KernelError.of(io.machxp.proto.task.Errno.EIO, "test: pager lost"));
+        }
+        big.env.drain();
+        assertThat(cache.size()).as("forgotten futexes leave the cache at once").isZero();
+        MachThread u = big.thread();
+        int grants = 48; // fewer than the bound: a cache that counts right keeps them all
+        List<Long> givenBack = new java.util.ArrayList<>();
+        for (int i = 0; i < grants; i++) {
+            long offset = 2048L + 4L * i;
+            var a = big.lock(u, big.base + offset);
+            big.env.drain();
+            big.grant(offset);
+            assertThat(a.answered()).isTrue();
+            givenBack.addAll(released(big.env.drain()));
+            assertThat(big.unlock(u, big.base + offset).answered()).isTrue();
+            givenBack.addAll(released(big.env.drain()));
+        }
+        assertThat(givenBack).as("idle futexes given back under the bound").isEmpty();
+        assertThat(cache.size()).isEqualTo(grants);
+    }
+
+    /**
      * Random locks and unlocks of 48 futexes by 6 threads against a bound of 8 (trims at most
      * grants, and parked futexes unlocked since): the two sets never lose or double a futex (the cache's size is the futexes the kernel holds from the
      * pager, as the pager sees them: granted and not released), and a futex a thread owns is never
