@@ -282,6 +282,12 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
 
     @Override
     public void threadTerminate(ThreadTerminateRequest request, StreamObserver<ThreadTerminateReply> out) {
+        if (request.getAbandonedCreateToken() != 0 && request.getThread() != 0) {
+            fail(out, KernelError.of(Errno.EINVAL, "abandoned_create_token names a thread create, not thread %d: "
+                    + "send thread = 0 with it (and the task's handle), or terminate by TID alone (task.proto)",
+                    request.getThread()));
+            return;
+        }
         TaskHandles.Ref ref = taskOf(request.getTask(), out);
         if (ref == null) {
             return;
@@ -302,6 +308,11 @@ public final class MachTaskService extends MachTaskGrpc.MachTaskImplBase {
 
     @Override
     public void taskTerminate(TaskTerminateRequest request, StreamObserver<TaskTerminateReply> out) {
+        if (request.getAbandonedCreateToken() != 0 && request.getTask() != 0) {
+            fail(out, KernelError.of(Errno.EINVAL, "abandoned_create_token names a task create, not a task: send "
+                    + "task = 0 with it, or terminate by handle alone (task.proto)"));
+            return;
+        }
         if (request.getAbandonedCreateToken() != 0) {
             creates.abandonTaskCreate(request.getAbandonedCreateToken(), out);
             return;
