@@ -84,7 +84,6 @@ final class FutexSessionEnds {
                 break;
             }
             if (e.compareAndSetState(s, ABSENT)) {
-                toPager.cache.released(e); // it left without a futex_released: the cache bound counts it no more
                 inheritance.refresh(e);
                 break;
             }
