@@ -152,7 +152,19 @@ public final class ReplicaStreams implements ReplicaCore.Outlet {
     private final UnreadLimits limits;
     private final java.util.function.LongSupplier clock;
     /** Told the session of each stream ended for not reading (the leader appends its session_closed). */
-    private volatile java.util.function.LongConsumer unreadEnded = id -> { };
+    private volatile UnreadEnded unreadEnded = (id, end) -> end.run();
+
+    /**
+     * Told of a stream ended for not reading: appends its session's session_closed, then runs
+     * {@code end}, which sends the kernel its status (EAGAIN), once that entry is in the log's
+     * order (or cannot be: this replica no longer leads, or closes). A kernel that connects again
+     * once told its stream ended has its hello appended after the close, so it is told of a
+     * broken session (EAGAIN), never of a live one (EEXIST) that the close had not yet reached.
+     */
+    @FunctionalInterface
+    interface UnreadEnded {
+        void ended(long sessionId, Runnable end);
+    }
 
     /** With the default bounds for a kernel that does not read ({@link UnreadLimits#DEFAULT}). */
     public ReplicaStreams() {
@@ -176,8 +188,12 @@ public final class ReplicaStreams implements ReplicaCore.Outlet {
         this.clock = clock;
     }
 
-    /** Who is told of a stream ended for not reading: called at most once per stream, never on the caller's lock. */
-    void onUnreadEnded(java.util.function.LongConsumer c) {
+    /**
+     * Who is told of a stream ended for not reading: called at most once per stream, never on the
+     * caller's lock, with the stream already out of this map (nothing more is sent to it) and its
+     * status not yet sent: {@code c} must run the end it is given, once, whatever becomes of its append.
+     */
+    void onUnreadEnded(UnreadEnded c) {
         this.unreadEnded = c;
     }
 
@@ -195,9 +211,11 @@ public final class ReplicaStreams implements ReplicaCore.Outlet {
     private void endUnread(long sessionId, KernelStream s, String why) {
         if (streams.remove(sessionId, s)) {
             log.warn("session {}: the kernel does not read its stream ({}); its stream ends, EAGAIN", sessionId, why);
-            s.fail(XpService.error(Errno.EAGAIN, "the kernel does not read its stream: " + why
-                    + "; the pager does not buffer more for one kernel"));
-            unreadEnded.accept(sessionId);
+            Throwable status = XpService.error(Errno.EAGAIN, "the kernel does not read its stream: " + why
+                    + "; the pager does not buffer more for one kernel");
+            // The status goes once the session's close is in the log's order, not before: a kernel
+            // told of its end that connects again at once found its session still open (EEXIST).
+            unreadEnded.ended(sessionId, () -> s.fail(status));
         }
     }
 

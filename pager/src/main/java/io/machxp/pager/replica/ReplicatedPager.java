@@ -145,15 +145,23 @@ public final class ReplicatedPager implements AutoCloseable, ReplicaXpService.Gr
             t.setDaemon(true);
             return t;
         });
-        // A kernel that does not read: its stream ended EAGAIN, its session closes on every replica
-        // (appended from the ticker's thread, not from the applying thread that counted the bytes).
-        streams.onUnreadEnded(id -> {
+        // A kernel that does not read: its session closes on every replica (appended from the
+        // ticker's thread, not from the applying thread that counted the bytes), and its stream
+        // ends EAGAIN once the close is in the log's order (ReplicaStreams.UnreadEnded).
+        streams.onUnreadEnded((id, end) -> {
             try {
-                tickerThread.execute(() -> leadership.append(PagerLogEntry.newBuilder().setSessionClosed(
-                        io.machxp.proto.replica.SessionClosed.newBuilder().setSessionId(id))));
+                tickerThread.execute(() -> {
+                    try {
+                        leadership.append(PagerLogEntry.newBuilder().setSessionClosed(
+                                io.machxp.proto.replica.SessionClosed.newBuilder().setSessionId(id)));
+                    } finally {
+                        end.run();
+                    }
+                });
             } catch (java.util.concurrent.RejectedExecutionException closing) {
                 log.debug("pager {} replica {}: closing; session {} stays until its lease ends", config.name(),
                         replicas.self(), id);
+                end.run();
             }
         });
     }

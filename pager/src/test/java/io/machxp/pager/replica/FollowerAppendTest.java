@@ -47,6 +47,9 @@ class FollowerAppendTest {
     void aFollowerAppendsTheNextRequestWhileThePreviousWaitsForItsSync() throws Exception {
         List<Replica> group = LoopbackGroup.start(3, a -> startGroup(dir, a));
         try {
+            // Every replica has its first leader's first entry (no log is empty): a leader is ready
+            // once a majority has it, so one follower's log may still be empty when it is.
+            awaitLogs(group, 0);
             Replica leader = Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20))
                     .until(() -> group.stream().filter(r -> r.division().getInfo().isLeaderReady()).findFirst(),
                             Optional::isPresent).orElseThrow();
@@ -79,13 +82,22 @@ class FollowerAppendTest {
         }
     }
 
-    /** Waits until each of {@code followers} has the entry at {@code index} in its log (synced or not). */
+    /**
+     * Waits until each of {@code followers} has the entry at {@code index} in its log (synced or
+     * not). A log with no entry yet has no last entry (Ratis: null): it has not reached any index.
+     */
     static void awaitLogs(List<Replica> followers, long index) {
         for (Replica f : followers) {
-            Awaitility.await("replica " + f.id + "'s log to reach index " + index).atMost(Duration.ofSeconds(10))
+            Awaitility.await("replica " + f.id + "'s log to reach index " + index).atMost(Duration.ofSeconds(30))
                     .pollInterval(Duration.ofMillis(5))
-                    .until(() -> f.division().getRaftLog().getLastEntryTermIndex().getIndex() >= index);
+                    .until(() -> lastIndex(f.division().getRaftLog()) >= index);
         }
+    }
+
+    /** The index of the last entry in {@code log}, -1 if it has none (Ratis's last entry of an empty log is null). */
+    static long lastIndex(RaftLog log) {
+        org.apache.ratis.server.protocol.TermIndex last = log.getLastEntryTermIndex();
+        return last == null ? -1 : last.getIndex();
     }
 
     /** Three Raft servers with the replica's settings and {@link HeldSyncs} state machines, logs under {@code dir}. */

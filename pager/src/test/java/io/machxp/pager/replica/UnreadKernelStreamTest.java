@@ -76,7 +76,10 @@ class UnreadKernelStreamTest {
         AtomicLong now = new AtomicLong();
         ReplicaStreams streams = new ReplicaStreams(3L * page(8192).getSerializedSize(), 10_000_000_000L, now::get);
         List<Long> closed = new ArrayList<>();
-        streams.onUnreadEnded(closed::add);
+        streams.onUnreadEnded((id, end) -> {
+            closed.add(id);
+            end.run();
+        });
         Call call = new Call();
         ReplicaStreams.KernelStream stream = new ReplicaStreams.KernelStream(call);
         streams.put(SESSION, stream);
@@ -102,7 +105,10 @@ class UnreadKernelStreamTest {
         AtomicLong now = new AtomicLong();
         ReplicaStreams streams = new ReplicaStreams(1 << 20, 10_000_000_000L, now::get);
         List<Long> closed = new ArrayList<>();
-        streams.onUnreadEnded(closed::add);
+        streams.onUnreadEnded((id, end) -> {
+            closed.add(id);
+            end.run();
+        });
         Call call = new Call();
         streams.put(SESSION, new ReplicaStreams.KernelStream(call));
         for (int i = 0; i < 1_000; i++) {
@@ -116,13 +122,38 @@ class UnreadKernelStreamTest {
         assertThat(streams.count()).isZero();
     }
 
+    /**
+     * The kernel is told its stream ended only once its session's close is in the log's order: a
+     * kernel that connects again as soon as it is told had its hello applied before the close, at
+     * load, and was told its name was held by a live session (EEXIST) instead of a broken one (EAGAIN).
+     */
+    @Test
+    void theStreamEndsOnlyOnceItsSessionsCloseIsAppended() throws Exception {
+        ReplicaStreams streams = new ReplicaStreams(1 << 20, 10_000_000_000L, new AtomicLong()::get);
+        List<Runnable> ends = new ArrayList<>();
+        streams.onUnreadEnded((id, end) -> ends.add(end)); // the close's append has not run yet
+        Call call = new Call();
+        streams.put(SESSION, new ReplicaStreams.KernelStream(call));
+        for (int i = 0; i < 1_000; i++) {
+            streams.send(SESSION, page(i * 4096L));
+        }
+        assertThat(ends).as("told once").hasSize(1);
+        assertThat(streams.count()).as("nothing more is sent to it").isZero();
+        assertThat(call.ended).as("not told before its session's close is appended").isNull();
+        ends.get(0).run(); // appended
+        assertThat(errno(call.ended)).isEqualTo("RESOURCE_EXHAUSTED EAGAIN");
+    }
+
     @Test
     void aKernelThatReadsNothingForThePatienceIsEndedAndOneThatReadsIsNot() throws Exception {
         AtomicLong now = new AtomicLong(5_000);
         long patience = 10_000_000_000L;
         ReplicaStreams streams = new ReplicaStreams(256L << 20, patience, now::get);
         List<Long> closed = new ArrayList<>();
-        streams.onUnreadEnded(closed::add);
+        streams.onUnreadEnded((id, end) -> {
+            closed.add(id);
+            end.run();
+        });
         Call reader = new Call();
         Call idle = new Call();
         ReplicaStreams.KernelStream readerStream = new ReplicaStreams.KernelStream(reader);
