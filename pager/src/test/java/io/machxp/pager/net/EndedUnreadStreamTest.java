@@ -57,6 +57,10 @@ class EndedUnreadStreamTest {
                 StreamObserver<KernelToPager> out = MemoryObjectPagerGrpc.newStub(channel).connect(flood);
                 out.onNext(ProbeKernel.hello("flood").build());
                 out.onNext(init());
+                // Its session exists before it asks for anything: otherwise, on a starved JVM, the
+                // wait below for its absence can hold before its hello is applied; it then reads
+                // everything, nothing goes unread, and its stream never ends (a 30 s wait at :68).
+                await().atMost(Duration.ofSeconds(60)).until(() -> pager.kernels().contains("flood"));
                 for (int round = 0; round < 3; round++) { // 24 MiB of answers, far beyond its window
                     for (long at = 0; at < OBJECT; at += PART) {
                         out.onNext(request(at, VmProt.VM_PROT_READ));
