@@ -6,6 +6,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeSet;
 
 /**
  * The create tokens a kernel remembers (task.proto's {@code create_token}): what a TaskCreate,
@@ -25,6 +26,8 @@ import java.util.Map;
  *   MADE      --its call cancelled--> (forgotten: GivenUpCreates undid it; a retry makes anew), unless a
  *                                     retry was answered what it made (kept: that caller holds it)
  *   MADE, ABANDONED --past the bound--> (forgotten: a retry makes anew, an abandon finds nothing)
+ *   MADE, ABANDONED --its call cancelled after an abandon--> (kept ABANDONED: the abandon ended what it made,
+ *                                     the undo ends nothing; a late retry still gets EINTR)
  * </pre>
  *
  * Before, a retry that arrived while its first create was still under way found no token and
@@ -34,11 +37,18 @@ import java.util.Map;
  * <p>A token is scoped by the peer of the caller's connection (its host and certificate: a reconnect
  * keeps it, another host cannot use it), by what it creates ({@link Kind}) and, for a thread or a
  * mapping, by the task's handle. The bound: the {@link #PER_PEER} most recent tokens of each peer
- * and {@link #ALL_PEERS} of all peers together (the least recently active peer's oldest go first),
- * about 100 bytes each; a token still MAKING is never dropped (those are bounded by the calls in
- * flight). Creates, retries and abandons run on the kernel's core thread, so they are ordered; a
- * cancel handler may forget a token from the transport's thread, hence the lock. Joined retries
- * are run outside the lock, by whoever settled the token ({@code again} hands them to the core).
+ * and {@link #ALL_PEERS} of all peers together, about 100 bytes each. Past the global bound the peer
+ * holding the most tokens gives its oldest settled one, never a peer holding no more than its fair
+ * part ({@code ALL_PEERS} / peers): before, the least recently active peer's oldest went, so 16
+ * peers abandoning 4,096 tokens they never used (which costs them nothing) evicted another peer's
+ * MADE token, whose task its late abandon then could not end (review rv60 LOW-3). A token still
+ * MAKING is never dropped (those are bounded by the calls in flight).
+ *
+ * <p>Every transition runs on the kernel's core thread: creates, retries, abandons, and the undo of
+ * a call given up on (its cancel handler hands it to the core: {@link TaskCreates}, {@link VmMaps};
+ * before, a cancelled task or thread create forgot its token on the transport's thread: review
+ * rv60 INFO-2). The lock only makes {@link #size} safe to read from elsewhere. Joined retries are
+ * run outside the lock, by whoever settled the token ({@code again} hands them to the core).
  */
 final class CreateTokens {
     /** Tokens remembered per peer. */
@@ -69,8 +79,24 @@ final class CreateTokens {
         List<Runnable> joined;
     }
 
-    /** peer -> its tokens, oldest first; the peers in order of their last new token. */
-    private final LinkedHashMap<Object, LinkedHashMap<Key, Entry>> peers = new LinkedHashMap<>(16, 0.75f, true);
+    /** One peer's tokens, oldest first. */
+    private static final class PeerTokens {
+        final Object peer;
+        /** Orders peers of equal size in the eviction order. */
+        final long seq;
+        final LinkedHashMap<Key, Entry> tokens = new LinkedHashMap<>();
+
+        PeerTokens(Object peer, long seq) {
+            this.peer = peer;
+            this.seq = seq;
+        }
+    }
+
+    private final Map<Object, PeerTokens> peers = new java.util.HashMap<>();
+    /** The peers holding tokens, the one holding most first (each re-sorted whenever its count changes). */
+    private final TreeSet<PeerTokens> byCount = new TreeSet<>((a, b) -> a.tokens.size() != b.tokens.size()
+            ? Integer.compare(b.tokens.size(), a.tokens.size()) : Long.compare(a.seq, b.seq));
+    private long nextSeq;
     private int size;
 
     /** The peer a caller ({@link CallerConnection#current}, null: in process) counts to. */
@@ -175,7 +201,10 @@ final class CreateTokens {
     /**
      * The first caller of {@code token}'s create gave up after it was made (its cancel reached the
      * kernel): true if what it made is to be undone (the token is forgotten: a retry makes anew);
-     * false if a retry with the token was answered what it made, whose caller holds it now.
+     * false if a retry with the token was answered what it made, whose caller holds it now, or if
+     * the token was abandoned: that abandon ended what it made, and the token stays ABANDONED (a
+     * late retry gets EINTR). So what a token made is ended once, by whichever of the two comes
+     * first (review rv60 INFO-2: a thread was ended twice).
      */
     boolean releasedByGivenUp(Object peer, Kind kind, long task, long token) {
         List<Runnable> again;
@@ -185,7 +214,7 @@ final class CreateTokens {
             if (e == null) {
                 return true;
             }
-            if (e.heardByRetry) {
+            if (e.heardByRetry || (!e.making && e.made.abandoned())) {
                 return false;
             }
             again = settle(e);
@@ -232,8 +261,8 @@ final class CreateTokens {
     }
 
     private Entry entry(Object peer, Key key) {
-        Map<Key, Entry> mine = peers.get(peer);
-        return mine == null ? null : mine.get(key);
+        PeerTokens mine = peers.get(peer);
+        return mine == null ? null : mine.tokens.get(key);
     }
 
     /** Ends MAKING: the retries joined to it, to run outside the lock. */
@@ -252,39 +281,73 @@ final class CreateTokens {
     }
 
     private void remove(Object peer, Key key) {
-        Map<Key, Entry> mine = peers.get(peer);
-        if (mine != null && mine.remove(key) != null) {
-            size--;
-            if (mine.isEmpty()) {
-                peers.remove(peer);
-            }
+        PeerTokens mine = peers.get(peer);
+        if (mine == null || !mine.tokens.containsKey(key)) {
+            return;
         }
+        byCount.remove(mine);
+        mine.tokens.remove(key);
+        size--;
+        sorted(mine);
     }
 
     private void put(Object peer, Key key, Entry entry) {
-        LinkedHashMap<Key, Entry> mine = peers.computeIfAbsent(peer, p -> new LinkedHashMap<>());
-        if (mine.remove(key) == null) {
+        PeerTokens mine = peers.computeIfAbsent(peer, p -> new PeerTokens(p, nextSeq++));
+        byCount.remove(mine);
+        if (mine.tokens.remove(key) == null) {
             size++;
         }
-        mine.put(key, entry);
-        if (mine.size() > PER_PEER) {
+        mine.tokens.put(key, entry);
+        if (mine.tokens.size() > PER_PEER) {
             dropOldest(mine);
         }
-        Iterator<Map.Entry<Object, LinkedHashMap<Key, Entry>>> it = peers.entrySet().iterator();
-        while (size > ALL_PEERS && it.hasNext()) {
-            Map.Entry<Object, LinkedHashMap<Key, Entry>> idlest = it.next();
-            while (size > ALL_PEERS && dropOldest(idlest.getValue())) {
-                // this peer's oldest settled tokens go first
-            }
-            if (idlest.getValue().isEmpty()) {
-                it.remove();
-            }
+        sorted(mine);
+        while (size > ALL_PEERS && dropFromLargest()) {
+            // the peer holding the most gives its oldest settled token
         }
     }
 
-    /** Drops the oldest settled token of one peer; false if every one is still MAKING. */
-    private boolean dropOldest(LinkedHashMap<Key, Entry> tokens) {
-        Iterator<Entry> it = tokens.values().iterator();
+    /**
+     * Past {@link #ALL_PEERS}: drops the oldest settled token of the peer holding the most that
+     * holds more than its fair part and has a settled one; false if there is none (the rest are MAKING).
+     */
+    private boolean dropFromLargest() {
+        int fair = ALL_PEERS / peers.size();
+        for (PeerTokens p : byCount) {
+            if (p.tokens.size() <= fair) {
+                return false;
+            }
+            if (hasSettled(p)) {
+                byCount.remove(p);
+                dropOldest(p);
+                sorted(p);
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean hasSettled(PeerTokens p) {
+        for (Entry e : p.tokens.values()) {
+            if (!e.making) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Puts {@code p} back in {@link #byCount} after its count changed (it was taken out before), or forgets it if empty. */
+    private void sorted(PeerTokens p) {
+        if (p.tokens.isEmpty()) {
+            peers.remove(p.peer);
+        } else {
+            byCount.add(p);
+        }
+    }
+
+    /** Drops the oldest settled token of one peer (out of {@link #byCount} meanwhile); false if every one is still MAKING. */
+    private boolean dropOldest(PeerTokens p) {
+        Iterator<Entry> it = p.tokens.values().iterator();
         while (it.hasNext()) {
             if (!it.next().making) {
                 it.remove();

@@ -22,7 +22,9 @@ import io.grpc.stub.StreamObserver;
  * </pre>
  *
  * The cancel handler is set when the call arrives (gRPC allows it only then); it runs on the
- * transport's thread, {@link #made} on the core thread. Everything the undo needs (a task's handle)
+ * transport's thread, {@link #made} on the core thread; the undos and stops its callers hand in pass
+ * their work to the core thread ({@link ServedKernel#executeUnlessClosing}), where every
+ * {@link CreateTokens} transition runs. Everything the undo needs (a task's handle)
  * must exist before {@link #made}: a cancel may run the undo the moment made has returned.
  */
 final class GivenUpCreates {

@@ -69,7 +69,8 @@ final class TaskCreates {
         core.taskCreate(request.getName(), client, tokened(token, forget, out, task -> {
             long handle = handles.issue(core, task.id); // issued before the undo can run (rv59 MED-1b)
             boolean kept = token == 0 || tokens.made(peer, CreateTokens.Kind.TASK, 0, token, handle, null);
-            if (!kept || !call.made(() -> withdraw(core, task.id, handle, peer, token))) {
+            // the undo hops to the core thread, where every CreateTokens transition runs (rv60 INFO-2)
+            if (!kept || !call.made(() -> kernel.executeUnlessClosing(() -> withdraw(core, task.id, handle, peer, token)))) {
                 if (kept) {
                     forget.run();
                 }
@@ -194,7 +195,7 @@ final class TaskCreates {
             if (made != null) { // a retry: answered with what the token made, nothing new
                 if (made.abandoned()) {
                     fail(out, abandonedToken("thread_create", token));
-                } else if (liveThread(core, task, (int) made.made())) {
+                } else if (liveThread(core, task, made)) {
                     respond(out, threadReply(core, task, (int) made.made()));
                 } else {
                     fail(out, KernelError.of(Errno.ESRCH, "the thread thread_create made for create_token %s (TID %d) "
@@ -206,12 +207,14 @@ final class TaskCreates {
         }
         Runnable forget = () -> tokens.forget(peer, kind, handle, token);
         core.threadCreate(task, priority, tokened(token, forget, out, thread -> {
-            boolean kept = token == 0 || tokens.made(peer, kind, handle, token, thread.tid, null);
-            if (!kept || !call.made(() -> {
-                if (tokens.releasedByGivenUp(peer, kind, handle, token)) { // unless a retry was answered it
+            // the thread itself is remembered: its TID may name a later thread after a full cycle (rv60 INFO-1)
+            boolean kept = token == 0 || tokens.made(peer, kind, handle, token, thread.tid, thread);
+            if (!kept || !call.made(() -> kernel.executeUnlessClosing(() -> {
+                // unless a retry was answered it, or an abandon ended it first: ended once (rv60 INFO-2)
+                if (tokens.releasedByGivenUp(peer, kind, handle, token)) {
                     endThread(core, task, thread.tid);
                 }
-            })) {
+            }))) {
                 if (kept) {
                     forget.run();
                 }
@@ -230,9 +233,17 @@ final class TaskCreates {
                 .setUndoesAbandonedLocks(true).build();
     }
 
-    private static boolean liveThread(KernelCore core, long task, int tid) {
-        MachTask t = core.task(task);
-        return t != null && t.thread(tid) != null;
+    /**
+     * The thread a token made is still in its task: the same thread, not a later one its TID was
+     * given to after a full cycle of numbers (review rv60 INFO-1: only the TID was checked).
+     */
+    private static boolean liveThread(KernelCore core, long task, CreateTokens.Made made) {
+        return madeThreadLives(core.task(task), made);
+    }
+
+    /** {@link #liveThread} in task {@code t} (null: ended). */
+    static boolean madeThreadLives(MachTask t, CreateTokens.Made made) {
+        return t != null && made.what() != null && t.thread((int) made.made()) == made.what();
     }
 
     void endThread(KernelCore core, long task, int tid) {
@@ -248,9 +259,8 @@ final class TaskCreates {
         Object peer = CreateTokens.peerOf(CallerConnection.current());
         kernel.execute(() -> {
             CreateTokens.Made made = tokens.abandon(peer, CreateTokens.Kind.THREAD, handle, token);
-            int tid = made == null ? 0 : (int) made.made();
-            if (tid != 0 && liveThread(core, task, tid)) {
-                endThread(core, task, tid);
+            if (made != null && liveThread(core, task, made)) {
+                endThread(core, task, (int) made.made());
             }
             respond(out, ThreadTerminateReply.getDefaultInstance());
         });

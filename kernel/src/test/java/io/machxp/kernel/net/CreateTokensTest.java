@@ -71,4 +71,57 @@ class CreateTokensTest {
         assertThat(tokens.releasedByGivenUp("p", Kind.TASK, 0, 4)).as("the retry's caller holds it").isFalse();
         assertThat(tokens.find("p", Kind.TASK, 0, 4).made()).isEqualTo(101);
     }
+
+    /**
+     * Review rv60 LOW-3: 16 peers abandoning 4,096 tokens they never used (it costs them nothing)
+     * fill the global bound; the next evicted the least recently active peer's token, here the
+     * victim's MADE one, whose late abandon then found nothing and its task stayed.
+     */
+    @Test
+    void abandonsOfUnusedTokensByManyPeersEvictTheirOwnNotAPeerUnderItsFairPart() {
+        tokens.begin("victim", Kind.TASK, 0, 42, null);
+        tokens.made("victim", Kind.TASK, 0, 42, 1234, null); // its answer lost on the way
+        for (int p = 0; p < 16; p++) {
+            for (int i = 0; i < CreateTokens.PER_PEER; i++) {
+                tokens.abandon("attacker-" + p, Kind.TASK, 0, 1_000_000L * p + i + 1);
+            }
+        }
+        assertThat(tokens.size()).isEqualTo(CreateTokens.ALL_PEERS);
+        assertThat(tokens.find("attacker-0", Kind.TASK, 0, 1)).as("the largest peer's oldest went").isNull();
+        CreateTokens.Made found = tokens.abandon("victim", Kind.TASK, 0, 42);
+        assertThat(found).as("the victim's abandon finds its task to end").isNotNull();
+        assertThat(found.made()).isEqualTo(1234);
+    }
+
+    @Test
+    void theGlobalBoundNeverDropsATokenStillMaking() {
+        for (int i = 1; i <= CreateTokens.PER_PEER; i++) {
+            tokens.begin("busy", Kind.MAPPING, 1, i, null); // all still under way
+        }
+        for (int p = 0; p < 15; p++) {
+            for (int i = 1; i <= CreateTokens.PER_PEER; i++) {
+                tokens.abandon("other-" + p, Kind.TASK, 0, i);
+            }
+        }
+        tokens.abandon("last", Kind.TASK, 0, 1);
+        assertThat(tokens.size()).isEqualTo(CreateTokens.ALL_PEERS);
+        assertThat(tokens.joined("busy", Kind.MAPPING, 1, 1, () -> ran.add("retry"))).as("still making: kept").isTrue();
+        assertThat(tokens.find("other-0", Kind.TASK, 0, 1)).as("a settled one of the next largest went").isNull();
+        assertThat(tokens.find("last", Kind.TASK, 0, 1).abandoned()).isTrue();
+    }
+
+    /**
+     * Review rv60 INFO-2: an abandon after the create was made ends what it made; the first
+     * caller's cancel landing afterwards ends nothing more (before, a thread was ended twice) and
+     * keeps the token ABANDONED, so a late retry still gets EINTR.
+     */
+    @Test
+    void aGiveUpAfterAnAbandonEndsNothingMoreAndKeepsTheAbandon() {
+        tokens.begin("p", Kind.THREAD, 5, 8, null);
+        tokens.made("p", Kind.THREAD, 5, 8, 1048577, "thread");
+        assertThat(tokens.abandon("p", Kind.THREAD, 5, 8).made()).as("the abandon ends it").isEqualTo(1048577);
+        assertThat(tokens.releasedByGivenUp("p", Kind.THREAD, 5, 8)).as("already ended by the abandon").isFalse();
+        tokens.forget("p", Kind.THREAD, 5, 8);
+        assertThat(tokens.answerRetry("p", Kind.THREAD, 5, 8).abandoned()).as("a late retry: EINTR").isTrue();
+    }
 }
