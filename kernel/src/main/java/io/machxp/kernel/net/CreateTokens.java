@@ -44,10 +44,11 @@ import java.util.TreeSet;
  * MADE token, whose task its late abandon then could not end (review rv60 LOW-3). A token still
  * MAKING is never dropped (those are bounded by the calls in flight).
  *
- * <p>Every transition runs on the kernel's core thread: creates, retries, abandons, and the undo of
- * a call given up on (its cancel handler hands it to the core: {@link TaskCreates}, {@link VmMaps};
- * before, a cancelled task or thread create forgot its token on the transport's thread: review
- * rv60 INFO-2). The lock only makes {@link #size} safe to read from elsewhere. Joined retries are
+ * <p>Creates, retries, abandons and the undo of a given-up thread create or vm_map run on the
+ * kernel's core thread (their cancel handlers hand the undo to the core: review rv60 INFO-2); the
+ * undo of a given-up task create runs on the transport's thread, so that the handle is withdrawn
+ * before the cancel returns: the lock orders it with the rest, and {@code handles.revoke} ends
+ * the task once. Joined retries are
  * run outside the lock, by whoever settled the token ({@code again} hands them to the core).
  */
 final class CreateTokens {

@@ -69,8 +69,9 @@ final class TaskCreates {
         core.taskCreate(request.getName(), client, tokened(token, forget, out, task -> {
             long handle = handles.issue(core, task.id); // issued before the undo can run (rv59 MED-1b)
             boolean kept = token == 0 || tokens.made(peer, CreateTokens.Kind.TASK, 0, token, handle, null);
-            // the undo hops to the core thread, where every CreateTokens transition runs (rv60 INFO-2)
-            if (!kept || !call.made(() -> kernel.executeUnlessClosing(() -> withdraw(core, task.id, handle, peer, token)))) {
+            // the undo runs on the cancelling thread: the handle is withdrawn before the cancel returns
+            // (GivenUpCreateTest); CreateTokens' lock orders it, handles.revoke ends the task once
+            if (!kept || !call.made(() -> withdraw(core, task.id, handle, peer, token))) {
                 if (kept) {
                     forget.run();
                 }
